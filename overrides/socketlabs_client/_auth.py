@@ -1,0 +1,113 @@
+"""Authentication, as ``httpx.Auth`` objects that never show the key.
+
+The v2 API takes ``Authorization: Bearer KEY`` or HTTP Basic with any user
+name and the key as the password. The Injection API takes the key in the body
+(``ApiKey``, next to ``ServerId``) or, for keys in the new format (20
+characters, a dot, 40 characters), as a Bearer token; the official libraries
+decide by the key's shape, and so does ``InjectionAuth``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Generator
+from typing import Literal
+
+import httpx
+
+__all__ = ["BasicAuth", "BearerAuth", "InjectionAuth", "is_new_format_key"]
+
+_NEW_FORMAT_KEY = re.compile(r"[^.]{20}\.[^.]{40}")
+_MASK = "<redacted>"
+
+AuthScheme = Literal["bearer", "basic"]
+
+
+def is_new_format_key(api_key: str) -> bool:
+    """True for keys the Injection API expects as a Bearer token, not in the body."""
+    return _NEW_FORMAT_KEY.fullmatch(api_key) is not None
+
+
+class _KeyAuth(httpx.Auth):
+    __slots__ = ("_api_key",)
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_key={_MASK})"
+
+
+class BearerAuth(_KeyAuth):
+    """``Authorization: Bearer KEY``."""
+
+    __slots__ = ()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the header."""
+        request.headers["Authorization"] = f"Bearer {self._api_key}"
+        yield request
+
+
+class BasicAuth(_KeyAuth):
+    """HTTP Basic with any user name and the key as the password."""
+
+    __slots__ = ("_username",)
+
+    def __init__(self, api_key: str, username: str = "socketlabs") -> None:
+        super().__init__(api_key)
+        self._username = username
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the header."""
+        token = base64.b64encode(f"{self._username}:{self._api_key}".encode()).decode("ascii")
+        request.headers["Authorization"] = f"Basic {token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(username={self._username!r}, api_key={_MASK})"
+
+
+class InjectionAuth(_KeyAuth):
+    """Bearer for new-format keys; otherwise ``ApiKey`` in the JSON body."""
+
+    __slots__ = ()
+    requires_request_body = True
+
+    @property
+    def uses_bearer(self) -> bool:
+        """Whether the key goes in the header (new format) rather than the body."""
+        return is_new_format_key(self._api_key)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the key where the Injection API expects it for this kind of key."""
+        if self.uses_bearer:
+            request.headers["Authorization"] = f"Bearer {self._api_key}"
+            yield request
+            return
+        yield self._with_body_key(request)
+
+    def _with_body_key(self, request: httpx.Request) -> httpx.Request:
+        try:
+            body = json.loads(request.content)
+        except ValueError:
+            return request  # not JSON (e.g. XML): the caller supplies credentials in the body
+        if not isinstance(body, dict) or any(k.casefold() == "apikey" for k in body):
+            return request
+        body["ApiKey"] = self._api_key
+        headers = httpx.Headers(request.headers)
+        headers.pop("Content-Length", None)
+        return httpx.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=json.dumps(body).encode(),
+            extensions=request.extensions,
+        )
+
+
+def v2_auth(api_key: str, scheme: AuthScheme) -> httpx.Auth:
+    """The auth object for the v2 API in the chosen scheme."""
+    return BasicAuth(api_key) if scheme == "basic" else BearerAuth(api_key)

@@ -1,0 +1,305 @@
+"""``SocketLabs`` and ``AsyncSocketLabs``: the clients users construct.
+
+Each builds one pooled httpx client per API host (v2 and injection) with its
+auth, timeouts and user agent, and hands them to the generated layer. The
+resource attributes (``client.suppressions``, ``client.injection``, ...) are
+generated from the spec; the executors here are the one place a request is
+sent and its answer turned into a parsed model or a typed error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from attrs import evolve
+from socketlabs_api.client import AuthenticatedClient
+from socketlabs_api.operations import Operation
+from socketlabs_api.resources import AsyncResources, Resources
+from socketlabs_api.types import Response
+
+from ._auth import AuthScheme, InjectionAuth, v2_auth
+from ._config import ClientConfig, resolve_config
+from ._errors import ConfigurationError, connection_error, parse_or_raise
+
+__all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
+
+log = logging.getLogger("socketlabs_client")
+
+OPERATION_EXTENSION = "socketlabs.operation"
+"""Key under which each request's ``Operation`` travels in ``request.extensions``."""
+
+
+def _headers(config: ClientConfig) -> dict[str, str]:
+    return {"User-Agent": config.user_agent, "Accept": "application/json"}
+
+
+def _limits(config: ClientConfig) -> httpx.Limits:
+    return httpx.Limits(max_connections=config.max_connections, max_keepalive_connections=config.max_connections)
+
+
+def _generated_client(base_url: str) -> AuthenticatedClient:
+    # The token stays empty: auth lives on the httpx client we set, never here.
+    return AuthenticatedClient(base_url=base_url, token="")
+
+
+def _server_id(config: ClientConfig, server_id: int | None) -> int:
+    resolved = server_id if server_id is not None else config.server_id
+    if resolved is None:
+        raise ConfigurationError("no server id: pass server_id= to the call or the client, or set SOCKETLABS_SERVER_ID")
+    return resolved
+
+
+def _prepare(operation: Operation, request: dict[str, Any]) -> None:
+    request["extensions"] = {**request.get("extensions", {}), OPERATION_EXTENSION: operation}
+    log.debug("%s %s (%s)", operation.method, request["url"], operation.operation_id)
+
+
+class _Executor:
+    """Sends generated requests on the right host and checks the answers."""
+
+    def __init__(self, config: ClientConfig, clients: dict[str, AuthenticatedClient]) -> None:
+        self._config = config
+        self._clients = clients
+
+    def resolve_server_id(self, server_id: int | None) -> int:
+        return _server_id(self._config, server_id)
+
+    def execute(
+        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+    ) -> Response[Any]:
+        client = self._clients[operation.server]
+        http = client.get_httpx_client()
+        _prepare(operation, request)
+        outgoing = http.build_request(**request)
+        try:
+            response = http.send(outgoing)
+        except httpx.HTTPError as exc:
+            raise connection_error(operation, outgoing, exc) from exc
+        return parse_or_raise(
+            operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
+        )
+
+
+class _AsyncExecutor:
+    """The async twin of ``_Executor``."""
+
+    def __init__(self, config: ClientConfig, clients: dict[str, AuthenticatedClient]) -> None:
+        self._config = config
+        self._clients = clients
+
+    def resolve_server_id(self, server_id: int | None) -> int:
+        return _server_id(self._config, server_id)
+
+    async def execute(
+        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+    ) -> Response[Any]:
+        client = self._clients[operation.server]
+        http = client.get_async_httpx_client()
+        _prepare(operation, request)
+        outgoing = http.build_request(**request)
+        try:
+            response = await http.send(outgoing)
+            await response.aread()
+        except httpx.HTTPError as exc:
+            raise connection_error(operation, outgoing, exc) from exc
+        return parse_or_raise(
+            operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
+        )
+
+
+class _Settings:
+    """What both clients share: their resolved settings and a secret-free repr."""
+
+    _config: ClientConfig
+
+    @property
+    def config(self) -> ClientConfig:
+        """The resolved settings."""
+        return self._config
+
+    @property
+    def server_id(self) -> int | None:
+        """The default server id."""
+        return self._config.server_id
+
+    def _changed(self, changes: dict[str, Any]) -> ClientConfig:
+        if "timeout" in changes and not isinstance(changes["timeout"], httpx.Timeout):
+            changes["timeout"] = httpx.Timeout(changes["timeout"])
+        return evolve(self._config, **changes)
+
+    def __repr__(self) -> str:
+        c = self._config
+        return f"{type(self).__name__}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
+
+
+class SocketLabs(_Settings, Resources):
+    """The SocketLabs client (sync).
+
+    ```python
+    from socketlabs_client import SocketLabs
+
+    with SocketLabs(api_key="...", server_id=12345) as client:
+        status = client.suppressions.check(email_address="someone@example.com")
+    ```
+
+    **Parameters:** (each falls back to its environment variable, then a default; see ``_config``)
+
+    * `api_key` - the SocketLabs API key (``SOCKETLABS_API_KEY``).
+    * `server_id` - the default server id for calls (``SOCKETLABS_SERVER_ID``).
+    * `base_url`, `inject_url` - the v2 and Injection API base URLs.
+    * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
+    * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
+    * `transport` - an httpx transport to send through (tests, proxies).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        server_id: int | str | None = None,
+        *,
+        base_url: str | None = None,
+        inject_url: str | None = None,
+        auth: AuthScheme = "bearer",
+        timeout: float | httpx.Timeout | None = None,
+        max_connections: int = 20,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        config = resolve_config(
+            api_key=api_key,
+            server_id=server_id,
+            base_url=base_url,
+            inject_url=inject_url,
+            auth=auth,
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+        self._setup(config, transport)
+
+    @classmethod
+    def from_config(cls, config: ClientConfig, *, transport: httpx.BaseTransport | None = None) -> Self:
+        """A client for settings already resolved (see ``with_options``)."""
+        client = cls.__new__(cls)
+        client._setup(config, transport)
+        return client
+
+    def _setup(self, config: ClientConfig, transport: httpx.BaseTransport | None) -> None:
+        self._config = config
+        self._transport = transport
+
+        def http(base_url: str, auth: httpx.Auth) -> httpx.Client:
+            return httpx.Client(
+                base_url=base_url,
+                auth=auth,
+                headers=_headers(config),
+                timeout=config.timeout,
+                limits=_limits(config),
+                transport=transport,
+            )
+
+        self.api_client = _generated_client(config.base_url).set_httpx_client(
+            http(config.base_url, v2_auth(config.api_key, config.auth))
+        )
+        self.injection_client = _generated_client(config.inject_url).set_httpx_client(
+            http(config.inject_url, InjectionAuth(config.api_key))
+        )
+        super().__init__(_Executor(config, {"api": self.api_client, "injection": self.injection_client}))
+
+    def with_options(self, **changes: Any) -> SocketLabs:
+        """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
+        return type(self).from_config(self._changed(changes), transport=self._transport)
+
+    def close(self) -> None:
+        """Close the connection pools."""
+        self.api_client.get_httpx_client().close()
+        self.injection_client.get_httpx_client().close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncSocketLabs(_Settings, AsyncResources):
+    """The SocketLabs client (async); the same parameters as ``SocketLabs``.
+
+    ```python
+    async with AsyncSocketLabs() as client:
+        page = await client.suppressions.search(page_size=50)
+    ```
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        server_id: int | str | None = None,
+        *,
+        base_url: str | None = None,
+        inject_url: str | None = None,
+        auth: AuthScheme = "bearer",
+        timeout: float | httpx.Timeout | None = None,
+        max_connections: int = 20,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        config = resolve_config(
+            api_key=api_key,
+            server_id=server_id,
+            base_url=base_url,
+            inject_url=inject_url,
+            auth=auth,
+            timeout=timeout,
+            max_connections=max_connections,
+        )
+        self._setup(config, transport)
+
+    @classmethod
+    def from_config(cls, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        """A client for settings already resolved (see ``with_options``)."""
+        client = cls.__new__(cls)
+        client._setup(config, transport)
+        return client
+
+    def _setup(self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._config = config
+        self._transport = transport
+
+        def http(base_url: str, auth: httpx.Auth) -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                base_url=base_url,
+                auth=auth,
+                headers=_headers(config),
+                timeout=config.timeout,
+                limits=_limits(config),
+                transport=transport,
+            )
+
+        self.api_client = _generated_client(config.base_url).set_async_httpx_client(
+            http(config.base_url, v2_auth(config.api_key, config.auth))
+        )
+        self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
+            http(config.inject_url, InjectionAuth(config.api_key))
+        )
+        super().__init__(_AsyncExecutor(config, {"api": self.api_client, "injection": self.injection_client}))
+
+    def with_options(self, **changes: Any) -> AsyncSocketLabs:
+        """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
+        return type(self).from_config(self._changed(changes), transport=self._transport)
+
+    async def aclose(self) -> None:
+        """Close the connection pools."""
+        await self.api_client.get_async_httpx_client().aclose()
+        await self.injection_client.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

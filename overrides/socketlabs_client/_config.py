@@ -1,0 +1,123 @@
+"""Settings: constructor arguments, then environment variables, then defaults.
+
+| setting   | argument    | environment variable    | default                                |
+|-----------|-------------|-------------------------|----------------------------------------|
+| API key   | api_key     | SOCKETLABS_API_KEY      | none: required                         |
+| server id | server_id   | SOCKETLABS_SERVER_ID    | none: then each call must pass one     |
+| v2 URL    | base_url    | SOCKETLABS_BASE_URL     | https://api.socketlabs.com/v2          |
+| injection | inject_url  | SOCKETLABS_INJECT_URL   | https://inject.socketlabs.com/api/v1   |
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+
+import httpx
+from attrs import field, frozen
+
+from ._auth import AuthScheme
+from ._errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_INJECT_URL",
+    "DEFAULT_TIMEOUT",
+    "ClientConfig",
+    "resolve_config",
+]
+
+DEFAULT_BASE_URL = "https://api.socketlabs.com/v2"
+DEFAULT_INJECT_URL = "https://inject.socketlabs.com/api/v1"
+# The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
+# one request, and connecting should never take more than ten seconds.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_MAX_CONNECTIONS = 20
+
+ENV_API_KEY = "SOCKETLABS_API_KEY"
+ENV_SERVER_ID = "SOCKETLABS_SERVER_ID"
+ENV_BASE_URL = "SOCKETLABS_BASE_URL"
+ENV_INJECT_URL = "SOCKETLABS_INJECT_URL"
+
+try:
+    __version__ = version("socketlabs-client")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+USER_AGENT = f"socketlabs-client/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+
+
+@frozen
+class ClientConfig:
+    """The resolved settings of one client; ``repr`` never shows the key."""
+
+    api_key: str = field(repr=False)
+    server_id: int | None
+    base_url: str
+    inject_url: str
+    auth: AuthScheme = "bearer"
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    user_agent: str = USER_AGENT
+
+
+def _server_id(value: int | str | None, source: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{source} must be a positive integer, not a bool")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{source} must be a positive integer, got {value!r}") from None
+    if number < 1:
+        raise ConfigurationError(f"{source} must be a positive integer, got {number}")
+    return number
+
+
+def _url(value: str, source: str) -> str:
+    url = httpx.URL(value)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"{source} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def resolve_config(
+    *,
+    api_key: str | None = None,
+    server_id: int | str | None = None,
+    base_url: str | None = None,
+    inject_url: str | None = None,
+    auth: AuthScheme = "bearer",
+    timeout: float | httpx.Timeout | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    env: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Resolve settings in the documented order and check them before anything is sent."""
+    env = os.environ if env is None else env
+    key = api_key if api_key is not None else env.get(ENV_API_KEY)
+    if not key or not key.strip():
+        raise ConfigurationError(f"no API key: pass api_key= or set {ENV_API_KEY}")
+    if auth not in ("bearer", "basic"):
+        raise ConfigurationError(f"auth must be 'bearer' or 'basic', got {auth!r}")
+    if max_connections < 1:
+        raise ConfigurationError(f"max_connections must be at least 1, got {max_connections}")
+    sid = (
+        _server_id(server_id, "server_id")
+        if server_id is not None
+        else _server_id(env.get(ENV_SERVER_ID), ENV_SERVER_ID)
+    )
+    resolved_timeout = (
+        DEFAULT_TIMEOUT if timeout is None else timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    )
+    return ClientConfig(
+        api_key=key.strip(),
+        server_id=sid,
+        base_url=_url(base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL, "base_url"),
+        inject_url=_url(inject_url or env.get(ENV_INJECT_URL) or DEFAULT_INJECT_URL, "inject_url"),
+        auth=auth,
+        timeout=resolved_timeout,
+        max_connections=max_connections,
+    )

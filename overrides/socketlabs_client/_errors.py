@@ -1,0 +1,366 @@
+"""Every error this client raises, in one tree.
+
+```
+SocketLabsError
+├── ConfigurationError                 bad or missing settings; nothing was sent
+└── APIError                           a call went wrong (operation, method, url)
+    ├── APIConnectionError             no answer: refused, reset, protocol error
+    │   └── APITimeoutError            no answer in time
+    ├── APIStatusError                 an HTTP error status (status_code, errors, body)
+    │   ├── BadRequestError            400
+    │   ├── AuthenticationError        401
+    │   ├── PermissionDeniedError      403
+    │   ├── NotFoundError              404
+    │   ├── RateLimitError             429 (retry_after)
+    │   └── InternalServerError        5xx
+    ├── MalformedResponseError         a success status whose body does not parse
+    └── InjectionError                 the Injection API said 200 with a failure ErrorCode
+        ├── InjectionAuthenticationError   InvalidAuthentication, AccountDisabled, TooManyErrors
+        ├── InjectionOverQuotaError        OverQuota: the send was rate limited
+        └── InjectionRejectedError         any other failure code, unknown codes included
+```
+
+Error bodies are read leniently: the v2 envelope ``{"error": [...]}`` (one or
+many, any member case), the management v1 bare list, and the injection
+``ErrorCode`` body all become ``ErrorDetail`` items; a body that is none of
+these still gives a typed error with the status. The API key never appears in
+a message: every text taken from a response is redacted first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from attrs import frozen
+from socketlabs_api.models import InjectionErrorCode, InjectionResponse
+from socketlabs_api.operations import Operation
+from socketlabs_api.types import Response
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ErrorDetail",
+    "InjectionAuthenticationError",
+    "InjectionError",
+    "InjectionOverQuotaError",
+    "InjectionRejectedError",
+    "InternalServerError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SocketLabsError",
+]
+
+REDACTED = "[redacted]"
+_BODY_PREVIEW = 300
+
+INJECTION_CODE_MEANINGS: Mapping[str, str] = {
+    "AccountDisabled": "the account is disabled",
+    "InternalError": "SocketLabs had an internal error; keep the transaction receipt for support",
+    "InvalidAuthentication": "the server id and API key do not match",
+    "InvalidData": "the request body is not a valid injection request",
+    "NoMessages": "the request has no messages",
+    "EmptyMessage": "a message has too little content",
+    "OverQuota": "rate limit exceeded",
+    "TooManyErrors": "too many authentication failures",
+    "TooManyMessages": "too many messages in one request",
+    "TooManyRecipients": "too many recipients",
+    "NoValidRecipients": "no valid recipients",
+}
+_AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErrors"})
+_ACCEPTED_CODES = frozenset({InjectionErrorCode.SUCCESS, InjectionErrorCode.WARNING})
+
+
+@frozen
+class ErrorDetail:
+    """One error the API reported: its type (or injection code) and message."""
+
+    error_type: str
+    message: str
+
+
+class SocketLabsError(Exception):
+    """Base class of every error raised by socketlabs_client."""
+
+
+class ConfigurationError(SocketLabsError):
+    """A setting is missing or invalid; no request was sent."""
+
+
+class APIError(SocketLabsError):
+    """A call to the API failed; says which operation and where."""
+
+    def __init__(self, message: str, *, operation: Operation | None, method: str, url: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.method = method
+        self.url = url
+
+    @property
+    def operation_id(self) -> str | None:
+        """The spec's operationId of the failed call, if known."""
+        return self.operation.operation_id if self.operation else None
+
+
+class APIConnectionError(APIError):
+    """No answer came back: connection refused or reset, or a protocol error."""
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer came back in time."""
+
+
+class MalformedResponseError(APIError):
+    """The status said success, but the body is not what the spec describes."""
+
+    def __init__(self, message: str, *, operation: Operation | None, response: httpx.Response) -> None:
+        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        self.status_code = response.status_code
+
+
+class APIStatusError(APIError):
+    """The API answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: Operation | None,
+        response: httpx.Response,
+        errors: tuple[ErrorDetail, ...],
+        body: str,
+    ) -> None:
+        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        self.status_code = response.status_code
+        self.errors = errors
+        self.body = body
+        self.headers = response.headers
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this, or the plan lacks the feature."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (e.g. removing an address that is not suppressed)."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited; ``retry_after`` is the server's wait in seconds, if it gave one."""
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds to wait, from ``Retry-After`` (seconds or an HTTP date)."""
+        return parse_retry_after(self.headers.get("retry-after"))
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API failed."""
+
+
+class InjectionError(APIError):
+    """The Injection API answered 200, but its ``ErrorCode`` is a failure."""
+
+    def __init__(
+        self, message: str, *, operation: Operation | None, response: httpx.Response, result: InjectionResponse
+    ) -> None:
+        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        self.result = result
+        self.error_code = result.error_code
+        receipt = result.transaction_receipt
+        self.transaction_receipt = receipt if isinstance(receipt, str) else None
+
+
+class InjectionAuthenticationError(InjectionError):
+    """The server id and key were refused, the account is disabled, or too many failures."""
+
+
+class InjectionOverQuotaError(InjectionError):
+    """``OverQuota``: the send was rate limited and not processed."""
+
+
+class InjectionRejectedError(InjectionError):
+    """Any other failure code, including codes this client does not know."""
+
+
+_STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in ``text``; used on all text that came from outside."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Read ``Retry-After`` as seconds or as an HTTP date; None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    from datetime import UTC, datetime  # noqa: PLC0415 - only for the rare date form
+
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _url(response: httpx.Response) -> str:
+    return str(response.request.url.copy_with(query=None))
+
+
+def _member(obj: Mapping[str, Any], name: str) -> Any:
+    wanted = name.casefold()
+    for key, value in obj.items():
+        if isinstance(key, str) and key.casefold() == wanted:
+            return value
+    return None
+
+
+def _details_from(items: Iterable[Any], secrets: Iterable[str]) -> tuple[ErrorDetail, ...]:
+    secrets = tuple(secrets)
+    details = []
+    for item in items:
+        if isinstance(item, Mapping):
+            kind = _member(item, "errorType") or _member(item, "ErrorCode") or "Unknown"
+            message = _member(item, "message") or INJECTION_CODE_MEANINGS.get(str(kind), "")
+            details.append(ErrorDetail(redact(str(kind), secrets), redact(str(message), secrets)))
+        elif isinstance(item, str):
+            details.append(ErrorDetail("Unknown", redact(item, secrets)))
+    return tuple(details)
+
+
+def error_details(body: bytes, secrets: Iterable[str]) -> tuple[ErrorDetail, ...]:
+    """Read the errors out of any error body the APIs are known to send."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ()
+    if isinstance(data, list):  # management v1: a bare list of {ErrorType, Message}
+        return _details_from(data, secrets)
+    if not isinstance(data, Mapping):
+        return ()
+    envelope = _member(data, "error")
+    if envelope is None:
+        envelope = _member(data, "errors")
+    if isinstance(envelope, list):
+        return _details_from(envelope, secrets)
+    if isinstance(envelope, Mapping | str):
+        return _details_from([envelope], secrets)
+    if _member(data, "ErrorCode") is not None:  # injection body
+        return _details_from([data], secrets)
+    return ()
+
+
+def status_error(operation: Operation | None, response: httpx.Response, secrets: Iterable[str]) -> APIStatusError:
+    """Build the typed error for an HTTP error status."""
+    secrets = tuple(secrets)
+    response.read()
+    details = error_details(response.content, secrets)
+    body = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
+    status = response.status_code
+    cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
+    reason = response.reason_phrase or "error"
+    where = f"{response.request.method} {_url(response)}"
+    said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
+    message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
+    return cls(message, operation=operation, response=response, errors=details, body=body)
+
+
+def connection_error(operation: Operation | None, request: httpx.Request, exc: httpx.HTTPError) -> APIError:
+    """Turn an httpx transport failure into ours, saying whether it timed out."""
+    where = f"{request.method} {request.url.copy_with(query=None)}"
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    what = "timed out" if cls is APITimeoutError else "failed"
+    return cls(
+        f"{where} {what}: {type(exc).__name__}: {exc}",
+        operation=operation,
+        method=request.method,
+        url=str(request.url.copy_with(query=None)),
+    )
+
+
+def injection_error(
+    operation: Operation | None, response: httpx.Response, result: InjectionResponse
+) -> InjectionError | None:
+    """The error for a 200 injection answer whose ``ErrorCode`` is a failure, else None."""
+    code = result.error_code
+    if code in _ACCEPTED_CODES:
+        return None
+    name = str(code)
+    if name in _AUTH_CODES:
+        cls: type[InjectionError] = InjectionAuthenticationError
+    elif code is InjectionErrorCode.OVERQUOTA:
+        cls = InjectionOverQuotaError
+    else:
+        cls = InjectionRejectedError
+    meaning = INJECTION_CODE_MEANINGS.get(name, "a failure code this client does not know")
+    message = f"injection failed with ErrorCode {name}: {meaning}"
+    if isinstance(result.transaction_receipt, str):
+        message += f" (transaction receipt {result.transaction_receipt})"
+    return cls(message, operation=operation, response=response, result=result)
+
+
+def parse_or_raise(
+    operation: Operation,
+    response: httpx.Response,
+    build: Callable[[], Response[Any]],
+    secrets: Iterable[str],
+) -> Response[Any]:
+    """Check an answer: raise the typed error, or return the parsed success."""
+    if not 200 <= response.status_code < 300:
+        raise status_error(operation, response, secrets)
+    try:
+        result = build()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        preview = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
+        raise MalformedResponseError(
+            f"{response.status_code} from {response.request.method} {_url(response)} has a body that does not"
+            f" match the spec ({type(exc).__name__}: {redact(str(exc), secrets)}): {preview!r}",
+            operation=operation,
+            response=response,
+        ) from None
+    if result.parsed is None:
+        raise MalformedResponseError(
+            f"{response.status_code} from {response.request.method} {_url(response)} is not an answer the spec"
+            " describes for this operation",
+            operation=operation,
+            response=response,
+        )
+    if isinstance(result.parsed, InjectionResponse):
+        failure = injection_error(operation, response, result.parsed)
+        if failure is not None:
+            raise failure
+    return result

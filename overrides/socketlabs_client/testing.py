@@ -1,0 +1,62 @@
+"""pytest fixtures, so your own tests run against the local sandbox.
+
+Installed as a pytest plugin (entry point ``socketlabs``). Needs the
+``sandbox`` extra: ``pip install 'socketlabs-client[sandbox]'``.
+
+```python
+def test_welcome_mail(socketlabs_client, socketlabs_sandbox):
+    my_app.send_welcome(client=socketlabs_client, to="ann@example.com")
+    assert [r.address for r in socketlabs_sandbox.state.sent] == ["ann@example.com"]
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ._client import AsyncSocketLabs, SocketLabs
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+__all__ = ["async_socketlabs_client", "socketlabs_client", "socketlabs_sandbox"]
+
+
+@pytest.fixture(scope="session")
+def socketlabs_sandbox() -> Iterator[Sandbox]:
+    """One sandbox for the session, on a free port of 127.0.0.1."""
+    try:
+        from .sandbox import Sandbox  # noqa: PLC0415 - optional extra
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        pytest.skip(f"the sandbox needs the 'sandbox' extra (starlette, uvicorn): {exc}")
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def socketlabs_client(socketlabs_sandbox: Sandbox) -> Iterator[SocketLabs]:
+    """A client bound to the sandbox, which is reset to its seeded state first."""
+    socketlabs_sandbox.reset()
+    with SocketLabs(
+        api_key=socketlabs_sandbox.api_key,
+        server_id=socketlabs_sandbox.server_id,
+        base_url=socketlabs_sandbox.api_url,
+        inject_url=socketlabs_sandbox.inject_url,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def async_socketlabs_client(socketlabs_sandbox: Sandbox) -> AsyncIterator[AsyncSocketLabs]:
+    """The async twin of ``socketlabs_client``."""
+    socketlabs_sandbox.reset()
+    async with AsyncSocketLabs(
+        api_key=socketlabs_sandbox.api_key,
+        server_id=socketlabs_sandbox.server_id,
+        base_url=socketlabs_sandbox.api_url,
+        inject_url=socketlabs_sandbox.inject_url,
+    ) as client:
+        yield client
