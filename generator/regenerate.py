@@ -109,7 +109,9 @@ def _render(output: Path) -> None:
 
     installed = version("openapi-python-client")
     if installed != GENERATOR_VERSION:
-        raise RegenerateError(f"openapi-python-client {GENERATOR_VERSION} is required, {installed} is installed")
+        raise RegenerateError(
+            f"openapi-python-client {GENERATOR_VERSION} is required, {installed} is installed"
+        )
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     operations = operations_from_spec(spec)
     config = Config.from_sources(
@@ -168,8 +170,11 @@ def generate(destination: Path = TARGET) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: regenerate, or say what is wrong and exit 1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=TARGET, help="package folder to write (default: %(default)s)")
+    parser.add_argument(
+        "--output", type=Path, default=TARGET, help="package folder to write (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     try:
         generate(args.output)

@@ -467,7 +467,7 @@ class Suppressions:
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
         filters: str | Unset = UNSET,
-    ) -> str:
+    ) -> Response[str]:
         """Download the suppression list as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but
@@ -502,7 +502,7 @@ class Suppressions:
             ),
             _download_suppressions._build_response,
         )
-        return cast("str", response.parsed)
+        return cast("Response[str]", response)
 
 
 class AsyncSuppressions:
@@ -649,7 +649,7 @@ class AsyncSuppressions:
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
         filters: str | Unset = UNSET,
-    ) -> str:
+    ) -> Response[str]:
         """Download the suppression list as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but
@@ -684,7 +684,7 @@ class AsyncSuppressions:
             ),
             _download_suppressions._build_response,
         )
-        return cast("str", response.parsed)
+        return cast("Response[str]", response)
 
 
 class Resources:

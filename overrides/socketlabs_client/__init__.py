@@ -13,8 +13,7 @@ from the spec); ``socketlabs_client.models`` re-exports them.
 
 from __future__ import annotations
 
-from socketlabs_api import models
-
+from . import models
 from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
 from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
 from ._config import (

@@ -17,7 +17,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     try:
         from .sandbox import SandboxConfig, serve  # noqa: PLC0415 - optional extra
     except ImportError as exc:
-        print(f"socketlabs sandbox needs the 'sandbox' extra: pip install 'socketlabs-client[sandbox]' ({exc})")
+        print(
+            f"socketlabs sandbox needs the 'sandbox' extra: pip install 'socketlabs-client[sandbox]' ({exc})"
+        )
         return 2
     config = SandboxConfig(server_id=args.server_id, seed=args.seed, report_messages=args.report_messages)
     base = f"http://{args.host}:{args.port}"

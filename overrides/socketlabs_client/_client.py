@@ -38,7 +38,9 @@ def _headers(config: ClientConfig) -> dict[str, str]:
 
 
 def _limits(config: ClientConfig) -> httpx.Limits:
-    return httpx.Limits(max_connections=config.max_connections, max_keepalive_connections=config.max_connections)
+    return httpx.Limits(
+        max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+    )
 
 
 def _generated_client(base_url: str) -> AuthenticatedClient:
@@ -49,7 +51,9 @@ def _generated_client(base_url: str) -> AuthenticatedClient:
 def _server_id(config: ClientConfig, server_id: int | None) -> int:
     resolved = server_id if server_id is not None else config.server_id
     if resolved is None:
-        raise ConfigurationError("no server id: pass server_id= to the call or the client, or set SOCKETLABS_SERVER_ID")
+        raise ConfigurationError(
+            "no server id: pass server_id= to the call or the client, or set SOCKETLABS_SERVER_ID"
+        )
     return resolved
 
 
@@ -133,7 +137,8 @@ class _Settings:
 
     def __repr__(self) -> str:
         c = self._config
-        return f"{type(self).__name__}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
+        name = type(self).__name__
+        return f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
 
 
 class SocketLabs(_Settings, Resources):

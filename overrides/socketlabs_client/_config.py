@@ -46,7 +46,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-USER_AGENT = f"socketlabs-client/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+USER_AGENT = (
+    f"socketlabs-client/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
+)
 
 
 @frozen
@@ -110,7 +112,11 @@ def resolve_config(
         else _server_id(env.get(ENV_SERVER_ID), ENV_SERVER_ID)
     )
     resolved_timeout = (
-        DEFAULT_TIMEOUT if timeout is None else timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        DEFAULT_TIMEOUT
+        if timeout is None
+        else timeout
+        if isinstance(timeout, httpx.Timeout)
+        else httpx.Timeout(timeout)
     )
     return ClientConfig(
         api_key=key.strip(),

@@ -181,13 +181,18 @@ class InjectionError(APIError):
     """The Injection API answered 200, but its ``ErrorCode`` is a failure."""
 
     def __init__(
-        self, message: str, *, operation: Operation | None, response: httpx.Response, result: InjectionResponse
+        self,
+        message: str,
+        *,
+        operation: Operation | None,
+        response: httpx.Response,
+        result: InjectionResponse,
+        transaction_receipt: str | None,
     ) -> None:
         super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
         self.result = result
         self.error_code = result.error_code
-        receipt = result.transaction_receipt
-        self.transaction_receipt = receipt if isinstance(receipt, str) else None
+        self.transaction_receipt = transaction_receipt
 
 
 class InjectionAuthenticationError(InjectionError):
@@ -262,29 +267,33 @@ def _details_from(items: Iterable[Any], secrets: Iterable[str]) -> tuple[ErrorDe
     return tuple(details)
 
 
+def _error_items(data: Any) -> list[Any]:
+    if isinstance(data, list):  # management v1: a bare list of {ErrorType, Message}
+        return data
+    if not isinstance(data, Mapping):
+        return []
+    envelope = _member(data, "error")
+    if envelope is None:
+        envelope = _member(data, "errors")
+    if isinstance(envelope, list):
+        return envelope
+    if isinstance(envelope, Mapping | str):
+        return [envelope]
+    return [data] if _member(data, "ErrorCode") is not None else []  # injection body
+
+
 def error_details(body: bytes, secrets: Iterable[str]) -> tuple[ErrorDetail, ...]:
     """Read the errors out of any error body the APIs are known to send."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return ()
-    if isinstance(data, list):  # management v1: a bare list of {ErrorType, Message}
-        return _details_from(data, secrets)
-    if not isinstance(data, Mapping):
-        return ()
-    envelope = _member(data, "error")
-    if envelope is None:
-        envelope = _member(data, "errors")
-    if isinstance(envelope, list):
-        return _details_from(envelope, secrets)
-    if isinstance(envelope, Mapping | str):
-        return _details_from([envelope], secrets)
-    if _member(data, "ErrorCode") is not None:  # injection body
-        return _details_from([data], secrets)
-    return ()
+    return _details_from(_error_items(data), secrets)
 
 
-def status_error(operation: Operation | None, response: httpx.Response, secrets: Iterable[str]) -> APIStatusError:
+def status_error(
+    operation: Operation | None, response: httpx.Response, secrets: Iterable[str]
+) -> APIStatusError:
     """Build the typed error for an HTTP error status."""
     secrets = tuple(secrets)
     response.read()
@@ -313,13 +322,13 @@ def connection_error(operation: Operation | None, request: httpx.Request, exc: h
 
 
 def injection_error(
-    operation: Operation | None, response: httpx.Response, result: InjectionResponse
+    operation: Operation | None, response: httpx.Response, result: InjectionResponse, secrets: Iterable[str]
 ) -> InjectionError | None:
     """The error for a 200 injection answer whose ``ErrorCode`` is a failure, else None."""
     code = result.error_code
     if code in _ACCEPTED_CODES:
         return None
-    name = str(code)
+    name = redact(str(code), secrets)
     if name in _AUTH_CODES:
         cls: type[InjectionError] = InjectionAuthenticationError
     elif code is InjectionErrorCode.OVERQUOTA:
@@ -328,9 +337,12 @@ def injection_error(
         cls = InjectionRejectedError
     meaning = INJECTION_CODE_MEANINGS.get(name, "a failure code this client does not know")
     message = f"injection failed with ErrorCode {name}: {meaning}"
-    if isinstance(result.transaction_receipt, str):
-        message += f" (transaction receipt {result.transaction_receipt})"
-    return cls(message, operation=operation, response=response, result=result)
+    receipt = (
+        redact(result.transaction_receipt, secrets) if isinstance(result.transaction_receipt, str) else None
+    )
+    if receipt:
+        message += f" (transaction receipt {receipt})"
+    return cls(message, operation=operation, response=response, result=result, transaction_receipt=receipt)
 
 
 def parse_or_raise(
@@ -340,6 +352,7 @@ def parse_or_raise(
     secrets: Iterable[str],
 ) -> Response[Any]:
     """Check an answer: raise the typed error, or return the parsed success."""
+    secrets = tuple(secrets)
     if not 200 <= response.status_code < 300:
         raise status_error(operation, response, secrets)
     try:
@@ -354,13 +367,13 @@ def parse_or_raise(
         ) from None
     if result.parsed is None:
         raise MalformedResponseError(
-            f"{response.status_code} from {response.request.method} {_url(response)} is not an answer the spec"
-            " describes for this operation",
+            f"{response.status_code} from {response.request.method} {_url(response)} is not an answer"
+            " the spec describes for this operation",
             operation=operation,
             response=response,
         )
     if isinstance(result.parsed, InjectionResponse):
-        failure = injection_error(operation, response, result.parsed)
+        failure = injection_error(operation, response, result.parsed, secrets)
         if failure is not None:
             raise failure
     return result

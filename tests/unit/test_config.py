@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from socketlabs_client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_INJECT_URL,
+    ConfigurationError,
+    SocketLabs,
+    resolve_config,
+)
+
+SENTINEL = "SENTINEL-KEY-7f3a9c"
+
+
+def test_constructor_beats_environment_beats_defaults() -> None:
+    env = {
+        "SOCKETLABS_API_KEY": "env-key",
+        "SOCKETLABS_SERVER_ID": "777",
+        "SOCKETLABS_BASE_URL": "http://127.0.0.1:1/v2/",
+    }
+    from_env = resolve_config(env=env)
+    assert (from_env.api_key, from_env.server_id, from_env.base_url) == (
+        "env-key",
+        777,
+        "http://127.0.0.1:1/v2",
+    )
+    assert from_env.inject_url == DEFAULT_INJECT_URL
+    explicit = resolve_config(api_key="arg-key", server_id=5, base_url="https://x.example/v2", env=env)
+    assert (explicit.api_key, explicit.server_id, explicit.base_url) == ("arg-key", 5, "https://x.example/v2")
+    assert resolve_config(api_key="k", env={}).base_url == DEFAULT_BASE_URL
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "env", "message"),
+    [
+        ({}, {}, "no API key: pass api_key= or set SOCKETLABS_API_KEY"),
+        ({"api_key": "  "}, {}, "no API key"),
+        ({"api_key": "k", "server_id": 0}, {}, "server_id must be a positive integer, got 0"),
+        ({"api_key": "k", "server_id": "abc"}, {}, "server_id must be a positive integer, got 'abc'"),
+        ({"api_key": "k"}, {"SOCKETLABS_SERVER_ID": "-3"}, "SOCKETLABS_SERVER_ID must be a positive integer"),
+        ({"api_key": "k", "base_url": "ftp://x"}, {}, "base_url must be an http(s) URL"),
+        ({"api_key": "k", "auth": "digest"}, {}, "auth must be 'bearer' or 'basic'"),
+        ({"api_key": "k", "max_connections": 0}, {}, "max_connections must be at least 1"),
+    ],
+)
+def test_bad_settings_fail_before_anything_is_sent(
+    kwargs: dict[str, object], env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        resolve_config(env=env, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_call_without_any_server_id_says_how_to_give_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOCKETLABS_SERVER_ID", raising=False)
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(500))
+    with (
+        SocketLabs(api_key="k", transport=transport) as client,
+        pytest.raises(ConfigurationError, match="no server id"),
+    ):
+        client.suppressions.check(email_address="a@example.com")
+    assert sent == []
+
+
+def test_timeouts_default_and_override() -> None:
+    assert resolve_config(api_key="k", env={}).timeout == httpx.Timeout(60.0, connect=10.0)
+    assert resolve_config(api_key="k", timeout=5, env={}).timeout == httpx.Timeout(5)
+
+
+def test_with_options_changes_only_what_it_is_told() -> None:
+    with SocketLabs(api_key=SENTINEL, server_id=1, base_url="https://x.example/v2") as client:
+        other = client.with_options(server_id=2, timeout=3)
+        assert other.server_id == 2
+        assert other.config.timeout == httpx.Timeout(3)
+        assert other.config.base_url == "https://x.example/v2"
+        assert client.server_id == 1
+        other.close()
+
+
+def test_client_and_config_reprs_hide_the_key() -> None:
+    with SocketLabs(api_key=SENTINEL, server_id=1) as client:
+        for text in (
+            repr(client),
+            str(client),
+            repr(client.config),
+            repr(client.api_client),
+            repr(client.injection_client),
+        ):
+            assert SENTINEL not in text
