@@ -10,7 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["SANDBOX_EXTRA", "main"]
+
+SANDBOX_EXTRA = frozenset({"starlette", "uvicorn"})
+"""The modules the optional ``sandbox`` extra installs."""
 
 
 def _sandbox(args: argparse.Namespace) -> int:
