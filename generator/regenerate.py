@@ -51,6 +51,15 @@ class RegenerateError(Exception):
     """The spec or the generator produced something we refuse to commit."""
 
 
+def _success_media_types(op: dict[str, Any]) -> list[str]:
+    """The media types of an operation's 2xx answers, in spec order: its ``Accept``."""
+    types: list[str] = []
+    for status, response in op.get("responses", {}).items():
+        if str(status).startswith("2"):
+            types += [t for t in response.get("content", {}) if t not in types]
+    return types
+
+
 def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Read each operation's facts and vendor extensions, checking them as we go."""
     operations: dict[str, dict[str, Any]] = {}
@@ -79,6 +88,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "rate_limit_family": op.get("x-rate-limit-family"),
                 "unwrap": op.get("x-unwrap"),
                 "returns": op.get("x-return", "body"),
+                "accept": ", ".join(_success_media_types(op)),
             }
             checks = (
                 ("x-method-name", info["method_name"] and str(info["method_name"]).isidentifier()),
@@ -89,6 +99,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ("x-server", info["server"] in SERVERS),
                 ("x-return", info["returns"] in RETURNS),
                 ("x-unwrap", info["unwrap"] in (None, "data")),
+                ("2xx content", bool(info["accept"])),
             )
             problems.extend(f"{where} ({op_id}): missing or invalid {name}" for name, ok in checks if not ok)
             if op_id in operations:

@@ -25,6 +25,7 @@ class Operation:
         shape_confidence: ``x-shape-confidence``: how sure the response body's shape is.
         source: ``x-source``: where the facts come from.
         retry: ``x-retry``: ``idempotent`` (safe to repeat) or ``send`` (may deliver mail).
+        accept: The media types of its success answers, sent as ``Accept``.
         rate_limit_family: ``x-rate-limit-family``: an extra limit the operation counts against.
     """
 
@@ -37,6 +38,7 @@ class Operation:
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str
     retry: Literal["idempotent", "send"]
+    accept: str
     rate_limit_family: str | None = None
 
 
@@ -51,6 +53,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source="socketlabs-api.md §4.2 (H-MIG)",
         retry="idempotent",
+        accept="application/json",
         rate_limit_family=None,
     ),
     "checkSuppression": Operation(
@@ -63,6 +66,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source="socketlabs-api.md §4.2 (H-MIG, H-INTRO)",
         retry="idempotent",
+        accept="application/json",
         rate_limit_family=None,
     ),
     "downloadSuppressions": Operation(
@@ -75,6 +79,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source="socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task)",
         retry="idempotent",
+        accept="text/csv",
         rate_limit_family=None,
     ),
     "getMessageDetailReport": Operation(
@@ -87,6 +92,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source="socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client)",
         retry="idempotent",
+        accept="application/json",
         rate_limit_family="reports-message",
     ),
     "removeSuppression": Operation(
@@ -99,6 +105,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source="socketlabs-api.md §4.2 (H-MIG; 404 behaviour observed in mozilla/addons-server)",
         retry="idempotent",
+        accept="application/json",
         rate_limit_family=None,
     ),
     "searchRecipients": Operation(
@@ -111,6 +118,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="observed",
         source="socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation)",
         retry="idempotent",
+        accept="application/json",
         rate_limit_family="reports-message",
     ),
     "searchSuppressions": Operation(
@@ -123,6 +131,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="modeled",
         source='socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)")',
         retry="idempotent",
+        accept="application/json",
         rate_limit_family=None,
     ),
     "sendEmail": Operation(
@@ -135,6 +144,7 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="confirmed",
         source="socketlabs-api.md §3 (LEG-INJ; official libraries PY, CS, NODE, JAVA, GO, PHP)",
         retry="send",
+        accept="application/json",
         rate_limit_family=None,
     ),
 }

@@ -34,7 +34,7 @@ OPERATION_EXTENSION = "socketlabs.operation"
 
 
 def _headers(config: ClientConfig) -> dict[str, str]:
-    return {"User-Agent": config.user_agent, "Accept": "application/json"}
+    return {"User-Agent": config.user_agent}
 
 
 def _limits(config: ClientConfig) -> httpx.Limits:
@@ -59,6 +59,7 @@ def _server_id(config: ClientConfig, server_id: int | None) -> int:
 
 def _prepare(operation: Operation, request: dict[str, Any]) -> None:
     request["extensions"] = {**request.get("extensions", {}), OPERATION_EXTENSION: operation}
+    request["headers"] = {**request.get("headers", {}), "Accept": operation.accept}
     log.debug("%s %s (%s)", operation.method, request["url"], operation.operation_id)
 
 

@@ -1,0 +1,335 @@
+"""Every client operation, sync and async, sent to Prism, which checks each request against the spec.
+
+Prism answers a request that does not match ``spec/openapi.yaml`` with 400, 401,
+404, 406 or 422, which the client turns into a typed error; so a call that returns
+its parsed model is a request Prism accepted. Prism also lists what it found in
+an ``sl-violations`` header (warnings too); the transports below record every
+answer so the tests can insist that no request violation was reported at all.
+
+Prism serves every path at its root and ignores the servers' base paths
+(``/v2``, ``/api/v1``), so both ``base_url`` and ``inject_url`` point at it;
+``test_prism_ignores_server_base_paths`` checks that assumption.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, get_origin, get_type_hints
+
+import httpx
+import pytest
+from socketlabs_api.models import InjectionRequest, SortDirection
+from socketlabs_api.operations import OPERATIONS
+from socketlabs_api.resources import Resources
+from socketlabs_client import APIStatusError, AsyncSocketLabs, SocketLabs
+
+API_KEY = "test-key"
+NEW_FORMAT_KEY = "A" * 20 + "." + "b" * 40
+SERVER_ID = 12345
+
+INJECTION_BODY: dict[str, Any] = {
+    "ServerId": SERVER_ID,
+    "Messages": [
+        {
+            "To": [{"EmailAddress": "ann@example.com", "FriendlyName": "Ann"}],
+            "Cc": [{"EmailAddress": "bob@example.com"}],
+            "Bcc": [{"EmailAddress": "audit@example.com"}],
+            "From": {"EmailAddress": "noreply@example.com", "FriendlyName": "Example"},
+            "ReplyTo": {"EmailAddress": "support@example.com"},
+            "Subject": "Welcome",
+            "TextBody": "Hello Ann",
+            "HtmlBody": "<p>Hello Ann</p>",
+            "MessageId": "welcome-ann-1",
+            "MailingId": "welcome",
+            "CharSet": "utf-8",
+            "CustomHeaders": [{"Name": "X-Campaign", "Value": "welcome"}],
+            "Attachments": [{"Name": "hello.txt", "Content": "aGVsbG8=", "ContentType": "text/plain"}],
+            "Metadata": [{"Key": "customer", "Value": "42"}],
+            "Tags": ["welcome", "2024"],
+        }
+    ],
+}
+
+_DATES = {"start_date": "2024-01-01", "end_date": "2024-01-31T23:59:59Z"}
+_PAGE = {"page_size": 50, "page_number": 0, "sort_direction": SortDirection.DSC}
+
+# One realistic call per resource method, optional arguments included.
+CALLS: dict[str, dict[str, Any]] = {
+    "injection.send": {"body": InjectionRequest.from_dict(INJECTION_BODY)},
+    "suppressions.check": {"email_address": "someone@example.com"},
+    "suppressions.add": {"email_address": "someone@example.com"},
+    "suppressions.remove": {"email_address": "someone@example.com"},
+    "suppressions.search": {
+        **_PAGE,
+        **_DATES,
+        "sort_field": "suppressionLastUpdate",
+        "filters": "emailAddress=end:example.com&reason=eq:Manual",
+    },
+    "suppressions.download": {
+        **_PAGE,
+        **_DATES,
+        "page_size": 5000,
+        "sort_field": "emailAddress",
+        "filters": "emailAddress=start:some",
+    },
+    "reports.messages_detail": {
+        **_PAGE,
+        **_DATES,
+        "sort_field": "queuedTime",
+        "filters": "mailingId=eq:welcome",
+    },
+    "reports.recipient_search": {
+        **_PAGE,
+        **_DATES,
+        "to_email_address": "ann@example.com",
+        "end_date": "2024-01-31T23:59:59+02:00",
+        "sort_field": "queuedTime",
+    },
+}
+
+
+def _request_violations(response: httpx.Response) -> list[dict[str, Any]]:
+    """What Prism found wrong with the request: the ``sl-violations`` header, or a 422 problem body."""
+    found: list[dict[str, Any]] = []
+    raw = response.headers.get("sl-violations")
+    if raw:
+        found += [v for v in json.loads(raw) if v.get("location", [None])[0] == "request"]
+    if response.headers.get("content-type", "").startswith("application/problem+json"):
+        found += json.loads(response.read()).get("validation", [])
+    return found
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Sends through a real transport and keeps every answer."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.responses: list[httpx.Response] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        self.responses.append(response)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncRecordingTransport(httpx.AsyncBaseTransport):
+    """The async twin of ``RecordingTransport``."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.responses: list[httpx.Response] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        self.responses.append(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+# Prism found that a fixed `Accept: application/json` made the CSV download answer 406;
+# each operation now sends the media types of its own success answers.
+CALL_PARAMS = sorted(CALLS)
+
+
+def _check_exchange(responses: list[httpx.Response], result: Any, attribute: str, method: str) -> None:
+    assert len(responses) == 1, "one call, one request (no retries)"
+    (response,) = responses
+    assert 200 <= response.status_code < 300
+    assert _request_violations(response) == []
+    expected = get_type_hints(getattr(get_type_hints(Resources)[attribute], method))["return"]
+    expected = get_origin(expected) or expected  # e.g. Response[str] -> Response
+    assert isinstance(result, expected), f"{attribute}.{method} returned {type(result).__name__}"
+
+
+def _sync_client(prism_url: str, transport: httpx.BaseTransport, **kwargs: Any) -> SocketLabs:
+    return SocketLabs(
+        kwargs.pop("api_key", API_KEY),
+        SERVER_ID,
+        base_url=prism_url,
+        inject_url=prism_url,
+        transport=transport,
+        **kwargs,
+    )
+
+
+def _async_client(prism_url: str, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> AsyncSocketLabs:
+    return AsyncSocketLabs(
+        kwargs.pop("api_key", API_KEY),
+        SERVER_ID,
+        base_url=prism_url,
+        inject_url=prism_url,
+        transport=transport,
+        **kwargs,
+    )
+
+
+@pytest.mark.prism
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+@pytest.mark.parametrize("call", CALL_PARAMS)
+def test_sync_call_is_accepted_by_prism(prism_url: str, call: str, auth: str) -> None:
+    attribute, method = call.split(".")
+    transport = RecordingTransport()
+    with _sync_client(prism_url, transport, auth=auth) as client:
+        result = getattr(getattr(client, attribute), method)(**CALLS[call])
+    _check_exchange(transport.responses, result, attribute, method)
+
+
+@pytest.mark.prism
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+@pytest.mark.parametrize("call", CALL_PARAMS)
+async def test_async_call_is_accepted_by_prism(prism_url: str, call: str, auth: str) -> None:
+    attribute, method = call.split(".")
+    transport = AsyncRecordingTransport()
+    async with _async_client(prism_url, transport, auth=auth) as client:
+        result = await getattr(getattr(client, attribute), method)(**CALLS[call])
+    _check_exchange(transport.responses, result, attribute, method)
+
+
+@pytest.mark.prism
+@pytest.mark.parametrize("call", CALL_PARAMS)
+def test_minimal_call_is_accepted_by_prism(prism_url: str, call: str) -> None:
+    """Only the required arguments: the client must not send empty or placeholder optional parameters."""
+    attribute, method = call.split(".")
+    required = {"body", "email_address", "to_email_address"}
+    kwargs = {k: v for k, v in CALLS[call].items() if k in required}
+    transport = RecordingTransport()
+    with _sync_client(prism_url, transport) as client:
+        result = getattr(getattr(client, attribute), method)(**kwargs)
+    _check_exchange(transport.responses, result, attribute, method)
+
+
+@pytest.mark.prism
+def test_download_asks_for_csv_and_gets_it(prism_url: str) -> None:
+    """The download answers only ``text/csv``; Prism answers 406 to any other ``Accept``."""
+    transport = RecordingTransport()
+    with _sync_client(prism_url, transport) as client:
+        result = client.suppressions.download(**CALLS["suppressions.download"])
+    _check_exchange(transport.responses, result, "suppressions", "download")
+    assert transport.responses[0].request.headers["Accept"] == "text/csv"
+    text = result if isinstance(result, str) else result.parsed
+    assert text.startswith("serverId,")
+
+
+@pytest.mark.prism
+def test_injection_with_new_format_key_is_accepted_by_prism(prism_url: str) -> None:
+    """A new-format key goes in ``Authorization: Bearer`` and not in the body; both must pass."""
+    transport = RecordingTransport()
+    with _sync_client(prism_url, transport, api_key=NEW_FORMAT_KEY) as client:
+        result = client.injection.send(body=InjectionRequest.from_dict(INJECTION_BODY))
+    _check_exchange(transport.responses, result, "injection", "send")
+    sent = transport.responses[0].request
+    assert sent.headers["Authorization"] == f"Bearer {NEW_FORMAT_KEY}"
+    assert "ApiKey" not in json.loads(sent.content)
+
+
+@pytest.mark.prism
+async def test_async_injection_with_new_format_key_is_accepted_by_prism(prism_url: str) -> None:
+    transport = AsyncRecordingTransport()
+    async with _async_client(prism_url, transport, api_key=NEW_FORMAT_KEY) as client:
+        result = await client.injection.send(body=InjectionRequest.from_dict(INJECTION_BODY))
+    _check_exchange(transport.responses, result, "injection", "send")
+
+
+# --- Prism really validates: bad requests are refused ---------------------------------------------------
+
+
+@pytest.mark.prism
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        pytest.param(
+            "GET",
+            f"/servers/{SERVER_ID}/suppressions/search",
+            {"params": {"pageSize": 1000}},
+            400,
+            id="pageSize-above-maximum",
+        ),
+        pytest.param("GET", f"/servers/{SERVER_ID}/suppressions", {}, 400, id="missing-emailAddress"),
+        pytest.param(
+            "GET",
+            f"/servers/{SERVER_ID}/reports/messages/detail",
+            {"params": {"startDate": "01/02/2024"}},
+            400,
+            id="startDate-wrong-format",
+        ),
+        pytest.param(
+            "GET",
+            f"/servers/{SERVER_ID}/suppressions/search",
+            {"params": {"sortDirection": "descending"}},
+            400,
+            id="sortDirection-not-in-enum",
+        ),
+        pytest.param(
+            "GET",
+            "/servers/0/suppressions",
+            {"params": {"emailAddress": "someone@example.com"}},
+            400,
+            id="serverId-below-minimum",
+        ),
+        pytest.param(
+            "POST",
+            "/email",
+            {"json": {"ServerId": SERVER_ID, "ApiKey": API_KEY, "Messages": []}},
+            422,
+            id="injection-without-messages",
+        ),
+        pytest.param(
+            "GET",
+            f"/servers/{SERVER_ID}/suppressions",
+            {"params": {"emailAddress": "someone@example.com"}, "headers": {"Authorization": None}},
+            401,
+            id="v2-without-credentials",
+        ),
+    ],
+)
+def test_prism_rejects_bad_requests(
+    prism_url: str, method: str, path: str, kwargs: dict[str, Any], status: int
+) -> None:
+    headers = {"Authorization": f"Bearer {API_KEY}", **kwargs.pop("headers", {})}
+    headers = {k: v for k, v in headers.items() if v is not None}
+    response = httpx.request(method, prism_url + path, headers=headers, timeout=10, **kwargs)
+    assert response.status_code == status, response.text
+    if status != 401:
+        assert _request_violations(response), "Prism names what it rejected"
+
+
+@pytest.mark.prism
+def test_prism_ignores_server_base_paths(prism_url: str) -> None:
+    """Prism serves ``/servers/...`` and ``/email`` at its root; the spec's base paths are 404s there."""
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    params = {"emailAddress": "someone@example.com"}
+    root = httpx.get(f"{prism_url}/servers/{SERVER_ID}/suppressions", params=params, headers=auth, timeout=10)
+    assert root.status_code == 200
+    for base in ("/v2", "/api/v1"):
+        prefixed = httpx.get(
+            f"{prism_url}{base}/servers/{SERVER_ID}/suppressions", params=params, headers=auth, timeout=10
+        )
+        assert prefixed.status_code == 404
+    injected = httpx.post(f"{prism_url}/api/v1/email", json=INJECTION_BODY | {"ApiKey": API_KEY}, timeout=10)
+    assert injected.status_code == 404
+
+
+@pytest.mark.prism
+def test_client_turns_prism_rejection_into_typed_error(prism_url: str) -> None:
+    """The chain the tests above rely on: a request Prism refuses surfaces as an error, never a model."""
+    with _sync_client(prism_url, RecordingTransport()) as client, pytest.raises(APIStatusError) as info:
+        client.suppressions.search(page_size=1000)
+    assert info.value.status_code == 400
+
+
+# --- nothing slips through untested ----------------------------------------------------------------------
+
+
+def test_every_operation_has_a_prism_test(operation_methods: dict[str, str]) -> None:
+    """Every operation of the spec is sent by a client method, and every client method has a call above."""
+    missing = sorted(set(OPERATIONS) - set(operation_methods))
+    assert not missing, f"operations that no resource method sends: {missing}"
+    untested = sorted(set(operation_methods.values()) - set(CALLS))
+    assert not untested, f"resource methods without a Prism call in CALLS: {untested}"
+    stale = sorted(set(CALLS) - set(operation_methods.values()))
+    assert not stale, f"CALLS names methods that no longer exist: {stale}"
