@@ -1,0 +1,53 @@
+"""What a sandbox is started with.
+
+One frozen value object, so a test can build it once, share it, and get the
+same seeded data every time it (re)starts a sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_SERVER_ID", "SandboxConfig"]
+
+DEFAULT_API_KEY = "SandboxPublicKey0001." + "sandboxSecret" + "0" * 27
+"""A key in the new format (20 chars, a dot, 40 chars), so clients send it as Bearer."""
+
+DEFAULT_SERVER_ID = 12345
+"""The server id the sandbox's seeded data belongs to."""
+
+_MAX_SERVER_ID = 2_147_483_647
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """Settings of one sandbox.
+
+    **Parameters:**
+
+    * `api_key` - the only key accepted (v2 Bearer/Basic, injection Bearer or
+      body `ApiKey`). It is account-level: valid for every server id.
+    * `server_id` - the server whose seeded data (report log, suppressions)
+      exists and the only `ServerId` the injection endpoint accepts.
+    * `seed` - seeds the deterministic report event log and suppressions.
+    * `report_messages` - size of the seeded message log; rows are computed
+      from `seed` and their index on demand, so millions cost no memory.
+    * `suppressions` - number of seeded suppression entries.
+    """
+
+    api_key: str = DEFAULT_API_KEY
+    server_id: int = DEFAULT_SERVER_ID
+    seed: int = 1
+    report_messages: int = 250
+    suppressions: int = 0
+
+    def __post_init__(self) -> None:
+        """Reject settings the sandbox could not honour, before it starts."""
+        if not self.api_key:
+            raise ValueError("api_key must not be empty")
+        if not 1 <= self.server_id <= _MAX_SERVER_ID:
+            raise ValueError(f"server_id must be between 1 and {_MAX_SERVER_ID}")
+        if self.report_messages < 0:
+            raise ValueError("report_messages must be >= 0")
+        if self.suppressions < 0:
+            raise ValueError("suppressions must be >= 0")

@@ -1,0 +1,195 @@
+"""Running the sandbox: in a background thread for tests, or in the foreground.
+
+`Sandbox` binds its socket in the caller's thread (so the port is known at
+once and a bind error raises there), then runs uvicorn on that socket in a
+daemon thread. Start-up waits for uvicorn to report it is serving, checking
+that the thread is still alive and giving up after a timeout with a clear
+error, so a failed start can never hang a test run.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from ._app import API_PREFIX, INJECTION_PREFIX, SandboxApp
+from ._config import SandboxConfig
+from ._state import SandboxState
+
+__all__ = ["Sandbox", "SandboxStartError", "serve"]
+
+_START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 5.0
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox's server did not come up (it died or timed out)."""
+
+
+def _uvicorn_config(app: SandboxApp, host: str, port: int) -> uvicorn.Config:
+    """Quiet, single-worker settings: no access log, no lifespan, fast stop."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        timeout_keep_alive=5,
+    )
+
+
+class Sandbox:
+    """A SocketLabs emulator served over HTTP on `host` (127.0.0.1 by default).
+
+    ```python
+    with Sandbox(SandboxConfig(report_messages=1000)) as sb:
+        httpx.get(f"{sb.api_url}/servers/{sb.server_id}/suppressions/search",
+                  headers={"Authorization": f"Bearer {sb.api_key}"})
+    ```
+
+    `port=0` picks a free port; `url`, `api_url` (v2) and `inject_url`
+    (injection) are set once started. `state` is live: tests may inspect it
+    (`state.sent`, `state.suppressions`) and `reset()` it between tests.
+    """
+
+    def __init__(
+        self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.config = config or SandboxConfig()
+        self.host = host
+        self._requested_port = port
+        self.port = 0
+        self.state = SandboxState(self.config)
+        self.app = SandboxApp(self.state)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def api_key(self) -> str:
+        """The key the sandbox accepts."""
+        return self.config.api_key
+
+    @property
+    def server_id(self) -> int:
+        """The server id with seeded data and accepted by injection."""
+        return self.config.server_id
+
+    @property
+    def url(self) -> str:
+        """`http://host:port` of the running sandbox."""
+        if not self.port:
+            raise RuntimeError("the sandbox is not running; call start() or use it as a context manager")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the v2 API (the spec's paths are relative to it)."""
+        return self.url + API_PREFIX
+
+    @property
+    def inject_url(self) -> str:
+        """Base URL of the Injection API (`POST {inject_url}/email`)."""
+        return self.url + INJECTION_PREFIX
+
+    def reset(self) -> None:
+        """Back to the seeded initial state (suppressions, sent mail, log)."""
+        self.state.reset()
+
+    def start(self) -> Sandbox:
+        """Bind, start serving in a daemon thread, and wait until it is up."""
+        if self._thread is not None:
+            raise RuntimeError("the sandbox is already running")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so,
+        # and without it every keep-alive call waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        sock.set_inheritable(True)
+        server = uvicorn.Server(_uvicorn_config(self.app, self.host, sock.getsockname()[1]))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="socketlabs-sandbox", daemon=True
+        )
+        self._server, self._thread, self._socket = server, thread, sock
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive():
+                self._cleanup()
+                raise SandboxStartError(
+                    "the sandbox server thread exited during start-up (see the log above)"
+                )
+            if time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(_STOP_TIMEOUT)
+                self._cleanup()
+                raise SandboxStartError(f"the sandbox did not start within {_START_TIMEOUT:.0f} s")
+            time.sleep(0.005)
+        self.port = sock.getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (idempotent)."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(_STOP_TIMEOUT)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(_STOP_TIMEOUT)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Forget the server and close the listening socket."""
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+        self.port = 0
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"http://{self.host}:{self.port}" if self.port else "stopped"
+        return f"<Sandbox {where} server_id={self.server_id}>"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8025, config: SandboxConfig | None = None) -> None:
+    """Run a sandbox in the foreground until interrupted (for `socketlabs sandbox`).
+
+    Prints where it listens and the key to use, then blocks; Ctrl-C stops it.
+    """
+    config = config or SandboxConfig()
+    app = SandboxApp(SandboxState(config))
+    base = f"http://{host}:{port}"
+    print(
+        f"SocketLabs sandbox on {base}\n"
+        f"  v2 API:    {base}{API_PREFIX}\n"
+        f"  injection: {base}{INJECTION_PREFIX}/email\n"
+        f"  server id: {config.server_id}\n"
+        f"  API key:   {config.api_key}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.Server(_uvicorn_config(app, host, port)).run()

@@ -1,0 +1,321 @@
+"""Everything a running sandbox remembers, behind one lock.
+
+The HTTP handlers run in uvicorn's thread while tests inspect and reset the
+state from theirs, so every read and write goes through `SandboxState.lock`.
+Suppressions are kept per server id (the API key is account-level); the
+report log is the seeded log of the configured server followed by what the
+injection endpoint accepted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import heapq
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from ._config import SandboxConfig
+from ._dates import ANCHOR, format_instant
+from ._filters import FieldSpec, FieldType, Filter
+from ._log import SPAN, MessageRow, SeededLog, SeededMatches
+
+__all__ = [
+    "SUPPRESSION_FIELDS",
+    "SandboxState",
+    "SentMessage",
+    "Suppression",
+]
+
+SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("emailAddress", FieldType.STRING),
+        FieldSpec("suppressionLastUpdate", FieldType.DATE),
+        FieldSpec("reason", FieldType.STRING),
+    )
+}
+"""Filterable and sortable fields of a suppression entry, by wire name."""
+
+_REASONS = ("Manual", "Bounce", "Complaint", "Unsubscribe")
+_FIRST_INJECTED_ID = 5_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """One entry of a suppression list; the address is kept as first given."""
+
+    email_address: str
+    suppression_last_update: int
+    reason: str | None
+
+    def field(self, name: str) -> str | int | None:
+        """The value of a field by its wire name."""
+        if name == "emailAddress":
+            return self.email_address
+        if name == "suppressionLastUpdate":
+            return self.suppression_last_update
+        return self.reason
+
+    def to_json(self) -> dict[str, object]:
+        """The entry as the API answers it."""
+        return {
+            "emailAddress": self.email_address,
+            "suppressionLastUpdate": format_instant(self.suppression_last_update),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """One recipient the injection endpoint accepted (what a test asserts on)."""
+
+    server_id: int
+    message_index: int
+    address: str
+    friendly_name: str | None
+    from_address: str
+    subject: str
+    message_id: str
+    mailing_id: str | None
+    status: str
+    timestamp: int
+    """UTC seconds when it was accepted."""
+
+
+def _sort_key(value: str | int | None) -> tuple[int, str | int]:
+    """Order values with missing first and strings case-insensitively."""
+    if value is None:
+        return (0, "")
+    if isinstance(value, str):
+        return (1, value.casefold())
+    return (2, value)
+
+
+class SandboxState:
+    """The sandbox's mutable world: suppressions, sent mail, the report log.
+
+    `clock` gives the time stamped on added suppressions and injected mail
+    (wall clock by default); seeded data never reads it.
+    """
+
+    def __init__(self, config: SandboxConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.log = SeededLog(config.seed, config.report_messages)
+        self.suppressions: dict[int, dict[str, Suppression]] = {}
+        self.sent: list[SentMessage] = []
+        self.injected: dict[int, list[MessageRow]] = {}
+        self._next_id = _FIRST_INJECTED_ID
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seeded initial state."""
+        with self.lock:
+            self.suppressions = {self.config.server_id: dict(self._seeded_suppressions())}
+            self.sent = []
+            self.injected = {}
+            self._next_id = _FIRST_INJECTED_ID
+
+    def now(self) -> int:
+        """Current time in whole UTC seconds, from `clock`."""
+        return int(self.clock())
+
+    def _seeded_suppressions(self) -> Iterator[tuple[str, Suppression]]:
+        """Deterministic suppression entries from the seed."""
+        count = self.config.suppressions
+        data = hashlib.shake_128(b"socketlabs-sandbox-suppressions:%d" % self.config.seed).digest(8 * count)
+        for j in range(count):
+            h = int.from_bytes(data[8 * j : 8 * j + 8], "little")
+            address = f"blocked.{j}@{('example.com', 'example.org', 'example.net')[h % 3]}"
+            entry = Suppression(
+                email_address=address,
+                suppression_last_update=ANCHOR - 1 - (h >> 8) % SPAN,
+                reason=_REASONS[(h >> 40) % len(_REASONS)],
+            )
+            yield address.casefold(), entry
+
+    # Suppressions -----------------------------------------------------------
+
+    def suppression_list(self, server_id: int) -> dict[str, Suppression]:
+        """The list of one server (created empty on first use)."""
+        with self.lock:
+            return self.suppressions.setdefault(server_id, {})
+
+    def find_suppression(self, server_id: int, address: str) -> Suppression | None:
+        """The entry for `address` (case-insensitive), if suppressed."""
+        with self.lock:
+            return self.suppression_list(server_id).get(address.casefold())
+
+    def add_suppression(self, server_id: int, address: str, reason: str = "Manual") -> Suppression:
+        """Add `address`; adding one already listed returns the existing entry."""
+        with self.lock:
+            entries = self.suppression_list(server_id)
+            key = address.casefold()
+            entry = entries.get(key)
+            if entry is None:
+                entry = Suppression(address, self.now(), reason)
+                entries[key] = entry
+            return entry
+
+    def remove_suppression(self, server_id: int, address: str) -> Suppression | None:
+        """Remove `address`; `None` when it was not listed."""
+        with self.lock:
+            return self.suppression_list(server_id).pop(address.casefold(), None)
+
+    def search_suppressions(
+        self,
+        server_id: int,
+        *,
+        start: int | None,
+        end: int | None,
+        filters: Sequence[Filter],
+        sort_field: str,
+        descending: bool,
+    ) -> list[Suppression]:
+        """Every matching entry, sorted (lists are small enough to sort whole)."""
+        with self.lock:
+            entries = list(self.suppression_list(server_id).values())
+
+        def keep(entry: Suppression) -> bool:
+            t = entry.suppression_last_update
+            if start is not None and t < start:
+                return False
+            if end is not None and t > end:
+                return False
+            return all(f.matches(entry.field(f.field)) for f in filters)
+
+        matched = [entry for entry in entries if keep(entry)]
+        matched.sort(
+            key=lambda e: (_sort_key(e.field(sort_field)), e.email_address.casefold()),
+            reverse=descending,
+        )
+        return matched
+
+    # Report log -------------------------------------------------------------
+
+    def next_message_id(self) -> str:
+        """A fresh id for an injected message that brought none."""
+        with self.lock:
+            self._next_id += 1
+            return str(self._next_id)
+
+    def record_sent(self, message: SentMessage) -> None:
+        """Remember an accepted recipient and append it to the report log."""
+        with self.lock:
+            self.sent.append(message)
+            rows = self.injected.setdefault(message.server_id, [])
+            rows.append(
+                MessageRow(
+                    seq=self.log.count + len(rows),
+                    message_id=message.message_id,
+                    mailing_id=message.mailing_id,
+                    from_address=message.from_address,
+                    to=message.address,
+                    subject=message.subject,
+                    status=message.status,
+                    queued_time=message.timestamp,
+                    status_date=message.timestamp,
+                )
+            )
+
+    def query_messages(
+        self,
+        server_id: int,
+        *,
+        start: int | None,
+        end: int | None,
+        filters: Sequence[Filter],
+        to: str | None,
+        sort_field: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[MessageRow]]:
+        """One page of the log and the number of matching rows.
+
+        Sorting by `queuedTime` (the log's own order) locates the page by
+        counting: O(blocks) time for the count and O(page) memory, however
+        large the log. Any other sort field counts the matches first and then
+        keeps the `(sort key, position)` pairs of the nearer end of the
+        ordering up to the page, so memory grows with how deep the page is
+        (never beyond half the matches plus a page); rows are built for the
+        page only.
+        """
+        with self.lock:
+            own = server_id == self.config.server_id
+            seeded = self.log.index_range(start, end) if own else range(0)
+            injected = [
+                row
+                for row in self.injected.get(server_id, [])
+                if (start is None or row.queued_time >= start) and (end is None or row.queued_time <= end)
+            ]
+        wanted = to.casefold() if to is not None else None
+        injected = [
+            row
+            for row in injected
+            if (wanted is None or row.to.casefold() == wanted)
+            and all(f.matches(row.field(f.field)) for f in filters)
+        ]
+        matches = self.log.matching(seeded, filters, to)
+        total = matches.total + len(injected)
+        if sort_field == "queuedTime":
+            rows = self._page_in_time_order(matches, injected, descending, offset, limit)
+            return total, rows
+        if offset >= total:
+            return total, []
+
+        by_seq = {row.seq: row for row in injected}
+        value = self.log.field_value
+
+        def keys() -> Iterator[tuple[tuple[int, str | int], int]]:
+            yield from ((_sort_key(value(i, sort_field)), i) for i in matches)
+            yield from ((_sort_key(row.field(sort_field)), row.seq) for row in injected)
+
+        count = min(limit, total - offset)
+        if offset <= total // 2:
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            chosen = pick(offset + count, keys())[offset:]
+        else:  # a deep page: select from the other end, which is the shorter way
+            pick = heapq.nsmallest if descending else heapq.nlargest
+            chosen = pick(total - offset, keys())[::-1][:count]
+        return total, [by_seq[seq] if seq in by_seq else self.log.row(seq) for _, seq in chosen]
+
+    def _page_in_time_order(
+        self,
+        matches: SeededMatches,
+        injected: list[MessageRow],
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> list[MessageRow]:
+        """One page in `(queuedTime, seq)` order, seeded and injected rows merged.
+
+        Every seeded key is below an injected key with the same time (seeded
+        rows come first in the log), so an injected row's place in the merged
+        order is the number of seeded matches up to its time plus its rank
+        among the injected ones. A descending page is the mirrored ascending
+        range, reversed.
+        """
+        injected.sort(key=lambda r: (r.queued_time, r.seq))
+        places = [
+            matches.count_before(self.log.time_bound(row.queued_time)) + rank
+            for rank, row in enumerate(injected)
+        ]
+        total = matches.total + len(injected)
+        lo, hi = (total - offset - limit, total - offset) if descending else (offset, offset + limit)
+        lo, hi = max(lo, 0), min(hi, total)
+        if lo >= hi:
+            return []
+        # Per position: the injected row there, or the number of the seeded match.
+        slots: list[tuple[int, int]] = []
+        for q in range(lo, hi):
+            j = bisect.bisect_left(places, q)
+            slots.append((j, -1) if j < len(places) and places[j] == q else (-1, q - j))
+        numbers = [number for _, number in slots if number >= 0]
+        indexes = matches.take(numbers[0], numbers[-1] - numbers[0] + 1) if numbers else []
+        rows = [injected[j] if j >= 0 else self.log.row(indexes[number - numbers[0]]) for j, number in slots]
+        return rows[::-1] if descending else rows
