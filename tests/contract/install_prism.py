@@ -22,7 +22,7 @@ def main() -> int:
         print("install_prism: npm not found; Prism contract tests will be skipped", file=sys.stderr)
         return 0
     command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
-    result = subprocess.run(command, cwd=HERE, check=False)  # noqa: S603 - fixed arguments
+    result = subprocess.run(command, cwd=HERE, check=False)
     if result.returncode != 0:
         print(
             "install_prism: `npm ci` failed; Prism contract tests will be skipped or fail in CI",

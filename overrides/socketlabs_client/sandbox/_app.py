@@ -29,7 +29,7 @@ from ._csv import render_page
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
 from ._params import QueryReader
-from ._state import SUPPRESSION_FIELDS, SandboxState
+from ._state import SUPPRESSION_FIELDS, SandboxState, Suppression
 
 __all__ = ["API_PREFIX", "INJECTION_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
 
@@ -301,8 +301,11 @@ def _list_args(call: _Call, *, max_page_size: int, fields: Collection[str], defa
     )
 
 
-def _search_suppressions(call: _Call) -> Response | None:
-    args = _list_args(call, max_page_size=100, fields=SUPPRESSION_FIELDS, default_sort="emailAddress")
+def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, list[Suppression]] | None:
+    """The validated list arguments and the matching entries, or None after a parameter problem."""
+    args = _list_args(
+        call, max_page_size=max_page_size, fields=SUPPRESSION_FIELDS, default_sort="emailAddress"
+    )
     filters = call.query.filters(SUPPRESSION_FIELDS)
     if call.query.problems:
         return None
@@ -314,24 +317,24 @@ def _search_suppressions(call: _Call) -> Response | None:
         sort_field=args.sort_field,
         descending=args.descending,
     )
+    return args, entries
+
+
+def _search_suppressions(call: _Call) -> Response | None:
+    found = _matching_suppressions(call, max_page_size=100)
+    if found is None:
+        return None
+    args, entries = found
     first = args.page_number * args.page_size
     page = entries[first : first + args.page_size]
     return _json(200, {"data": [entry.to_json() for entry in page], "total": len(entries)})
 
 
 def _download_suppressions(call: _Call) -> Response | None:
-    args = _list_args(call, max_page_size=500_000, fields=SUPPRESSION_FIELDS, default_sort="emailAddress")
-    filters = call.query.filters(SUPPRESSION_FIELDS)
-    if call.query.problems:
+    found = _matching_suppressions(call, max_page_size=500_000)
+    if found is None:
         return None
-    entries = call.state.search_suppressions(
-        call.server_id,
-        start=args.start,
-        end=args.end,
-        filters=filters,
-        sort_field=args.sort_field,
-        descending=args.descending,
-    )
+    args, entries = found
     page = render_page(call.server_id, entries, args.page_number, args.page_size)
     headers = {} if page.content_range is None else {"Content-Range": page.content_range}
     return Response(page.text, status_code=page.status, media_type="text/csv", headers=headers)
