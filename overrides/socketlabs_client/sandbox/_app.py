@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ._csv import render_page
+from ._filters import Filter
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
 from ._params import QueryReader
@@ -340,23 +341,28 @@ def _download_suppressions(call: _Call) -> Response | None:
     return Response(page.text, status_code=page.status, media_type="text/csv", headers=headers)
 
 
-def _message_detail(call: _Call) -> Response | None:
-    args = _list_args(call, max_page_size=100, fields=MESSAGE_FIELDS, default_sort="queuedTime")
-    filters = call.query.filters(MESSAGE_FIELDS)
-    if call.query.problems:
-        return None
+def _message_page(call: _Call, args: _ListArgs, *, filters: Sequence[Filter], to: str | None) -> Response:
+    """One page of the report log as the v2 list envelope."""
     total, rows = call.state.query_messages(
         call.server_id,
         start=args.start,
         end=args.end,
         filters=filters,
-        to=None,
+        to=to,
         sort_field=args.sort_field,
         descending=args.descending,
         offset=args.page_number * args.page_size,
         limit=args.page_size,
     )
     return _json(200, {"data": [row.to_json() for row in rows], "total": total})
+
+
+def _message_detail(call: _Call) -> Response | None:
+    args = _list_args(call, max_page_size=100, fields=MESSAGE_FIELDS, default_sort="queuedTime")
+    filters = call.query.filters(MESSAGE_FIELDS)
+    if call.query.problems:
+        return None
+    return _message_page(call, args, filters=filters, to=None)
 
 
 def _search_recipients(call: _Call) -> Response | None:
@@ -364,15 +370,4 @@ def _search_recipients(call: _Call) -> Response | None:
     args = _list_args(call, max_page_size=100, fields=MESSAGE_FIELDS, default_sort="queuedTime")
     if call.query.problems:
         return None
-    total, rows = call.state.query_messages(
-        call.server_id,
-        start=args.start,
-        end=args.end,
-        filters=(),
-        to=address,
-        sort_field=args.sort_field,
-        descending=args.descending,
-        offset=args.page_number * args.page_size,
-        limit=args.page_size,
-    )
-    return _json(200, {"data": [row.to_json() for row in rows], "total": total})
+    return _message_page(call, args, filters=(), to=address)
