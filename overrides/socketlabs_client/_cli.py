@@ -10,16 +10,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-__all__ = ["SANDBOX_EXTRA", "main"]
+from ._config import SANDBOX_EXTRA
 
-SANDBOX_EXTRA = frozenset({"starlette", "uvicorn"})
-"""The modules the optional ``sandbox`` extra installs."""
+__all__ = ["main"]
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     try:
         from .sandbox import SandboxConfig, serve  # noqa: PLC0415 - optional extra
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name not in SANDBOX_EXTRA:
+            raise
         print(
             f"socketlabs sandbox needs the 'sandbox' extra: pip install 'socketlabs-client[sandbox]' ({exc})"
         )

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_INJECT_URL",
     "DEFAULT_TIMEOUT",
+    "SANDBOX_EXTRA",
     "ClientConfig",
     "resolve_config",
 ]
@@ -35,6 +36,9 @@ DEFAULT_INJECT_URL = "https://inject.socketlabs.com/api/v1"
 # one request, and connecting should never take more than ten seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_CONNECTIONS = 20
+
+SANDBOX_EXTRA = frozenset({"starlette", "uvicorn"})
+"""The modules the optional ``sandbox`` extra installs: only their absence means "install the extra"."""
 
 ENV_API_KEY = "SOCKETLABS_API_KEY"
 ENV_SERVER_ID = "SOCKETLABS_SERVER_ID"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -125,7 +126,9 @@ class MalformedResponseError(APIError):
     """The status said success, but the body is not what the spec describes."""
 
     def __init__(self, message: str, *, operation: Operation | None, response: httpx.Response) -> None:
-        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        super().__init__(
+            message, operation=operation, method=response.request.method, url=_url(response.request)
+        )
         self.status_code = response.status_code
 
 
@@ -141,7 +144,9 @@ class APIStatusError(APIError):
         errors: tuple[ErrorDetail, ...],
         body: str,
     ) -> None:
-        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        super().__init__(
+            message, operation=operation, method=response.request.method, url=_url(response.request)
+        )
         self.status_code = response.status_code
         self.errors = errors
         self.body = body
@@ -189,7 +194,9 @@ class InjectionError(APIError):
         result: InjectionResponse,
         transaction_receipt: str | None,
     ) -> None:
-        super().__init__(message, operation=operation, method=response.request.method, url=_url(response))
+        super().__init__(
+            message, operation=operation, method=response.request.method, url=_url(response.request)
+        )
         self.result = result
         self.error_code = result.error_code
         self.transaction_receipt = transaction_receipt
@@ -237,13 +244,12 @@ def parse_retry_after(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    from datetime import UTC, datetime  # noqa: PLC0415 - only for the rare date form
-
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _url(response: httpx.Response) -> str:
-    return str(response.request.url.copy_with(query=None))
+def _url(request: httpx.Request) -> str:
+    """The request's URL without its query, which may carry addresses."""
+    return str(request.url.copy_with(query=None))
 
 
 def _member(obj: Mapping[str, Any], name: str) -> Any:
@@ -302,7 +308,7 @@ def status_error(
     status = response.status_code
     cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
     reason = response.reason_phrase or "error"
-    where = f"{response.request.method} {_url(response)}"
+    where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
     return cls(message, operation=operation, response=response, errors=details, body=body)
@@ -310,14 +316,14 @@ def status_error(
 
 def connection_error(operation: Operation | None, request: httpx.Request, exc: httpx.HTTPError) -> APIError:
     """Turn an httpx transport failure into ours, saying whether it timed out."""
-    where = f"{request.method} {request.url.copy_with(query=None)}"
+    url = _url(request)
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed"
     return cls(
-        f"{where} {what}: {type(exc).__name__}: {exc}",
+        f"{request.method} {url} {what}: {type(exc).__name__}: {exc}",
         operation=operation,
         method=request.method,
-        url=str(request.url.copy_with(query=None)),
+        url=url,
     )
 
 
@@ -360,14 +366,14 @@ def parse_or_raise(
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         preview = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
         raise MalformedResponseError(
-            f"{response.status_code} from {response.request.method} {_url(response)} has a body that does not"
-            f" match the spec ({type(exc).__name__}: {redact(str(exc), secrets)}): {preview!r}",
+            f"{response.status_code} from {response.request.method} {_url(response.request)} has a body"
+            f" that does not match the spec ({type(exc).__name__}: {redact(str(exc), secrets)}): {preview!r}",
             operation=operation,
             response=response,
         ) from None
     if result.parsed is None:
         raise MalformedResponseError(
-            f"{response.status_code} from {response.request.method} {_url(response)} is not an answer"
+            f"{response.status_code} from {response.request.method} {_url(response.request)} is not an answer"
             " the spec describes for this operation",
             operation=operation,
             response=response,

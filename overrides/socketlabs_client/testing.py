@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._cli import SANDBOX_EXTRA
 from ._client import AsyncSocketLabs, SocketLabs
+from ._config import SANDBOX_EXTRA
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
