@@ -7,6 +7,11 @@ from .api_error import ApiError
 from .attachment import Attachment
 from .custom_header import CustomHeader
 from .error_envelope import ErrorEnvelope
+from .inbound_address import InboundAddress
+from .inbound_attachment import InboundAttachment
+from .inbound_header import InboundHeader
+from .inbound_message import InboundMessage
+from .inbound_parsed_message import InboundParsedMessage
 from .injection_error_code import InjectionErrorCode
 from .injection_request import InjectionRequest
 from .injection_response import InjectionResponse
@@ -26,6 +31,21 @@ from .suppression_envelope import SuppressionEnvelope
 from .suppression_page import SuppressionPage
 from .suppression_status import SuppressionStatus
 from .suppression_status_envelope import SuppressionStatusEnvelope
+from .webhook_event_base import WebhookEventBase
+from .webhook_event_complaint import WebhookEventComplaint
+from .webhook_event_data import WebhookEventData
+from .webhook_event_deferred import WebhookEventDeferred
+from .webhook_event_delivered import WebhookEventDelivered
+from .webhook_event_failed import WebhookEventFailed
+from .webhook_event_failure_type import WebhookEventFailureType
+from .webhook_event_generic import WebhookEventGeneric
+from .webhook_event_message_base import WebhookEventMessageBase
+from .webhook_event_meta_item import WebhookEventMetaItem
+from .webhook_event_queued import WebhookEventQueued
+from .webhook_event_tracking import WebhookEventTracking
+from .webhook_event_tracking_type import WebhookEventTrackingType
+from .webhook_event_type import WebhookEventType
+from .webhook_event_validation import WebhookEventValidation
 
 __all__ = (
     "Address",
@@ -34,6 +54,11 @@ __all__ = (
     "Attachment",
     "CustomHeader",
     "ErrorEnvelope",
+    "InboundAddress",
+    "InboundAttachment",
+    "InboundHeader",
+    "InboundMessage",
+    "InboundParsedMessage",
     "InjectionErrorCode",
     "InjectionRequest",
     "InjectionResponse",
@@ -53,4 +78,19 @@ __all__ = (
     "SuppressionPage",
     "SuppressionStatus",
     "SuppressionStatusEnvelope",
+    "WebhookEventBase",
+    "WebhookEventComplaint",
+    "WebhookEventData",
+    "WebhookEventDeferred",
+    "WebhookEventDelivered",
+    "WebhookEventFailed",
+    "WebhookEventFailureType",
+    "WebhookEventGeneric",
+    "WebhookEventMessageBase",
+    "WebhookEventMetaItem",
+    "WebhookEventQueued",
+    "WebhookEventTracking",
+    "WebhookEventTrackingType",
+    "WebhookEventType",
+    "WebhookEventValidation",
 )
