@@ -18,6 +18,11 @@ SocketLabsError
         ├── InjectionAuthenticationError   InvalidAuthentication, AccountDisabled, TooManyErrors
         ├── InjectionOverQuotaError        OverQuota: the send was rate limited
         └── InjectionRejectedError         any other failure code, unknown codes included
+└── WebhookError                       a post to your receiver was refused (status_code)
+    ├── WebhookParseError              400: not a readable event or inbound message
+    ├── WebhookAuthenticationError     401: SecretKey or ServerId does not match
+    ├── WebhookPayloadTooLargeError    413: the body is over the receiver's limit
+    └── WebhookContentTypeError        415: neither JSON nor form-encoded
 ```
 
 Error bodies are read leniently: the v2 envelope ``{"error": [...]}`` (one or
@@ -60,6 +65,11 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "SocketLabsError",
+    "WebhookAuthenticationError",
+    "WebhookContentTypeError",
+    "WebhookError",
+    "WebhookParseError",
+    "WebhookPayloadTooLargeError",
 ]
 
 REDACTED = "[redacted]"
@@ -221,6 +231,41 @@ _STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
     404: NotFoundError,
     429: RateLimitError,
 }
+
+
+class WebhookError(SocketLabsError):
+    """A webhook or inbound post was refused; ``status_code`` is what the receiver answers.
+
+    Messages say why without quoting the body, so a forged secret never lands in a log.
+    """
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WebhookParseError(WebhookError):
+    """400: the body is not JSON/form data, not UTF-8, or lacks a member the type requires."""
+
+
+class WebhookAuthenticationError(WebhookError):
+    """401: the post's ``SecretKey`` or ``ServerId`` is missing or not one of ours."""
+
+    status_code = 401
+
+
+class WebhookPayloadTooLargeError(WebhookError):
+    """413: the body is larger than the receiver accepts."""
+
+    status_code = 413
+
+
+class WebhookContentTypeError(WebhookError):
+    """415: the content type is neither JSON nor ``application/x-www-form-urlencoded``."""
+
+    status_code = 415
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -1,0 +1,572 @@
+"""Event webhooks: read a SocketLabs post into a typed event, and refuse forged ones.
+
+SocketLabs signs nothing: every post carries the endpoint's ``SecretKey`` and
+the ``ServerId`` in its body (socketlabs-api.md §5.1). So a receiver must
+(1) cap the body before reading it, (2) decode it (JSON, or the legacy
+form-encoded body), (3) compare ``SecretKey`` in constant time with each of
+its secrets (several, for rotation) and check ``ServerId``, and only then
+(4) build the typed event that user code sees. A failure at any step is a
+``WebhookError`` whose ``status_code`` (413, 415, 400, 401) is the answer.
+
+Parsing is lenient where real senders vary: member names in any case,
+unknown members kept (``additional_properties``), an unknown ``Type`` read as
+``WebhookEventGeneric``, enums as names or numbers, numbers as strings (form
+bodies have nothing else), seven fractional digits in ``DateTime``. It is
+strict where a wrong guess would mislead: a member twice (in any case), a
+missing required member or a value of the wrong type is an error.
+
+``Receiver`` turns this into a framework-agnostic ``handle(body,
+content_type)``, its async twin, an ASGI app and a WSGI app; ``_inbound``
+reuses it for inbound parse posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import hmac
+import inspect
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any, Generic, TypeAlias, TypeVar
+from urllib.parse import parse_qsl
+
+from attrs import fields, frozen, has
+from socketlabs_api.models import (
+    WebhookEventComplaint,
+    WebhookEventDeferred,
+    WebhookEventDelivered,
+    WebhookEventFailed,
+    WebhookEventFailureType,
+    WebhookEventGeneric,
+    WebhookEventQueued,
+    WebhookEventTracking,
+    WebhookEventTrackingType,
+    WebhookEventValidation,
+)
+from socketlabs_api.types import Unset
+
+from ._errors import (
+    REDACTED,
+    WebhookAuthenticationError,
+    WebhookContentTypeError,
+    WebhookError,
+    WebhookParseError,
+    WebhookPayloadTooLargeError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "EVENT_MODELS",
+    "Receiver",
+    "ReceiverResponse",
+    "WebhookEvent",
+    "WebhookReceiver",
+    "WebhookSecrets",
+    "parse_event",
+]
+
+logger = logging.getLogger("socketlabs_client.webhooks")
+
+DEFAULT_MAX_BODY_SIZE = 256 * 1024
+"""Event posts are small (one event each); anything near this size is not one."""
+
+WebhookEvent: TypeAlias = (
+    WebhookEventQueued
+    | WebhookEventDeferred
+    | WebhookEventDelivered
+    | WebhookEventFailed
+    | WebhookEventComplaint
+    | WebhookEventTracking
+    | WebhookEventValidation
+    | WebhookEventGeneric
+)
+"""Any parsed event; an unknown ``Type`` gives ``WebhookEventGeneric``."""
+
+EVENT_MODELS: Mapping[str, type[WebhookEvent]] = {
+    "Queued": WebhookEventQueued,
+    "Deferred": WebhookEventDeferred,
+    "Delivered": WebhookEventDelivered,
+    "Failed": WebhookEventFailed,
+    "Complaint": WebhookEventComplaint,
+    "Tracking": WebhookEventTracking,
+    "Validation": WebhookEventValidation,
+}
+"""The model of each documented ``Type`` (matched case-insensitively)."""
+
+_MODELS_BY_FOLDED = {name.casefold(): (name, model) for name, model in EVENT_MODELS.items()}
+
+# Enums some senders give as numbers: the order of the vendor's .NET enums and of
+# the legacy Reporting API (socketlabs-api.md §5.4).
+_FAILURE_TYPES = (
+    WebhookEventFailureType.TEMPORARY,
+    WebhookEventFailureType.PERMANENT,
+    WebhookEventFailureType.SUPPRESSED,
+)
+_TRACKING_TYPES = (
+    WebhookEventTrackingType.CLICK,
+    WebhookEventTrackingType.OPEN,
+    WebhookEventTrackingType.UNSUBSCRIBE,
+)
+_NUMBERED_ENUMS: Mapping[str, tuple[str, ...]] = {
+    "failuretype": tuple(m.value for m in _FAILURE_TYPES),
+    "trackingtype": tuple(m.value for m in _TRACKING_TYPES),
+}
+
+INTEGER_MEMBERS = frozenset(
+    {"serverid", "subaccountid", "ippoolid", "messagesize", "deferralcode", "failurecode", "length"}
+)
+"""Integer members (folded) of event and inbound payloads; form bodies send them as text.
+
+A test checks this set against every integer property of the spec's
+``WebhookEvent*``/``Inbound*`` schemas, so the two cannot drift apart.
+"""
+NUMBER_MEMBERS = frozenset({"spamscore"})
+"""Floating-point members (folded), likewise."""
+
+_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,18}$")
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_JSON_TYPES = frozenset({"application/json", "text/json"})
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_SIMPLE_TYPES: Mapping[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "None": (type(None),),
+    "Unset": (Unset,),
+}
+
+Body: TypeAlias = bytes | bytearray | memoryview | str
+E = TypeVar("E", bound=WebhookEvent)
+
+
+def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
+    """``(media type, charset)`` of a Content-Type header, lower-cased."""
+    if not content_type:
+        return None, None
+    media, *params = content_type.split(";")
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower() or None
+    return media.strip().lower(), charset
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook: a member given twice (in any case) makes the post ambiguous."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        folded = key.casefold()
+        if folded in seen:
+            raise WebhookParseError(f"member {key!r} appears more than once (names match in any case)")
+        seen.add(folded)
+    return dict(pairs)
+
+
+def decode_body(body: Body, content_type: str | None, *, max_body_size: int | None = None) -> dict[str, Any]:
+    """The post's body as a JSON object or form mapping, or a ``WebhookError`` saying why not.
+
+    A missing Content-Type is sniffed (``{`` means JSON, else form); any other
+    type than JSON or form-encoded is refused with 415.
+    """
+    if max_body_size is not None and len(body) > max_body_size:
+        raise WebhookPayloadTooLargeError(f"body of {len(body)} bytes is over the limit of {max_body_size}")
+    media, charset = _media_type(content_type)
+    if media is not None and media not in _JSON_TYPES and media != _FORM_TYPE and not media.endswith("+json"):
+        raise WebhookContentTypeError(f"content type {media!r} is neither JSON nor {_FORM_TYPE}")
+    if isinstance(body, str):
+        text = body
+    else:
+        encoding = charset or "utf-8"
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise WebhookContentTypeError(f"unknown charset {encoding!r}") from None
+        try:
+            text = bytes(body).decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+        except UnicodeDecodeError as exc:
+            raise WebhookParseError(f"body is not valid {encoding} (byte {exc.start})") from None
+    if media is None:
+        media = "application/json" if text.lstrip().startswith("{") else _FORM_TYPE
+    if media == _FORM_TYPE:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WebhookParseError(f"form body does not parse: {exc}") from None
+        return _reject_duplicates(pairs)
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, WebhookError):
+            raise
+        raise WebhookParseError(f"body is not JSON: {type(exc).__name__}") from None
+    if not isinstance(data, dict):
+        raise WebhookParseError(f"body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def member(data: Mapping[str, Any], name: str) -> Any:
+    """A member by name in any case (``None`` when absent); duplicates were refused earlier."""
+    if name in data:
+        return data[name]
+    folded = name.casefold()
+    for key, value in data.items():
+        if isinstance(key, str) and key.casefold() == folded:
+            return value
+    return None
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, str) and _INTEGER_TEXT.match(value.strip()):
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class WebhookSecrets:
+    """The secrets (and optionally server ids) a receiver accepts.
+
+    Several secrets may be active at once so a key can be rotated without a
+    gap. Every configured secret is compared (``hmac.compare_digest``), so the
+    time taken does not say which, or how much, of a guess matched. The
+    secrets never appear in ``repr``.
+    """
+
+    def __init__(
+        self, secrets: str | Iterable[str], *, server_ids: int | Iterable[int] | None = None
+    ) -> None:
+        values = [secrets] if isinstance(secrets, str) else list(secrets)
+        if not values or not all(isinstance(s, str) and s for s in values):
+            raise ValueError("give at least one non-empty secret")
+        self._secrets = tuple(s.encode("utf-8") for s in values)
+        if server_ids is None:
+            self.server_ids: frozenset[int] | None = None
+        else:
+            self.server_ids = frozenset([server_ids] if isinstance(server_ids, int) else server_ids)
+
+    def __repr__(self) -> str:
+        ids = "any" if self.server_ids is None else sorted(self.server_ids)
+        return f"WebhookSecrets(<{len(self._secrets)} secret(s)>, server_ids={ids})"
+
+    def authenticate(self, data: Mapping[str, Any]) -> str:
+        """Check a decoded post's ``SecretKey`` and ``ServerId``; return the matched secret.
+
+        Raises ``WebhookAuthenticationError`` (401) without saying what the post contained.
+        """
+        given = member(data, "SecretKey")
+        if not isinstance(given, str) or not given:
+            raise WebhookAuthenticationError("the post has no SecretKey")
+        candidate = given.encode("utf-8", "surrogatepass")
+        matched: bytes | None = None
+        for secret in self._secrets:
+            if hmac.compare_digest(candidate, secret):
+                matched = secret
+        if matched is None:
+            raise WebhookAuthenticationError("SecretKey does not match any configured secret")
+        if self.server_ids is not None:
+            server_id = _as_int(member(data, "ServerId"))
+            if isinstance(server_id, bool) or server_id not in self.server_ids:
+                raise WebhookAuthenticationError("ServerId is missing or not one of the configured servers")
+        return matched.decode("utf-8")
+
+
+def _normalize_value(folded: object, value: Any) -> Any:
+    if folded in INTEGER_MEMBERS:
+        return _as_int(value)
+    if folded in NUMBER_MEMBERS and isinstance(value, str) and _NUMBER_TEXT.match(value.strip()):
+        return float(value)
+    names = _NUMBERED_ENUMS.get(folded) if isinstance(folded, str) else None
+    number = _as_int(value)
+    if names is None or not isinstance(number, int) or isinstance(number, bool):
+        return value
+    # an unknown number stays visible (as text) in the open enum
+    return names[number] if 0 <= number < len(names) else str(number)
+
+
+def normalize(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Coerce what senders vary in: numbers as text, numbered enums. Names stay as given."""
+    return {
+        key: _normalize_value(key.casefold() if isinstance(key, str) else key, value)
+        for key, value in data.items()
+    }
+
+
+def check_types(model: Any) -> None:
+    """Refuse a member whose value has the wrong JSON type (the generated parsers only cast).
+
+    Checks the members typed as plain scalars, and nested models (alone or in
+    lists) the same way.
+    """
+    for field in fields(type(model)):
+        hint = field.type if isinstance(field.type, str) else None
+        if hint is None or field.name == "additional_properties":
+            continue
+        value = getattr(model, field.name)
+        nested = value if isinstance(value, list) else [value]
+        for item in nested:
+            if has(type(item)):
+                check_types(item)
+        parts = [p.strip() for p in hint.split("|")]
+        if not all(p in _SIMPLE_TYPES for p in parts):
+            continue
+        allowed = tuple(t for p in parts for t in _SIMPLE_TYPES[p])
+        wrong_bool = isinstance(value, bool) and "bool" not in parts
+        if wrong_bool or not isinstance(value, allowed):
+            raise WebhookParseError(f"member {field.name} has a {type(value).__name__} value")
+
+
+def build_model(model: type[Any], data: Mapping[str, Any], what: str) -> Any:
+    """``model.from_dict`` with its failures turned into a ``WebhookParseError`` that says why."""
+    try:
+        parsed = model.from_dict(data)
+    except KeyError as exc:
+        raise WebhookParseError(f"{what} lacks the required member {exc.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise WebhookParseError(f"{what} does not parse: {exc}") from None
+    check_types(parsed)
+    return parsed
+
+
+def build_event(model: type[E], name: str, data: Mapping[str, Any]) -> E:
+    """``model`` from a decoded post, its ``Type`` member set to the canonical ``name``."""
+    fixed = {k: v for k, v in normalize(data).items() if not (isinstance(k, str) and k.casefold() == "type")}
+    fixed["Type"] = name
+    event: E = build_model(model, fixed, f"a {name} event")
+    return event
+
+
+def event_from_data(data: Mapping[str, Any]) -> WebhookEvent:
+    """The typed event for a decoded (and, in a receiver, authenticated) post."""
+    kind = member(data, "Type")
+    if not isinstance(kind, str) or not kind.strip():
+        raise WebhookParseError("the post has no Type")
+    name, model = _MODELS_BY_FOLDED.get(kind.strip().casefold(), (kind, WebhookEventGeneric))
+    return build_event(model, name, data)
+
+
+def parse_event(
+    body: Body,
+    content_type: str | None = "application/json",
+    *,
+    secrets: WebhookSecrets | None = None,
+    max_body_size: int | None = None,
+) -> WebhookEvent:
+    """Parse one event webhook post; with ``secrets``, authenticate it first.
+
+    Raises ``WebhookError`` (a subclass saying why, with the HTTP status to answer).
+    """
+    data = decode_body(body, content_type, max_body_size=max_body_size)
+    if secrets is not None:
+        secrets.authenticate(data)
+    return event_from_data(data)
+
+
+@frozen
+class ReceiverResponse:
+    """What a receiver answers: status, text body, headers."""
+
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = (("content-type", "text/plain; charset=utf-8"),)
+
+
+T = TypeVar("T")
+Callback: TypeAlias = Callable[[T], Awaitable[object] | object]
+Scope: TypeAlias = MutableMapping[str, Any]
+Message: TypeAlias = MutableMapping[str, Any]
+ASGIReceive: TypeAlias = Callable[[], Awaitable[Message]]
+ASGISend: TypeAlias = Callable[[Message], Awaitable[None]]
+StartResponse: TypeAlias = Callable[[str, list[tuple[str, str]]], Any]
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+}
+
+
+class Receiver(Generic[T]):
+    """Authenticate, parse and hand posts to a callback; the base of both receivers.
+
+    ``callback`` may be sync or async. It sees only authenticated, parsed
+    payloads whose ``secret_key`` is replaced by ``[redacted]``; ``Validation``
+    posts are answered here (200, the secret as the body) and not passed on.
+    A callback that raises gives 500, so SocketLabs delivers the post again.
+    ``validation_key`` (legacy endpoints) is added to every 200 body.
+    """
+
+    kind = "post"
+    default_max_body_size = DEFAULT_MAX_BODY_SIZE
+
+    def __init__(
+        self,
+        callback: Callback[T],
+        *,
+        secrets: WebhookSecrets | str | Iterable[str],
+        server_ids: int | Iterable[int] | None = None,
+        max_body_size: int | None = None,
+        validation_key: str | None = None,
+    ) -> None:
+        if isinstance(secrets, WebhookSecrets):
+            if server_ids is not None:
+                raise ValueError("give server_ids to WebhookSecrets or here, not both")
+            self.secrets = secrets
+        else:
+            self.secrets = WebhookSecrets(secrets, server_ids=server_ids)
+        self.max_body_size = self.default_max_body_size if max_body_size is None else max_body_size
+        if self.max_body_size < 1:
+            raise ValueError("max_body_size must be positive")
+        self.callback = callback
+        self._validation_key = validation_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.secrets!r}, max_body_size={self.max_body_size})"
+
+    def parse(self, data: Mapping[str, Any]) -> T | WebhookEventValidation:
+        """The typed payload of a decoded, authenticated post (overridden per kind)."""
+        raise NotImplementedError
+
+    def _accept(self, body: Body, content_type: str | None) -> tuple[T | WebhookEventValidation, str]:
+        data = decode_body(body, content_type, max_body_size=self.max_body_size)
+        secret = self.secrets.authenticate(data)
+        payload = self.parse(data)
+        payload.secret_key = REDACTED  # type: ignore[union-attr]  # every payload model has one
+        return payload, secret
+
+    def _ok(self, text: str = "") -> ReceiverResponse:
+        if self._validation_key:
+            text = f"{text}\n{self._validation_key}" if text else self._validation_key
+        return ReceiverResponse(200, text.encode("utf-8"))
+
+    def _refused(self, error: WebhookError) -> ReceiverResponse:
+        logger.info("refused a %s: %s %s", self.kind, error.status_code, error.message)
+        return ReceiverResponse(error.status_code, f"{error.message}\n".encode())
+
+    def _too_large(self) -> ReceiverResponse:
+        return self._refused(
+            WebhookPayloadTooLargeError(f"body over the limit of {self.max_body_size} bytes")
+        )
+
+    def _failed(self) -> ReceiverResponse:
+        logger.exception("the %s callback raised; answering 500 so SocketLabs retries", self.kind)
+        return ReceiverResponse(500, b"callback failed\n")
+
+    def handle(self, body: Body, content_type: str | None) -> ReceiverResponse:
+        """Answer one post (sync; an async callback is run with ``asyncio.run``)."""
+        try:
+            payload, secret = self._accept(body, content_type)
+        except WebhookError as error:
+            return self._refused(error)
+        if isinstance(payload, WebhookEventValidation):
+            return self._ok(secret)
+        try:
+            result = self.callback(payload)
+            if inspect.isawaitable(result):
+                asyncio.run(_await(result))
+        except Exception:
+            return self._failed()
+        return self._ok()
+
+    async def handle_async(self, body: Body, content_type: str | None) -> ReceiverResponse:
+        """Answer one post (async; a sync callback is called directly)."""
+        try:
+            payload, secret = self._accept(body, content_type)
+        except WebhookError as error:
+            return self._refused(error)
+        if isinstance(payload, WebhookEventValidation):
+            return self._ok(secret)
+        try:
+            result = self.callback(payload)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            return self._failed()
+        return self._ok()
+
+    async def asgi(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        """An ASGI app that answers POSTs at any path (mount it where you like)."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        response = await self._asgi_response(scope, receive)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _asgi_response(self, scope: Scope, receive: ASGIReceive) -> ReceiverResponse:
+        if scope["method"] != "POST":
+            return ReceiverResponse(405, b"POST only\n", (("allow", "POST"), ("content-type", "text/plain")))
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_size:
+            return self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return ReceiverResponse(400, b"client went away\n")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_size:
+                return self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return await self.handle_async(b"".join(chunks), headers.get("content-type"))
+
+    def wsgi(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
+        """A WSGI app that answers POSTs at any path; the body is read only up to the limit."""
+        response = self._wsgi_response(environ)
+        headers = [*response.headers, ("content-length", str(len(response.body)))]
+        start_response(f"{response.status} {_REASONS.get(response.status, '')}".strip(), headers)
+        return [response.body]
+
+    def _wsgi_response(self, environ: Mapping[str, Any]) -> ReceiverResponse:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return ReceiverResponse(405, b"POST only\n", (("allow", "POST"), ("content-type", "text/plain")))
+        declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+        if not declared.isdigit():
+            return ReceiverResponse(411, b"a Content-Length is required\n")
+        if int(declared) > self.max_body_size:
+            return self._too_large()
+        body = environ["wsgi.input"].read(int(declared)) if int(declared) else b""
+        return self.handle(body, environ.get("CONTENT_TYPE"))
+
+
+async def _await(awaitable: Awaitable[object]) -> None:
+    await awaitable
+
+
+class WebhookReceiver(Receiver[WebhookEvent]):
+    """Receives event webhook posts: ``handle``/``handle_async``, ``asgi`` and ``wsgi``.
+
+    ```python
+    receiver = WebhookReceiver(on_event, secrets=["current", "previous"], server_ids=12345)
+    app = receiver.asgi   # or receiver.wsgi, or receiver.handle(body, content_type)
+    ```
+    """
+
+    kind = "webhook event"
+
+    def parse(self, data: Mapping[str, Any]) -> WebhookEvent:
+        """The typed event (``WebhookEventGeneric`` for an unknown ``Type``)."""
+        return event_from_data(data)
