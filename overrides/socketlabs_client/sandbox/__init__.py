@@ -18,18 +18,24 @@ imports the client: it is an independent reading of the spec, a referee.
 
 from __future__ import annotations
 
-from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, SandboxConfig
+from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, DEFAULT_WEBHOOK_SECRET, SandboxConfig
+from ._events import Delivery, EventOutbox, InboundFile, events_for
 from ._server import Sandbox, SandboxStartError, serve
 from ._state import SandboxState, SentMessage, Suppression
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SERVER_ID",
+    "DEFAULT_WEBHOOK_SECRET",
+    "Delivery",
+    "EventOutbox",
+    "InboundFile",
     "Sandbox",
     "SandboxConfig",
     "SandboxStartError",
     "SandboxState",
     "SentMessage",
     "Suppression",
+    "events_for",
     "serve",
 ]

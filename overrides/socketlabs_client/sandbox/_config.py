@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_SERVER_ID", "SandboxConfig"]
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_SERVER_ID", "DEFAULT_WEBHOOK_SECRET", "SandboxConfig"]
 
 DEFAULT_API_KEY = "SandboxPublicKey0001." + "sandboxSecret" + "0" * 27
 """A key in the new format (20 chars, a dot, 40 chars), so clients send it as Bearer."""
 
 DEFAULT_SERVER_ID = 12345
 """The server id the sandbox's seeded data belongs to."""
+
+DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105 - a public test value
+"""The `SecretKey` the sandbox puts in the event and inbound posts it makes."""
 
 _MAX_SERVER_ID = 2_147_483_647
 
@@ -33,6 +36,8 @@ class SandboxConfig:
     * `report_messages` - size of the seeded message log; rows are computed
       from `seed` and their index on demand, so millions cost no memory.
     * `suppressions` - number of seeded suppression entries.
+    * `webhook_url`, `inbound_url`, `webhook_secret` - where `Sandbox.events`
+      posts event webhooks and inbound messages, and the `SecretKey` it sends.
     """
 
     api_key: str = DEFAULT_API_KEY
@@ -40,6 +45,9 @@ class SandboxConfig:
     seed: int = 1
     report_messages: int = 250
     suppressions: int = 0
+    webhook_url: str | None = None
+    inbound_url: str | None = None
+    webhook_secret: str = DEFAULT_WEBHOOK_SECRET
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -51,3 +59,5 @@ class SandboxConfig:
             raise ValueError("report_messages must be >= 0")
         if self.suppressions < 0:
             raise ValueError("suppressions must be >= 0")
+        if not self.webhook_secret:
+            raise ValueError("webhook_secret must not be empty")

@@ -19,6 +19,7 @@ import uvicorn
 
 from ._app import API_PREFIX, INJECTION_PREFIX, SandboxApp
 from ._config import SandboxConfig
+from ._events import EventOutbox
 from ._state import SandboxState
 
 __all__ = ["Sandbox", "SandboxStartError", "serve"]
@@ -68,6 +69,8 @@ class Sandbox:
         self.port = 0
         self.state = SandboxState(self.config)
         self.app = SandboxApp(self.state)
+        self.events = EventOutbox.from_state(self.state)
+        """Event webhook and inbound posts: `pending()`, `deliver()`, `send_inbound()`."""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -100,8 +103,9 @@ class Sandbox:
         return self.url + INJECTION_PREFIX
 
     def reset(self) -> None:
-        """Back to the seeded initial state (suppressions, sent mail, log)."""
+        """Back to the seeded initial state (suppressions, sent mail, log, owed events)."""
         self.state.reset()
+        self.events.reset()
 
     def start(self) -> Sandbox:
         """Bind, start serving in a daemon thread, and wait until it is up."""
