@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import datetime
 import hmac
 import inspect
 import json
@@ -296,27 +297,35 @@ def normalize(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _fits(value: Any, part: str) -> bool | None:
+    """Whether ``value`` fits one member of a generated annotation; ``None`` if we cannot tell."""
+    if part in _SIMPLE_TYPES:
+        return isinstance(value, _SIMPLE_TYPES[part]) and not (isinstance(value, bool) and part != "bool")
+    if part.startswith("list["):
+        return isinstance(value, list)
+    if part == "datetime.datetime":
+        return isinstance(value, datetime.datetime)
+    if part.isidentifier():  # a generated model or enum class
+        return type(value).__name__ == part
+    return None
+
+
 def check_types(model: Any) -> None:
     """Refuse a member whose value has the wrong JSON type (the generated parsers only cast).
 
-    Checks the members typed as plain scalars, and nested models (alone or in
-    lists) the same way.
+    Each member is checked against its generated annotation (scalars, lists,
+    models, enums), and nested models (alone or in lists) the same way.
     """
     for field in fields(type(model)):
         hint = field.type if isinstance(field.type, str) else None
         if hint is None or field.name == "additional_properties":
             continue
         value = getattr(model, field.name)
-        nested = value if isinstance(value, list) else [value]
-        for item in nested:
+        for item in value if isinstance(value, list) else [value]:
             if has(type(item)):
                 check_types(item)
-        parts = [p.strip() for p in hint.split("|")]
-        if not all(p in _SIMPLE_TYPES for p in parts):
-            continue
-        allowed = tuple(t for p in parts for t in _SIMPLE_TYPES[p])
-        wrong_bool = isinstance(value, bool) and "bool" not in parts
-        if wrong_bool or not isinstance(value, allowed):
+        verdicts = [_fits(value, part.strip()) for part in hint.split("|")]
+        if None not in verdicts and not any(verdicts):
             raise WebhookParseError(f"member {field.name} has a {type(value).__name__} value")
 
 
@@ -492,6 +501,10 @@ class Receiver(Generic[T]):
         except Exception:
             return self._failed()
         return self._ok()
+
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        """The receiver is itself an ASGI app (e.g. ``Route("/events", receiver)`` in Starlette)."""
+        await self.asgi(scope, receive, send)
 
     async def asgi(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
         """An ASGI app that answers POSTs at any path (mount it where you like)."""

@@ -21,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "spec" / "examples"
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
-_REGISTRY = Registry().with_resource("urn:spec", Resource.from_contents(SPEC, default_specification=DRAFT202012))
+_RESOURCE = Resource.from_contents(SPEC, default_specification=DRAFT202012)
+_REGISTRY = Registry().with_resource("urn:spec", _RESOURCE)
 
 EVENT_TYPES = {"Queued", "Deferred", "Delivered", "Failed", "Complaint", "Tracking", "Validation"}
 
