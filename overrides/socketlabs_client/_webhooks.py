@@ -171,12 +171,15 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def decode_body(body: Body, content_type: str | None, *, max_body_size: int | None = None) -> dict[str, Any]:
     """The post's body as a JSON object or form mapping, or a ``WebhookError`` saying why not.
 
-    A missing Content-Type is sniffed (``{`` means JSON, else form); any other
-    type than JSON or form-encoded is refused with 415.
+    A missing Content-Type (or ``text/plain``, which WSGI servers put in for a
+    missing one) is sniffed: ``{`` means JSON, else form. Any other type than
+    JSON or form-encoded is refused with 415.
     """
     if max_body_size is not None and len(body) > max_body_size:
         raise WebhookPayloadTooLargeError(f"body of {len(body)} bytes is over the limit of {max_body_size}")
     media, charset = _media_type(content_type)
+    if media == "text/plain":  # what wsgiref and some proxies put in for a missing Content-Type
+        media = None
     if media is not None and media not in _JSON_TYPES and media != _FORM_TYPE and not media.endswith("+json"):
         raise WebhookContentTypeError(f"content type {media!r} is neither JSON nor {_FORM_TYPE}")
     if isinstance(body, str):

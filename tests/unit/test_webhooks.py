@@ -240,6 +240,7 @@ def test_legacy_form_encoded_body() -> None:
 
 def test_missing_content_type_is_sniffed() -> None:
     assert isinstance(parse_event(_body(_example("delivered")), None), WebhookEventDelivered)
+    assert isinstance(parse_event(_body(_example("delivered")), "text/plain"), WebhookEventDelivered)
     form = urlencode({"Type": "Validation", "ServerId": "1", "SecretKey": "s"}).encode()
     assert isinstance(parse_event(form, None), WebhookEventValidation)
 
@@ -490,7 +491,7 @@ async def test_async_handler_with_sync_and_async_callbacks() -> None:
 def test_handler_maps_each_error_to_its_status() -> None:
     receiver = _receiver([], max_body_size=1000)
     assert receiver.handle(b"x" * 1001, JSON).status == 413
-    assert receiver.handle(b"{}", "text/plain").status == 415
+    assert receiver.handle(b"{}", "text/csv").status == 415
     assert receiver.handle(b"\xff\xff", JSON).status == 400
     missing = _example("failed")
     del missing["FailureType"]
