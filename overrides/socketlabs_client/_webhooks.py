@@ -168,6 +168,18 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _text(body: bytes | bytearray | memoryview, encoding: str) -> str:
+    """The body as text in the declared charset (UTF-8 by default, a BOM dropped)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise WebhookContentTypeError(f"unknown charset {encoding!r}") from None
+    try:
+        return bytes(body).decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        raise WebhookParseError(f"body is not valid {encoding} (byte {exc.start})") from None
+
+
 def decode_body(body: Body, content_type: str | None, *, max_body_size: int | None = None) -> dict[str, Any]:
     """The post's body as a JSON object or form mapping, or a ``WebhookError`` saying why not.
 
@@ -182,18 +194,7 @@ def decode_body(body: Body, content_type: str | None, *, max_body_size: int | No
         media = None
     if media is not None and media not in _JSON_TYPES and media != _FORM_TYPE and not media.endswith("+json"):
         raise WebhookContentTypeError(f"content type {media!r} is neither JSON nor {_FORM_TYPE}")
-    if isinstance(body, str):
-        text = body
-    else:
-        encoding = charset or "utf-8"
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise WebhookContentTypeError(f"unknown charset {encoding!r}") from None
-        try:
-            text = bytes(body).decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
-        except UnicodeDecodeError as exc:
-            raise WebhookParseError(f"body is not valid {encoding} (byte {exc.start})") from None
+    text = body if isinstance(body, str) else _text(body, charset or "utf-8")
     if media is None:
         media = "application/json" if text.lstrip().startswith("{") else _FORM_TYPE
     if media == _FORM_TYPE:
