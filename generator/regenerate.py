@@ -110,6 +110,25 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return operations
 
 
+def check_webhooks(spec: dict[str, Any]) -> list[str]:
+    """The operations under ``webhooks:`` (not generated as calls) carry the same facts."""
+    problems: list[str] = []
+    for name, item in spec.get("webhooks", {}).items():
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            where = f"webhook {name} {method.upper()}"
+            checks = (
+                ("operationId", bool(op.get("operationId"))),
+                ("x-source", bool(op.get("x-source"))),
+                ("x-confidence", op.get("x-confidence") in CONFIDENCE),
+                ("requestBody", bool(op.get("requestBody", {}).get("content"))),
+            )
+            problems.extend(f"{where}: missing or invalid {key}" for key, ok in checks if not ok)
+    return problems
+
+
 def _render(output: Path) -> None:
     # Internal API of openapi-python-client: the version is pinned with == and
     # a generator upgrade re-checks this function and the copied templates.
@@ -125,6 +144,9 @@ def _render(output: Path) -> None:
         )
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     operations = operations_from_spec(spec)
+    webhook_problems = check_webhooks(spec)
+    if webhook_problems:
+        raise RegenerateError("spec problems:\n  " + "\n  ".join(webhook_problems))
     config = Config.from_sources(
         ConfigFile.load_from_path(CONFIG),
         MetaType.NONE,

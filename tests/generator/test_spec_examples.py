@@ -8,6 +8,7 @@ exactly one branch; broken copies of the examples must fail, so the check can.
 from __future__ import annotations
 
 import copy
+import sys
 import json
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,17 @@ def test_broken_inbound_example_is_rejected() -> None:
     body = json.loads((EXAMPLES / "inbound-parse.json").read_text(encoding="utf-8"))
     del body["Message"]["From"]
     assert list(_validator("inboundParse").iter_errors(body)) != []
+
+
+def test_webhook_operations_carry_source_and_confidence() -> None:
+    sys.path.insert(0, str(ROOT / "generator"))
+    import regenerate  # noqa: PLC0415 - the generator is not a package
+
+    assert regenerate.check_webhooks(SPEC) == []
+    broken = copy.deepcopy(SPEC)
+    del broken["webhooks"]["event"]["post"]["x-source"]
+    broken["webhooks"]["inboundParse"]["post"]["x-confidence"] = "guessed"
+    assert regenerate.check_webhooks(broken) == [
+        "webhook event POST: missing or invalid x-source",
+        "webhook inboundParse POST: missing or invalid x-confidence",
+    ]

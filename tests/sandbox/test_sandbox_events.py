@@ -46,7 +46,7 @@ def _validator(spec: dict[str, Any], schema: str) -> Draft202012Validator:
 
 def _story(address: str, status: str = "Delivered", seed: int = 1) -> list[str]:
     return [
-        e["Type"] if e["Type"] != "Tracking" else f"Tracking:{e['TrackingType']}"
+        str(e["Type"]) if e["Type"] != "Tracking" else f"Tracking:{e['TrackingType']}"
         for e in events_for(_sent(address, status), seed=seed, secret="s")
     ]
 
