@@ -8,8 +8,8 @@ exactly one branch; broken copies of the examples must fail, so the check can.
 from __future__ import annotations
 
 import copy
-import sys
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ def test_broken_inbound_example_is_rejected() -> None:
 
 def test_webhook_operations_carry_source_and_confidence() -> None:
     sys.path.insert(0, str(ROOT / "generator"))
-    import regenerate  # noqa: PLC0415 - the generator is not a package
+    import regenerate
 
     assert regenerate.check_webhooks(SPEC) == []
     broken = copy.deepcopy(SPEC)
