@@ -10,8 +10,11 @@ Run: python examples/quickstart.py
 from __future__ import annotations
 
 import sys
+import threading
+from collections import Counter
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from socketlabs_client import NotFoundError, SocketLabs
+from socketlabs_client import NotFoundError, SocketLabs, WebhookEvent, WebhookReceiver
 from socketlabs_client.models import Address, InjectionRequest, Message, SortDirection
 from socketlabs_client.sandbox import Sandbox
 
@@ -71,6 +74,25 @@ def page_a_report(client: SocketLabs) -> None:
     print(f"   our welcome mail in the report: {sorted(m.to for m in ours.data)}")
 
 
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: object) -> None:
+        """No access log in the quickstart's output."""
+
+
+def receive_events(sandbox: Sandbox) -> None:
+    received: list[WebhookEvent] = []
+    receiver = WebhookReceiver(
+        received.append, secrets=sandbox.config.webhook_secret, server_ids=sandbox.server_id
+    )
+    server = make_server("127.0.0.1", 0, receiver.wsgi, handler_class=_Quiet)  # your endpoint, locally
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sandbox.events.webhook_url = f"http://127.0.0.1:{server.server_port}/socketlabs/events"
+    deliveries = sandbox.events.deliver()  # the sandbox posts the events of the mail sent above
+    server.shutdown()
+    counts = Counter(type(event).__name__ for event in received)
+    print(f"4. received {len(received)} of {len(deliveries)} webhook events: {sorted(counts.items())}")
+
+
 def main() -> int:
     with Sandbox() as sandbox:
         print(f"sandbox running at {sandbox.url}")
@@ -83,6 +105,7 @@ def main() -> int:
             send_mail(client)
             manage_suppressions(client)
             page_a_report(client)
+        receive_events(sandbox)
     print("quickstart finished")
     return 0
 
