@@ -22,7 +22,7 @@ from socketlabs_api.models import (
     WebhookEventValidation,
 )
 
-from ._errors import WebhookParseError
+from ._errors import REDACTED, WebhookParseError
 from ._webhooks import (
     Body,
     Receiver,
@@ -65,12 +65,16 @@ def parse_inbound(
 ) -> InboundMessage | WebhookEventValidation:
     """Parse one inbound parse post; with ``secrets``, authenticate it first.
 
+    An authenticated post's ``secret_key`` is ``[redacted]``, as in a receiver.
     Raises ``WebhookError`` (a subclass saying why, with the HTTP status to answer).
     """
     data = decode_body(body, content_type, max_body_size=max_body_size)
-    if secrets is not None:
-        secrets.authenticate(data)
-    return _inbound_from_data(data)
+    if secrets is None:
+        return _inbound_from_data(data)
+    secrets.authenticate(data)
+    parsed = _inbound_from_data(data)
+    parsed.secret_key = REDACTED
+    return parsed
 
 
 def decode_content(item: InboundAttachment) -> bytes:

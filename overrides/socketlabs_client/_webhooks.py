@@ -25,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import codecs
 import datetime
+import hashlib
 import hmac
 import inspect
 import json
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import parse_qsl
@@ -206,12 +208,14 @@ def decode_body(body: Body, content_type: str | None, *, max_body_size: int | No
     try:
         data = json.loads(text, object_pairs_hook=_reject_duplicates)
     except (ValueError, RecursionError) as exc:
-        if isinstance(exc, WebhookError):
-            raise
         raise WebhookParseError(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise WebhookParseError(f"body must be a JSON object, got {type(data).__name__}")
     return data
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
 
 
 def member(data: Mapping[str, Any], name: str) -> Any:
@@ -237,9 +241,10 @@ class WebhookSecrets:
     """The secrets (and optionally server ids) a receiver accepts.
 
     Several secrets may be active at once so a key can be rotated without a
-    gap. Every configured secret is compared (``hmac.compare_digest``), so the
-    time taken does not say which, or how much, of a guess matched. The
-    secrets never appear in ``repr``.
+    gap. SHA-256 digests of the guess and of every configured secret are
+    compared (``hmac.compare_digest``, no early exit), so the time taken says
+    neither which secret matched, nor how much of a guess did, nor a secret's
+    length. The secrets never appear in ``repr``.
     """
 
     def __init__(
@@ -248,7 +253,7 @@ class WebhookSecrets:
         values = [secrets] if isinstance(secrets, str) else list(secrets)
         if not values or not all(isinstance(s, str) and s for s in values):
             raise ValueError("give at least one non-empty secret")
-        self._secrets = tuple(s.encode("utf-8") for s in values)
+        self._secrets = tuple((_digest(s.encode("utf-8")), s) for s in values)
         if server_ids is None:
             self.server_ids: frozenset[int] | None = None
         else:
@@ -266,10 +271,10 @@ class WebhookSecrets:
         given = member(data, "SecretKey")
         if not isinstance(given, str) or not given:
             raise WebhookAuthenticationError("the post has no SecretKey")
-        candidate = given.encode("utf-8", "surrogatepass")
-        matched: bytes | None = None
-        for secret in self._secrets:
-            if hmac.compare_digest(candidate, secret):
+        candidate = _digest(given.encode("utf-8", "surrogatepass"))
+        matched: str | None = None
+        for digest, secret in self._secrets:
+            if hmac.compare_digest(candidate, digest):
                 matched = secret
         if matched is None:
             raise WebhookAuthenticationError("SecretKey does not match any configured secret")
@@ -277,7 +282,7 @@ class WebhookSecrets:
             server_id = _as_int(member(data, "ServerId"))
             if isinstance(server_id, bool) or server_id not in self.server_ids:
                 raise WebhookAuthenticationError("ServerId is missing or not one of the configured servers")
-        return matched.decode("utf-8")
+        return matched
 
 
 def _normalize_value(folded: object, value: Any) -> Any:
@@ -371,12 +376,16 @@ def parse_event(
 ) -> WebhookEvent:
     """Parse one event webhook post; with ``secrets``, authenticate it first.
 
+    An authenticated event's ``secret_key`` is ``[redacted]``, as in a receiver.
     Raises ``WebhookError`` (a subclass saying why, with the HTTP status to answer).
     """
     data = decode_body(body, content_type, max_body_size=max_body_size)
-    if secrets is not None:
-        secrets.authenticate(data)
-    return event_from_data(data)
+    if secrets is None:
+        return event_from_data(data)
+    secrets.authenticate(data)
+    event = event_from_data(data)
+    event.secret_key = REDACTED
+    return event
 
 
 @frozen
@@ -408,7 +417,7 @@ _REASONS = {
 }
 
 
-class Receiver(Generic[T]):
+class Receiver(ABC, Generic[T]):
     """Authenticate, parse and hand posts to a callback; the base of both receivers.
 
     ``callback`` may be sync or async. It sees only authenticated, parsed
@@ -445,9 +454,9 @@ class Receiver(Generic[T]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.secrets!r}, max_body_size={self.max_body_size})"
 
+    @abstractmethod
     def parse(self, data: Mapping[str, Any]) -> T | WebhookEventValidation:
-        """The typed payload of a decoded, authenticated post (overridden per kind)."""
-        raise NotImplementedError
+        """The typed payload of a decoded, authenticated post (one per kind of receiver)."""
 
     def _accept(self, body: Body, content_type: str | None) -> tuple[T | WebhookEventValidation, str]:
         data = decode_body(body, content_type, max_body_size=self.max_body_size)

@@ -353,7 +353,9 @@ def test_secret_must_match() -> None:
 
 def test_several_secrets_for_rotation() -> None:
     secrets = WebhookSecrets(["new-secret", SECRET])
-    assert isinstance(parse_event(_body(_example("queued")), JSON, secrets=secrets), WebhookEventQueued)
+    event = parse_event(_body(_example("queued")), JSON, secrets=secrets)
+    assert isinstance(event, WebhookEventQueued)
+    assert event.secret_key == "[redacted]"
     body = _body({**_example("queued"), "SecretKey": "new-secret"})
     assert isinstance(parse_event(body, JSON, secrets=secrets), WebhookEventQueued)
     with pytest.raises(WebhookAuthenticationError):

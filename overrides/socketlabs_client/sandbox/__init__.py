@@ -12,7 +12,9 @@ with Sandbox(SandboxConfig(report_messages=1000)) as sb:
     ...  # point a client at sb.api_url / sb.inject_url with sb.api_key
 ```
 
-It depends only on the standard library, Starlette and uvicorn, and never
+After it accepts mail it can post the matching event webhooks (and inbound
+messages) to a receiver: set `sb.events.webhook_url`, then `sb.events.deliver()`
+(see `_events`). It depends only on the standard library, Starlette and uvicorn, and never
 imports the client: it is an independent reading of the spec, a referee.
 """
 
