@@ -306,17 +306,54 @@ def normalize(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _fits(value: Any, part: str) -> bool | None:
-    """Whether ``value`` fits one member of a generated annotation; ``None`` if we cannot tell."""
-    if part in _SIMPLE_TYPES:
-        return isinstance(value, _SIMPLE_TYPES[part]) and not (isinstance(value, bool) and part != "bool")
-    if part.startswith("list["):
-        return isinstance(value, list)
-    if part == "datetime.datetime":
-        return isinstance(value, datetime.datetime)
-    if part.isidentifier():  # a generated model or enum class
-        return type(value).__name__ == part
-    return None
+@frozen
+class _FieldCheck:
+    """What one generated member accepts, worked out once per model class."""
+
+    name: str
+    types: tuple[type, ...]
+    class_names: frozenset[str]
+    bool_ok: bool
+    nested: bool
+    """May hold a model or a list of them, to be checked in turn."""
+
+    def fits(self, value: Any) -> bool:
+        if isinstance(value, bool) and not self.bool_ok:
+            return False
+        return isinstance(value, self.types) or type(value).__name__ in self.class_names
+
+
+_CHECKS: dict[type, tuple[_FieldCheck, ...]] = {}
+
+
+def _checks(model: type) -> tuple[_FieldCheck, ...]:
+    """Checks for the members whose annotation we can judge (scalars, lists, models, enums)."""
+    cached = _CHECKS.get(model)
+    if cached is not None:
+        return cached
+    checks: list[_FieldCheck] = []
+    for field in fields(model):
+        if not isinstance(field.type, str) or field.name == "additional_properties":
+            continue
+        parts = [part.strip() for part in field.type.split("|")]
+        types: list[type] = []
+        names: set[str] = set()
+        for part in parts:
+            if part in _SIMPLE_TYPES:
+                types.extend(_SIMPLE_TYPES[part])
+            elif part.startswith("list["):
+                types.append(list)
+            elif part == "datetime.datetime":
+                types.append(datetime.datetime)
+            elif part.isidentifier():  # a generated model or enum class
+                names.add(part)
+            else:  # e.g. Literal['Queued']: the generated parser checks it
+                break
+        else:
+            nested = bool(names) or list in types
+            checks.append(_FieldCheck(field.name, tuple(types), frozenset(names), "bool" in parts, nested))
+    _CHECKS[model] = tuple(checks)
+    return _CHECKS[model]
 
 
 def check_types(model: Any) -> None:
@@ -325,17 +362,15 @@ def check_types(model: Any) -> None:
     Each member is checked against its generated annotation (scalars, lists,
     models, enums), and nested models (alone or in lists) the same way.
     """
-    for field in fields(type(model)):
-        hint = field.type if isinstance(field.type, str) else None
-        if hint is None or field.name == "additional_properties":
+    for check in _checks(type(model)):
+        value = getattr(model, check.name)
+        if not check.fits(value):
+            raise WebhookParseError(f"member {check.name} has a {type(value).__name__} value")
+        if not check.nested:
             continue
-        value = getattr(model, field.name)
-        for item in value if isinstance(value, list) else [value]:
+        for item in value if isinstance(value, list) else (value,):
             if has(type(item)):
                 check_types(item)
-        verdicts = [_fits(value, part.strip()) for part in hint.split("|")]
-        if None not in verdicts and not any(verdicts):
-            raise WebhookParseError(f"member {field.name} has a {type(value).__name__} value")
 
 
 def build_model(model: type[Any], data: Mapping[str, Any], what: str) -> Any:
