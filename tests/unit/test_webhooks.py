@@ -332,6 +332,25 @@ def test_wrong_value_types_are_refused(member: str, value: object) -> None:
         parse_event(_body({**_example("queued"), member: value}), JSON)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"Data": "Transactional"},
+        {"Data": {"Meta": "UserRegion=US-West"}},
+        {"Data": {"Tags": "Transactional"}},
+    ],
+)
+def test_wrong_nested_shapes_are_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(WebhookParseError):
+        parse_event(_body({**_example("queued"), **data}), JSON)
+
+
+def test_secret_given_twice_in_different_case_is_ambiguous() -> None:
+    body = _body({**_example("queued"), "secretkey": "something-else"})
+    with pytest.raises(WebhookParseError, match="more than once"):
+        parse_event(body, JSON, secrets=WebhookSecrets(SECRET))
+
+
 def test_body_size_limit() -> None:
     body = _body({**_example("queued"), "Subject": "x" * 5000})
     with pytest.raises(WebhookPayloadTooLargeError) as caught:

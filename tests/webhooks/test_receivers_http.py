@@ -123,6 +123,23 @@ def test_huge_body_is_refused_without_reading_it(served: tuple[str, list[Webhook
     assert seen == []
 
 
+def test_asgi_stops_reading_a_chunked_body_over_the_limit() -> None:
+    """No Content-Length to go by: the receiver counts while it reads."""
+    seen: list[WebhookEvent] = []
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"Type": "Queued", "Pad": "'
+        for _ in range(200):
+            yield b"x" * 1024
+
+    with serve_asgi(WebhookReceiver(seen.append, secrets=SECRET, max_body_size=LIMIT)) as url:
+        response = httpx.post(url, content=chunks(), headers={"content-type": "application/json"}, timeout=10)
+        ok = httpx.post(url, content=iter([_example("webhook-queued")]), timeout=10)
+    assert "content-length" not in response.request.headers
+    assert (response.status_code, ok.status_code) == (413, 200)
+    assert len(seen) == 1
+
+
 def test_wsgi_requires_a_content_length() -> None:
     receiver = WebhookReceiver(lambda e: None, secrets=SECRET)
     status: list[str] = []
