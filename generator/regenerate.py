@@ -42,7 +42,7 @@ HEADER = (
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONFIDENCE = ("confirmed", "observed", "modeled")
-RETRY = ("idempotent", "send")
+RETRY = ("idempotent", "send", "once")
 SERVERS = ("api", "injection")
 RETURNS = ("body", "response")
 
