@@ -74,29 +74,26 @@ def _operation(spec: dict[str, Any], operation_id: str) -> dict[str, Any]:
 
 def test_each_project_rule_fires_on_its_violation(spectral: Path, tmp_path: Path) -> None:
     spec = copy.deepcopy(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
-    [first, second, third, fourth, fifth] = [
-        item[method] for item in spec["paths"].values() for method in METHODS if method in item
-    ][:5]
-    del first["x-source"]
-    first["x-confidence"] = "guessed"
-    second["x-retry"] = "maybe"
-    second["x-method-name"] = "Remove-It"
-    third["x-server"] = "elsewhere"
-    third["operationId"] = "not_camel_case"
-    del fourth["summary"]
-    fourth["x-pagination"] = "pages"
-    fifth["x-filters"] = {"to": "text", "status": []}
-    reports = [
-        item[method]
-        for path, item in spec["paths"].items()
-        if "/reports/message" in path
-        for method in METHODS
-        if method in item
-    ]
-    assert reports, "the spec has no */reports/message* operation to break"
-    del reports[0]["x-rate-limit-family"]
+    send = _operation(spec, "sendEmail")
+    del send["x-source"]
+    send["x-confidence"] = "guessed"
+    add = _operation(spec, "addSuppression")
+    add["x-retry"] = "maybe"
+    add["x-method-name"] = "Remove-It"
+    check = _operation(spec, "checkSuppression")
+    check["x-server"] = "elsewhere"
+    del _operation(spec, "removeSuppression")["summary"]
+    search = _operation(spec, "searchSuppressions")
+    search["x-pagination"] = "pages"
+    del search["x-filters"]
+    _operation(spec, "downloadSuppressions")["x-pagination"] = "page"
+    detail = _operation(spec, "getMessageDetailReport")
+    detail["x-filters"] = {"to": "text", "status": []}
+    del detail["x-rate-limit-family"]
+    del _operation(spec, "searchRecipients")["x-pagination"]
+    check["operationId"] = "not_camel_case"  # last: the lookups above go by operationId
     spec["webhooks"] = {
-        "broken": {"post": {"operationId": "Broken_Event", "responses": {"200": {"description": "ok"}}}}
+        "broken": {"post": {"operationId": "brokenEvent", "responses": {"200": {"description": "ok"}}}}
     }
     broken = tmp_path / "openapi.yaml"
     broken.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
@@ -111,9 +108,13 @@ def test_each_project_rule_fires_on_its_violation(spectral: Path, tmp_path: Path
         "x-operation-id-camel-case",
         "x-summary",
         "x-pagination",
+        "x-pagination-declared",
+        "x-pagination-csv",
         "x-filters",
+        "x-filters-declared",
         "x-rate-limit-family-present",
         "x-webhook-request-body",
         "x-webhook-summary",
+        "x-webhook-source",
     }
     assert expected - fired == set()
