@@ -28,11 +28,11 @@ import re
 from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from http import HTTPStatus
-from typing import Any, Literal, cast, overload
+from typing import Any, Literal, cast, get_args, overload
 from urllib.parse import quote
 
 import httpx
-from attrs import frozen
+from attrs import fields, frozen
 from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncExecutor, Executor
 from socketlabs_api.types import Response
@@ -51,8 +51,8 @@ __all__ = [
     "prepare_adhoc",
 ]
 
-Server = Literal["api", "injection"]
-SERVERS: tuple[Server, ...] = ("api", "injection")
+SERVERS: tuple[str, ...] = get_args(fields(Operation).server.type)
+"""The servers the spec's operations live on (``x-server``), read from the generated ``Operation``."""
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 _SERVER_ID_NAMES = frozenset({"serverId", "server_id"})
@@ -64,7 +64,7 @@ ParamValue = str | int | float | bool | list[str | int | float | bool] | tuple[s
 """A query value: a scalar (booleans go as ``true``/``false``) or a list (the name repeats)."""
 
 
-def adhoc_operation(method: str, path: str, server: Server, accept: str = "application/json") -> Operation:
+def adhoc_operation(method: str, path: str, server: str, accept: str = "application/json") -> Operation:
     """The ``Operation`` an ad hoc call carries, with its retry and limit facts derived."""
     retry: Literal["idempotent", "send", "once"] = "once"
     if server == "injection":
@@ -76,7 +76,7 @@ def adhoc_operation(method: str, path: str, server: Server, accept: str = "appli
         method=method,
         path=path,
         tag="request",
-        server=server,
+        server=cast("Any", server),  # one of SERVERS, checked by the caller
         confidence="modeled",
         shape_confidence="modeled",
         source="client.request() (not in the spec)",
@@ -226,7 +226,7 @@ _DOC = """Send ``method path`` with the client's auth, limits, retries and typed
 
         For a path the spec (and so this client) lacks. ``path`` is relative to the
         server's base URL (``server="api"``: the v2 API; ``"injection"``: the
-        Injection API); ``{serverId}`` is filled from ``server_id`` or the
+        Injection API; any other ``x-server`` of the spec); ``{serverId}`` is filled from ``server_id`` or the
         client's, other ``{name}`` placeholders from ``path_params``. ``params``
         is the query (``None`` values are left out), ``filters`` anything whose
         ``str()`` is a filter string, ``json`` the body. Returns the decoded body
@@ -249,7 +249,7 @@ class AdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
@@ -266,7 +266,7 @@ class AdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
@@ -282,7 +282,7 @@ class AdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
@@ -321,7 +321,7 @@ class AsyncAdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
@@ -338,7 +338,7 @@ class AsyncAdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
@@ -354,7 +354,7 @@ class AsyncAdHocRequests:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        server: Server = "api",
+        server: str = "api",
         server_id: int | None = None,
         path_params: Mapping[str, str | int] | None = None,
         filters: object | None = None,
