@@ -24,7 +24,8 @@ class Operation:
         confidence: ``x-confidence``: confirmed, observed or modeled.
         shape_confidence: ``x-shape-confidence``: how sure the response body's shape is.
         source: ``x-source``: where the facts come from.
-        retry: ``x-retry``: ``idempotent`` (safe to repeat) or ``send`` (may deliver mail).
+        retry: ``x-retry``: ``idempotent`` (safe to repeat), ``send`` (may deliver mail) or
+            ``once`` (a non-idempotent write: repeated only if it certainly was not processed).
         accept: The media types of its success answers, sent as ``Accept``.
         rate_limit_family: ``x-rate-limit-family``: an extra limit the operation counts against.
     """
@@ -37,7 +38,7 @@ class Operation:
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str
-    retry: Literal["idempotent", "send"]
+    retry: Literal["idempotent", "send", "once"]
     accept: str
     rate_limit_family: str | None = None
 

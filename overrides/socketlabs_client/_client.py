@@ -21,6 +21,7 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncResources, Resources
 from socketlabs_api.types import Response
 
+from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, InjectionAuth, v2_auth
 from ._config import ClientConfig, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise
@@ -142,7 +143,7 @@ class _Settings:
         return f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
 
 
-class SocketLabs(_Settings, Resources):
+class SocketLabs(_Settings, Resources, AdHocRequests):
     """The SocketLabs client (sync).
 
     ```python
@@ -212,7 +213,8 @@ class SocketLabs(_Settings, Resources):
         self.injection_client = _generated_client(config.inject_url).set_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_Executor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self._adhoc_executor = _Executor(config, {"api": self.api_client, "injection": self.injection_client})
+        super().__init__(self._adhoc_executor)
 
     def with_options(self, **changes: Any) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
@@ -232,7 +234,7 @@ class SocketLabs(_Settings, Resources):
         self.close()
 
 
-class AsyncSocketLabs(_Settings, AsyncResources):
+class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
     """The SocketLabs client (async); the same parameters as ``SocketLabs``.
 
     ```python
@@ -291,7 +293,10 @@ class AsyncSocketLabs(_Settings, AsyncResources):
         self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_AsyncExecutor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self._adhoc_executor = _AsyncExecutor(
+            config, {"api": self.api_client, "injection": self.injection_client}
+        )
+        super().__init__(self._adhoc_executor)
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""

@@ -3,6 +3,7 @@
 ```
 SocketLabsError
 ├── ConfigurationError                 bad or missing settings; nothing was sent
+├── InvalidRequestError                bad arguments to a call (also a ValueError); nothing was sent
 └── APIError                           a call went wrong (operation, method, url)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   └── APITimeoutError            no answer in time
@@ -60,6 +61,7 @@ __all__ = [
     "InjectionOverQuotaError",
     "InjectionRejectedError",
     "InternalServerError",
+    "InvalidRequestError",
     "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -106,6 +108,10 @@ class SocketLabsError(Exception):
 
 class ConfigurationError(SocketLabsError):
     """A setting is missing or invalid; no request was sent."""
+
+
+class InvalidRequestError(SocketLabsError, ValueError):
+    """A call's arguments are invalid (e.g. an absolute URL for ``request``); nothing was sent."""
 
 
 class APIError(SocketLabsError):

@@ -1,41 +1,101 @@
 """
-schemathesis against the running sandbox: every operation, every check, stateful links.
+schemathesis against the running sandbox: every operation of the spec, every check, stateful links.
+
+Nothing here lists operations: the schema under test is `spec/openapi.yaml`,
+and anything added to it (operations, servers, links) is exercised as it lands.
 
 The spec leaves three things open that the sandbox (like the real API) checks
 more strictly, so the schema under test is the spec narrowed in memory, here,
-to exactly what the sandbox accepts (`spec/openapi.yaml` is not changed):
+from the spec's own declarations (`spec/openapi.yaml` is not changed):
 
-* `sortField` is a free string in the spec; here it is the enum of the
-  operation's sortable fields (unknown fields are a 400);
-* `filters` only has a generic grammar in the spec; here each operation gets
-  a pattern listing its fields, each with the predicates of its type and
+* `filters` only has a generic grammar in the spec; each operation's is
+  narrowed to its `x-filters` fields, each with the predicates of its type and
   values of that type (unknown fields, ill-fitting predicates and bad values
   are a 400);
+* `sortField` is a free string in the spec; here it is the enum of the
+  operation's sortable fields, taken to be its `x-filters` fields or, without
+  them, the members of the items of its JSON list (unknown fields are a 400);
 * `ApiDate` allows `0000-99-99`; here it allows real calendar dates only.
 
 Without the narrowing, positive-data tests send schema-valid requests the
 sandbox rightly refuses; with it, negative-data tests also check that the
 sandbox refuses everything outside those sets.
+
+Each operation is sent to the sandbox's base URL for its `x-server`
+(`api_url`, `inject_url`, else an attribute named `<server>_url`). The
+stateful test runs the state machine schemathesis builds from the spec's
+OpenAPI links, resets the sandbox before each scenario, and checks that every
+link in the spec was followed with its values applied at least once.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import hypothesis
 import pytest
 import schemathesis
 import yaml
 from schemathesis import Case
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.specs.openapi.checks import negative_data_rejection
 from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, Sandbox, SandboxConfig
 from socketlabs_client.sandbox._dates import parse_api_date
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Bounds that keep the run to a minute or two on 2 cores as the spec grows: the
+# examples per operation shrink with the number of operations, within limits.
+EXAMPLE_BUDGET = 240
+MAX_EXAMPLES, MIN_EXAMPLES, BODY_EXAMPLES = 15, 4, 5
+STATEFUL_SCENARIOS_PER_LINK, STATEFUL_MIN_SCENARIOS, STATEFUL_MAX_SCENARIOS = 8, 25, 120
+STATEFUL_STEPS = 6
+SEED = 20260101
+
+# --- The spec and what it declares ------------------------------------------
+
+
+def load_spec() -> dict[str, Any]:
+    with SPEC_PATH.open(encoding="utf-8") as handle:
+        spec: dict[str, Any] = yaml.safe_load(handle)
+    return spec
+
+
+def spec_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, METHOD, operation) for every operation under `paths:`."""
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield path, method.upper(), item[method]
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def spec_links(spec: dict[str, Any]) -> list[str]:
+    """Every explicit link, named as schemathesis names a transition."""
+    labels = {op["operationId"]: f"{method} {path}" for path, method, op in spec_operations(spec)}
+    found = []
+    for path, method, op in spec_operations(spec):
+        for status, response in op.get("responses", {}).items():
+            for name, link in _resolve(spec, response).get("links", {}).items():
+                target = labels[_resolve(spec, link)["operationId"]]
+                found.append(f"{method} {path} -> [{status}] {name} -> {target}")
+    return sorted(found)
+
 
 # --- The narrowed schema ----------------------------------------------------
 
@@ -50,85 +110,154 @@ _TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _ZONE = "(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
 API_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)(?:{_TIME})?{_ZONE}?"
 
-SUPPRESSION_FIELDS = {"emailAddress": "string", "suppressionLastUpdate": "date", "reason": "string"}
-STATUSES = ("Queued", "Deferred", "Delivered", "Failed", "Suppressed", "Complaint")
-MESSAGE_FIELDS = {
-    "messageId": "string",
-    "mailingId": "string",
-    "from": "string",
-    "to": "string",
-    "subject": "string",
-    "status": "enum",
-    "queuedTime": "date",
-    "statusDate": "date",
-}
-
 
 def _any_case(word: str) -> str:
-    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
-def _filter_pattern(fields: dict[str, str]) -> str:
+def _value_form(kind: str | list[str]) -> str:
+    """The predicates and values a field of this `x-filters` type accepts (as the sandbox does)."""
+    if isinstance(kind, list):
+        return f"(?:eq|neq):(?:{'|'.join(_any_case(value) for value in kind)})"
     forms = {
         "string": "(?:eq|neq|like|nlike|start|end):[^&]*",
+        "number": "(?:eq|neq|gt|lt|gte|lte):-?[0-9]+(?:\\.[0-9]+)?",
         "date": f"(?:eq|gt|lt|gte|lte):{API_DATE}",
-        "enum": f"(?:eq|neq):(?:{'|'.join(_any_case(s) for s in STATUSES)})",
+        "boolean": f"(?:eq|neq):(?:{_any_case('true')}|{_any_case('false')})",
     }
-    one = "(?:" + "|".join(f"{name}={forms[kind]}" for name, kind in fields.items()) + ")"
+    return forms[kind]
+
+
+def filter_pattern(fields: dict[str, str | list[str]]) -> str:
+    one = "(?:" + "|".join(f"{re.escape(name)}={_value_form(kind)}" for name, kind in fields.items()) + ")"
     return f"^{one}(?:&{one})*$"
 
 
+def sort_fields(spec: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    """The fields a list sorts by: its `x-filters` fields, else the members of its JSON items."""
+    if "x-filters" in operation:
+        return list(operation["x-filters"])
+    for status, response in operation.get("responses", {}).items():
+        if str(status).startswith("2"):
+            media = _resolve(spec, response).get("content", {}).get("application/json", {})
+            body = _resolve(spec, media.get("schema", {}))
+            items = _resolve(spec, body.get("properties", {}).get("data", {}).get("items", {}))
+            if items.get("properties"):
+                return list(items["properties"])
+    return []
+
+
 def narrowed_spec() -> dict[str, Any]:
-    with SPEC_PATH.open(encoding="utf-8") as handle:
-        spec: dict[str, Any] = copy.deepcopy(yaml.safe_load(handle))
-    components = spec["components"]
-    parameters = components["parameters"]
-    parameters["SuppressionSortField"]["schema"] = {"type": "string", "enum": list(SUPPRESSION_FIELDS)}
-    for name in ("MessageSortField", "RecipientSortField"):
-        parameters[name]["schema"] = {"type": "string", "enum": list(MESSAGE_FIELDS)}
-    for name, fields in (("SuppressionFilters", SUPPRESSION_FIELDS), ("MessageFilters", MESSAGE_FIELDS)):
-        parameters[name] = copy.deepcopy(parameters["Filters"])
-        parameters[name]["schema"]["pattern"] = _filter_pattern(fields)
-    components["schemas"]["ApiDate"]["pattern"] = f"^{API_DATE}$"
-    for path, item in spec["paths"].items():
-        fields_ref = "MessageFilters" if "/reports/" in path else "SuppressionFilters"
-        for operation in item.values():
-            if not isinstance(operation, dict):
-                continue
-            for parameter in operation.get("parameters", []):
-                if parameter.get("$ref") == "#/components/parameters/Filters":
-                    parameter["$ref"] = f"#/components/parameters/{fields_ref}"
+    spec = copy.deepcopy(load_spec())
+    schemas = spec.get("components", {}).get("schemas", {})
+    if "ApiDate" in schemas:
+        schemas["ApiDate"]["pattern"] = f"^{API_DATE}$"
+    for _path, _method, operation in spec_operations(spec):
+        narrowed = []
+        for parameter in operation.get("parameters", []):
+            resolved = _resolve(spec, parameter)
+            name = resolved.get("name") if resolved.get("in") == "query" else None
+            replacement = parameter
+            if name == "filters" and "x-filters" in operation:
+                replacement = copy.deepcopy(resolved)
+                replacement["schema"] = {
+                    **replacement["schema"],
+                    "pattern": filter_pattern(operation["x-filters"]),
+                }
+            elif name == "sortField" and (fields := sort_fields(spec, operation)):
+                replacement = copy.deepcopy(resolved)
+                replacement["schema"] = {"type": "string", "enum": fields}
+            narrowed.append(replacement)
+        if narrowed:
+            operation["parameters"] = narrowed
     return spec
+
+
+def _signature(spec: dict[str, Any], method: str, operation: dict[str, Any]) -> str:
+    """What the coverage phase derives its cases from: the method, parameters and body."""
+    parameters = sorted(
+        (json.dumps(_resolve(spec, p), sort_keys=True) for p in operation.get("parameters", [])), key=str
+    )
+    body = _resolve(spec, operation.get("requestBody", {}))
+    return json.dumps([method, parameters, body], sort_keys=True, default=str)
+
+
+def coverage_representatives(spec: dict[str, Any]) -> set[str]:
+    """One operationId per distinct signature, the first in spec order.
+
+    The coverage phase walks every boundary and negative value of every
+    parameter (hundreds of cases for a list operation) whatever `max-examples`
+    says. Operations with the same parameters and body (the report families)
+    would repeat identical cases on another path, so only the first of each
+    runs it; every operation still gets the examples and fuzzing phases.
+    """
+    seen: dict[str, str] = {}
+    for _path, method, operation in spec_operations(spec):
+        seen.setdefault(_signature(spec, method, operation), operation["operationId"])
+    return set(seen.values())
+
+
+SPEC = load_spec()
+NARROWED = narrowed_spec()
+OPERATIONS = {(method, path): op for path, method, op in spec_operations(SPEC)}
+LINKS = spec_links(SPEC)
+_EXAMPLES = max(MIN_EXAMPLES, min(MAX_EXAMPLES, EXAMPLE_BUDGET // max(1, len(OPERATIONS))))
+_WITH_BODY = {op["operationId"] for op in OPERATIONS.values() if "requestBody" in op}
+_WITH_COVERAGE = coverage_representatives(NARROWED)
+
+
+def _operation_config(operation_id: str) -> dict[str, Any]:
+    config: dict[str, Any] = {"include-operation-id": operation_id}
+    if operation_id in _WITH_BODY:
+        # A request body makes every example slow to generate; the coverage
+        # phase still walks every member's boundaries.
+        config["generation"] = {"max-examples": min(BODY_EXAMPLES, _EXAMPLES)}
+    if operation_id not in _WITH_COVERAGE:
+        config["phases"] = {"coverage": {"enabled": False}}
+    return config
 
 
 CONFIG = schemathesis.Config.from_dict(
     {
-        "seed": 20260101,
+        "seed": SEED,
         "headers": {"Authorization": f"Bearer {DEFAULT_API_KEY}"},
         "checks": {"enabled": True},  # every check, as `--checks all`
         "parameters": {"path.serverId": DEFAULT_SERVER_ID},
-        "generation": {"max-examples": 15, "deterministic": True, "database": "none"},
-        "phases": {"stateful": {"max-steps": 6}},
-        # Its request body makes every example slow to generate; the coverage phase still
-        # walks every member's boundaries.
-        "operations": [{"include-operation-id": "sendEmail", "generation": {"max-examples": 5}}],
+        "generation": {"max-examples": _EXAMPLES, "deterministic": True, "database": "none"},
+        "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
+        "operations": [
+            _operation_config(op["operationId"])
+            for op in OPERATIONS.values()
+            if op["operationId"] in _WITH_BODY or op["operationId"] not in _WITH_COVERAGE
+        ],
     }
 )
-schema = schemathesis.openapi.from_dict(narrowed_spec(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(NARROWED, config=CONFIG)
 
-# The injection endpoint answers a malformed body with HTTP 200 and
-# `ErrorCode: InvalidData`, as the real Injection API does (the status code is
-# not how it reports bad input), so "schema-violating request rejected" cannot
-# hold there. Every other check still runs on it.
+# The Injection API answers a malformed body with HTTP 200 and
+# `ErrorCode: InvalidData`, as the real one does (the status code is not how it
+# reports bad input), so "schema-violating request rejected" cannot hold there.
+# Every other check still runs on it.
 INJECTION_EXCLUDED = [negative_data_rejection]
+_SANDBOX_URLS = {"api": "api_url", "injection": "inject_url"}
 
 
-def _base_url(sandbox: Sandbox, path: str) -> str:
-    return sandbox.inject_url if path == "/email" else sandbox.api_url
+def _server(case: Case[Any]) -> str:
+    server: str = OPERATIONS[(case.operation.method.upper(), case.operation.path)].get("x-server", "api")
+    return server
 
 
-def _excluded(path: str) -> list[Any]:
-    return INJECTION_EXCLUDED if path == "/email" else []
+def _base_url(sandbox: Sandbox, case: Case[Any]) -> str:
+    server = _server(case)
+    attribute = _SANDBOX_URLS.get(server, f"{server}_url")
+    url = getattr(sandbox, attribute, None)
+    if not isinstance(url, str):
+        pytest.fail(f"the sandbox has no base URL for x-server {server!r} (expected Sandbox.{attribute})")
+    return url
+
+
+def _excluded(case: Case[Any]) -> list[Any]:
+    return INJECTION_EXCLUDED if _server(case) == "injection" else []
 
 
 @pytest.fixture(scope="module")
@@ -140,18 +269,66 @@ def st_sandbox() -> Iterator[Sandbox]:
 # --- Tests ------------------------------------------------------------------
 
 
-def test_the_narrowed_schema_covers_every_operation() -> None:
+def test_the_narrowed_schema_has_every_operation_of_the_spec() -> None:
     labels = sorted(result.ok().label for result in schema.get_all_operations())  # type: ignore[union-attr]
-    assert labels == [
-        "DELETE /servers/{serverId}/suppressions/remove",
-        "GET /servers/{serverId}/reports/messages/detail",
-        "GET /servers/{serverId}/reports/recipient-search/",
-        "GET /servers/{serverId}/suppressions",
-        "GET /servers/{serverId}/suppressions/download",
-        "GET /servers/{serverId}/suppressions/search",
-        "POST /email",
-        "POST /servers/{serverId}/suppressions",
-    ]
+    assert labels == sorted(f"{method} {path}" for method, path in OPERATIONS)
+    print(
+        f"schemathesis: {len(labels)} operations, {_EXAMPLES} examples each"
+        f" ({len(_WITH_BODY)} with a body: {min(BODY_EXAMPLES, _EXAMPLES)}),"
+        f" coverage phase on {len(_WITH_COVERAGE)}"
+    )
+
+
+def test_coverage_runs_once_per_distinct_signature() -> None:
+    spec = {
+        "paths": {
+            "/a": {"get": {"operationId": "a", "parameters": [{"name": "q", "in": "query"}]}},
+            "/b": {"get": {"operationId": "b", "parameters": [{"name": "q", "in": "query"}]}},
+            "/c": {"post": {"operationId": "c", "parameters": [{"name": "q", "in": "query"}]}},
+        }
+    }
+    assert coverage_representatives(spec) == {"a", "c"}
+    assert coverage_representatives(NARROWED) >= {op["operationId"] for op in OPERATIONS.values()} & {
+        "sendEmail",
+        "searchSuppressions",
+    }
+
+
+def test_every_filtered_operation_declares_its_fields() -> None:
+    missing = []
+    for (method, path), operation in OPERATIONS.items():
+        names = {_resolve(SPEC, p).get("name") for p in operation.get("parameters", [])}
+        if "filters" in names and "x-filters" not in operation:
+            missing.append(f"{method} {path}")
+        if "sortField" in names and not sort_fields(SPEC, operation):
+            missing.append(f"{method} {path} (sortField)")
+    assert missing == [], "add x-filters to these operations"
+
+
+def test_the_narrowed_filters_follow_x_filters() -> None:
+    pattern = re.compile(
+        filter_pattern({"n": "number", "d": "date", "b": "boolean", "e": ["Open", "Shut"], "s": "string"})
+    )
+    for good in (
+        "n=gte:-1.5",
+        "d=lt:2024-02-29",
+        "b=eq:TRUE",
+        "e=neq:open",
+        "s=like:x:y=z",
+        "n=eq:1&s=end:a",
+    ):
+        assert pattern.fullmatch(good), good
+    for bad in (
+        "n=like:1",
+        "n=eq:1e3",
+        "d=neq:2024-01-01",
+        "d=eq:2023-02-29",
+        "b=eq:yes",
+        "e=eq:ajar",
+        "x=eq:1",
+        "s=eq:a&",
+    ):
+        assert not pattern.fullmatch(bad), bad
 
 
 @pytest.mark.parametrize(
@@ -174,20 +351,34 @@ def test_the_narrowed_date_pattern_is_the_sandboxs_rule(value: str, valid: bool)
 
 @schema.parametrize()
 def test_every_operation(case: Case[Any], st_sandbox: Sandbox) -> None:
-    path = case.operation.path
-    case.call_and_validate(base_url=_base_url(st_sandbox, path), excluded_checks=_excluded(path))
+    case.call_and_validate(base_url=_base_url(st_sandbox, case), excluded_checks=_excluded(case))
 
 
 class _Machine(schema.as_state_machine()):  # type: ignore[misc]
-    sandbox: Sandbox | None = None
+    sandbox: ClassVar[Sandbox | None] = None
+    steps: ClassVar[Counter[str]] = Counter()
+    followed: ClassVar[Counter[str]] = Counter()
 
     def setup(self) -> None:
         assert self.sandbox is not None
         self.sandbox.reset()
 
+    def step(self, input: StepInput) -> StepOutput:
+        transition = input.transition
+        if transition is None:
+            self.steps["initial"] += 1
+        elif transition.is_inferred:
+            self.steps["inferred link"] += 1
+        else:
+            self.steps["spec link"] += 1
+            if input.is_applied:
+                self.followed[transition.id] += 1
+        output: StepOutput = super().step(input)
+        return output
+
     def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
         assert self.sandbox is not None
-        return {"base_url": _base_url(self.sandbox, case.operation.path)}
+        return {"base_url": _base_url(self.sandbox, case)}
 
     def validate_response(
         self, response: Any, case: Case[Any], additional_checks: Any = None, **kwargs: Any
@@ -195,21 +386,31 @@ class _Machine(schema.as_state_machine()):  # type: ignore[misc]
         case.validate_response(
             response,
             additional_checks=additional_checks,
-            excluded_checks=_excluded(case.operation.path),
+            excluded_checks=_excluded(case),
             transport_kwargs=kwargs or None,
             recorder=self.recorder,
         )
 
 
 def test_stateful_links(st_sandbox: Sandbox) -> None:
+    scenarios = max(
+        STATEFUL_MIN_SCENARIOS, min(STATEFUL_MAX_SCENARIOS, STATEFUL_SCENARIOS_PER_LINK * len(LINKS))
+    )
     _Machine.sandbox = st_sandbox
+    _Machine.steps.clear()
+    _Machine.followed.clear()
     _Machine.run(
         settings=hypothesis.settings(
-            max_examples=25,
-            stateful_step_count=6,
+            max_examples=scenarios,
+            stateful_step_count=STATEFUL_STEPS,
             derandomize=True,
             deadline=None,
             database=None,
             suppress_health_check=list(hypothesis.HealthCheck),
         )
     )
+    print(f"stateful: {len(LINKS)} spec links, {scenarios} scenarios, steps {dict(_Machine.steps)}")
+    for link in LINKS:
+        print(f"  {_Machine.followed[link]:3d}x {link}")
+    assert LINKS, "the spec has no links: the stateful test would test nothing"
+    assert [link for link in LINKS if not _Machine.followed[link]] == [], "links never followed"

@@ -1,0 +1,100 @@
+"""The facts ``client.request`` derives for an ad hoc call (its synthetic ``Operation``)."""
+
+from __future__ import annotations
+
+import pytest
+from socketlabs_client import InvalidRequestError
+from socketlabs_client._adhoc import SERVERS, adhoc_operation, prepare_adhoc
+
+
+@pytest.mark.parametrize(
+    ("method", "server", "retry"),
+    [
+        ("GET", "api", "idempotent"),
+        ("HEAD", "api", "idempotent"),
+        ("PUT", "api", "idempotent"),
+        ("DELETE", "api", "idempotent"),
+        ("POST", "api", "once"),
+        ("PATCH", "api", "once"),
+        ("POST", "injection", "send"),
+        ("GET", "injection", "send"),
+    ],
+)
+def test_retry_follows_the_method_and_the_server(method: str, server: str, retry: str) -> None:
+    assert adhoc_operation(method, "/x", server).retry == retry
+
+
+@pytest.mark.parametrize(
+    ("path", "family"),
+    [
+        ("/servers/{serverId}/reports/messages/detail", "reports-message"),
+        ("/servers/{serverId}/reports/message", "reports-message"),
+        ("/servers/{serverId}/reports/recipient-search/", None),
+        ("/servers/{serverId}/suppressions", None),
+    ],
+)
+def test_reports_message_paths_get_their_rate_limit_family(path: str, family: str | None) -> None:
+    assert adhoc_operation("GET", path, "api").rate_limit_family == family
+
+
+def test_servers_come_from_the_generated_operation() -> None:
+    assert {"api", "injection"} <= set(SERVERS)
+
+
+def test_the_request_is_built_with_placeholders_filled_and_encoded() -> None:
+    call = prepare_adhoc(
+        "get",
+        "/servers/{server_id}/lists/{listId}",
+        params={"pageSize": 5, "skip": None, "flag": True},
+        json=None,
+        server="api",
+        server_id=lambda: 42,
+        path_params={"listId": "a/b c"},
+        filters="name=start:jo",
+        headers=None,
+        accept="application/json",
+    )
+    assert call.request == {
+        "method": "GET",
+        "url": "/servers/42/lists/a%2Fb%20c",
+        "params": {"pageSize": 5, "flag": True, "filters": "name=start:jo"},
+    }
+    assert call.operation.path == "/servers/{serverId}/lists/{listId}"
+    assert call.operation.operation_id == "request GET /servers/{serverId}/lists/{listId}"
+
+
+def test_the_server_id_is_only_resolved_when_the_path_needs_it() -> None:
+    def no_server_id() -> int:
+        raise AssertionError("resolved without a placeholder")
+
+    call = prepare_adhoc(
+        "POST",
+        "/email",
+        params=None,
+        json={"a": 1},
+        server="injection",
+        server_id=no_server_id,
+        path_params=None,
+        filters=None,
+        headers={"X-Trace": "1"},
+        accept="application/json",
+    )
+    assert call.request["content"] == b'{"a":1}'
+    assert call.request["headers"] == {"Content-Type": "application/json", "X-Trace": "1"}
+
+
+def test_a_bool_method_is_refused() -> None:
+    with pytest.raises(InvalidRequestError, match="method"):
+        adhoc_method: object = True
+        prepare_adhoc(
+            adhoc_method,  # type: ignore[arg-type]
+            "/x",
+            params=None,
+            json=None,
+            server="api",
+            server_id=lambda: 1,
+            path_params=None,
+            filters=None,
+            headers=None,
+            accept="application/json",
+        )
