@@ -42,8 +42,8 @@ HEADER = (
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONFIDENCE = ("confirmed", "observed", "modeled")
-RETRY = ("idempotent", "send")
-SERVERS = ("api", "injection")
+RETRY = ("idempotent", "send", "once")
+SERVERS = ("api", "injection", "management")
 RETURNS = ("body", "response")
 
 

@@ -18,7 +18,9 @@ from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
 from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
 from ._config import (
     DEFAULT_BASE_URL,
+    DEFAULT_INJECT_CX_URL,
     DEFAULT_INJECT_URL,
+    DEFAULT_MANAGEMENT_URL,
     DEFAULT_TIMEOUT,
     ClientConfig,
     __version__,
@@ -47,7 +49,9 @@ from ._errors import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
+    "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_TIMEOUT",
     "OPERATION_EXTENSION",
     "APIConnectionError",

@@ -1,6 +1,6 @@
 """``SocketLabs`` and ``AsyncSocketLabs``: the clients users construct.
 
-Each builds one pooled httpx client per API host (v2 and injection) with its
+Each builds one pooled httpx client per API host (v2, injection, management v1) with its
 auth, timeouts and user agent, and hands them to the generated layer. The
 resource attributes (``client.suppressions``, ``client.injection``, ...) are
 generated from the spec; the executors here are the one place a request is
@@ -21,8 +21,8 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncResources, Resources
 from socketlabs_api.types import Response
 
-from ._auth import AuthScheme, InjectionAuth, v2_auth
-from ._config import ClientConfig, resolve_config
+from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
+from ._config import ClientConfig, inject_base_url, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
@@ -134,12 +134,17 @@ class _Settings:
     def _changed(self, changes: dict[str, Any]) -> ClientConfig:
         if "timeout" in changes and not isinstance(changes["timeout"], httpx.Timeout):
             changes["timeout"] = httpx.Timeout(changes["timeout"])
+        if "inject_url" in changes:
+            changes["inject_url"] = inject_base_url(changes["inject_url"])
         return evolve(self._config, **changes)
 
     def __repr__(self) -> str:
         c = self._config
         name = type(self).__name__
-        return f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
+        return (
+            f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r},"
+            f" management_url={c.management_url!r})"
+        )
 
 
 class SocketLabs(_Settings, Resources):
@@ -156,7 +161,8 @@ class SocketLabs(_Settings, Resources):
 
     * `api_key` - the SocketLabs API key (``SOCKETLABS_API_KEY``).
     * `server_id` - the default server id for calls (``SOCKETLABS_SERVER_ID``).
-    * `base_url`, `inject_url` - the v2 and Injection API base URLs.
+    * `base_url`, `inject_url`, `management_url` - the v2, Injection API and management v1
+      base URLs; `inject_url` may be a credentials' `gateway` (e.g. the CX gateway).
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
     * `transport` - an httpx transport to send through (tests, proxies).
@@ -169,6 +175,7 @@ class SocketLabs(_Settings, Resources):
         *,
         base_url: str | None = None,
         inject_url: str | None = None,
+        management_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -179,6 +186,7 @@ class SocketLabs(_Settings, Resources):
             server_id=server_id,
             base_url=base_url,
             inject_url=inject_url,
+            management_url=management_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
@@ -212,7 +220,15 @@ class SocketLabs(_Settings, Resources):
         self.injection_client = _generated_client(config.inject_url).set_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_Executor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self.management_client = _generated_client(config.management_url).set_httpx_client(
+            http(config.management_url, BearerAuth(config.api_key))
+        )
+        clients = {
+            "api": self.api_client,
+            "injection": self.injection_client,
+            "management": self.management_client,
+        }
+        super().__init__(_Executor(config, clients))
 
     def with_options(self, **changes: Any) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
@@ -222,6 +238,7 @@ class SocketLabs(_Settings, Resources):
         """Close the connection pools."""
         self.api_client.get_httpx_client().close()
         self.injection_client.get_httpx_client().close()
+        self.management_client.get_httpx_client().close()
 
     def __enter__(self) -> Self:
         return self
@@ -248,6 +265,7 @@ class AsyncSocketLabs(_Settings, AsyncResources):
         *,
         base_url: str | None = None,
         inject_url: str | None = None,
+        management_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -258,6 +276,7 @@ class AsyncSocketLabs(_Settings, AsyncResources):
             server_id=server_id,
             base_url=base_url,
             inject_url=inject_url,
+            management_url=management_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
@@ -291,7 +310,15 @@ class AsyncSocketLabs(_Settings, AsyncResources):
         self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_AsyncExecutor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self.management_client = _generated_client(config.management_url).set_async_httpx_client(
+            http(config.management_url, BearerAuth(config.api_key))
+        )
+        clients = {
+            "api": self.api_client,
+            "injection": self.injection_client,
+            "management": self.management_client,
+        }
+        super().__init__(_AsyncExecutor(config, clients))
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
@@ -301,6 +328,7 @@ class AsyncSocketLabs(_Settings, AsyncResources):
         """Close the connection pools."""
         await self.api_client.get_async_httpx_client().aclose()
         await self.injection_client.get_async_httpx_client().aclose()
+        await self.management_client.get_async_httpx_client().aclose()
 
     async def __aenter__(self) -> Self:
         return self
