@@ -17,7 +17,7 @@ from types import TracebackType
 
 import uvicorn
 
-from ._app import API_PREFIX, INJECTION_PREFIX, SandboxApp
+from ._app import API_PREFIX, INJECTION_PREFIX, MANAGEMENT_PREFIX, SandboxApp
 from ._config import SandboxConfig
 from ._state import SandboxState
 
@@ -98,6 +98,11 @@ class Sandbox:
     def inject_url(self) -> str:
         """Base URL of the Injection API (`POST {inject_url}/email`)."""
         return self.url + INJECTION_PREFIX
+
+    @property
+    def management_url(self) -> str:
+        """Base URL of the management API v1 (custom bounce domains, DKIM)."""
+        return self.url + MANAGEMENT_PREFIX
 
     def reset(self) -> None:
         """Back to the seeded initial state (suppressions, sent mail, log)."""
