@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from http.client import HTTPConnection
 from collections.abc import Callable
+from http.client import HTTPConnection
 from typing import Any
 
 import httpx
