@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import httpx
 import pytest
 from socketlabs_client import (
@@ -133,3 +135,38 @@ def test_each_server_gets_its_own_pool_and_auth() -> None:
         flow = management.auth.sync_auth_flow(request)  # type: ignore[union-attr]
         assert next(flow).headers["Authorization"] == "Bearer k", "management v1 is Bearer only"
         assert management is not client.api_client.get_httpx_client()
+
+
+def test_models_that_carry_keys_hide_them_in_repr() -> None:
+    """Credentials, new API keys, DKIM private keys and an injection body's ApiKey never show in a repr."""
+    from socketlabs_api.models import (
+        ApiKeyAccess,
+        ApiKeyCreated,
+        DkimKeyCreate,
+        InjectionCredentials,
+        InjectionRequest,
+    )
+
+    created = ApiKeyCreated(
+        id=1,
+        name="ci",
+        access=ApiKeyAccess.SOCKETLABSAPI,
+        key_prefix="p",
+        created_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        api_key=SENTINEL,
+    )
+    for model in (
+        InjectionCredentials(
+            server_id=1, api_key=SENTINEL, gateway="https://inject-cx.socketlabs.com/api/v1/email"
+        ),
+        created,
+        DkimKeyCreate(domain="example.com", selector="s1", private_key=SENTINEL),
+        InjectionRequest(server_id=1, messages=[], api_key=SENTINEL),
+    ):
+        assert SENTINEL not in repr(model)
+        assert SENTINEL in str(model.to_dict()), "the value itself is kept and sent"
+    assert "gateway='https://inject-cx" in repr(
+        InjectionCredentials(
+            server_id=1, api_key=SENTINEL, gateway="https://inject-cx.socketlabs.com/api/v1/email"
+        )
+    )

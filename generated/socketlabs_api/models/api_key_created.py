@@ -32,7 +32,7 @@ class ApiKeyCreated:
     access: ApiKeyAccess
     key_prefix: str
     created_date: datetime.datetime
-    api_key: str
+    api_key: str = _attrs_field(repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

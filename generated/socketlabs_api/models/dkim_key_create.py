@@ -23,7 +23,7 @@ class DkimKeyCreate:
 
     domain: str
     selector: str
-    private_key: str
+    private_key: str = _attrs_field(repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

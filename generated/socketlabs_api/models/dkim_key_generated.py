@@ -31,7 +31,7 @@ class DkimKeyGenerated:
     selector: str
     dns_record: str
     public_key: str
-    private_key: str
+    private_key: str = _attrs_field(repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

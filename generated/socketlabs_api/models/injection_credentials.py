@@ -23,7 +23,7 @@ class InjectionCredentials:
     """
 
     server_id: int
-    api_key: str
+    api_key: str = _attrs_field(repr=False)
     gateway: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -54,8 +54,8 @@ class Sandbox:
                   headers={"Authorization": f"Bearer {sb.api_key}"})
     ```
 
-    `port=0` picks a free port; `url`, `api_url` (v2) and `inject_url`
-    (injection) are set once started. `state` is live: tests may inspect it
+    `port=0` picks a free port; `url`, `api_url` (v2), `inject_url`
+    (injection) and `management_url` (v1) are set once started. `state` is live: tests may inspect it
     (`state.sent`, `state.suppressions`) and `reset()` it between tests.
     """
 
@@ -192,6 +192,7 @@ def serve(host: str = "127.0.0.1", port: int = 8025, config: SandboxConfig | Non
         f"SocketLabs sandbox on {base}\n"
         f"  v2 API:    {base}{API_PREFIX}\n"
         f"  injection: {base}{INJECTION_PREFIX}/email\n"
+        f"  v1 mgmt:   {base}{MANAGEMENT_PREFIX}\n"
         f"  server id: {config.server_id}\n"
         f"  API key:   {config.api_key}",
         file=sys.stderr,
