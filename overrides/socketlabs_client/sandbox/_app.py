@@ -199,14 +199,13 @@ class SandboxApp:
             challenge = "Bearer" if v1 else 'Bearer, Basic realm="SocketLabs"'
             return error(401, "Unauthorized", [auth_problem], {"WWW-Authenticate": challenge})
         query = QueryReader(request.scope.get("query_string", b"").decode("latin-1"), operation.query)
-        server_id = 0
+        server_id = 0  # stays 0 on a path without one (the subaccount credentials)
         raw_server_id = path.get("serverId")
-        if raw_server_id is None:  # a subaccount path
-            pass
-        elif _SERVER_ID.fullmatch(raw_server_id) and 1 <= int(raw_server_id) <= _MAX_INT32:
-            server_id = int(raw_server_id)
-        else:
-            query.problems.append(f"serverId must be an integer between 1 and {_MAX_INT32}")
+        if raw_server_id is not None:
+            if _SERVER_ID.fullmatch(raw_server_id) and 1 <= int(raw_server_id) <= _MAX_INT32:
+                server_id = int(raw_server_id)
+            else:
+                query.problems.append(f"serverId must be an integer between 1 and {_MAX_INT32}")
         origin = f"{request.url.scheme}://{request.url.netloc}"
         call = _Call(self.state, server_id, query, path=path, body=body, origin=origin)
         response = self._handlers[operation.operation_id](call)
