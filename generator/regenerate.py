@@ -82,7 +82,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "server": op.get("x-server", "api"),
                 "method_name": op.get("x-method-name"),
                 "confidence": op.get("x-confidence"),
-                "shape_confidence": op.get("x-shape-confidence", op.get("x-confidence")),
+                "shape_confidence": op.get("x-shape-confidence"),
                 "source": op.get("x-source"),
                 "retry": op.get("x-retry"),
                 "rate_limit_family": op.get("x-rate-limit-family"),
