@@ -49,7 +49,7 @@ HEADER = (
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONFIDENCE = ("confirmed", "observed", "modeled")
 RETRY = ("idempotent", "send", "once")
-SERVERS = ("api", "injection")
+SERVERS = ("api", "injection", "management")
 RETURNS = ("body", "response")
 
 
@@ -88,7 +88,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "server": op.get("x-server", "api"),
                 "method_name": op.get("x-method-name"),
                 "confidence": op.get("x-confidence"),
-                "shape_confidence": op.get("x-shape-confidence", op.get("x-confidence")),
+                "shape_confidence": op.get("x-shape-confidence"),
                 "source": op.get("x-source"),
                 "retry": op.get("x-retry"),
                 "rate_limit_family": op.get("x-rate-limit-family"),

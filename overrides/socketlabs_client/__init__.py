@@ -18,7 +18,9 @@ from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
 from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
 from ._config import (
     DEFAULT_BASE_URL,
+    DEFAULT_INJECT_CX_URL,
     DEFAULT_INJECT_URL,
+    DEFAULT_MANAGEMENT_URL,
     DEFAULT_TIMEOUT,
     ClientConfig,
     __version__,
@@ -32,6 +34,7 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    ConflictError,
     ErrorDetail,
     InjectionAuthenticationError,
     InjectionError,
@@ -64,9 +67,11 @@ from ._webhooks import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_INBOUND_SIZE",
+    "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_TIMEOUT",
     "EVENT_MODELS",
     "OPERATION_EXTENSION",
@@ -81,6 +86,7 @@ __all__ = [
     "BearerAuth",
     "ClientConfig",
     "ConfigurationError",
+    "ConflictError",
     "ErrorDetail",
     "InboundReceiver",
     "InjectionAuth",

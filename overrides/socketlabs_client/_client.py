@@ -1,6 +1,6 @@
 """``SocketLabs`` and ``AsyncSocketLabs``: the clients users construct.
 
-Each builds one pooled httpx client per API host (v2 and injection) with its
+Each builds one pooled httpx client per API host (v2, injection, management v1) with its
 auth, timeouts and user agent, and hands them to the generated layer. The
 resource attributes (``client.suppressions``, ``client.injection``, ...) are
 generated from the spec; the executors here are the one place a request is
@@ -22,8 +22,8 @@ from socketlabs_api.resources import AsyncResources, Resources
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
-from ._auth import AuthScheme, InjectionAuth, v2_auth
-from ._config import ClientConfig, resolve_config
+from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
+from ._config import ClientConfig, inject_base_url, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
@@ -135,12 +135,17 @@ class _Settings:
     def _changed(self, changes: dict[str, Any]) -> ClientConfig:
         if "timeout" in changes and not isinstance(changes["timeout"], httpx.Timeout):
             changes["timeout"] = httpx.Timeout(changes["timeout"])
+        if "inject_url" in changes:
+            changes["inject_url"] = inject_base_url(changes["inject_url"])
         return evolve(self._config, **changes)
 
     def __repr__(self) -> str:
         c = self._config
         name = type(self).__name__
-        return f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r})"
+        return (
+            f"{name}(server_id={c.server_id}, base_url={c.base_url!r}, inject_url={c.inject_url!r},"
+            f" management_url={c.management_url!r})"
+        )
 
 
 class SocketLabs(_Settings, Resources, AdHocRequests):
@@ -157,7 +162,8 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
 
     * `api_key` - the SocketLabs API key (``SOCKETLABS_API_KEY``).
     * `server_id` - the default server id for calls (``SOCKETLABS_SERVER_ID``).
-    * `base_url`, `inject_url` - the v2 and Injection API base URLs.
+    * `base_url`, `inject_url`, `management_url` - the v2, Injection API and management v1
+      base URLs; `inject_url` may be a credentials' `gateway` (e.g. the CX gateway).
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
     * `transport` - an httpx transport to send through (tests, proxies).
@@ -170,6 +176,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         *,
         base_url: str | None = None,
         inject_url: str | None = None,
+        management_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -180,6 +187,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             server_id=server_id,
             base_url=base_url,
             inject_url=inject_url,
+            management_url=management_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
@@ -213,7 +221,15 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         self.injection_client = _generated_client(config.inject_url).set_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        self._adhoc_executor = _Executor(config, {"api": self.api_client, "injection": self.injection_client})
+        self.management_client = _generated_client(config.management_url).set_httpx_client(
+            http(config.management_url, BearerAuth(config.api_key))
+        )
+        clients = {
+            "api": self.api_client,
+            "injection": self.injection_client,
+            "management": self.management_client,
+        }
+        self._adhoc_executor = _Executor(config, clients)
         super().__init__(self._adhoc_executor)
 
     def with_options(self, **changes: Any) -> SocketLabs:
@@ -224,6 +240,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         """Close the connection pools."""
         self.api_client.get_httpx_client().close()
         self.injection_client.get_httpx_client().close()
+        self.management_client.get_httpx_client().close()
 
     def __enter__(self) -> Self:
         return self
@@ -250,6 +267,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         *,
         base_url: str | None = None,
         inject_url: str | None = None,
+        management_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -260,6 +278,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
             server_id=server_id,
             base_url=base_url,
             inject_url=inject_url,
+            management_url=management_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
@@ -293,9 +312,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        self._adhoc_executor = _AsyncExecutor(
-            config, {"api": self.api_client, "injection": self.injection_client}
+        self.management_client = _generated_client(config.management_url).set_async_httpx_client(
+            http(config.management_url, BearerAuth(config.api_key))
         )
+        clients = {
+            "api": self.api_client,
+            "injection": self.injection_client,
+            "management": self.management_client,
+        }
+        self._adhoc_executor = _AsyncExecutor(config, clients)
         super().__init__(self._adhoc_executor)
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
@@ -306,6 +331,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         """Close the connection pools."""
         await self.api_client.get_async_httpx_client().aclose()
         await self.injection_client.get_async_httpx_client().aclose()
+        await self.management_client.get_async_httpx_client().aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -6,6 +6,12 @@
 | server id | server_id   | SOCKETLABS_SERVER_ID    | none: then each call must pass one     |
 | v2 URL    | base_url    | SOCKETLABS_BASE_URL     | https://api.socketlabs.com/v2          |
 | injection | inject_url  | SOCKETLABS_INJECT_URL   | https://inject.socketlabs.com/api/v1   |
+| v1 mgmt   | management_url | SOCKETLABS_MANAGEMENT_URL | https://api.socketlabs.com/v1     |
+
+`inject_url` may also be a full injection URL ending in `/email`, such as the
+`gateway` that `client.credentials.get_injection_api()` answers (e.g. the CX
+gateway `https://inject-cx.socketlabs.com/api/v1/email`): the `/email` is
+dropped, so `client.with_options(inject_url=credentials.gateway)` sends there.
 """
 
 from __future__ import annotations
@@ -23,15 +29,22 @@ from ._errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
+    "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_TIMEOUT",
     "SANDBOX_EXTRA",
     "ClientConfig",
+    "inject_base_url",
     "resolve_config",
 ]
 
 DEFAULT_BASE_URL = "https://api.socketlabs.com/v2"
 DEFAULT_INJECT_URL = "https://inject.socketlabs.com/api/v1"
+DEFAULT_INJECT_CX_URL = "https://inject-cx.socketlabs.com/api/v1"
+"""The Complex Sender (CX) injection gateway; pass it as ``inject_url`` to send through it."""
+DEFAULT_MANAGEMENT_URL = "https://api.socketlabs.com/v1"
+"""The management API v1 (custom bounce domains, DKIM)."""
 # The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
 # one request, and connecting should never take more than ten seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -44,6 +57,8 @@ ENV_API_KEY = "SOCKETLABS_API_KEY"
 ENV_SERVER_ID = "SOCKETLABS_SERVER_ID"
 ENV_BASE_URL = "SOCKETLABS_BASE_URL"
 ENV_INJECT_URL = "SOCKETLABS_INJECT_URL"
+ENV_MANAGEMENT_URL = "SOCKETLABS_MANAGEMENT_URL"
+_INJECTION_PATH = "/email"
 
 try:
     __version__ = version("socketlabs-client")
@@ -63,6 +78,7 @@ class ClientConfig:
     server_id: int | None
     base_url: str
     inject_url: str
+    management_url: str = DEFAULT_MANAGEMENT_URL
     auth: AuthScheme = "bearer"
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
@@ -90,12 +106,19 @@ def _url(value: str, source: str) -> str:
     return value.rstrip("/")
 
 
+def inject_base_url(value: str) -> str:
+    """The injection base URL; a full gateway URL (``.../api/v1/email``) loses its ``/email``."""
+    url = _url(value, "inject_url")
+    return url.removesuffix(_INJECTION_PATH) if url.endswith(_INJECTION_PATH) else url
+
+
 def resolve_config(
     *,
     api_key: str | None = None,
     server_id: int | str | None = None,
     base_url: str | None = None,
     inject_url: str | None = None,
+    management_url: str | None = None,
     auth: AuthScheme = "bearer",
     timeout: float | httpx.Timeout | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -126,7 +149,10 @@ def resolve_config(
         api_key=key.strip(),
         server_id=sid,
         base_url=_url(base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL, "base_url"),
-        inject_url=_url(inject_url or env.get(ENV_INJECT_URL) or DEFAULT_INJECT_URL, "inject_url"),
+        inject_url=inject_base_url(inject_url or env.get(ENV_INJECT_URL) or DEFAULT_INJECT_URL),
+        management_url=_url(
+            management_url or env.get(ENV_MANAGEMENT_URL) or DEFAULT_MANAGEMENT_URL, "management_url"
+        ),
         auth=auth,
         timeout=resolved_timeout,
         max_connections=max_connections,

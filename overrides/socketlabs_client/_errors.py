@@ -12,6 +12,7 @@ SocketLabsError
     │   ├── AuthenticationError        401
     │   ├── PermissionDeniedError      403
     │   ├── NotFoundError              404
+    │   ├── ConflictError              409 (the name, address or domain exists)
     │   ├── RateLimitError             429 (retry_after)
     │   └── InternalServerError        5xx
     ├── MalformedResponseError         a success status whose body does not parse
@@ -185,6 +186,10 @@ class NotFoundError(APIStatusError):
     """404: no such resource (e.g. removing an address that is not suppressed)."""
 
 
+class ConflictError(APIStatusError):
+    """409: an item with the same unique value (name, address, domain) exists."""
+
+
 class RateLimitError(APIStatusError):
     """429: rate limited; ``retry_after`` is the server's wait in seconds, if it gave one."""
 
@@ -235,6 +240,7 @@ _STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     429: RateLimitError,
 }
 

@@ -48,6 +48,7 @@ def socketlabs_client(socketlabs_sandbox: Sandbox) -> Iterator[SocketLabs]:
         server_id=socketlabs_sandbox.server_id,
         base_url=socketlabs_sandbox.api_url,
         inject_url=socketlabs_sandbox.inject_url,
+        management_url=socketlabs_sandbox.management_url,
     ) as client:
         yield client
 
@@ -61,5 +62,6 @@ async def async_socketlabs_client(socketlabs_sandbox: Sandbox) -> AsyncIterator[
         server_id=socketlabs_sandbox.server_id,
         base_url=socketlabs_sandbox.api_url,
         inject_url=socketlabs_sandbox.inject_url,
+        management_url=socketlabs_sandbox.management_url,
     ) as client:
         yield client

@@ -113,6 +113,13 @@ def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 _DUMMY_ARGUMENTS: dict[str, Any] = {
     "email_address": "someone@example.com",
     "to_email_address": "someone@example.com",
+    "subaccount_id": 777,
+    "domain": "example.com",
+    "selector": "s1",
+    "list_id": 1,
+    "contact_id": 1,
+    "custom_field_id": 1,
+    "api_key_id": 1,
     "body": InjectionRequest.from_dict(
         {
             "ServerId": 1,

@@ -18,7 +18,23 @@ from typing import Any, get_origin, get_type_hints
 
 import httpx
 import pytest
-from socketlabs_api.models import InjectionRequest, SortDirection
+from socketlabs_api.models import (
+    ApiKeyAccess,
+    ApiKeyInput,
+    BounceDomainCreate,
+    BounceDomainUpdate,
+    ContactInput,
+    ContactInputCustomFields,
+    CustomFieldDataType,
+    CustomFieldInput,
+    DkimKeyCreate,
+    DkimKeyUpdate,
+    EngagementTracking,
+    InjectionRequest,
+    MarketingListInput,
+    SendingDomainInput,
+    SortDirection,
+)
 from socketlabs_api.operations import OPERATIONS
 from socketlabs_api.resources import Resources
 from socketlabs_client import APIStatusError, AsyncSocketLabs, SocketLabs
@@ -84,6 +100,86 @@ CALLS: dict[str, dict[str, Any]] = {
         "to_email_address": "ann@example.com",
         "end_date": "2024-01-31T23:59:59+02:00",
         "sort_field": "queuedTime",
+    },
+    "credentials.create_injection_api": {"subaccount_id": 777},
+    "credentials.get_injection_api": {},
+    "bounce_domains.list": {},
+    "bounce_domains.create": {
+        "body": BounceDomainCreate(domain="bounce.example.com", server_id=0, is_default=True)
+    },
+    "bounce_domains.get": {"domain": "bounce.example.com"},
+    "bounce_domains.update": {"body": BounceDomainUpdate(is_default=False), "domain": "bounce.example.com"},
+    "bounce_domains.delete": {"domain": "bounce.example.com"},
+    "dkim.list": {"domain": "example.com", "selector": "s1"},
+    "dkim.create": {"body": DkimKeyCreate(domain="example.com", selector="s1", private_key="MIIEv")},
+    "dkim.generate": {"domain": "example.com", "selector": "s1"},
+    "dkim.update": {"body": DkimKeyUpdate(selector="s2", private_key="MIIEv"), "domain": "example.com"},
+    "dkim.delete": {"domain": "example.com", "selector": "s2"},
+    **{
+        f"reports.{family}_{kind}": _DATES
+        for family in ("delivered", "failed", "complaint", "tracking")
+        for kind in ("overview", "aggregate")
+    },
+    **{
+        f"reports.{family}_list": {
+            **_PAGE,
+            **_DATES,
+            "sort_field": "queuedTime",
+            "filters": "mailingId=eq:welcome",
+        }
+        for family in ("delivered", "failed", "complaint", "tracking")
+    },
+    **{
+        f"reports.{family}_download": {**_PAGE, **_DATES, "page_size": 5000, "filters": "to=end:example.com"}
+        for family in ("delivered", "failed", "complaint", "tracking")
+    },
+    "stream_score.get": _DATES,
+    "lists.list": {**_PAGE, "sort_field": "name", "filters": "name=start:news"},
+    "lists.create": {"body": MarketingListInput(name="News", description="Weekly")},
+    "lists.get": {"list_id": 1},
+    "lists.update": {"body": MarketingListInput(name="News"), "list_id": 1},
+    "lists.delete": {"list_id": 1},
+    "contacts.list": {
+        **_PAGE,
+        "sort_field": "emailAddress",
+        "filters": "listId=eq:1&emailAddress=end:example.com",
+    },
+    "contacts.create": {
+        "body": ContactInput(
+            email_address="ann@example.com",
+            first_name="Ann",
+            last_name=None,
+            list_ids=[1, 2],
+            custom_fields=ContactInputCustomFields.from_dict({"plan": "gold"}),
+        )
+    },
+    "contacts.get": {"contact_id": 1},
+    "contacts.update": {"body": ContactInput(email_address="ann@example.com"), "contact_id": 1},
+    "contacts.delete": {"contact_id": 1},
+    "custom_fields.list": {**_PAGE, "filters": "dataType=eq:Text"},
+    "custom_fields.create": {"body": CustomFieldInput(name="plan", data_type=CustomFieldDataType.TEXT)},
+    "custom_fields.get": {"custom_field_id": 1},
+    "custom_fields.update": {
+        "body": CustomFieldInput(name="tier", data_type=CustomFieldDataType.NUMBER),
+        "custom_field_id": 1,
+    },
+    "custom_fields.delete": {"custom_field_id": 1},
+    "api_keys.list": {**_PAGE, "filters": "access=eq:SocketLabsApi"},
+    "api_keys.create": {"body": ApiKeyInput(name="ci", access=ApiKeyAccess.INJECTIONAPI)},
+    "api_keys.revoke": {"api_key_id": 1},
+    "domains.list": {**_PAGE, "sort_field": "domain", "filters": "status=eq:Verified"},
+    "domains.create": {"body": SendingDomainInput(domain="mail.example.com")},
+    "domains.get": {"domain": "mail.example.com"},
+    "domains.delete": {"domain": "mail.example.com"},
+    "domains.verify": {"domain": "mail.example.com"},
+    "tracking.get": {},
+    "tracking.update": {
+        "body": EngagementTracking(
+            open_tracking=True,
+            click_tracking=False,
+            unsubscribe_tracking=True,
+            tracking_domain="links.example.com",
+        )
     },
 }
 
@@ -152,6 +248,7 @@ def _sync_client(prism_url: str, transport: httpx.BaseTransport, **kwargs: Any) 
         SERVER_ID,
         base_url=prism_url,
         inject_url=prism_url,
+        management_url=prism_url,
         transport=transport,
         **kwargs,
     )
@@ -163,6 +260,7 @@ def _async_client(prism_url: str, transport: httpx.AsyncBaseTransport, **kwargs:
         SERVER_ID,
         base_url=prism_url,
         inject_url=prism_url,
+        management_url=prism_url,
         transport=transport,
         **kwargs,
     )
@@ -195,7 +293,18 @@ async def test_async_call_is_accepted_by_prism(prism_url: str, call: str, auth: 
 def test_minimal_call_is_accepted_by_prism(prism_url: str, call: str) -> None:
     """Only the required arguments: the client must not send empty or placeholder optional parameters."""
     attribute, method = call.split(".")
-    required = {"body", "email_address", "to_email_address"}
+    required = {
+        "body",
+        "email_address",
+        "to_email_address",
+        "subaccount_id",
+        "domain",
+        "selector",
+        "list_id",
+        "contact_id",
+        "custom_field_id",
+        "api_key_id",
+    }
     kwargs = {k: v for k, v in CALLS[call].items() if k in required}
     transport = RecordingTransport()
     with _sync_client(prism_url, transport) as client:

@@ -46,6 +46,7 @@ from socketlabs_api.resources import Resources
 from socketlabs_client import (
     DEFAULT_BASE_URL,
     DEFAULT_INJECT_URL,
+    DEFAULT_MANAGEMENT_URL,
     OPERATION_EXTENSION,
     AsyncSocketLabs,
     SocketLabs,
@@ -87,6 +88,118 @@ CANNED: dict[str, tuple[int, dict[str, str], bytes]] = {
     "getMessageDetailReport": (200, {}, json.dumps({"data": [], "total": 0}).encode()),
     "searchRecipients": (200, {}, json.dumps({"data": [], "total": 0}).encode()),
 }
+
+_DATE = "2024-03-01T10:00:00Z"
+_CREDENTIALS = {
+    "serverId": SERVER_ID,
+    "apiKey": "k",
+    "gateway": "https://inject-cx.socketlabs.com/api/v1/email",
+}
+_BOUNCE = {
+    "ServerId": SERVER_ID,
+    "Domain": "bounce.example.com",
+    "IsDefault": True,
+    "ValidationResult": "Valid",
+}
+_DKIM = {"ServerId": SERVER_ID, "Domain": "example.com", "Selector": "s1", "TruncatedPrivateKey": "MII"}
+_GENERATED = {
+    **{k: v for k, v in _DKIM.items() if k != "TruncatedPrivateKey"},
+    "DnsHostName": "s1._domainkey.example.com",
+    "DnsRecord": "v=DKIM1; k=rsa; p=AAA",
+    "PublicKey": "AAA",
+    "PrivateKey": "BBB",
+}
+_LIST = {"id": 1, "name": "News", "description": None, "contactCount": 0, "createdDate": _DATE}
+_CONTACT = {
+    "id": 2,
+    "emailAddress": "ann@example.com",
+    "listIds": [1],
+    "customFields": {},
+    "createdDate": _DATE,
+}
+_FIELD = {"id": 3, "name": "plan", "dataType": "Text"}
+_KEY = {"id": 4, "name": "ci", "access": "SocketLabsApi", "keyPrefix": "A" * 20, "createdDate": _DATE}
+_DOMAIN = {
+    "domain": "mail.example.com",
+    "status": "Pending",
+    "spfValid": False,
+    "dkimValid": False,
+    "createdDate": _DATE,
+}
+_TRACKING = {
+    "openTracking": True,
+    "clickTracking": True,
+    "unsubscribeTracking": False,
+    "trackingDomain": None,
+}
+_CSV = (200, {"Content-Type": "text/csv", "Content-Range": "rows 0-0/1"}, b"messageId\n1\n")
+
+
+def _ok(body: object) -> tuple[int, dict[str, str], bytes]:
+    return 200, {}, json.dumps(body).encode()
+
+
+CANNED.update(
+    {
+        "createInjectionCredentials": _ok({"data": _CREDENTIALS}),
+        "getInjectionCredentials": _ok({"data": _CREDENTIALS}),
+        "listBounceDomains": _ok([_BOUNCE]),
+        "createBounceDomain": _ok(_BOUNCE),
+        "getBounceDomain": _ok(_BOUNCE),
+        "updateBounceDomain": _ok(_BOUNCE),
+        "deleteBounceDomain": _ok("deleted"),
+        "listDkimKeys": _ok([_DKIM]),
+        "createDkimKey": _ok(_DKIM),
+        "generateDkimKey": _ok(_GENERATED),
+        "updateDkimKey": _ok(_DKIM),
+        "deleteDkimKey": _ok("deleted"),
+        "getStreamScore": _ok(
+            {
+                "data": {
+                    "score": 90,
+                    "rating": "Excellent",
+                    "processed": 1,
+                    "delivered": 1,
+                    "failed": 0,
+                    "complaints": 0,
+                }
+            }
+        ),
+        "getEngagementTracking": _ok({"data": _TRACKING}),
+        "updateEngagementTracking": _ok({"data": _TRACKING}),
+        "listApiKeys": _ok({"data": [_KEY], "total": 1}),
+        "createApiKey": _ok({"data": {**_KEY, "apiKey": "A" * 20 + "." + "b" * 40}}),
+        "revokeApiKey": _ok({"data": _KEY}),
+        "listSendingDomains": _ok({"data": [_DOMAIN], "total": 1}),
+        **{
+            op: _ok({"data": _DOMAIN})
+            for op in ("createSendingDomain", "getSendingDomain", "deleteSendingDomain")
+        },
+        "verifySendingDomain": _ok({"data": _DOMAIN}),
+        **{
+            f"{verb}{name}": _ok({"data": item})
+            for name, item in (("List", _LIST), ("Contact", _CONTACT), ("CustomField", _FIELD))
+            for verb in ("create", "get", "update", "delete")
+        },
+        **{
+            f"list{name}s": _ok({"data": [item], "total": 1})
+            for name, item in (("List", _LIST), ("Contact", _CONTACT), ("CustomField", _FIELD))
+        },
+        **{
+            operation: response
+            for family in ("Delivered", "Failed", "Complaint", "Tracking")
+            for operation, response in (
+                (f"get{family}Overview", _ok({"data": {"count": 1, "processed": 2, "rate": 0.5}})),
+                (
+                    f"get{family}Aggregate",
+                    _ok({"data": {"interval": "day", "buckets": [{"date": "2024-03-01", "count": 1}]}}),
+                ),
+                (f"list{family}", _ok({"data": [], "total": 0})),
+                (f"download{family}", _CSV),
+            )
+        },
+    }
+)
 
 
 # --- openapi-core adapter ----------------------------------------------------------------------------
@@ -202,7 +315,7 @@ def _kwargs_for(case: Any, method: Callable[..., Any]) -> dict[str, Any]:
         kwargs[python_name] = _convert(value, hints[python_name])
     if not isinstance(case.body, NotSet):
         assert "body" in signature.parameters
-        kwargs["body"] = InjectionRequest.from_dict(case.body)
+        kwargs["body"] = hints["body"].from_dict(case.body)
     return kwargs
 
 
@@ -237,7 +350,9 @@ def _call_async(
 def _check_matches_case(sent: httpx.Request, case: Any, operation_id: str) -> None:
     """The request carries exactly what the case asked for: nothing lost, nothing added."""
     operation = OPERATIONS[operation_id]
-    base = DEFAULT_INJECT_URL if operation.server == "injection" else DEFAULT_BASE_URL
+    base = {"injection": DEFAULT_INJECT_URL, "management": DEFAULT_MANAGEMENT_URL}.get(
+        operation.server, DEFAULT_BASE_URL
+    )
     assert sent.method == case.method.upper()
     expected_path = urlsplit(base).path + case.formatted_path
     assert urlsplit(str(sent.url)).path == expected_path
@@ -245,7 +360,8 @@ def _check_matches_case(sent: httpx.Request, case: Any, operation_id: str) -> No
     assert sent_query == {k: str(v) for k, v in (case.query or {}).items()}
     if not isinstance(case.body, NotSet):
         sent_body = json.loads(sent.content)
-        assert sent_body == {"ApiKey": API_KEY, **case.body}
+        credentials = {"ApiKey": API_KEY} if operation.server == "injection" else {}
+        assert sent_body == {**credentials, **case.body}
 
 
 @functools.cache
@@ -294,7 +410,7 @@ def _check_accept(sent: httpx.Request, operation_id: str) -> None:
 
 
 def _check_security(sent: httpx.Request, case: Any, operation_id: str) -> None:
-    if OPERATIONS[operation_id].server == "api":
+    if OPERATIONS[operation_id].server in ("api", "management"):
         assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
     else:
         assert "Authorization" not in sent.headers, "a legacy key goes in the body, not a header"

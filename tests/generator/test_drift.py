@@ -70,3 +70,29 @@ def test_spec_extension_problems_are_refused() -> None:
     assert "x-source" in text
     assert "x-retry" in text
     assert "POST /y: no operationId" in text
+    assert "x-shape-confidence" in text, "every operation states its shape confidence explicitly"
+
+
+def _operation(**extensions: str) -> dict[str, object]:
+    return {
+        "operationId": "createX",
+        "x-source": "a test",
+        "x-confidence": "modeled",
+        "x-shape-confidence": "modeled",
+        "x-method-name": "create",
+        "x-retry": "once",
+        "x-server": "management",
+        "responses": {"200": {"content": {"application/json": {}}}},
+        **extensions,
+    }
+
+
+def test_once_retry_and_management_server_are_accepted() -> None:
+    (info,) = regenerate.operations_from_spec({"paths": {"/x": {"post": _operation()}}}).values()
+    assert (info["retry"], info["server"], info["shape_confidence"]) == ("once", "management", "modeled")
+
+
+@pytest.mark.parametrize(("name", "value"), [("x-retry", "twice"), ("x-server", "legacy")])
+def test_unknown_retry_or_server_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(regenerate.RegenerateError, match=name):
+        regenerate.operations_from_spec({"paths": {"/x": {"post": _operation(**{name: value})}}})

@@ -116,7 +116,7 @@ def test_dates_in_models_use_the_robust_parser() -> None:
 def test_every_operation_has_a_typed_sync_and_async_method() -> None:
     for operation in OPERATIONS.values():
         for prefix in ("", "Async"):
-            cls = getattr(resources, prefix + operation.tag.capitalize())
+            cls = getattr(resources, prefix + "".join(part.capitalize() for part in operation.tag.split("_")))
             methods = {
                 name: fn
                 for name, fn in inspect.getmembers(cls, inspect.isfunction)
@@ -140,7 +140,27 @@ def test_every_operation_carries_its_source_and_confidence() -> None:
     for operation in OPERATIONS.values():
         assert operation.source
         assert operation.confidence in ("confirmed", "observed", "modeled")
-        assert operation.retry in ("idempotent", "send")
-        assert operation.server in ("api", "injection")
+        assert operation.retry in ("idempotent", "send", "once")
+        assert operation.server in ("api", "injection", "management")
+        if operation.method == "POST" and operation.operation_id.startswith("create"):
+            assert operation.retry == "once", (
+                f"{operation.operation_id} creates: it may not be repeated blindly"
+            )
     assert OPERATIONS["sendEmail"].retry == "send"
+    assert OPERATIONS["listDkimKeys"].server == "management"
     assert OPERATIONS["getMessageDetailReport"].rate_limit_family == "reports-message"
+
+
+def test_docstrings_say_plainly_which_calls_are_modeled() -> None:
+    """A modeled call says so in its docstring; a call whose path is known does not."""
+    for operation in OPERATIONS.values():
+        cls = getattr(resources, "".join(part.capitalize() for part in operation.tag.split("_")))
+        (doc,) = [
+            fn.__doc__ or ""
+            for _, fn in inspect.getmembers(cls, inspect.isfunction)
+            if f'OPERATIONS["{operation.operation_id}"]' in inspect.getsource(fn)
+        ]
+        assert ("Modeled: the docs name this feature" in doc) == (operation.confidence == "modeled"), (
+            operation.operation_id
+        )
+        assert f"Confidence: {operation.confidence}" in doc

@@ -16,6 +16,37 @@ from socketlabs_client.sandbox import Sandbox, SandboxConfig
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 
 
+EXAMPLE_PATH_VALUES = {
+    "subaccountId": "777",
+    "domain": "mail.example.com",
+    "listId": "1",
+    "contactId": "1",
+    "customFieldId": "1",
+    "apiKeyId": "1",
+}
+"""A value for each path parameter other than `serverId`."""
+
+
+def sandbox_url(sb: Sandbox, spec: dict[str, Any], path: str) -> str:
+    """The sandbox URL of a spec path: its server's base (v2, injection, management v1), parameters filled."""
+    servers = spec["paths"][path].get("servers", [])
+    if path == "/email":
+        base = sb.inject_url
+    elif any(server["url"].endswith("/v1") for server in servers):
+        base = sb.management_url
+    else:
+        base = sb.api_url
+    for name, value in {"serverId": str(sb.server_id), **EXAMPLE_PATH_VALUES}.items():
+        path = path.replace("{" + name + "}", value)
+    return base + path
+
+
+@pytest.fixture(scope="session")
+def url_of(spec: dict[str, Any]) -> Callable[[Sandbox, str], str]:
+    """`url_of(sandbox, spec_path)`: see `sandbox_url`."""
+    return lambda sb, path: sandbox_url(sb, spec, path)
+
+
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     with SPEC_PATH.open(encoding="utf-8") as handle:

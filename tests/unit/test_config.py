@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime
+
 import httpx
 import pytest
 from socketlabs_client import (
     DEFAULT_BASE_URL,
+    DEFAULT_INJECT_CX_URL,
     DEFAULT_INJECT_URL,
+    DEFAULT_MANAGEMENT_URL,
     ConfigurationError,
     SocketLabs,
     resolve_config,
@@ -86,5 +90,83 @@ def test_client_and_config_reprs_hide_the_key() -> None:
             repr(client.config),
             repr(client.api_client),
             repr(client.injection_client),
+            repr(client.management_client),
+            repr(client.management_client.get_httpx_client().auth),
         ):
             assert SENTINEL not in text
+
+
+def test_management_url_argument_beats_environment_beats_default() -> None:
+    env = {"SOCKETLABS_API_KEY": "k", "SOCKETLABS_MANAGEMENT_URL": "http://127.0.0.1:1/v1/"}
+    assert resolve_config(env=env).management_url == "http://127.0.0.1:1/v1"
+    assert (
+        resolve_config(management_url="https://m.example/v1", env=env).management_url
+        == "https://m.example/v1"
+    )
+    assert resolve_config(api_key="k", env={}).management_url == DEFAULT_MANAGEMENT_URL
+    with pytest.raises(ConfigurationError, match="management_url must be an http"):
+        resolve_config(api_key="k", management_url="ftp://x", env={})
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        DEFAULT_INJECT_CX_URL,
+        DEFAULT_INJECT_CX_URL + "/",
+        DEFAULT_INJECT_CX_URL + "/email",
+        DEFAULT_INJECT_CX_URL + "/email/",
+    ],
+)
+def test_a_gateway_url_is_accepted_as_inject_url(given: str) -> None:
+    """The credentials' ``gateway`` is the full ``.../email`` URL; the client takes it as it comes."""
+    assert resolve_config(api_key="k", inject_url=given, env={}).inject_url == DEFAULT_INJECT_CX_URL
+    env = {"SOCKETLABS_API_KEY": "k", "SOCKETLABS_INJECT_URL": given}
+    assert resolve_config(env=env).inject_url == DEFAULT_INJECT_CX_URL
+    with SocketLabs(api_key="k", server_id=1) as client, client.with_options(inject_url=given) as cx:
+        assert cx.config.inject_url == DEFAULT_INJECT_CX_URL
+        assert client.config.inject_url == DEFAULT_INJECT_URL
+
+
+def test_each_server_gets_its_own_pool_and_auth() -> None:
+    with SocketLabs(api_key="k", server_id=1, auth="basic", management_url="https://m.example/v1") as client:
+        management = client.management_client.get_httpx_client()
+        assert str(management.base_url) == "https://m.example/v1/"
+        request = management.build_request("GET", "/servers/1/dkim")
+        flow = management.auth.sync_auth_flow(request)  # type: ignore[union-attr]
+        assert next(flow).headers["Authorization"] == "Bearer k", "management v1 is Bearer only"
+        assert management is not client.api_client.get_httpx_client()
+
+
+def test_models_that_carry_keys_hide_them_in_repr() -> None:
+    """Credentials, new API keys, DKIM private keys and an injection body's ApiKey never show in a repr."""
+    from socketlabs_api.models import (
+        ApiKeyAccess,
+        ApiKeyCreated,
+        DkimKeyCreate,
+        InjectionCredentials,
+        InjectionRequest,
+    )
+
+    created = ApiKeyCreated(
+        id=1,
+        name="ci",
+        access=ApiKeyAccess.SOCKETLABSAPI,
+        key_prefix="p",
+        created_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        api_key=SENTINEL,
+    )
+    for model in (
+        InjectionCredentials(
+            server_id=1, api_key=SENTINEL, gateway="https://inject-cx.socketlabs.com/api/v1/email"
+        ),
+        created,
+        DkimKeyCreate(domain="example.com", selector="s1", private_key=SENTINEL),
+        InjectionRequest(server_id=1, messages=[], api_key=SENTINEL),
+    ):
+        assert SENTINEL not in repr(model)
+        assert SENTINEL in str(model.to_dict()), "the value itself is kept and sent"
+    assert "gateway='https://inject-cx" in repr(
+        InjectionCredentials(
+            server_id=1, api_key=SENTINEL, gateway="https://inject-cx.socketlabs.com/api/v1/email"
+        )
+    )

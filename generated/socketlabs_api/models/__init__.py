@@ -4,17 +4,52 @@
 from .address import Address
 from .address_result import AddressResult
 from .api_error import ApiError
+from .api_key import ApiKey
+from .api_key_access import ApiKeyAccess
+from .api_key_created import ApiKeyCreated
+from .api_key_created_envelope import ApiKeyCreatedEnvelope
+from .api_key_envelope import ApiKeyEnvelope
+from .api_key_input import ApiKeyInput
+from .api_key_page import ApiKeyPage
 from .attachment import Attachment
+from .bounce_domain import BounceDomain
+from .bounce_domain_create import BounceDomainCreate
+from .bounce_domain_result import BounceDomainResult
+from .bounce_domain_update import BounceDomainUpdate
+from .contact import Contact
+from .contact_custom_fields import ContactCustomFields
+from .contact_envelope import ContactEnvelope
+from .contact_input import ContactInput
+from .contact_input_custom_fields import ContactInputCustomFields
+from .contact_page import ContactPage
+from .custom_field import CustomField
+from .custom_field_data_type import CustomFieldDataType
+from .custom_field_envelope import CustomFieldEnvelope
+from .custom_field_input import CustomFieldInput
+from .custom_field_page import CustomFieldPage
 from .custom_header import CustomHeader
+from .dkim_key import DkimKey
+from .dkim_key_create import DkimKeyCreate
+from .dkim_key_generated import DkimKeyGenerated
+from .dkim_key_update import DkimKeyUpdate
+from .engagement_tracking import EngagementTracking
+from .engagement_tracking_envelope import EngagementTrackingEnvelope
 from .error_envelope import ErrorEnvelope
 from .inbound_address import InboundAddress
 from .inbound_attachment import InboundAttachment
 from .inbound_header import InboundHeader
 from .inbound_message import InboundMessage
 from .inbound_parsed_message import InboundParsedMessage
+from .injection_credentials import InjectionCredentials
+from .injection_credentials_envelope import InjectionCredentialsEnvelope
 from .injection_error_code import InjectionErrorCode
 from .injection_request import InjectionRequest
 from .injection_response import InjectionResponse
+from .management_error import ManagementError
+from .marketing_list import MarketingList
+from .marketing_list_envelope import MarketingListEnvelope
+from .marketing_list_input import MarketingListInput
+from .marketing_list_page import MarketingListPage
 from .merge_data import MergeData
 from .merge_field import MergeField
 from .message import Message
@@ -25,12 +60,29 @@ from .message_status import MessageStatus
 from .metadata_item import MetadataItem
 from .recipient_message import RecipientMessage
 from .recipient_search_page import RecipientSearchPage
+from .report_aggregate import ReportAggregate
+from .report_aggregate_envelope import ReportAggregateEnvelope
+from .report_aggregate_interval import ReportAggregateInterval
+from .report_bucket import ReportBucket
+from .report_overview import ReportOverview
+from .report_overview_envelope import ReportOverviewEnvelope
+from .sending_domain import SendingDomain
+from .sending_domain_envelope import SendingDomainEnvelope
+from .sending_domain_input import SendingDomainInput
+from .sending_domain_page import SendingDomainPage
+from .sending_domain_status import SendingDomainStatus
 from .sort_direction import SortDirection
+from .stream_score import StreamScore
+from .stream_score_envelope import StreamScoreEnvelope
+from .stream_score_rating import StreamScoreRating
 from .suppression import Suppression
 from .suppression_envelope import SuppressionEnvelope
 from .suppression_page import SuppressionPage
 from .suppression_status import SuppressionStatus
 from .suppression_status_envelope import SuppressionStatusEnvelope
+from .tracking_event import TrackingEvent
+from .tracking_event_page import TrackingEventPage
+from .tracking_event_type import TrackingEventType
 from .webhook_event_base import WebhookEventBase
 from .webhook_event_complaint import WebhookEventComplaint
 from .webhook_event_data import WebhookEventData
@@ -51,17 +103,52 @@ __all__ = (
     "Address",
     "AddressResult",
     "ApiError",
+    "ApiKey",
+    "ApiKeyAccess",
+    "ApiKeyCreated",
+    "ApiKeyCreatedEnvelope",
+    "ApiKeyEnvelope",
+    "ApiKeyInput",
+    "ApiKeyPage",
     "Attachment",
+    "BounceDomain",
+    "BounceDomainCreate",
+    "BounceDomainResult",
+    "BounceDomainUpdate",
+    "Contact",
+    "ContactCustomFields",
+    "ContactEnvelope",
+    "ContactInput",
+    "ContactInputCustomFields",
+    "ContactPage",
+    "CustomField",
+    "CustomFieldDataType",
+    "CustomFieldEnvelope",
+    "CustomFieldInput",
+    "CustomFieldPage",
     "CustomHeader",
+    "DkimKey",
+    "DkimKeyCreate",
+    "DkimKeyGenerated",
+    "DkimKeyUpdate",
+    "EngagementTracking",
+    "EngagementTrackingEnvelope",
     "ErrorEnvelope",
     "InboundAddress",
     "InboundAttachment",
     "InboundHeader",
     "InboundMessage",
     "InboundParsedMessage",
+    "InjectionCredentials",
+    "InjectionCredentialsEnvelope",
     "InjectionErrorCode",
     "InjectionRequest",
     "InjectionResponse",
+    "ManagementError",
+    "MarketingList",
+    "MarketingListEnvelope",
+    "MarketingListInput",
+    "MarketingListPage",
     "MergeData",
     "MergeField",
     "Message",
@@ -72,12 +159,29 @@ __all__ = (
     "MetadataItem",
     "RecipientMessage",
     "RecipientSearchPage",
+    "ReportAggregate",
+    "ReportAggregateEnvelope",
+    "ReportAggregateInterval",
+    "ReportBucket",
+    "ReportOverview",
+    "ReportOverviewEnvelope",
+    "SendingDomain",
+    "SendingDomainEnvelope",
+    "SendingDomainInput",
+    "SendingDomainPage",
+    "SendingDomainStatus",
     "SortDirection",
+    "StreamScore",
+    "StreamScoreEnvelope",
+    "StreamScoreRating",
     "Suppression",
     "SuppressionEnvelope",
     "SuppressionPage",
     "SuppressionStatus",
     "SuppressionStatusEnvelope",
+    "TrackingEvent",
+    "TrackingEventPage",
+    "TrackingEventType",
     "WebhookEventBase",
     "WebhookEventComplaint",
     "WebhookEventData",

@@ -1,6 +1,8 @@
 """A local SocketLabs emulator: every operation of the spec, over real HTTP.
 
-Suppressions persist while it runs, reports come from a seeded deterministic
+Suppressions, marketing lists, contacts, custom fields, API keys, sending
+domains, tracking settings, bounce domains and DKIM keys persist while it
+runs (per server id), reports come from a seeded deterministic
 event log (any size, computed on demand) plus what was injected, and filters,
 sorting, paging and CSV ranges behave as the docs say. Use it in tests and
 for offline development:

@@ -15,24 +15,33 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import _account, _marketing, _reports_modeled
 from ._csv import render_page
 from ._filters import Filter
+from ._handler import Call as _Call
+from ._handler import Handler
+from ._handler import ListArgs as _ListArgs
+from ._handler import error_response as _error
+from ._handler import json_response as _json
+from ._handler import list_args as _handler_list_args
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
+from ._management import HANDLERS as MANAGEMENT_HANDLERS
+from ._management import MANAGEMENT_PREFIX, management_error
+from ._management import ROUTES as MANAGEMENT_ROUTES
 from ._params import QueryReader
 from ._state import SUPPRESSION_FIELDS, SandboxState, Suppression
 
-__all__ = ["API_PREFIX", "INJECTION_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
+__all__ = ["API_PREFIX", "INJECTION_PREFIX", "MANAGEMENT_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
 
 API_PREFIX = "/v2"
 """Where the v2 paths of the spec are mounted."""
@@ -43,7 +52,7 @@ INJECTION_PREFIX = "/api/v1"
 _MAX_INT32 = 2_147_483_647
 _SERVER_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
 _LIST_PARAMS = ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters")
-_DIRECTIONS = ("asc", "dsc")
+_PATH_PARAMETER = re.compile(r"\\\{([A-Za-z]+)\\\}")
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +71,8 @@ class Operation:
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        """The path as a regex; `{serverId}` matches any one segment."""
-        return re.compile(re.escape(self.prefix + self.path).replace(r"\{serverId\}", "([^/]*)"))
+        """The path as a regex; each `{name}` matches any one segment, as group `name`."""
+        return re.compile(_PATH_PARAMETER.sub(r"(?P<\1>[^/]*)", re.escape(self.prefix + self.path)))
 
 
 OPERATIONS = (
@@ -97,31 +106,17 @@ OPERATIONS = (
         "/servers/{serverId}/reports/recipient-search/",
         ("toEmailAddress", *_LIST_PARAMS[:-1]),
     ),
+    *(
+        Operation(operation_id, method, API_PREFIX, path, query)
+        for operation_id, method, path, query in (
+            *_account.ROUTES,
+            *_reports_modeled.ROUTES,
+            *_marketing.ROUTES,
+        )
+    ),
+    *(Operation(*route[:2], MANAGEMENT_PREFIX, *route[2:]) for route in MANAGEMENT_ROUTES),
 )
 """Every operation of the spec the sandbox serves (a test checks it against the spec)."""
-
-
-def _error(
-    status: int, error_type: str, messages: list[str], headers: dict[str, str] | None = None
-) -> Response:
-    """The v2 error envelope, one entry per problem."""
-    body = {"error": [{"errorType": error_type, "message": m} for m in messages]}
-    return _json(status, body, headers)
-
-
-def _json(status: int, body: Mapping[str, object], headers: dict[str, str] | None = None) -> Response:
-    """A compact JSON response."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(text, status_code=status, media_type="application/json", headers=headers)
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """What a v2 handler gets: the state, server id and validated query."""
-
-    state: SandboxState
-    server_id: int
-    query: QueryReader
 
 
 class SandboxApp:
@@ -137,7 +132,7 @@ class SandboxApp:
                     break
             else:
                 self._routes.append((operation.pattern, {operation.method: operation}))
-        self._handlers: dict[str, Callable[[_Call], Response | None]] = {
+        self._handlers: dict[str, Handler] = {
             "checkSuppression": _check_suppression,
             "addSuppression": _add_suppression,
             "removeSuppression": _remove_suppression,
@@ -145,6 +140,10 @@ class SandboxApp:
             "downloadSuppressions": _download_suppressions,
             "getMessageDetailReport": _message_detail,
             "searchRecipients": _search_recipients,
+            **_account.HANDLERS,
+            **_reports_modeled.HANDLERS,
+            **_marketing.HANDLERS,
+            **MANAGEMENT_HANDLERS,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,7 +177,8 @@ class SandboxApp:
             operation = methods.get(request.method)
             if operation is None:
                 allow = ", ".join(sorted(methods))
-                return _error(
+                error = management_error if path.startswith(MANAGEMENT_PREFIX + "/") else _error
+                return error(
                     405,
                     "MethodNotAllowed",
                     [f"{request.method} is not allowed on {path}; allowed: {allow}"],
@@ -187,30 +187,34 @@ class SandboxApp:
             if operation.operation_id == "sendEmail":
                 status, payload = handle_injection(self.state, request.headers.get("authorization"), body)
                 return _json(status, payload)
-            return self._v2(request, operation, match[1])
+            return self._v2(request, operation, match.groupdict(), body)
         return _error(404, "NotFound", [f"No such path: {path}"])
 
-    def _v2(self, request: Request, operation: Operation, raw_server_id: str) -> Response:
-        """Authenticate, validate and run one v2 operation."""
-        auth_problem = self._auth_problem(request.headers.get("authorization"))
+    def _v2(self, request: Request, operation: Operation, path: dict[str, str], body: bytes) -> Response:
+        """Authenticate, validate and run one v2 (or management v1) operation."""
+        v1 = operation.prefix == MANAGEMENT_PREFIX
+        error = management_error if v1 else _error
+        auth_problem = self._auth_problem(request.headers.get("authorization"), bearer_only=v1)
         if auth_problem is not None:
-            return _error(
-                401, "Unauthorized", [auth_problem], {"WWW-Authenticate": 'Bearer, Basic realm="SocketLabs"'}
-            )
+            challenge = "Bearer" if v1 else 'Bearer, Basic realm="SocketLabs"'
+            return error(401, "Unauthorized", [auth_problem], {"WWW-Authenticate": challenge})
         query = QueryReader(request.scope.get("query_string", b"").decode("latin-1"), operation.query)
-        server_id = 0
-        if _SERVER_ID.fullmatch(raw_server_id) and 1 <= int(raw_server_id) <= _MAX_INT32:
-            server_id = int(raw_server_id)
-        else:
-            query.problems.append(f"serverId must be an integer between 1 and {_MAX_INT32}")
-        call = _Call(self.state, server_id, query)
+        server_id = 0  # stays 0 on a path without one (the subaccount credentials)
+        raw_server_id = path.get("serverId")
+        if raw_server_id is not None:
+            if _SERVER_ID.fullmatch(raw_server_id) and 1 <= int(raw_server_id) <= _MAX_INT32:
+                server_id = int(raw_server_id)
+            else:
+                query.problems.append(f"serverId must be an integer between 1 and {_MAX_INT32}")
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        call = _Call(self.state, server_id, query, path=path, body=body, origin=origin)
         response = self._handlers[operation.operation_id](call)
         if response is None or query.problems:
-            return _error(400, "InvalidParameter", query.problems)
+            return error(400, "InvalidParameter", query.problems)
         return response
 
-    def _auth_problem(self, authorization: str | None) -> str | None:
-        """Why the credentials are refused, or `None` when they are the key."""
+    def _auth_problem(self, authorization: str | None, *, bearer_only: bool = False) -> str | None:
+        """Why the credentials are refused, or `None` when they are the key (or a created one)."""
         if authorization is None or not authorization.strip():
             return "Missing API key: send Authorization: Bearer KEY (or Basic with the key as password)"
         scheme, _, credentials = authorization.strip().partition(" ")
@@ -218,7 +222,7 @@ class SandboxApp:
         key = self.state.config.api_key.encode()
         if scheme.lower() == "bearer":
             given = credentials.encode()
-        elif scheme.lower() == "basic":
+        elif scheme.lower() == "basic" and not bearer_only:
             try:
                 decoded = base64.b64decode(credentials, validate=True)
             except (binascii.Error, ValueError):
@@ -228,8 +232,13 @@ class SandboxApp:
                 return "Invalid API key"
             given = password
         else:
-            return f"Unsupported authorization scheme {scheme!r}; use Bearer or Basic"
-        return None if hmac.compare_digest(given, key) else "Invalid API key"
+            return f"Unsupported authorization scheme {scheme!r}; use Bearer" + (
+                "" if bearer_only else " or Basic"
+            )
+        if hmac.compare_digest(given, key):
+            return None
+        with self.state.lock:
+            return None if self.state.objects.api_key_is_active(given) else "Invalid API key"
 
 
 # Handlers read all their parameters first and return `None` when any was
@@ -271,35 +280,9 @@ def _remove_suppression(call: _Call) -> Response | None:
     return _json(200, {"data": entry.to_json()})
 
 
-@dataclass(frozen=True, slots=True)
-class _ListArgs:
-    """The validated list parameters of a search, download or report."""
-
-    page_size: int
-    page_number: int
-    sort_field: str
-    descending: bool
-    start: int | None
-    end: int | None
-
-
 def _list_args(call: _Call, *, max_page_size: int, fields: Collection[str], default_sort: str) -> _ListArgs:
     """Read paging, sorting and the date range (filters are read separately)."""
-    q = call.query
-    page_size = q.integer("pageSize", minimum=1, maximum=max_page_size, default=100)
-    page_number = q.integer("pageNumber", minimum=0, maximum=_MAX_INT32, default=0)
-    sort_field = q.choice("sortField", tuple(fields), default_sort)
-    direction = q.choice("sortDirection", _DIRECTIONS, "asc")
-    start = q.date("startDate")
-    end = q.date("endDate")
-    return _ListArgs(
-        page_size=page_size,
-        page_number=page_number,
-        sort_field=sort_field,
-        descending=direction == "dsc",
-        start=None if start is None else start.start,
-        end=None if end is None else end.end,
-    )
+    return _handler_list_args(call, max_page_size=max_page_size, fields=fields, default_sort=default_sort)
 
 
 def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, list[Suppression]] | None:

@@ -106,6 +106,13 @@ class QueryReader:
             return default
         return int(text)
 
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        """A plain string parameter, or `None` when absent (a problem when required)."""
+        value = self._single(name)
+        if value is None and required and name not in self._values:
+            self.problems.append(f"{name} is required")
+        return value
+
     def email(self, name: str) -> str:
         """A required email address (`''` when missing or invalid)."""
         text = self._single(name)

@@ -17,7 +17,7 @@ from types import TracebackType
 
 import uvicorn
 
-from ._app import API_PREFIX, INJECTION_PREFIX, SandboxApp
+from ._app import API_PREFIX, INJECTION_PREFIX, MANAGEMENT_PREFIX, SandboxApp
 from ._config import SandboxConfig
 from ._events import EventOutbox
 from ._state import SandboxState
@@ -55,8 +55,8 @@ class Sandbox:
                   headers={"Authorization": f"Bearer {sb.api_key}"})
     ```
 
-    `port=0` picks a free port; `url`, `api_url` (v2) and `inject_url`
-    (injection) are set once started. `state` is live: tests may inspect it
+    `port=0` picks a free port; `url`, `api_url` (v2), `inject_url`
+    (injection) and `management_url` (v1) are set once started. `state` is live: tests may inspect it
     (`state.sent`, `state.suppressions`) and `reset()` it between tests.
     """
 
@@ -101,6 +101,11 @@ class Sandbox:
     def inject_url(self) -> str:
         """Base URL of the Injection API (`POST {inject_url}/email`)."""
         return self.url + INJECTION_PREFIX
+
+    @property
+    def management_url(self) -> str:
+        """Base URL of the management API v1 (custom bounce domains, DKIM)."""
+        return self.url + MANAGEMENT_PREFIX
 
     def reset(self) -> None:
         """Back to the seeded initial state (suppressions, sent mail, log, owed events)."""
@@ -191,6 +196,7 @@ def serve(host: str = "127.0.0.1", port: int = 8025, config: SandboxConfig | Non
         f"SocketLabs sandbox on {base}\n"
         f"  v2 API:    {base}{API_PREFIX}\n"
         f"  injection: {base}{INJECTION_PREFIX}/email\n"
+        f"  v1 mgmt:   {base}{MANAGEMENT_PREFIX}\n"
         f"  server id: {config.server_id}\n"
         f"  API key:   {config.api_key}",
         file=sys.stderr,

@@ -21,6 +21,7 @@ from ._config import SandboxConfig
 from ._dates import ANCHOR, format_instant
 from ._filters import FieldSpec, FieldType, Filter
 from ._log import SPAN, MessageRow, SeededLog, SeededMatches
+from ._objects import ObjectStore
 
 __all__ = [
     "SUPPRESSION_FIELDS",
@@ -110,6 +111,8 @@ class SandboxState:
         self.sent: list[SentMessage] = []
         self.injected: dict[int, list[MessageRow]] = {}
         self._next_id = _FIRST_INJECTED_ID
+        self.objects = ObjectStore()
+        """Lists, contacts, custom fields, API keys, domains, tracking settings, bounce domains, DKIM keys."""
         self.reset()
 
     def reset(self) -> None:
@@ -119,6 +122,7 @@ class SandboxState:
             self.sent = []
             self.injected = {}
             self._next_id = _FIRST_INJECTED_ID
+            self.objects.reset()
 
     def now(self) -> int:
         """Current time in whole UTC seconds, from `clock`."""

@@ -1,0 +1,471 @@
+"""Every operation beyond suppressions and the message reports, through the client, against the sandbox.
+
+Each test runs twice, with ``SocketLabs`` and with ``AsyncSocketLabs``: the
+``client`` fixture gives either, and ``run()`` awaits what the async one
+returns. State is checked through the API itself (create, then get/list) and,
+where the API cannot show it, through the sandbox's state.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import inspect
+import io
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+import pytest
+from socketlabs_api.models import (
+    Address,
+    ApiKeyAccess,
+    ApiKeyInput,
+    BounceDomainCreate,
+    BounceDomainUpdate,
+    ContactInput,
+    ContactInputCustomFields,
+    CustomFieldDataType,
+    CustomFieldInput,
+    DkimKeyCreate,
+    DkimKeyUpdate,
+    EngagementTracking,
+    InjectionRequest,
+    MarketingListInput,
+    Message,
+    SendingDomainInput,
+    SendingDomainStatus,
+    SortDirection,
+    TrackingEventType,
+)
+from socketlabs_client import (
+    DEFAULT_INJECT_CX_URL,
+    AsyncSocketLabs,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    SocketLabs,
+    is_new_format_key,
+)
+from socketlabs_client.sandbox import Sandbox
+
+T = TypeVar("T")
+Client = SocketLabs | AsyncSocketLabs
+
+
+async def run(result: T) -> Any:
+    """The value of a sync call, or the awaited value of an async one."""
+    return await result if inspect.isawaitable(result) else result
+
+
+def _settings(sandbox: Sandbox, **overrides: Any) -> dict[str, Any]:
+    return {
+        "api_key": sandbox.api_key,
+        "server_id": sandbox.server_id,
+        "base_url": sandbox.api_url,
+        "inject_url": sandbox.inject_url,
+        "management_url": sandbox.management_url,
+        **overrides,
+    }
+
+
+async def _close(client: Client) -> None:
+    if isinstance(client, AsyncSocketLabs):
+        await client.aclose()
+    else:
+        client.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+async def client(request: pytest.FixtureRequest, socketlabs_sandbox: Sandbox) -> AsyncIterator[Client]:
+    socketlabs_sandbox.reset()
+    kind = SocketLabs if request.param == "sync" else AsyncSocketLabs
+    made = kind(**_settings(socketlabs_sandbox))
+    yield made
+    await _close(made)
+
+
+# --- injection credentials and the CX gateway ---------------------------------------------------------
+
+
+async def test_credentials_name_a_gateway_the_client_can_send_through(
+    client: Client, socketlabs_sandbox: Sandbox
+) -> None:
+    creds = await run(client.credentials.get_injection_api())
+    assert creds.server_id == socketlabs_sandbox.server_id
+    assert creds.api_key == socketlabs_sandbox.api_key
+    assert creds.gateway == socketlabs_sandbox.inject_url + "/email"
+
+    gateway_client = client.with_options(inject_url=creds.gateway)
+    assert gateway_client.config.inject_url == socketlabs_sandbox.inject_url
+    message = Message(
+        to=[Address("gateway@example.com")],
+        from_=Address("noreply@example.com"),
+        subject="Via gateway",
+        text_body="Hi",
+    )
+    await run(gateway_client.injection.send(InjectionRequest(server_id=creds.server_id, messages=[message])))
+    await _close(gateway_client)
+    assert [m.address for m in socketlabs_sandbox.state.sent] == ["gateway@example.com"]
+
+
+async def test_a_subaccount_gets_a_new_format_key(client: Client) -> None:
+    first = await run(client.credentials.create_injection_api(subaccount_id=777))
+    second = await run(client.credentials.create_injection_api(subaccount_id=777))
+    assert first.server_id == 777
+    assert is_new_format_key(first.api_key) and is_new_format_key(second.api_key)
+    assert first.api_key != second.api_key, "each call creates a key"
+    assert first.gateway.endswith("/api/v1/email")
+
+
+def test_the_cx_gateway_is_a_choice_of_inject_url() -> None:
+    for given in (DEFAULT_INJECT_CX_URL, DEFAULT_INJECT_CX_URL + "/email", DEFAULT_INJECT_CX_URL + "/email/"):
+        with SocketLabs(api_key="k", server_id=1, inject_url=given) as cx:
+            assert cx.config.inject_url == DEFAULT_INJECT_CX_URL
+            request = cx.injection_client.get_httpx_client().build_request("POST", "/email")
+            assert str(request.url) == "https://inject-cx.socketlabs.com/api/v1/email"
+
+
+# --- management v1: custom bounce domains and DKIM ------------------------------------------------------
+
+
+async def test_bounce_domains_lifecycle(client: Client, socketlabs_sandbox: Sandbox) -> None:
+    bounce = client.bounce_domains
+    assert await run(bounce.list()) == []
+    first = await run(bounce.create(BounceDomainCreate(domain="Bounce.Example.com")))
+    assert (first.domain, first.is_default, first.validation_result) == ("bounce.example.com", True, "Valid")
+    second = await run(bounce.create(BounceDomainCreate(domain="b2.example.com", is_default=True)))
+    assert second.is_default
+    assert not (await run(bounce.get(domain="bounce.example.com"))).is_default, "one default only"
+
+    updated = await run(bounce.update(BounceDomainUpdate(is_default=True), domain="bounce.example.com"))
+    assert updated.is_default
+    listed = await run(bounce.list())
+    assert [(d.domain, d.is_default) for d in listed] == [
+        ("b2.example.com", False),
+        ("bounce.example.com", True),
+    ]
+
+    with pytest.raises(ConflictError) as conflict:
+        await run(bounce.create(BounceDomainCreate(domain="b2.example.com")))
+    assert conflict.value.errors[0].error_type == "Conflict", "the v1 bare error list is read"
+
+    said = await run(bounce.delete(domain="b2.example.com"))
+    assert "b2.example.com" in said
+    with pytest.raises(NotFoundError) as missing:
+        await run(bounce.get(domain="b2.example.com"))
+    assert missing.value.errors[0].error_type == "NotFound"
+    assert (
+        missing.value.url
+        == f"{socketlabs_sandbox.management_url}/servers/{socketlabs_sandbox.server_id}/bounce/b2.example.com"
+    )
+
+
+async def test_management_calls_use_bearer_on_v1_and_read_v1_errors(
+    client: Client, socketlabs_sandbox: Sandbox
+) -> None:
+    with pytest.raises(BadRequestError) as bad:
+        await run(client.bounce_domains.create(BounceDomainCreate(domain="not a domain")))
+    assert bad.value.errors[0].error_type == "InvalidParameter"
+    assert "Domain" in bad.value.errors[0].message
+    assert socketlabs_sandbox.api_key not in str(bad.value)
+
+    # The sandbox's v1 refuses Basic, as the spec declares Bearer only for it.
+    basic = client.with_options(auth="basic")
+    try:
+        assert await run(basic.bounce_domains.list()) == [], "management calls stay Bearer whatever v2 uses"
+        assert (await run(basic.api_keys.list())).total == 0, "v2 calls take Basic"
+    finally:
+        await _close(basic)
+
+
+async def test_dkim_lifecycle(client: Client) -> None:
+    dkim = client.dkim
+    generated = await run(dkim.generate(domain="example.com", selector="s1"))
+    assert generated.dns_host_name == "s1._domainkey.example.com"
+    assert generated.dns_record == f"v=DKIM1; k=rsa; p={generated.public_key}"
+    assert len(generated.dns_record) > 255, "long enough that DNS needs it split"
+    again = await run(dkim.generate(domain="example.com", selector="s1"))
+    assert again.private_key == generated.private_key, "deterministic"
+    assert await run(dkim.list()) == [], "generating stores nothing"
+
+    stored = await run(
+        dkim.create(DkimKeyCreate(domain="example.com", selector="s1", private_key=generated.private_key))
+    )
+    assert stored.truncated_private_key == generated.private_key[:16]
+    await run(dkim.create(DkimKeyCreate(domain="example.org", selector="s1", private_key="abc")))
+    assert [k.domain for k in await run(dkim.list(domain="example.org"))] == ["example.org"]
+    assert len(await run(dkim.list(selector="s1"))) == 2
+
+    replaced = await run(dkim.update(DkimKeyUpdate(selector="s2", private_key="xyz"), domain="example.com"))
+    assert replaced.selector == "s2"
+    assert [(k.domain, k.selector) for k in await run(dkim.list(domain="example.com"))] == [
+        ("example.com", "s2")
+    ]
+
+    with pytest.raises(NotFoundError):
+        await run(dkim.delete(domain="example.com", selector="s1"))
+    assert "s2._domainkey.example.com" in await run(dkim.delete(domain="example.com", selector="s2"))
+    with pytest.raises(NotFoundError):
+        await run(dkim.update(DkimKeyUpdate(selector="s3", private_key="k"), domain="example.com"))
+
+
+# --- modeled reports and StreamScore ---------------------------------------------------------------------
+
+FAMILIES = {"delivered": "Delivered", "failed": "Failed", "complaint": "Complaint"}
+
+
+@pytest.mark.parametrize("family", [*FAMILIES, "tracking"])
+async def test_report_family_overview_aggregate_list_and_download_agree(client: Client, family: str) -> None:
+    reports = client.reports
+    status = FAMILIES.get(family, "Delivered")
+    detail = await run(reports.messages_detail(filters=f"status=eq:{status}", page_size=1))
+    overview = await run(getattr(reports, f"{family}_overview")())
+    everything = await run(reports.messages_detail(page_size=1))
+    assert overview.count == detail.total > 0, "the family is the log's messages of its status"
+    assert overview.processed == everything.total
+    assert overview.rate == pytest.approx(overview.count / overview.processed, abs=1e-6)
+
+    aggregate = await run(getattr(reports, f"{family}_aggregate")())
+    assert sum(b.count for b in aggregate.buckets) == overview.count
+    dates = [b.date for b in aggregate.buckets]
+    assert dates == sorted(dates) and len(set(dates)) == len(dates)
+    one_day = aggregate.buckets[3].date
+    day_overview = await run(
+        getattr(reports, f"{family}_overview")(start_date=one_day.isoformat(), end_date=one_day.isoformat())
+    )
+    assert day_overview.count == aggregate.buckets[3].count
+
+    page = await run(
+        getattr(reports, f"{family}_list")(page_size=2, page_number=1, sort_direction=SortDirection.DSC)
+    )
+    assert page.total == overview.count and len(page.data) == 2
+    if family == "tracking":
+        assert {e.event_type for e in page.data} <= {TrackingEventType.OPEN, TrackingEventType.CLICK}
+        times = [e.event_time for e in page.data]
+    else:
+        assert {m.status.value for m in page.data} == {status}
+        times = [m.queued_time for m in page.data]
+    assert times == sorted(times, reverse=True)
+
+    download = getattr(reports, f"{family}_download")
+    csv_page = await run(download(page_size=3, page_number=0))
+    assert csv_page.status_code == 206, "not the last page"
+    assert csv_page.headers["Content-Range"] == f"rows 0-2/{overview.count}"
+    last_number = (overview.count - 1) // 3
+    last = await run(download(page_size=3, page_number=last_number))
+    assert last.status_code == 200
+    assert last.headers["Content-Range"] == f"rows {3 * last_number}-{overview.count - 1}/{overview.count}"
+    rows = list(csv.DictReader(io.StringIO(csv_page.parsed)))
+    assert len(rows) == 3
+    first = await run(getattr(reports, f"{family}_list")(page_size=3))
+    assert [r["messageId"] for r in rows] == [item.message_id for item in first.data]
+
+
+async def test_report_lists_filter_on_message_fields(client: Client) -> None:
+    page = await run(client.reports.failed_list(filters="mailingId=eq:mailing-00001"))
+    assert page.total == len(page.data) > 0
+    assert {m.mailing_id for m in page.data} == {"mailing-00001"}
+    with pytest.raises(BadRequestError):
+        await run(client.reports.tracking_list(filters="status=eq:Delivered"))
+
+
+async def test_stream_score_follows_the_overview_counts(client: Client) -> None:
+    score = await run(client.stream_score.get())
+    delivered = await run(client.reports.delivered_overview())
+    complaints = await run(client.reports.complaint_overview())
+    failed = await run(client.reports.failed_overview())
+    assert (score.processed, score.delivered, score.complaints, score.failed) == (
+        delivered.processed,
+        delivered.count,
+        complaints.count,
+        failed.count,
+    )
+    expected = round(100 * score.delivered / score.processed - 500 * score.complaints / score.processed)
+    assert score.score == max(0, min(100, expected))
+    empty = await run(client.stream_score.get(start_date="2001-01-01", end_date="2001-01-02"))
+    assert (empty.score, empty.rating.value, empty.processed) == (100, "Excellent", 0)
+
+
+# --- marketing: lists, contacts, custom fields ------------------------------------------------------------
+
+
+async def test_lists_contacts_and_custom_fields(client: Client) -> None:
+    news = await run(client.lists.create(MarketingListInput(name="News", description="Weekly")))
+    vip = await run(client.lists.create(MarketingListInput(name="VIP")))
+    assert (news.name, news.description, news.contact_count) == ("News", "Weekly", 0)
+    with pytest.raises(ConflictError):
+        await run(client.lists.create(MarketingListInput(name="news")))
+
+    plan = await run(
+        client.custom_fields.create(CustomFieldInput(name="plan", data_type=CustomFieldDataType.TEXT))
+    )
+    assert (await run(client.custom_fields.get(custom_field_id=plan.id))).name == "plan"
+
+    fields = ContactInputCustomFields.from_dict({"plan": "gold"})
+    ann = await run(
+        client.contacts.create(
+            ContactInput(
+                email_address="ann@example.com",
+                first_name="Ann",
+                list_ids=[news.id, vip.id],
+                custom_fields=fields,
+            )
+        )
+    )
+    await run(client.contacts.create(ContactInput(email_address="bob@example.org", list_ids=[news.id])))
+    assert ann.list_ids == sorted([news.id, vip.id])
+    assert ann.custom_fields.additional_properties == {"plan": "gold"}
+    with pytest.raises(ConflictError):
+        await run(client.contacts.create(ContactInput(email_address="ANN@example.com")))
+    with pytest.raises(NotFoundError):
+        await run(client.contacts.create(ContactInput(email_address="cy@example.com", list_ids=[999_999])))
+
+    assert (await run(client.lists.get(list_id=news.id))).contact_count == 2
+    in_vip = await run(client.contacts.list(filters=f"listId=eq:{vip.id}"))
+    assert [c.email_address for c in in_vip.data] == ["ann@example.com"]
+    by_domain = await run(client.contacts.list(filters="emailAddress=end:example.org"))
+    assert [c.email_address for c in by_domain.data] == ["bob@example.org"]
+    big = await run(client.lists.list(filters="contactCount=gte:2"))
+    assert [lst.name for lst in big.data] == ["News"]
+
+    renamed = await run(
+        client.custom_fields.update(
+            CustomFieldInput(name="tier", data_type=CustomFieldDataType.TEXT), custom_field_id=plan.id
+        )
+    )
+    assert renamed.name == "tier"
+    assert (await run(client.contacts.get(contact_id=ann.id))).custom_fields.additional_properties == {
+        "tier": "gold"
+    }
+
+    moved = await run(
+        client.contacts.update(
+            ContactInput(email_address="ann@example.com", last_name="Lee", list_ids=[vip.id]),
+            contact_id=ann.id,
+        )
+    )
+    assert (moved.last_name, moved.list_ids) == ("Lee", [vip.id])
+    await run(client.lists.update(MarketingListInput(name="Newsletter"), list_id=news.id))
+    assert (await run(client.lists.get(list_id=news.id))).name == "Newsletter"
+
+    await run(client.lists.delete(list_id=vip.id))
+    assert (await run(client.contacts.get(contact_id=ann.id))).list_ids == [], "deleting a list empties it"
+    await run(client.custom_fields.delete(custom_field_id=plan.id))
+    assert (await run(client.contacts.get(contact_id=ann.id))).custom_fields.additional_properties == {}
+    await run(client.contacts.delete(contact_id=ann.id))
+    for call in (
+        lambda: client.contacts.get(contact_id=ann.id),
+        lambda: client.lists.get(list_id=vip.id),
+        lambda: client.custom_fields.get(custom_field_id=plan.id),
+    ):
+        with pytest.raises(NotFoundError):
+            await run(call())
+    remaining = await run(client.contacts.list())
+    assert (remaining.total, [c.email_address for c in remaining.data]) == (1, ["bob@example.org"])
+    assert (await run(client.lists.list(page_size=1))).total == 1
+    assert (await run(client.custom_fields.list())).total == 0
+
+
+async def test_marketing_state_is_per_server(client: Client, socketlabs_sandbox: Sandbox) -> None:
+    await run(client.lists.create(MarketingListInput(name="Mine")))
+    other = await run(client.lists.list(server_id=socketlabs_sandbox.server_id + 1))
+    assert other.total == 0
+    await run(
+        client.lists.create(MarketingListInput(name="Mine"), server_id=socketlabs_sandbox.server_id + 1)
+    )
+
+
+# --- API keys, sending domains, engagement tracking --------------------------------------------------------
+
+
+async def test_a_created_api_key_works_until_revoked(client: Client, socketlabs_sandbox: Sandbox) -> None:
+    created = await run(client.api_keys.create(ApiKeyInput(name="ci", access=ApiKeyAccess.SOCKETLABSAPI)))
+    assert is_new_format_key(created.api_key)
+    assert created.key_prefix == created.api_key.split(".")[0]
+    listed = await run(client.api_keys.list())
+    assert [(k.id, k.name) for k in listed.data] == [(created.id, "ci")]
+    assert "apiKey" not in listed.data[0].to_dict(), "the secret is shown once"
+
+    with_new_key = client.with_options(api_key=created.api_key)
+    try:
+        assert (await run(with_new_key.api_keys.list())).total == 1
+        revoked = await run(client.api_keys.revoke(api_key_id=created.id))
+        assert revoked.id == created.id
+        with pytest.raises(AuthenticationError):
+            await run(with_new_key.api_keys.list())
+    finally:
+        await _close(with_new_key)
+    with pytest.raises(NotFoundError):
+        await run(client.api_keys.revoke(api_key_id=created.id))
+
+
+async def test_sending_domains_are_verified(client: Client) -> None:
+    domains = client.domains
+    added = await run(domains.create(SendingDomainInput(domain="Mail.Example.com")))
+    assert (added.domain, added.status, added.spf_valid) == (
+        "mail.example.com",
+        SendingDomainStatus.PENDING,
+        False,
+    )
+    await run(domains.create(SendingDomainInput(domain="failing.example.com")))
+    with pytest.raises(ConflictError):
+        await run(domains.create(SendingDomainInput(domain="mail.example.com")))
+
+    verified = await run(domains.verify(domain="mail.example.com"))
+    assert (verified.status, verified.dkim_valid) == (SendingDomainStatus.VERIFIED, True)
+    assert isinstance(verified.verified_date, dt.datetime)
+    assert (await run(domains.verify(domain="failing.example.com"))).status == SendingDomainStatus.FAILED
+    only_verified = await run(domains.list(filters="status=eq:Verified"))
+    assert [d.domain for d in only_verified.data] == ["mail.example.com"]
+
+    assert (await run(domains.get(domain="mail.example.com"))).status == SendingDomainStatus.VERIFIED
+    await run(domains.delete(domain="mail.example.com"))
+    with pytest.raises(NotFoundError):
+        await run(domains.get(domain="mail.example.com"))
+    assert (await run(domains.list())).total == 1
+
+
+async def test_engagement_tracking_settings(client: Client, socketlabs_sandbox: Sandbox) -> None:
+    defaults = await run(client.tracking.get())
+    assert (defaults.open_tracking, defaults.click_tracking, defaults.unsubscribe_tracking) == (
+        True,
+        True,
+        False,
+    )
+    wanted = EngagementTracking(
+        open_tracking=False,
+        click_tracking=True,
+        unsubscribe_tracking=True,
+        tracking_domain="Links.Example.com",
+    )
+    saved = await run(client.tracking.update(wanted))
+    assert saved.tracking_domain == "links.example.com"
+    again = await run(client.tracking.get())
+    assert (again.open_tracking, again.unsubscribe_tracking, again.tracking_domain) == (
+        False,
+        True,
+        "links.example.com",
+    )
+    other = await run(client.tracking.get(server_id=socketlabs_sandbox.server_id + 1))
+    assert other.open_tracking, "settings are per server"
+    with pytest.raises(BadRequestError):
+        await run(
+            client.tracking.update(
+                EngagementTracking(
+                    open_tracking=True,
+                    click_tracking=True,
+                    unsubscribe_tracking=True,
+                    tracking_domain="bad domain",
+                )
+            )
+        )
+
+
+async def test_unknown_ids_and_bad_path_values_are_typed_errors(client: Client) -> None:
+    with pytest.raises(NotFoundError):
+        await run(client.lists.get(list_id=424242))
+    with pytest.raises(BadRequestError):
+        await run(client.domains.get(domain="not_a_domain"))
+    with pytest.raises(NotFoundError):
+        await run(client.api_keys.revoke(api_key_id=1))
