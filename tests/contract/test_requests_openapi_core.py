@@ -365,10 +365,11 @@ def _check_matches_case(sent: httpx.Request, case: Any, operation_id: str) -> No
 
 
 @functools.cache
-def _member_names() -> dict[str, str]:
-    """Every member name of the spec's component schemas, by its case-folded form."""
+def _member_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Every member name of the spec's component schemas, as written and case-folded."""
     schemas = yaml.safe_load(SPEC.read_text())["components"]["schemas"]
-    return {name.casefold(): name for schema in schemas.values() for name in schema.get("properties", {})}
+    names = frozenset(name for schema in schemas.values() for name in schema.get("properties", {}))
+    return names, frozenset(name.casefold() for name in names)
 
 
 def _renamed_by_the_models(value: Any) -> bool:
@@ -379,8 +380,10 @@ def _renamed_by_the_models(value: Any) -> bool:
     but it cannot equal the case byte for byte.
     """
     if isinstance(value, dict):
-        known = _member_names()
-        return any(known.get(k.casefold(), k) != k or _renamed_by_the_models(v) for k, v in value.items())
+        exact, folded = _member_names()
+        return any(
+            (k not in exact and k.casefold() in folded) or _renamed_by_the_models(v) for k, v in value.items()
+        )
     if isinstance(value, list):
         return any(_renamed_by_the_models(item) for item in value)
     return False
