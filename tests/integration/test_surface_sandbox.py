@@ -318,7 +318,7 @@ async def test_lists_contacts_and_custom_fields(client: Client) -> None:
     assert ann.custom_fields.additional_properties == {"plan": "gold"}
     with pytest.raises(ConflictError):
         await run(client.contacts.create(ContactInput(email_address="ANN@example.com")))
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ConflictError, match="list 999999 does not exist"):
         await run(client.contacts.create(ContactInput(email_address="cy@example.com", list_ids=[999_999])))
 
     assert (await run(client.lists.get(list_id=news.id))).contact_count == 2

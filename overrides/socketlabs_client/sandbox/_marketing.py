@@ -175,14 +175,18 @@ def _contact_value(item: JsonObject, name: str) -> object:
 
 
 def _check_references(call: Call, body: JsonObject) -> Response | None:
-    """404 when a contact names a list or custom field the server lacks."""
+    """409 when a contact names a list or custom field the server lacks.
+
+    Not 404: the contact at the URL exists (or is being created), and not 400:
+    the body is well formed; it conflicts with the server's current state.
+    """
     lists = call.state.objects.lists.get(call.server_id, {})
     missing_lists = [i for i in body.get("listIds", []) if int(i) not in lists]
     names = {str(f["name"]) for f in call.state.objects.custom_fields.get(call.server_id, {}).values()}
     missing_fields = sorted(set(body.get("customFields", {})) - names)
     problems = [f"list {i} does not exist on server {call.server_id}" for i in missing_lists]
     problems += [f"custom field '{n}' does not exist on server {call.server_id}" for n in missing_fields]
-    return error_response(404, "NotFound", problems) if problems else None
+    return error_response(409, "Conflict", problems) if problems else None
 
 
 def _contact_fields(body: JsonObject) -> JsonObject:
