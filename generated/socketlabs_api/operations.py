@@ -12,6 +12,21 @@ from attrs import frozen
 
 
 @frozen
+class FilterField:
+    """A field an operation's ``filters`` parameter accepts (``x-filters``).
+
+    Attributes:
+        name: The wire name, e.g. ``mailingId``.
+        type: ``string``, ``number``, ``date``, ``boolean`` or ``enum``; it decides the predicates.
+        choices: The enum's values (``enum`` only).
+    """
+
+    name: str
+    type: Literal["string", "number", "date", "boolean", "enum"]
+    choices: tuple[str, ...] = ()
+
+
+@frozen
 class Operation:
     """One operation of the spec.
 
@@ -27,6 +42,9 @@ class Operation:
         retry: ``x-retry``: ``idempotent`` (safe to repeat) or ``send`` (may deliver mail).
         accept: The media types of its success answers, sent as ``Accept``.
         rate_limit_family: ``x-rate-limit-family``: an extra limit the operation counts against.
+        pagination: ``x-pagination``: ``page`` (JSON list), ``csv`` (CSV download) or None.
+        filters: ``x-filters``: the fields ``filters`` accepts, with their types.
+        max_page_size: The spec's maximum ``pageSize`` (paginated operations).
     """
 
     operation_id: str
@@ -40,6 +58,9 @@ class Operation:
     retry: Literal["idempotent", "send"]
     accept: str
     rate_limit_family: str | None = None
+    pagination: Literal["page", "csv"] | None = None
+    filters: tuple[FilterField, ...] = ()
+    max_page_size: int | None = None
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -81,6 +102,13 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("emailAddress", "string"),
+            FilterField("suppressionLastUpdate", "date"),
+            FilterField("reason", "string"),
+        ),
     ),
     "getMessageDetailReport": Operation(
         operation_id="getMessageDetailReport",
@@ -94,6 +122,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "removeSuppression": Operation(
         operation_id="removeSuppression",
@@ -120,6 +171,8 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        pagination="page",
+        max_page_size=100,
     ),
     "searchSuppressions": Operation(
         operation_id="searchSuppressions",
@@ -133,6 +186,13 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("emailAddress", "string"),
+            FilterField("suppressionLastUpdate", "date"),
+            FilterField("reason", "string"),
+        ),
     ),
     "sendEmail": Operation(
         operation_id="sendEmail",
@@ -149,4 +209,4 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-__all__ = ["OPERATIONS", "Operation"]
+__all__ = ["OPERATIONS", "FilterField", "Operation"]

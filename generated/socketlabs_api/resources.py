@@ -6,8 +6,12 @@ to an ``Executor``: the seam where ``socketlabs_client`` adds auth, limits,
 retries and errors. This package never imports ``socketlabs_client``.
 """
 
-from collections.abc import Callable
-from typing import Any, Protocol, cast
+import datetime
+import os
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
+
+from attrs import frozen
 
 from .api.injection import send_email as _send_email
 from .api.reports import get_message_detail_report as _get_message_detail_report
@@ -19,16 +23,116 @@ from .api.suppressions import remove_suppression as _remove_suppression
 from .api.suppressions import search_suppressions as _search_suppressions
 from .models.injection_request import InjectionRequest
 from .models.injection_response import InjectionResponse
+from .models.message_detail import MessageDetail
 from .models.message_detail_page import MessageDetailPage
+from .models.recipient_message import RecipientMessage
 from .models.recipient_search_page import RecipientSearchPage
-from .models.sort_direction import SortDirection
 from .models.suppression import Suppression
 from .models.suppression_envelope import SuppressionEnvelope
 from .models.suppression_page import SuppressionPage
 from .models.suppression_status import SuppressionStatus
 from .models.suppression_status_envelope import SuppressionStatusEnvelope
 from .operations import OPERATIONS, Operation
-from .types import UNSET, Response, Unset
+from .types import Response
+
+DateInput: TypeAlias = datetime.date | str
+"""A ``startDate``/``endDate``: a ``date``, a ``datetime`` (naive means UTC) or an API date string."""
+
+
+class FilterExpression(Protocol):
+    """What ``socketlabs_client.F`` builds: clauses checked against the operation's ``x-filters``."""
+
+    @property
+    def clauses(self) -> tuple[Any, ...]:
+        """The filter clauses, combined with AND."""
+        ...
+
+
+FilterInput: TypeAlias = str | FilterExpression
+"""A ``filters`` value: built with ``socketlabs_client.F``, or the wire form as a string."""
+
+ItemT = TypeVar("ItemT", covariant=True)
+PageT = TypeVar("PageT", covariant=True)
+RowT = TypeVar("RowT")
+
+
+@frozen
+class ListQuery:
+    """The list parameters of one call, as the caller gave them.
+
+    The executor checks and encodes them (page size, dates, filters) before the
+    first request, and drives ``pageNumber`` itself.
+    """
+
+    page_size: int | None = None
+    page_number: int = 0
+    sort_field: str | None = None
+    sort_direction: str | None = None
+    start_date: DateInput | None = None
+    end_date: DateInput | None = None
+    filters: FilterInput | None = None
+    max_items: int | None = None
+    start_row: int = 0
+
+
+class Pager(Protocol[ItemT, PageT]):
+    """The items of a paginated operation across pages (iterate it), or its pages."""
+
+    def __iter__(self) -> Iterator[ItemT]:
+        """Every item of every page, fetching pages as needed."""
+        ...
+
+    def pages(self) -> Iterator[PageT]:
+        """Every page, from the starting page on."""
+        ...
+
+
+class AsyncPager(Protocol[ItemT, PageT]):
+    """The async twin of ``Pager``; awaiting it gives the first page."""
+
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        """Every item of every page, fetching pages as needed."""
+        ...
+
+    def pages(self) -> AsyncIterator[PageT]:
+        """Every page, from the starting page on."""
+        ...
+
+    def __await__(self) -> Generator[Any, None, PageT]:
+        """The first (starting) page only."""
+        ...
+
+
+class CsvDownload(Protocol):
+    """The rows of a CSV download across pages, streamed."""
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        """Every row as a dict keyed by the header row."""
+        ...
+
+    def records(self, factory: Callable[..., RowT]) -> Iterator[RowT]:
+        """Every row as ``factory(**row)``, the header names in snake_case."""
+        ...
+
+    def save(self, path: str | os.PathLike[str]) -> int:
+        """Write the rows (one header row) to ``path``; returns the number of rows."""
+        ...
+
+
+class AsyncCsvDownload(Protocol):
+    """The async twin of ``CsvDownload``."""
+
+    def __aiter__(self) -> AsyncIterator[dict[str, str]]:
+        """Every row as a dict keyed by the header row."""
+        ...
+
+    def records(self, factory: Callable[..., RowT]) -> AsyncIterator[RowT]:
+        """Every row as ``factory(**row)``, the header names in snake_case."""
+        ...
+
+    async def save(self, path: str | os.PathLike[str]) -> int:
+        """Write the rows (one header row) to ``path``; returns the number of rows."""
+        ...
 
 
 class Executor(Protocol):
@@ -44,6 +148,22 @@ class Executor(Protocol):
         """Send ``request`` for ``operation``; parse a success with ``build`` or raise."""
         ...
 
+    def paginate(
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        query: ListQuery,
+    ) -> Pager[Any, Any]:
+        """Check ``query`` and return a pager over ``operation`` (``x-pagination: page``)."""
+        ...
+
+    def download(
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+    ) -> CsvDownload:
+        """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
+        ...
+
 
 class AsyncExecutor(Protocol):
     """The async twin of ``Executor``."""
@@ -56,6 +176,22 @@ class AsyncExecutor(Protocol):
         self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
     ) -> Response[Any]:
         """Send ``request`` for ``operation``; parse a success with ``build`` or raise."""
+        ...
+
+    def paginate(
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        query: ListQuery,
+    ) -> AsyncPager[Any, Any]:
+        """Check ``query`` and return a pager over ``operation`` (``x-pagination: page``)."""
+        ...
+
+    def download(
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+    ) -> AsyncCsvDownload:
+        """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
         ...
 
 
@@ -143,34 +279,43 @@ class Reports:
         self,
         *,
         server_id: int | None = None,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> MessageDetailPage:
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+    ) -> Pager[MessageDetail, MessageDetailPage]:
         """Details of every message in a date range
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            filters (str | Unset):
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["getMessageDetailReport"],
             _get_message_detail_report._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_message_detail_report._build_response,
+            ListQuery(
                 start_date=start_date,
                 end_date=end_date,
                 page_size=page_size,
@@ -178,24 +323,27 @@ class Reports:
                 sort_field=sort_field,
                 sort_direction=sort_direction,
                 filters=filters,
+                max_items=max_items,
             ),
-            _get_message_detail_report._build_response,
         )
-        return cast("MessageDetailPage", response.parsed)
 
     def recipient_search(
         self,
         *,
         server_id: int | None = None,
         to_email_address: str,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-    ) -> RecipientSearchPage:
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        max_items: int | None = None,
+    ) -> Pager[RecipientMessage, RecipientSearchPage]:
         """Messages sent to one recipient
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
         Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
@@ -203,29 +351,32 @@ class Reports:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             to_email_address (str):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["searchRecipients"],
             _search_recipients._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
                 to_email_address=to_email_address,
+            ),
+            _search_recipients._build_response,
+            ListQuery(
                 start_date=start_date,
                 end_date=end_date,
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
                 sort_direction=sort_direction,
+                max_items=max_items,
             ),
-            _search_recipients._build_response,
         )
-        return cast("RecipientSearchPage", response.parsed)
 
 
 class AsyncReports:
@@ -234,38 +385,47 @@ class AsyncReports:
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
 
-    async def messages_detail(
+    def messages_detail(
         self,
         *,
         server_id: int | None = None,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> MessageDetailPage:
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPager[MessageDetail, MessageDetailPage]:
         """Details of every message in a date range
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            filters (str | Unset):
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = await self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["getMessageDetailReport"],
             _get_message_detail_report._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_message_detail_report._build_response,
+            ListQuery(
                 start_date=start_date,
                 end_date=end_date,
                 page_size=page_size,
@@ -273,24 +433,27 @@ class AsyncReports:
                 sort_field=sort_field,
                 sort_direction=sort_direction,
                 filters=filters,
+                max_items=max_items,
             ),
-            _get_message_detail_report._build_response,
         )
-        return cast("MessageDetailPage", response.parsed)
 
-    async def recipient_search(
+    def recipient_search(
         self,
         *,
         server_id: int | None = None,
         to_email_address: str,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-    ) -> RecipientSearchPage:
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPager[RecipientMessage, RecipientSearchPage]:
         """Messages sent to one recipient
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
         Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
@@ -298,29 +461,32 @@ class AsyncReports:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             to_email_address (str):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = await self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["searchRecipients"],
             _search_recipients._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
                 to_email_address=to_email_address,
+            ),
+            _search_recipients._build_response,
+            ListQuery(
                 start_date=start_date,
                 end_date=end_date,
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
                 sort_direction=sort_direction,
+                max_items=max_items,
             ),
-            _search_recipients._build_response,
         )
-        return cast("RecipientSearchPage", response.parsed)
 
 
 class Suppressions:
@@ -416,34 +582,43 @@ class Suppressions:
         self,
         *,
         server_id: int | None = None,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> SuppressionPage:
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+    ) -> Pager[Suppression, SuppressionPage]:
         """Page through the suppression list
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            filters (str | Unset):
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["searchSuppressions"],
             _search_suppressions._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _search_suppressions._build_response,
+            ListQuery(
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
@@ -451,47 +626,59 @@ class Suppressions:
                 start_date=start_date,
                 end_date=end_date,
                 filters=filters,
+                max_items=max_items,
             ),
-            _search_suppressions._build_response,
         )
-        return cast("SuppressionPage", response.parsed)
 
     def download(
         self,
         *,
         server_id: int | None = None,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> Response[str]:
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        start_row: int = 0,
+        max_rows: int | None = None,
+        progress: Any = None,
+    ) -> CsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but
         the last answers 206, the last answers 200. The email address is the
         fourth column.
 
+        Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
+        ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
+
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            filters (str | Unset):
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            start_row: Zero-based row to start from (resume after an interruption).
+            max_rows: Stop after this many rows (all when not given).
+            progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
+                on a terminal (needs the ``progress`` extra, tqdm).
         """
 
-        response = self._executor.execute(
+        return self._executor.download(
             OPERATIONS["downloadSuppressions"],
             _download_suppressions._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            ListQuery(
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
@@ -499,10 +686,11 @@ class Suppressions:
                 start_date=start_date,
                 end_date=end_date,
                 filters=filters,
+                start_row=start_row,
+                max_items=max_rows,
             ),
-            _download_suppressions._build_response,
+            progress,
         )
-        return cast("Response[str]", response)
 
 
 class AsyncSuppressions:
@@ -594,38 +782,47 @@ class AsyncSuppressions:
         )
         return cast("SuppressionEnvelope", response.parsed).data
 
-    async def search(
+    def search(
         self,
         *,
         server_id: int | None = None,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> SuppressionPage:
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPager[Suppression, SuppressionPage]:
         """Page through the suppression list
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            filters (str | Unset):
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
         """
 
-        response = await self._executor.execute(
+        return self._executor.paginate(
             OPERATIONS["searchSuppressions"],
             _search_suppressions._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _search_suppressions._build_response,
+            ListQuery(
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
@@ -633,47 +830,59 @@ class AsyncSuppressions:
                 start_date=start_date,
                 end_date=end_date,
                 filters=filters,
+                max_items=max_items,
             ),
-            _search_suppressions._build_response,
         )
-        return cast("SuppressionPage", response.parsed)
 
-    async def download(
+    def download(
         self,
         *,
         server_id: int | None = None,
-        page_size: int | Unset = UNSET,
-        page_number: int | Unset = UNSET,
-        sort_field: str | Unset = UNSET,
-        sort_direction: SortDirection | Unset = UNSET,
-        start_date: str | Unset = UNSET,
-        end_date: str | Unset = UNSET,
-        filters: str | Unset = UNSET,
-    ) -> Response[str]:
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        start_row: int = 0,
+        max_rows: int | None = None,
+        progress: Any = None,
+    ) -> AsyncCsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but
         the last answers 206, the last answers 200. The email address is the
         fourth column.
 
+        Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
+        ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
+
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size (int | Unset):
-            page_number (int | Unset):
-            sort_field (str | Unset):
-            sort_direction (SortDirection | Unset):
-            start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
-            filters (str | Unset):
+            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            start_row: Zero-based row to start from (resume after an interruption).
+            max_rows: Stop after this many rows (all when not given).
+            progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
+                on a terminal (needs the ``progress`` extra, tqdm).
         """
 
-        response = await self._executor.execute(
+        return self._executor.download(
             OPERATIONS["downloadSuppressions"],
             _download_suppressions._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
+            ),
+            ListQuery(
                 page_size=page_size,
                 page_number=page_number,
                 sort_field=sort_field,
@@ -681,10 +890,11 @@ class AsyncSuppressions:
                 start_date=start_date,
                 end_date=end_date,
                 filters=filters,
+                start_row=start_row,
+                max_items=max_rows,
             ),
-            _download_suppressions._build_response,
+            progress,
         )
-        return cast("Response[str]", response)
 
 
 class Resources:
@@ -714,12 +924,20 @@ class AsyncResources:
 
 
 __all__ = [
+    "AsyncCsvDownload",
     "AsyncExecutor",
+    "AsyncPager",
     "AsyncResources",
     "AsyncInjection",
     "AsyncReports",
     "AsyncSuppressions",
+    "CsvDownload",
+    "DateInput",
     "Executor",
+    "FilterExpression",
+    "FilterInput",
+    "ListQuery",
+    "Pager",
     "Resources",
     "Injection",
     "Reports",
