@@ -117,8 +117,8 @@ def api_date_bounds(text: str) -> tuple[dt.datetime, dt.datetime]:
     if zone and zone != "Z":
         sign = -1 if zone[0] == "-" else 1
         tz = dt.timezone(sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    fields = [int(part or 0) for part in match.groups()[:6]]
-    start = dt.datetime(*fields, tzinfo=tz)
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups()[:6])
+    start = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
     if match[4] is None:
         return start, start + _DAY - dt.timedelta(seconds=1)
     return start, start

@@ -22,11 +22,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ._csv import render_page
 from ._filters import Filter
+from ._history import REPORTING_HISTORY_ERROR, history_problem
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
 from ._params import QueryReader
@@ -336,13 +337,17 @@ def _download_suppressions(call: _Call) -> Response | None:
     if found is None:
         return None
     args, entries = found
-    page = render_page(call.server_id, entries, args.page_number, args.page_size)
+    truncate = call.state.csv_truncate_page == args.page_number
+    page = render_page(call.server_id, entries, args.page_number, args.page_size, truncate=truncate)
     headers = {} if page.content_range is None else {"Content-Range": page.content_range}
-    return Response(page.text, status_code=page.status, media_type="text/csv", headers=headers)
+    return StreamingResponse(page.chunks, status_code=page.status, media_type="text/csv", headers=headers)
 
 
 def _message_page(call: _Call, args: _ListArgs, *, filters: Sequence[Filter], to: str | None) -> Response:
-    """One page of the report log as the v2 list envelope."""
+    """One page of the report log as the v2 list envelope (inside the plan's history)."""
+    beyond = history_problem(call.state.config.reporting_history_days, call.state.now(), args.start, args.end)
+    if beyond is not None:
+        return _error(400, REPORTING_HISTORY_ERROR, [beyond])
     total, rows = call.state.query_messages(
         call.server_id,
         start=args.start,

@@ -33,6 +33,12 @@ class SandboxConfig:
     * `report_messages` - size of the seeded message log; rows are computed
       from `seed` and their index on demand, so millions cost no memory.
     * `suppressions` - number of seeded suppression entries.
+    * `reporting_history_days` - how many days back the report operations may
+      reach (the plan's history; `None`: no limit). Older ranges answer 400
+      `ReportingHistoryExceeded`.
+    * `csv_truncate_page` - fault: this CSV page number's body stops after half
+      its rows while `Content-Range` names them all (`state.csv_truncate_page`
+      switches it while running).
     """
 
     api_key: str = DEFAULT_API_KEY
@@ -40,6 +46,8 @@ class SandboxConfig:
     seed: int = 1
     report_messages: int = 250
     suppressions: int = 0
+    reporting_history_days: int | None = None
+    csv_truncate_page: int | None = None
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -51,3 +59,5 @@ class SandboxConfig:
             raise ValueError("report_messages must be >= 0")
         if self.suppressions < 0:
             raise ValueError("suppressions must be >= 0")
+        if self.reporting_history_days is not None and self.reporting_history_days < 0:
+            raise ValueError("reporting_history_days must be >= 0 or None")

@@ -110,6 +110,9 @@ class SandboxState:
         self.sent: list[SentMessage] = []
         self.injected: dict[int, list[MessageRow]] = {}
         self._next_id = _FIRST_INJECTED_ID
+        self.csv_truncate_page: int | None = config.csv_truncate_page
+        self._version = 0
+        self._search_cache: tuple[tuple[object, ...], list[Suppression]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -119,6 +122,14 @@ class SandboxState:
             self.sent = []
             self.injected = {}
             self._next_id = _FIRST_INJECTED_ID
+            self.csv_truncate_page = self.config.csv_truncate_page
+            self._changed()
+
+    def _changed(self) -> None:
+        """Suppressions changed: forget the cached search."""
+        with self.lock:
+            self._version += 1
+            self._search_cache = None
 
     def now(self) -> int:
         """Current time in whole UTC seconds, from `clock`."""
@@ -159,12 +170,16 @@ class SandboxState:
             if entry is None:
                 entry = Suppression(address, self.now(), reason)
                 entries[key] = entry
+                self._changed()
             return entry
 
     def remove_suppression(self, server_id: int, address: str) -> Suppression | None:
         """Remove `address`; `None` when it was not listed."""
         with self.lock:
-            return self.suppression_list(server_id).pop(address.casefold(), None)
+            entry = self.suppression_list(server_id).pop(address.casefold(), None)
+            if entry is not None:
+                self._changed()
+            return entry
 
     def search_suppressions(
         self,
@@ -176,8 +191,24 @@ class SandboxState:
         sort_field: str,
         descending: bool,
     ) -> list[Suppression]:
-        """Every matching entry, sorted (lists are small enough to sort whole)."""
+        """Every matching entry, sorted.
+
+        The last result is cached until the list changes, so paging through a
+        large list (a million seeded entries) sorts it once, not per page.
+        """
+        key = (
+            server_id,
+            start,
+            end,
+            tuple((f.field, f.predicate, f.value) for f in filters),
+            sort_field,
+            descending,
+        )
         with self.lock:
+            cached = self._search_cache
+            if cached is not None and cached[0] == (self._version, *key):
+                return cached[1]
+            version = self._version
             entries = list(self.suppression_list(server_id).values())
 
         def keep(entry: Suppression) -> bool:
@@ -193,6 +224,9 @@ class SandboxState:
             key=lambda e: (_sort_key(e.field(sort_field)), e.email_address.casefold()),
             reverse=descending,
         )
+        with self.lock:
+            if self._version == version:
+                self._search_cache = ((version, *key), matched)
         return matched
 
     # Report log -------------------------------------------------------------
