@@ -110,7 +110,12 @@ def parse_filter_string(text: str) -> list[Clause]:
         if match is None:
             problems.append(f"{piece!r} is not of the form field=predicate:value")
             continue
-        clauses.append(Clause(match[1], match[2], unquote(match[3], errors="strict")))
+        try:
+            value = unquote(match[3], errors="strict")
+        except UnicodeDecodeError:
+            problems.append(f"{piece!r}: the percent-encoded value is not UTF-8")
+            continue
+        clauses.append(Clause(match[1], match[2], value))
     if problems:
         raise InvalidFilterError(problems)
     return clauses

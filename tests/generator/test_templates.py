@@ -138,7 +138,7 @@ def test_every_operation_has_a_typed_sync_and_async_method() -> None:
             else:  # a pager (or CSV stream) is returned at once; its iteration is async
                 assert not inspect.iscoroutinefunction(fn)
                 pager = {"page": "Pager", "csv": "CsvDownload"}[operation.pagination]
-                assert str(hints["return"]).startswith(prefix + pager), hints["return"]
+                assert getattr(hints["return"], "__name__", str(hints["return"])).startswith(prefix + pager)
 
 
 def test_every_operation_carries_its_source_and_confidence() -> None:
