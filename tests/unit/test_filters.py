@@ -204,14 +204,14 @@ DATES = st.one_of(
     ),
 )
 CLAUSE = st.one_of(
-    st.builds(lambda p, v: F.name._clause(p, v), st.sampled_from(PREDICATES["string"]), TEXT),
-    st.builds(lambda p, v: F.email_address._clause(p, v), st.sampled_from(PREDICATES["string"]), TEXT),
-    st.builds(lambda p, v: F.count._clause(p, v), st.sampled_from(PREDICATES["number"]), st.integers()),
-    st.builds(lambda p, v: F.is_active._clause(p, v), st.sampled_from(PREDICATES["boolean"]), st.booleans()),
+    st.builds(lambda p, v: getattr(F.name, p)(v), st.sampled_from(PREDICATES["string"]), TEXT),
+    st.builds(lambda p, v: getattr(F.email_address, p)(v), st.sampled_from(PREDICATES["string"]), TEXT),
+    st.builds(lambda p, v: getattr(F.count, p)(v), st.sampled_from(PREDICATES["number"]), st.integers()),
+    st.builds(lambda p, v: getattr(F.is_active, p)(v), st.sampled_from(PREDICATES["boolean"]), st.booleans()),
     st.builds(
-        lambda p, v: F.status._clause(p, v), st.sampled_from(PREDICATES["enum"]), st.sampled_from(["active"])
+        lambda p, v: getattr(F.status, p)(v), st.sampled_from(PREDICATES["enum"]), st.sampled_from(["active"])
     ),
-    st.builds(lambda p, v: F.created_on._clause(p, v), st.sampled_from(PREDICATES["date"]), DATES),
+    st.builds(lambda p, v: getattr(F.created_on, p)(v), st.sampled_from(PREDICATES["date"]), DATES),
 )
 
 
