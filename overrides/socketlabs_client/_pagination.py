@@ -354,6 +354,7 @@ class _CsvWalk:
         self._seen = 0
         self._last = False
         self._header_pending = True
+        self._overflow = False
         self._request: dict[str, Any] = {}
 
     @property
@@ -376,6 +377,7 @@ class _CsvWalk:
         """Check a page's status and ``Content-Range`` before reading its rows."""
         self._request = request
         self._seen = 0
+        self._overflow = False
         status = response.status_code
         first = self.number * self.plan.page_size
         raw = response.headers.get("content-range")
@@ -406,25 +408,40 @@ class _CsvWalk:
             )
         self.total, self._expected, self._last = total, b - a + 1, last
 
-    def take(self, rows: Iterable[list[str]]) -> Iterator[list[str]]:
-        """The page's data rows to deliver (header checked, rows before ``start_row`` skipped)."""
-        for row in rows:
-            if self._header_pending:
-                self._check_header(row)
-                continue
-            index = self.number * self.plan.page_size + self._seen
-            self._seen += 1
-            if self._seen > self._expected:
-                raise self._error(f"more rows than Content-Range says ({self._expected})")
-            if index < self.plan.start_row:
-                continue
-            self.next_row = index + 1
-            self.delivered += 1
-            if self.progress is not None and self.delivered % _PROGRESS_EVERY == 0:
+    def take(self, rows: Iterable[list[str]]) -> list[list[str]]:
+        """The data rows of one chunk to deliver, checked and trimmed.
+
+        The header row is checked, rows before ``start_row`` skipped and ``max_rows``
+        applied. Rows beyond what ``Content-Range`` promised are held back and reported
+        by ``check_overflow`` once the rows before them are delivered.
+        """
+        batch = rows if isinstance(rows, list) else list(rows)
+        if batch and self._header_pending:
+            self._check_header(batch[0])
+            batch = batch[1:]
+        first = self.number * self.plan.page_size + self._seen
+        room = self._expected - self._seen
+        if len(batch) > room:
+            self._overflow = True
+            batch = batch[:room]
+        self._seen += len(batch)
+        skip = max(0, self.plan.start_row - first)
+        if skip:
+            batch = batch[skip:]
+        if self.plan.max_items is not None:
+            batch = batch[: max(0, self.plan.max_items - self.delivered)]
+        if batch:
+            before = self.delivered
+            self.delivered += len(batch)
+            self.next_row = first + skip + len(batch)
+            if self.progress is not None and before // _PROGRESS_EVERY != self.delivered // _PROGRESS_EVERY:
                 self.progress(self.delivered, self.total)
-            yield row
-            if self.exhausted:
-                return
+        return batch
+
+    def check_overflow(self) -> None:
+        """Raise if the page held more rows than its ``Content-Range`` says."""
+        if self._overflow:
+            raise self._error(f"more rows than Content-Range says ({self._expected})")
 
     def _check_header(self, row: list[str]) -> None:
         if self.header is None:
@@ -491,6 +508,14 @@ class _CsvBase:
     def _keys(self) -> list[str]:
         return self.header or []
 
+    def _deliver(self, walk: _CsvWalk, batch: list[list[str]]) -> Iterator[list[list[str]]]:
+        """Hand over a non-empty batch, then report rows beyond the range (after the good ones)."""
+        self.header = walk.header
+        if batch:
+            self.rows_done = walk.delivered
+            yield batch
+        walk.check_overflow()
+
     def _open(self, path: str | PathLike[str]) -> Any:
         """Append when resuming (``start_row`` > 0), so the file keeps its earlier rows."""
         return Path(path).open("a" if self.plan.start_row else "w", encoding="utf-8", newline="")
@@ -510,8 +535,8 @@ class CsvStream(_CsvBase):
         super().__init__(operation, base, the_plan, progress)
         self._sender = sender
 
-    def rows(self) -> Iterator[list[str]]:
-        """Every data row as a list of strings (``header`` is set once the first page arrives)."""
+    def batches(self) -> Iterator[list[list[str]]]:
+        """The data rows in the lists they arrive in (one per received chunk): the fast path."""
         walk = self._walk()
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
@@ -521,20 +546,20 @@ class CsvStream(_CsvBase):
                 records = _Records()
                 try:
                     for chunk in response.iter_text():
-                        for row in walk.take(csv.reader(records.push(chunk))):
-                            self.header = walk.header
-                            self.rows_done = walk.delivered
-                            yield row
+                        yield from self._deliver(walk, walk.take(csv.reader(records.push(chunk))))
                         if walk.exhausted:
                             return
-                    for row in walk.take(csv.reader(records.flush())):
-                        self.rows_done = walk.delivered
-                        yield row
+                    yield from self._deliver(walk, walk.take(csv.reader(records.flush())))
                 except httpx.HTTPError as exc:
                     raise walk._error(f"the connection failed mid-page ({type(exc).__name__})") from exc
                 self.header = walk.header
                 if walk.close_page():
                     return
+
+    def rows(self) -> Iterator[list[str]]:
+        """Every data row as a list of strings (``header`` is set once the first page arrives)."""
+        for batch in self.batches():
+            yield from batch
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         for row in self.rows():
@@ -554,11 +579,11 @@ class CsvStream(_CsvBase):
         written = 0
         with self._open(path) as file:
             writer = csv.writer(file, lineterminator="\n")
-            for row in self.rows():
+            for batch in self.batches():
                 if written == 0 and not self.plan.start_row:
                     writer.writerow(self._keys())
-                writer.writerow(row)
-                written += 1
+                writer.writerows(batch)
+                written += len(batch)
             if written == 0 and not self.plan.start_row and self.header:
                 writer.writerow(self.header)
         return written
@@ -578,8 +603,8 @@ class AsyncCsvStream(_CsvBase):
         super().__init__(operation, base, the_plan, progress)
         self._sender = sender
 
-    async def rows(self) -> AsyncIterator[list[str]]:
-        """Every data row as a list of strings."""
+    async def batches(self) -> AsyncIterator[list[list[str]]]:
+        """The data rows in the lists they arrive in (one per received chunk)."""
         walk = self._walk()
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
@@ -589,20 +614,23 @@ class AsyncCsvStream(_CsvBase):
                 records = _Records()
                 try:
                     async for chunk in response.aiter_text():
-                        for row in walk.take(csv.reader(records.push(chunk))):
-                            self.header = walk.header
-                            self.rows_done = walk.delivered
-                            yield row
+                        for batch in self._deliver(walk, walk.take(csv.reader(records.push(chunk)))):
+                            yield batch
                         if walk.exhausted:
                             return
-                    for row in walk.take(csv.reader(records.flush())):
-                        self.rows_done = walk.delivered
-                        yield row
+                    for batch in self._deliver(walk, walk.take(csv.reader(records.flush()))):
+                        yield batch
                 except httpx.HTTPError as exc:
                     raise walk._error(f"the connection failed mid-page ({type(exc).__name__})") from exc
                 self.header = walk.header
                 if walk.close_page():
                     return
+
+    async def rows(self) -> AsyncIterator[list[str]]:
+        """Every data row as a list of strings."""
+        async for batch in self.batches():
+            for row in batch:
+                yield row
 
     async def _dicts(self) -> AsyncIterator[dict[str, str]]:
         async for row in self.rows():
@@ -621,11 +649,11 @@ class AsyncCsvStream(_CsvBase):
         written = 0
         with self._open(path) as file:
             writer = csv.writer(file, lineterminator="\n")
-            async for row in self.rows():
+            async for batch in self.batches():
                 if written == 0 and not self.plan.start_row:
                     writer.writerow(self._keys())
-                writer.writerow(row)
-                written += 1
+                writer.writerows(batch)
+                written += len(batch)
             if written == 0 and not self.plan.start_row and self.header:
                 writer.writerow(self.header)
         return written

@@ -28,6 +28,7 @@ def test_quickstart_runs_against_the_embedded_sandbox() -> None:
     assert "suppressed now: False" in out
     assert "NotFoundError (404)" in out
     assert "our welcome mail in the report: ['ann@example.com', 'bob@example.com']" in out
+    assert "4. downloaded the suppression list: 25 rows streamed to suppressions.csv" in out
     assert out.rstrip().endswith("quickstart finished")
 
 

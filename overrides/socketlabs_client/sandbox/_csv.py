@@ -30,7 +30,7 @@ __all__ = ["CHUNK_ROWS", "CSV_HEADER", "CsvPage", "render_page"]
 
 CSV_HEADER = ("serverId", "suppressionLastUpdate", "reason", "emailAddress")
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 10_000
 """Rows per streamed chunk of a page body."""
 
 
