@@ -151,6 +151,21 @@ def test_csv_download_streams_every_row_as_search_lists_them(client: SocketLabs,
     assert {row["reason"] for row in filtered} == {"Bounce"}
 
 
+def test_a_progress_bar_when_a_terminal_is_attached(
+    client: SocketLabs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert len(list(client.suppressions.download(page_size=500, progress=True))) == SUPPRESSIONS
+    shown = terminal.getvalue()
+    assert f"{SUPPRESSIONS}/{SUPPRESSIONS}" in shown
+    assert "rows" in shown
+
+
 def test_a_truncated_csv_page_is_an_error_and_the_download_resumes(
     client: SocketLabs, sandbox: Sandbox, tmp_path: Path
 ) -> None:
