@@ -51,6 +51,9 @@ class FilterExpression(Protocol):
 FilterInput: TypeAlias = str | FilterExpression
 """A ``filters`` value: built with ``socketlabs_client.F``, or the wire form as a string."""
 
+Progress: TypeAlias = Callable[[int, int | None], None] | bool | None
+"""A CSV download's progress: ``callback(rows_done, total)``, or True for a bar on a terminal."""
+
 ItemT = TypeVar("ItemT", covariant=True)
 PageT = TypeVar("PageT", covariant=True)
 RowT = TypeVar("RowT")
@@ -159,7 +162,7 @@ class Executor(Protocol):
         ...
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
     ) -> CsvDownload:
         """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
         ...
@@ -189,7 +192,7 @@ class AsyncExecutor(Protocol):
         ...
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
     ) -> AsyncCsvDownload:
         """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
         ...
@@ -643,7 +646,7 @@ class Suppressions:
         filters: FilterInput | None = None,
         start_row: int = 0,
         max_rows: int | None = None,
-        progress: Any = None,
+        progress: Progress = None,
     ) -> CsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
@@ -847,7 +850,7 @@ class AsyncSuppressions:
         filters: FilterInput | None = None,
         start_row: int = 0,
         max_rows: int | None = None,
-        progress: Any = None,
+        progress: Progress = None,
     ) -> AsyncCsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
@@ -938,6 +941,7 @@ __all__ = [
     "FilterInput",
     "ListQuery",
     "Pager",
+    "Progress",
     "Resources",
     "Injection",
     "Reports",

@@ -19,7 +19,7 @@ import httpx
 from attrs import evolve
 from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncResources, ListQuery, Resources
+from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Resources
 from socketlabs_api.types import Response
 
 from ._auth import AuthScheme, InjectionAuth, v2_auth
@@ -117,7 +117,7 @@ class _Executor:
         return PageIterator(self, operation, request, build, plan(operation, query))
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
     ) -> CsvStream:
         return CsvStream(self, operation, request, plan(operation, query), progress)
 
@@ -176,7 +176,7 @@ class _AsyncExecutor:
         return AsyncPageIterator(self, operation, request, build, plan(operation, query))
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Any
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
     ) -> AsyncCsvStream:
         return AsyncCsvStream(self, operation, request, plan(operation, query), progress)
 
