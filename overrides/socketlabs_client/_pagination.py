@@ -115,8 +115,8 @@ def plan(operation: Operation, query: ListQuery) -> ListPlan:
     filters = None if query.filters is None else resolve_filters(operation, query.filters)
     max_items = None if query.max_items is None else _whole("max_items", query.max_items, 0, sys.maxsize)
     start_row = _whole("start_row", query.start_row, 0, sys.maxsize)
-    if kind == "csv" and start_row:
-        first = start_row // size
+    if kind == "csv":  # a CSV download is placed by row; a start page is its first row
+        first, start_row = (start_row // size, start_row) if start_row else (first, first * size)
     return ListPlan(size, first, tuple(params), filters, max_items, start_row)
 
 
@@ -128,13 +128,25 @@ def list_request(base: dict[str, Any], the_plan: ListPlan, page_number: int) -> 
     value; the docs' wire form has it raw (see ``encode_filters``).
     """
     request = dict(base)
-    own = [(k, str(v)) for k, v in dict(request.pop("params", None) or {}).items()]
+    own = [
+        (name, _query_text(item))
+        for name, value in dict(request.pop("params", None) or {}).items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+        if item is not None
+    ]
     pairs = [*own, ("pageSize", str(the_plan.page_size)), ("pageNumber", str(page_number)), *the_plan.params]
     query = urlencode(pairs, quote_via=quote, safe="")
     if the_plan.filters is not None:
         query += "&filters=" + the_plan.filters
     request["url"] = f"{request['url']}?{query}"
     return request
+
+
+def _query_text(value: object) -> str:
+    """A query value as httpx writes it: booleans in lower case, enums by value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
 
 
 def _url(request: dict[str, Any]) -> str:

@@ -12,6 +12,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from socketlabs_api.models import SortDirection
+from socketlabs_api.operations import OPERATIONS
+from socketlabs_api.resources import ListQuery
 from socketlabs_client import (
     AsyncSocketLabs,
     CsvRangeError,
@@ -21,6 +24,7 @@ from socketlabs_client import (
     RepeatedPageError,
     SocketLabs,
 )
+from socketlabs_client._pagination import list_request, plan
 
 Handler = Callable[[httpx.Request], httpx.Response]
 HEADER = "serverId,suppressionLastUpdate,reason,emailAddress\n"
@@ -255,3 +259,28 @@ def test_quoted_fields_may_hold_newlines_and_commas() -> None:
         (row,) = list(client.suppressions.download())
     assert row["reason"] == "Manual, with\nnewline"
     assert row["emailAddress"] == "a@example.com"
+
+
+def test_the_operations_own_parameters_are_written_as_httpx_would() -> None:
+    checked = plan(OPERATIONS["searchSuppressions"], ListQuery(page_size=5, sort_direction=SortDirection.DSC))
+    base = {"method": "get", "url": "/x", "params": {"flag": True, "ids": [1, 2], "to": "a b@example.com"}}
+    request = list_request(base, checked, 3)
+    assert (
+        request["url"]
+        == "/x?flag=true&ids=1&ids=2&to=a%20b%40example.com&pageSize=5&pageNumber=3&sortDirection=dsc"
+    )
+    assert "params" not in request
+    assert base["params"] == {
+        "flag": True,
+        "ids": [1, 2],
+        "to": "a b@example.com",
+    }  # the base is reused per page
+
+
+def test_a_csv_download_may_start_at_a_page() -> None:
+    server = _csv_server(7, 3, BROKEN["206-on-the-last-page"])
+    got: list[str] = []
+    with _client(server) as client, pytest.raises(CsvRangeError) as err:
+        got.extend(r["emailAddress"] for r in client.suppressions.download(page_size=3, page_number=1))
+    assert got == [f"u{i}@example.com" for i in range(3, 6)]
+    assert err.value.next_row == 6
