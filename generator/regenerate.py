@@ -84,6 +84,20 @@ def _query_parameters(spec: dict[str, Any], item: dict[str, Any], op: dict[str, 
     return found
 
 
+def _is_list_envelope(spec: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Whether the first 2xx JSON answer is the v2 list envelope the pager reads."""
+    for status, response in op.get("responses", {}).items():
+        if str(status).startswith("2"):
+            media = _resolve(spec, response).get("content", {}).get("application/json")
+            if media is None:
+                continue
+            schema = _resolve(spec, media.get("schema", {}))
+            members = schema.get("properties", {})
+            data = _resolve(spec, members.get("data", {}))
+            return data.get("type") == "array" and "total" in members
+    return False
+
+
 def _filter_fields(raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Read ``x-filters`` (field -> type or enum values) into template records, with problems."""
     if not isinstance(raw, dict) or not raw:
@@ -122,6 +136,8 @@ def _list_facts(
         wanted = "text/csv" if pagination == "csv" else "application/json"
         if pagination in PAGINATION and wanted not in accept:
             problems.append(f"x-pagination: {pagination} needs a {wanted} success answer")
+        if pagination == "page" and not _is_list_envelope(spec, op):
+            problems.append("x-pagination: page needs a 2xx JSON body {data: [...], total: N}")
         maximum = _resolve(spec, query.get("pageSize", {}).get("schema", {})).get("maximum")
         facts["max_page_size"] = maximum if isinstance(maximum, int) else None
     elif all(name in query for name in LIST_PARAMETERS):

@@ -61,6 +61,12 @@ def test_every_list_operation_is_paginated_and_filterable_as_declared() -> None:
         (lambda p: p[SEARCH]["get"].update({"x-filters": []}), "non-empty mapping"),
         (lambda p: p[DETAIL]["get"].update({"x-pagination": "csv"}), "needs a text/csv success answer"),
         (
+            lambda p: p[SEARCH]["get"]["responses"]["200"]["content"]["application/json"].update(
+                {"schema": {"$ref": "#/components/schemas/SuppressionEnvelope"}}
+            ),
+            "needs a 2xx JSON body {data: [...], total: N}",
+        ),
+        (
             lambda p: p["/servers/{serverId}/reports/recipient-search/"]["get"].update(
                 {"x-filters": {"to": "string"}}
             ),
