@@ -234,7 +234,7 @@ class _FieldNamespace:
     """``F``: ``F.mailing_id`` or ``F["mailingId"]`` is the field ``mailingId``."""
 
     def __getattr__(self, name: str) -> Field:
-        if name.startswith("__"):
+        if name.startswith("_"):  # not a field: keeps copy, pickle and friends working
             raise AttributeError(name)
         return Field(_wire_name(name))
 
