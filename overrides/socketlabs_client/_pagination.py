@@ -237,7 +237,7 @@ class PageIterator(Generic[ItemT, PageT]):
     def pages(self) -> Iterator[PageT]:
         """Every page from the starting page, until ``total``, an empty page or ``max_items``."""
         walk = _PageWalk(self._operation, self.plan)
-        while True:
+        while self.plan.max_items != 0:
             page, request = self._fetch(walk.number)
             last = walk.check(page, request)
             yield page
@@ -288,7 +288,7 @@ class AsyncPageIterator(Generic[ItemT, PageT]):
     async def pages(self) -> AsyncIterator[PageT]:
         """Every page from the starting page, until ``total``, an empty page or ``max_items``."""
         walk = _PageWalk(self._operation, self.plan)
-        while True:
+        while self.plan.max_items != 0:
             page, request = await self._fetch(walk.number)
             last = walk.check(page, request)
             yield page
@@ -550,6 +550,8 @@ class CsvStream(_CsvBase):
     def batches(self) -> Iterator[list[list[str]]]:
         """The data rows in the lists they arrive in (one per received chunk): the fast path."""
         walk = self._walk()
+        if walk.exhausted:  # max_rows=0: nothing to fetch
+            return
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
             with self._sender.stream(self._operation, dict(request)) as response:
@@ -618,6 +620,8 @@ class AsyncCsvStream(_CsvBase):
     async def batches(self) -> AsyncIterator[list[list[str]]]:
         """The data rows in the lists they arrive in (one per received chunk)."""
         walk = self._walk()
+        if walk.exhausted:  # max_rows=0: nothing to fetch
+            return
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
             async with self._sender.stream(self._operation, dict(request)) as response:

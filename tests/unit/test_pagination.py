@@ -284,3 +284,11 @@ def test_a_csv_download_may_start_at_a_page() -> None:
         got.extend(r["emailAddress"] for r in client.suppressions.download(page_size=3, page_number=1))
     assert got == [f"u{i}@example.com" for i in range(3, 6)]
     assert err.value.next_row == 6
+
+
+def test_zero_items_sends_nothing() -> None:
+    server = Server(_json_pages(5))
+    with _client(server) as client:
+        assert list(client.suppressions.search(max_items=0)) == []
+        assert list(client.suppressions.download(max_rows=0)) == []
+    assert server.requests == []
