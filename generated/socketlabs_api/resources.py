@@ -304,7 +304,7 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
             end_date: End of the range, like ``start_date``.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -356,7 +356,7 @@ class Reports:
             to_email_address (str):
             start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
             end_date: End of the range, like ``start_date``.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -414,7 +414,7 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
             end_date: End of the range, like ``start_date``.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -466,7 +466,7 @@ class AsyncReports:
             to_email_address (str):
             start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
             end_date: End of the range, like ``start_date``.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -605,7 +605,7 @@ class Suppressions:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -663,7 +663,7 @@ class Suppressions:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -809,7 +809,7 @@ class AsyncSuppressions:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
@@ -867,7 +867,7 @@ class AsyncSuppressions:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
-            page_size: Items (rows) per request; the largest the API allows when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
             page_number: Zero-based page to start from (resume).
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
