@@ -89,6 +89,10 @@ class Pager(Protocol[ItemT, PageT]):
         """Every page, from the starting page on."""
         ...
 
+    def first_page(self) -> PageT:
+        """The starting page only (one request)."""
+        ...
+
 
 class AsyncPager(Protocol[ItemT, PageT]):
     """The async twin of ``Pager``; awaiting it gives the first page."""
@@ -103,6 +107,10 @@ class AsyncPager(Protocol[ItemT, PageT]):
 
     def __await__(self) -> Generator[Any, None, PageT]:
         """The first (starting) page only."""
+        ...
+
+    async def first_page(self) -> PageT:
+        """The starting page only (one request); the same as awaiting the pager."""
         ...
 
 
