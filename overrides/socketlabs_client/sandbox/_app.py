@@ -303,7 +303,7 @@ def _list_args(call: _Call, *, max_page_size: int, fields: Collection[str], defa
     )
 
 
-def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, list[Suppression]] | None:
+def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, Sequence[Suppression]] | None:
     """The validated list arguments and the matching entries, or None after a parameter problem."""
     args = _list_args(
         call, max_page_size=max_page_size, fields=SUPPRESSION_FIELDS, default_sort="emailAddress"

@@ -32,7 +32,8 @@ class SandboxConfig:
     * `seed` - seeds the deterministic report event log and suppressions.
     * `report_messages` - size of the seeded message log; rows are computed
       from `seed` and their index on demand, so millions cost no memory.
-    * `suppressions` - number of seeded suppression entries.
+    * `suppressions` - number of seeded suppression entries; computed on demand
+      like the log, so a million cost no memory until changed.
     * `reporting_history_days` - how many days back the report operations may
       reach (the plan's history; `None`: no limit). Older ranges answer 400
       `ReportingHistoryExceeded`.
