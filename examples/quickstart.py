@@ -10,13 +10,16 @@ Run: python examples/quickstart.py
 from __future__ import annotations
 
 import sys
+import tempfile
 import threading
 from collections import Counter
+from datetime import date
+from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from socketlabs_client import NotFoundError, SocketLabs, WebhookEvent, WebhookReceiver
+from socketlabs_client import F, NotFoundError, SocketLabs, WebhookEvent, WebhookReceiver
 from socketlabs_client.models import Address, InjectionRequest, Message, SortDirection
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_client.sandbox import Sandbox, SandboxConfig
 
 
 def send_mail(client: SocketLabs) -> None:
@@ -54,24 +57,22 @@ def manage_suppressions(client: SocketLabs) -> None:
 
 
 def page_a_report(client: SocketLabs) -> None:
-    pages = rows = 0
-    page_number, total = 0, None
-    while total is None or page_number * 50 < total:
-        page = client.reports.messages_detail(
-            start_date="2025-01-01",
-            filters="status=eq:Delivered",
-            sort_field="queuedTime",
-            sort_direction=SortDirection.DSC,
-            page_size=50,
-            page_number=page_number,
-        )
-        total = page.total
-        pages, rows, page_number = pages + 1, rows + len(page.data), page_number + 1
-        if not page.data:
-            break
-    print(f"3. paged the delivered-messages report: {rows} of {total} rows in {pages} pages")
-    ours = client.reports.messages_detail(filters="mailingId=eq:welcome", page_size=10)
-    print(f"   our welcome mail in the report: {sorted(m.to for m in ours.data)}")
+    delivered = client.reports.messages_detail(
+        start_date=date(2025, 1, 1),
+        filters=F.status == "Delivered",
+        sort_field="queuedTime",
+        sort_direction=SortDirection.DSC,
+    )
+    rows = sum(1 for _ in delivered)  # every page, fetched as the loop goes
+    print(f"3. paged the delivered-messages report: {rows} rows")
+    ours = client.reports.messages_detail(filters=F.mailing_id == "welcome")
+    print(f"   our welcome mail in the report: {sorted(m.to for m in ours)}")
+
+
+def download_suppressions(client: SocketLabs, folder: Path) -> None:
+    path = folder / "suppressions.csv"
+    rows = client.suppressions.download(sort_field="emailAddress").save(path)
+    print(f"4. downloaded the suppression list: {rows} rows streamed to {path.name}")
 
 
 class _Quiet(WSGIRequestHandler):
@@ -90,11 +91,11 @@ def receive_events(sandbox: Sandbox) -> None:
     deliveries = sandbox.events.deliver()  # the sandbox posts the events of the mail sent above
     server.shutdown()
     counts = Counter(type(event).__name__ for event in received)
-    print(f"4. received {len(received)} of {len(deliveries)} webhook events: {sorted(counts.items())}")
+    print(f"5. received {len(received)} of {len(deliveries)} webhook events: {sorted(counts.items())}")
 
 
 def main() -> int:
-    with Sandbox() as sandbox:
+    with Sandbox(SandboxConfig(suppressions=25)) as sandbox, tempfile.TemporaryDirectory() as folder:
         print(f"sandbox running at {sandbox.url}")
         with SocketLabs(
             api_key=sandbox.api_key,
@@ -105,6 +106,7 @@ def main() -> int:
             send_mail(client)
             manage_suppressions(client)
             page_a_report(client)
+            download_suppressions(client, Path(folder))
         receive_events(sandbox)
     print("quickstart finished")
     return 0

@@ -51,6 +51,10 @@ CONFIDENCE = ("confirmed", "observed", "modeled")
 RETRY = ("idempotent", "send", "once")
 SERVERS = ("api", "injection", "management")
 RETURNS = ("body", "response")
+PAGINATION = ("page", "csv")
+FILTER_TYPES = ("string", "number", "date", "boolean")
+LIST_PARAMETERS = ("pageSize", "pageNumber")
+"""Query parameters every ``x-pagination`` operation must have (the pager drives them)."""
 
 
 class RegenerateError(Exception):
@@ -64,6 +68,94 @@ def _success_media_types(op: dict[str, Any]) -> list[str]:
         if str(status).startswith("2"):
             types += [t for t in response.get("content", {}) if t not in types]
     return types
+
+
+def _resolve(spec: dict[str, Any], node: Any) -> Any:
+    """Follow a local ``$ref`` (``#/components/...``) to what it names."""
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = spec
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node = target
+    return node
+
+
+def _query_parameters(spec: dict[str, Any], item: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    """The operation's query parameters by name (path-level ones included), resolved."""
+    found: dict[str, Any] = {}
+    for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
+        parameter = _resolve(spec, raw)
+        if isinstance(parameter, dict) and parameter.get("in") == "query":
+            found[str(parameter.get("name"))] = parameter
+    return found
+
+
+def _is_list_envelope(spec: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Whether the first 2xx JSON answer is the v2 list envelope the pager reads."""
+    for status, response in op.get("responses", {}).items():
+        if str(status).startswith("2"):
+            media = _resolve(spec, response).get("content", {}).get("application/json")
+            if media is None:
+                continue
+            schema = _resolve(spec, media.get("schema", {}))
+            members = schema.get("properties", {})
+            data = _resolve(spec, members.get("data", {}))
+            return data.get("type") == "array" and "total" in members
+    return False
+
+
+def _filter_fields(raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Read ``x-filters`` (field -> type or enum values) into template records, with problems."""
+    if not isinstance(raw, dict) or not raw:
+        return [], ["x-filters must be a non-empty mapping of field name to type"]
+    fields: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name, kind in raw.items():
+        if not (isinstance(name, str) and name.isidentifier()):
+            problems.append(f"x-filters field {name!r} is not a valid field name")
+        elif isinstance(kind, list):
+            if kind and all(isinstance(v, str) and v and "&" not in v for v in kind):
+                fields.append({"name": name, "type": "enum", "choices": kind})
+            else:
+                problems.append(f"x-filters field {name!r}: an enum needs a non-empty list of strings")
+        elif kind in FILTER_TYPES:
+            fields.append({"name": name, "type": kind, "choices": []})
+        else:
+            problems.append(f"x-filters field {name!r}: type {kind!r} is not one of {FILTER_TYPES} or a list")
+    return fields, problems
+
+
+def _list_facts(
+    spec: dict[str, Any], item: dict[str, Any], op: dict[str, Any], accept: str
+) -> tuple[dict[str, Any], list[str]]:
+    """``x-pagination`` and ``x-filters``, checked against the parameters they drive."""
+    query = _query_parameters(spec, item, op)
+    pagination = op.get("x-pagination")
+    facts: dict[str, Any] = {"pagination": pagination, "filters": [], "max_page_size": None}
+    problems: list[str] = []
+    if pagination is not None:
+        if pagination not in PAGINATION:
+            problems.append(f"x-pagination must be one of {PAGINATION}, not {pagination!r}")
+        missing = [name for name in LIST_PARAMETERS if name not in query]
+        if missing:
+            problems.append(f"x-pagination needs the query parameters {', '.join(missing)}")
+        wanted = "text/csv" if pagination == "csv" else "application/json"
+        if pagination in PAGINATION and wanted not in accept:
+            problems.append(f"x-pagination: {pagination} needs a {wanted} success answer")
+        if pagination == "page" and not _is_list_envelope(spec, op):
+            problems.append("x-pagination: page needs a 2xx JSON body {data: [...], total: N}")
+        maximum = _resolve(spec, query.get("pageSize", {}).get("schema", {})).get("maximum")
+        facts["max_page_size"] = maximum if isinstance(maximum, int) else None
+    elif all(name in query for name in LIST_PARAMETERS):
+        problems.append("a paged operation (pageSize, pageNumber) needs x-pagination")
+    if "x-filters" in op:
+        facts["filters"], found = _filter_fields(op["x-filters"])
+        problems += found
+        if "filters" not in query:
+            problems.append("x-filters needs a `filters` query parameter")
+    elif "filters" in query:
+        problems.append("an operation with a `filters` parameter needs x-filters")
+    return facts, problems
 
 
 def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -108,6 +200,9 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ("2xx content", bool(info["accept"])),
             )
             problems.extend(f"{where} ({op_id}): missing or invalid {name}" for name, ok in checks if not ok)
+            facts, found = _list_facts(spec, item, op, info["accept"])
+            info.update(facts)
+            problems.extend(f"{where} ({op_id}): {problem}" for problem in found)
             if op_id in operations:
                 problems.append(f"{where}: duplicate operationId {op_id}")
             operations[op_id] = info

@@ -12,6 +12,21 @@ from attrs import frozen
 
 
 @frozen
+class FilterField:
+    """A field an operation's ``filters`` parameter accepts (``x-filters``).
+
+    Attributes:
+        name: The wire name, e.g. ``mailingId``.
+        type: ``string``, ``number``, ``date``, ``boolean`` or ``enum``; it decides the predicates.
+        choices: The enum's values (``enum`` only).
+    """
+
+    name: str
+    type: Literal["string", "number", "date", "boolean", "enum"]
+    choices: tuple[str, ...] = ()
+
+
+@frozen
 class Operation:
     """One operation of the spec.
 
@@ -28,6 +43,9 @@ class Operation:
             ``once`` (a non-idempotent write: repeated only if it certainly was not processed).
         accept: The media types of its success answers, sent as ``Accept``.
         rate_limit_family: ``x-rate-limit-family``: an extra limit the operation counts against.
+        pagination: ``x-pagination``: ``page`` (JSON list), ``csv`` (CSV download) or None.
+        filters: ``x-filters``: the fields ``filters`` accepts, with their types.
+        max_page_size: The spec's maximum ``pageSize`` (paginated operations).
     """
 
     operation_id: str
@@ -41,6 +59,9 @@ class Operation:
     retry: Literal["idempotent", "send", "once"]
     accept: str
     rate_limit_family: str | None = None
+    pagination: Literal["page", "csv"] | None = None
+    filters: tuple[FilterField, ...] = ()
+    max_page_size: int | None = None
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -264,6 +285,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "downloadDelivered": Operation(
         operation_id="downloadDelivered",
@@ -277,6 +321,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "downloadFailed": Operation(
         operation_id="downloadFailed",
@@ -290,6 +357,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "downloadSuppressions": Operation(
         operation_id="downloadSuppressions",
@@ -303,6 +393,13 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("emailAddress", "string"),
+            FilterField("suppressionLastUpdate", "date"),
+            FilterField("reason", "string"),
+        ),
     ),
     "downloadTracking": Operation(
         operation_id="downloadTracking",
@@ -316,6 +413,17 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="text/csv",
         rate_limit_family=None,
+        pagination="csv",
+        max_page_size=500000,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "generateDkimKey": Operation(
         operation_id="generateDkimKey",
@@ -498,6 +606,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "getSendingDomain": Operation(
         operation_id="getSendingDomain",
@@ -563,6 +694,19 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("name", "string"),
+            FilterField(
+                "access",
+                "enum",
+                (
+                    "SocketLabsApi",
+                    "InjectionApi",
+                ),
+            ),
+        ),
     ),
     "listBounceDomains": Operation(
         operation_id="listBounceDomains",
@@ -589,6 +733,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "listContacts": Operation(
         operation_id="listContacts",
@@ -602,6 +769,14 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("emailAddress", "string"),
+            FilterField("firstName", "string"),
+            FilterField("lastName", "string"),
+            FilterField("listId", "number"),
+        ),
     ),
     "listCustomFields": Operation(
         operation_id="listCustomFields",
@@ -615,6 +790,21 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("name", "string"),
+            FilterField(
+                "dataType",
+                "enum",
+                (
+                    "Text",
+                    "Number",
+                    "Date",
+                    "Boolean",
+                ),
+            ),
+        ),
     ),
     "listDelivered": Operation(
         operation_id="listDelivered",
@@ -628,6 +818,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "listDkimKeys": Operation(
         operation_id="listDkimKeys",
@@ -654,6 +867,29 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Queued",
+                    "Deferred",
+                    "Delivered",
+                    "Failed",
+                    "Suppressed",
+                    "Complaint",
+                ),
+            ),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "listLists": Operation(
         operation_id="listLists",
@@ -667,6 +903,12 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("name", "string"),
+            FilterField("contactCount", "number"),
+        ),
     ),
     "listSendingDomains": Operation(
         operation_id="listSendingDomains",
@@ -680,6 +922,20 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("domain", "string"),
+            FilterField(
+                "status",
+                "enum",
+                (
+                    "Pending",
+                    "Verified",
+                    "Failed",
+                ),
+            ),
+        ),
     ),
     "listTracking": Operation(
         operation_id="listTracking",
@@ -693,6 +949,17 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("messageId", "string"),
+            FilterField("mailingId", "string"),
+            FilterField("from", "string"),
+            FilterField("to", "string"),
+            FilterField("subject", "string"),
+            FilterField("queuedTime", "date"),
+            FilterField("statusDate", "date"),
+        ),
     ),
     "removeSuppression": Operation(
         operation_id="removeSuppression",
@@ -732,6 +999,8 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        pagination="page",
+        max_page_size=100,
     ),
     "searchSuppressions": Operation(
         operation_id="searchSuppressions",
@@ -745,6 +1014,13 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        pagination="page",
+        max_page_size=100,
+        filters=(
+            FilterField("emailAddress", "string"),
+            FilterField("suppressionLastUpdate", "date"),
+            FilterField("reason", "string"),
+        ),
     ),
     "sendEmail": Operation(
         operation_id="sendEmail",
@@ -852,4 +1128,4 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-__all__ = ["OPERATIONS", "Operation"]
+__all__ = ["OPERATIONS", "FilterField", "Operation"]

@@ -10,7 +10,8 @@ sent and its answer turned into a parsed model or a typed error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,13 +19,14 @@ import httpx
 from attrs import evolve
 from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncResources, Resources
+from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Resources
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
 from ._config import ClientConfig, inject_base_url, resolve_config
-from ._errors import ConfigurationError, connection_error, parse_or_raise
+from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
+from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -89,6 +91,37 @@ class _Executor:
             operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
         )
 
+    @contextmanager
+    def stream(self, operation: Operation, request: dict[str, Any]) -> Iterator[httpx.Response]:
+        """Send ``request`` and hand over the response with its body unread (CSV pages)."""
+        http = self._clients[operation.server].get_httpx_client()
+        _prepare(operation, request)
+        outgoing = http.build_request(**request)
+        try:
+            response = http.send(outgoing, stream=True)
+        except httpx.HTTPError as exc:
+            raise connection_error(operation, outgoing, exc) from exc
+        try:
+            if not 200 <= response.status_code < 300:
+                raise status_error(operation, response, (self._config.api_key,))
+            yield response
+        finally:
+            response.close()
+
+    def paginate(
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        query: ListQuery,
+    ) -> PageIterator[Any, Any]:
+        return PageIterator(self, operation, request, build, plan(operation, query))
+
+    def download(
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+    ) -> CsvStream:
+        return CsvStream(self, operation, request, plan(operation, query), progress)
+
 
 class _AsyncExecutor:
     """The async twin of ``_Executor``."""
@@ -115,6 +148,38 @@ class _AsyncExecutor:
         return parse_or_raise(
             operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
         )
+
+    @asynccontextmanager
+    async def stream(self, operation: Operation, request: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+        """Send ``request`` and hand over the response with its body unread (CSV pages)."""
+        http = self._clients[operation.server].get_async_httpx_client()
+        _prepare(operation, request)
+        outgoing = http.build_request(**request)
+        try:
+            response = await http.send(outgoing, stream=True)
+        except httpx.HTTPError as exc:
+            raise connection_error(operation, outgoing, exc) from exc
+        try:
+            if not 200 <= response.status_code < 300:
+                await response.aread()
+                raise status_error(operation, response, (self._config.api_key,))
+            yield response
+        finally:
+            await response.aclose()
+
+    def paginate(
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        query: ListQuery,
+    ) -> AsyncPageIterator[Any, Any]:
+        return AsyncPageIterator(self, operation, request, build, plan(operation, query))
+
+    def download(
+        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+    ) -> AsyncCsvStream:
+        return AsyncCsvStream(self, operation, request, plan(operation, query), progress)
 
 
 class _Settings:

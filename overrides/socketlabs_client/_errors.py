@@ -4,11 +4,14 @@
 SocketLabsError
 ├── ConfigurationError                 bad or missing settings; nothing was sent
 ├── InvalidRequestError                bad arguments to a call (also a ValueError); nothing was sent
+│   └── InvalidParameterError          a bad call argument (page size, date, ...)
+│       └── InvalidFilterError         a filter that does not fit the operation's x-filters
 └── APIError                           a call went wrong (operation, method, url)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   └── APITimeoutError            no answer in time
     ├── APIStatusError                 an HTTP error status (status_code, errors, body)
     │   ├── BadRequestError            400
+    │   │   └── ReportingHistoryError  400 ReportingHistoryExceeded: before the plan's history
     │   ├── AuthenticationError        401
     │   ├── PermissionDeniedError      403
     │   ├── NotFoundError              404
@@ -16,6 +19,9 @@ SocketLabsError
     │   ├── RateLimitError             429 (retry_after)
     │   └── InternalServerError        5xx
     ├── MalformedResponseError         a success status whose body does not parse
+    ├── PaginationError                the pages do not fit together (next_page / next_row to resume)
+    │   ├── RepeatedPageError          the server sent the same page twice
+    │   └── CsvRangeError              a CSV page is truncated or its Content-Range is inconsistent
     └── InjectionError                 the Injection API said 200 with a failure ErrorCode
         ├── InjectionAuthenticationError   InvalidAuthentication, AccountDisabled, TooManyErrors
         ├── InjectionOverQuotaError        OverQuota: the send was rate limited
@@ -56,17 +62,23 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "CsvRangeError",
     "ErrorDetail",
     "InjectionAuthenticationError",
     "InjectionError",
     "InjectionOverQuotaError",
     "InjectionRejectedError",
     "InternalServerError",
+    "InvalidFilterError",
+    "InvalidParameterError",
     "InvalidRequestError",
     "MalformedResponseError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RepeatedPageError",
+    "ReportingHistoryError",
     "SocketLabsError",
     "WebhookAuthenticationError",
     "WebhookContentTypeError",
@@ -115,6 +127,22 @@ class InvalidRequestError(SocketLabsError, ValueError):
     """A call's arguments are invalid (e.g. an absolute URL for ``request``); nothing was sent."""
 
 
+class InvalidParameterError(InvalidRequestError):
+    """One named call argument is invalid (page size, date, sort direction, ...); nothing was sent."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+
+
+class InvalidFilterError(InvalidParameterError):
+    """A filter names an unknown field, a predicate that does not fit its type, or a bad value."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("filters", "; ".join(self.problems))
+
+
 class APIError(SocketLabsError):
     """A call to the API failed; says which operation and where."""
 
@@ -149,6 +177,35 @@ class MalformedResponseError(APIError):
         self.status_code = response.status_code
 
 
+class PaginationError(APIError):
+    """The server's pages do not fit together; what was delivered before is valid.
+
+    ``next_page`` (JSON lists) or ``next_row`` (CSV) is where to resume.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: Operation | None,
+        method: str,
+        url: str,
+        next_page: int | None = None,
+        next_row: int | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, method=method, url=url)
+        self.next_page = next_page
+        self.next_row = next_row
+
+
+class RepeatedPageError(PaginationError):
+    """The server answered a page with the same items as the page before it."""
+
+
+class CsvRangeError(PaginationError):
+    """A CSV page has fewer rows than its ``Content-Range`` says, or a range that does not follow on."""
+
+
 class APIStatusError(APIError):
     """The API answered with an HTTP error status."""
 
@@ -172,6 +229,16 @@ class APIStatusError(APIError):
 
 class BadRequestError(APIStatusError):
     """400: the request is invalid."""
+
+
+class ReportingHistoryError(BadRequestError):
+    """400 ``ReportingHistoryExceeded``: the range reaches back before the plan's reporting history.
+
+    The docs name the limit but not its answer: the 400 and the errorType are assumed.
+    """
+
+
+REPORTING_HISTORY_ERROR_TYPE = "ReportingHistoryExceeded"
 
 
 class AuthenticationError(APIStatusError):
@@ -364,6 +431,8 @@ def status_error(
     body = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
     status = response.status_code
     cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
+    if cls is BadRequestError and any(d.error_type == REPORTING_HISTORY_ERROR_TYPE for d in details):
+        cls = ReportingHistoryError
     reason = response.reason_phrase or "error"
     where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)

@@ -150,6 +150,12 @@ class _RecordingExecutor:
     def execute(self, operation: Operation, request: dict[str, Any], build: Any) -> Any:
         raise _Found(operation)
 
+    def paginate(self, operation: Operation, request: dict[str, Any], build: Any, query: Any) -> Any:
+        raise _Found(operation)
+
+    def download(self, operation: Operation, request: dict[str, Any], query: Any, progress: Any) -> Any:
+        raise _Found(operation)
+
 
 def _resource_methods(resources: type[Resources] | type[AsyncResources]) -> set[str]:
     """``"attribute.method"`` for every public method of every resource class."""

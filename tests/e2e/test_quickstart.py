@@ -28,8 +28,9 @@ def test_quickstart_runs_against_the_embedded_sandbox() -> None:
     assert "suppressed now: False" in out
     assert "NotFoundError (404)" in out
     assert "our welcome mail in the report: ['ann@example.com', 'bob@example.com']" in out
+    assert "4. downloaded the suppression list: 25 rows streamed to suppressions.csv" in out
     assert (
-        "4. received 5 of 5 webhook events: [('WebhookEventDelivered', 2), ('WebhookEventQueued', 2)," in out
+        "5. received 5 of 5 webhook events: [('WebhookEventDelivered', 2), ('WebhookEventQueued', 2)," in out
     )
     assert out.rstrip().endswith("quickstart finished")
 

@@ -130,10 +130,15 @@ def test_every_operation_has_a_typed_sync_and_async_method() -> None:
             ]
             assert len(owners) == 1, (prefix, operation.operation_id, owners)
             fn = methods[owners[0]]
-            assert inspect.iscoroutinefunction(fn) == bool(prefix)
             hints = inspect.get_annotations(fn)
             assert "return" in hints
             assert hints["return"] not in ("Any", "None")
+            if operation.pagination is None:
+                assert inspect.iscoroutinefunction(fn) == bool(prefix)
+            else:  # a pager (or CSV stream) is returned at once; its iteration is async
+                assert not inspect.iscoroutinefunction(fn)
+                pager = {"page": "Pager", "csv": "CsvDownload"}[operation.pagination]
+                assert getattr(hints["return"], "__name__", str(hints["return"])).startswith(prefix + pager)
 
 
 def test_every_operation_carries_its_source_and_confidence() -> None:

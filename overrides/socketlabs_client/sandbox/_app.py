@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import _account, _marketing, _reports_modeled
@@ -33,6 +33,7 @@ from ._handler import ListArgs as _ListArgs
 from ._handler import error_response as _error
 from ._handler import json_response as _json
 from ._handler import list_args as _handler_list_args
+from ._history import REPORTING_HISTORY_ERROR, history_problem
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
 from ._management import HANDLERS as MANAGEMENT_HANDLERS
@@ -285,7 +286,7 @@ def _list_args(call: _Call, *, max_page_size: int, fields: Collection[str], defa
     return _handler_list_args(call, max_page_size=max_page_size, fields=fields, default_sort=default_sort)
 
 
-def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, list[Suppression]] | None:
+def _matching_suppressions(call: _Call, max_page_size: int) -> tuple[_ListArgs, Sequence[Suppression]] | None:
     """The validated list arguments and the matching entries, or None after a parameter problem."""
     args = _list_args(
         call, max_page_size=max_page_size, fields=SUPPRESSION_FIELDS, default_sort="emailAddress"
@@ -319,13 +320,17 @@ def _download_suppressions(call: _Call) -> Response | None:
     if found is None:
         return None
     args, entries = found
-    page = render_page(call.server_id, entries, args.page_number, args.page_size)
+    truncate = call.state.csv_truncate_page == args.page_number
+    page = render_page(call.server_id, entries, args.page_number, args.page_size, truncate=truncate)
     headers = {} if page.content_range is None else {"Content-Range": page.content_range}
-    return Response(page.text, status_code=page.status, media_type="text/csv", headers=headers)
+    return StreamingResponse(page.chunks, status_code=page.status, media_type="text/csv", headers=headers)
 
 
 def _message_page(call: _Call, args: _ListArgs, *, filters: Sequence[Filter], to: str | None) -> Response:
-    """One page of the report log as the v2 list envelope."""
+    """One page of the report log as the v2 list envelope (inside the plan's history)."""
+    beyond = history_problem(call.state.config.reporting_history_days, call.state.now(), args.start, args.end)
+    if beyond is not None:
+        return _error(400, REPORTING_HISTORY_ERROR, [beyond])
     total, rows = call.state.query_messages(
         call.server_id,
         start=args.start,

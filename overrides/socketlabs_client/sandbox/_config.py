@@ -38,6 +38,14 @@ class SandboxConfig:
     * `suppressions` - number of seeded suppression entries.
     * `webhook_url`, `inbound_url`, `webhook_secret` - where `Sandbox.events`
       posts event webhooks and inbound messages, and the `SecretKey` it sends.
+    * `suppressions` - number of seeded suppression entries; computed on demand
+      like the log, so a million cost no memory until changed.
+    * `reporting_history_days` - how many days back the report operations may
+      reach (the plan's history; `None`: no limit). Older ranges answer 400
+      `ReportingHistoryExceeded`.
+    * `csv_truncate_page` - fault: this CSV page number's body stops after half
+      its rows while `Content-Range` names them all (`state.csv_truncate_page`
+      switches it while running).
     """
 
     api_key: str = DEFAULT_API_KEY
@@ -48,6 +56,8 @@ class SandboxConfig:
     webhook_url: str | None = None
     inbound_url: str | None = None
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
+    reporting_history_days: int | None = None
+    csv_truncate_page: int | None = None
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -61,3 +71,5 @@ class SandboxConfig:
             raise ValueError("suppressions must be >= 0")
         if not self.webhook_secret:
             raise ValueError("webhook_secret must not be empty")
+        if self.reporting_history_days is not None and self.reporting_history_days < 0:
+            raise ValueError("reporting_history_days must be >= 0 or None")

@@ -10,18 +10,17 @@ injection endpoint accepted.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import heapq
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from ._config import SandboxConfig
-from ._dates import ANCHOR, format_instant
 from ._filters import FieldSpec, FieldType, Filter
-from ._log import SPAN, MessageRow, SeededLog, SeededMatches
+from ._log import MessageRow, SeededLog, SeededMatches
 from ._objects import ObjectStore
+from ._suppressions import SeededSuppressions, SeededView, Suppression, SuppressionList
 
 __all__ = [
     "SUPPRESSION_FIELDS",
@@ -40,33 +39,7 @@ SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
 }
 """Filterable and sortable fields of a suppression entry, by wire name."""
 
-_REASONS = ("Manual", "Bounce", "Complaint", "Unsubscribe")
 _FIRST_INJECTED_ID = 5_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Suppression:
-    """One entry of a suppression list; the address is kept as first given."""
-
-    email_address: str
-    suppression_last_update: int
-    reason: str | None
-
-    def field(self, name: str) -> str | int | None:
-        """The value of a field by its wire name."""
-        if name == "emailAddress":
-            return self.email_address
-        if name == "suppressionLastUpdate":
-            return self.suppression_last_update
-        return self.reason
-
-    def to_json(self) -> dict[str, object]:
-        """The entry as the API answers it."""
-        return {
-            "emailAddress": self.email_address,
-            "suppressionLastUpdate": format_instant(self.suppression_last_update),
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,44 +80,42 @@ class SandboxState:
         self.clock = clock
         self.lock = threading.RLock()
         self.log = SeededLog(config.seed, config.report_messages)
-        self.suppressions: dict[int, dict[str, Suppression]] = {}
+        self.suppressions: dict[int, MutableMapping[str, Suppression]] = {}
         self.sent: list[SentMessage] = []
         self.injected: dict[int, list[MessageRow]] = {}
         self._next_id = _FIRST_INJECTED_ID
         self.objects = ObjectStore()
         """Lists, contacts, custom fields, API keys, domains, tracking settings, bounce domains, DKIM keys."""
+        self.csv_truncate_page: int | None = config.csv_truncate_page
+        self._version = 0
+        self._search_cache: tuple[tuple[object, ...], Sequence[Suppression]] | None = None
         self.reset()
 
     def reset(self) -> None:
         """Back to the seeded initial state."""
         with self.lock:
-            self.suppressions = {self.config.server_id: dict(self._seeded_suppressions())}
+            seeded = SeededSuppressions(self.config.seed, self.config.suppressions)
+            self.suppressions = {self.config.server_id: SuppressionList(seeded)}
             self.sent = []
             self.injected = {}
             self._next_id = _FIRST_INJECTED_ID
             self.objects.reset()
+            self.csv_truncate_page = self.config.csv_truncate_page
+            self._changed()
+
+    def _changed(self) -> None:
+        """Suppressions changed: forget the cached search."""
+        with self.lock:
+            self._version += 1
+            self._search_cache = None
 
     def now(self) -> int:
         """Current time in whole UTC seconds, from `clock`."""
         return int(self.clock())
 
-    def _seeded_suppressions(self) -> Iterator[tuple[str, Suppression]]:
-        """Deterministic suppression entries from the seed."""
-        count = self.config.suppressions
-        data = hashlib.shake_128(b"socketlabs-sandbox-suppressions:%d" % self.config.seed).digest(8 * count)
-        for j in range(count):
-            h = int.from_bytes(data[8 * j : 8 * j + 8], "little")
-            address = f"blocked.{j}@{('example.com', 'example.org', 'example.net')[h % 3]}"
-            entry = Suppression(
-                email_address=address,
-                suppression_last_update=ANCHOR - 1 - (h >> 8) % SPAN,
-                reason=_REASONS[(h >> 40) % len(_REASONS)],
-            )
-            yield address.casefold(), entry
-
     # Suppressions -----------------------------------------------------------
 
-    def suppression_list(self, server_id: int) -> dict[str, Suppression]:
+    def suppression_list(self, server_id: int) -> MutableMapping[str, Suppression]:
         """The list of one server (created empty on first use)."""
         with self.lock:
             return self.suppressions.setdefault(server_id, {})
@@ -163,12 +134,16 @@ class SandboxState:
             if entry is None:
                 entry = Suppression(address, self.now(), reason)
                 entries[key] = entry
+                self._changed()
             return entry
 
     def remove_suppression(self, server_id: int, address: str) -> Suppression | None:
         """Remove `address`; `None` when it was not listed."""
         with self.lock:
-            return self.suppression_list(server_id).pop(address.casefold(), None)
+            entry = self.suppression_list(server_id).pop(address.casefold(), None)
+            if entry is not None:
+                self._changed()
+            return entry
 
     def search_suppressions(
         self,
@@ -179,9 +154,38 @@ class SandboxState:
         filters: Sequence[Filter],
         sort_field: str,
         descending: bool,
-    ) -> list[Suppression]:
-        """Every matching entry, sorted (lists are small enough to sort whole)."""
+    ) -> Sequence[Suppression]:
+        """Every matching entry, sorted.
+
+        An unchanged seeded list searched by address only, with no filters or
+        dates, is a lazy view (see `_suppressions`). Otherwise the last result
+        is cached until the list changes, so paging through a large list sorts
+        it once, not per page.
+        """
         with self.lock:
+            listing = self.suppression_list(server_id)
+            if (
+                isinstance(listing, SuppressionList)
+                and listing.pristine
+                and not filters
+                and start is None
+                and end is None
+                and sort_field == "emailAddress"
+            ):
+                return SeededView(listing.seeded, descending=descending)
+        key = (
+            server_id,
+            start,
+            end,
+            tuple((f.field, f.predicate, f.value) for f in filters),
+            sort_field,
+            descending,
+        )
+        with self.lock:
+            cached = self._search_cache
+            if cached is not None and cached[0] == (self._version, *key):
+                return cached[1]
+            version = self._version
             entries = list(self.suppression_list(server_id).values())
 
         def keep(entry: Suppression) -> bool:
@@ -197,6 +201,9 @@ class SandboxState:
             key=lambda e: (_sort_key(e.field(sort_field)), e.email_address.casefold()),
             reverse=descending,
         )
+        with self.lock:
+            if self._version == version:
+                self._search_cache = ((version, *key), matched)
         return matched
 
     # Report log -------------------------------------------------------------
