@@ -326,6 +326,8 @@ class ApiKeys:
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
         Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
 
         Args:
@@ -435,6 +437,8 @@ class AsyncApiKeys:
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
         Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
 
         Args:
@@ -820,6 +824,8 @@ class Contacts:
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
 
         Args:
@@ -988,6 +994,8 @@ class AsyncContacts:
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
 
         Args:
@@ -1274,6 +1282,8 @@ class CustomFields:
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
 
         Args:
@@ -1442,6 +1452,8 @@ class AsyncCustomFields:
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
 
         Args:
@@ -1910,6 +1922,8 @@ class Domains:
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
         Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
 
         Args:
@@ -2075,6 +2089,8 @@ class AsyncDomains:
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
         Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
 
         Args:
@@ -2314,6 +2330,8 @@ class Lists:
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
 
         Args:
@@ -2482,6 +2500,8 @@ class AsyncLists:
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
         Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
 
         Args:
@@ -2652,6 +2672,7 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -2817,6 +2838,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/delivered`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -2874,6 +2897,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/delivered/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -2992,6 +3017,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/failed`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3049,6 +3076,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/failed/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3167,6 +3196,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/complaint`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3224,6 +3255,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/complaint/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3342,6 +3375,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/tracking`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3399,6 +3434,8 @@ class Reports:
 
         ``GET /servers/{serverId}/reports/tracking/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3462,6 +3499,7 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3627,6 +3665,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/delivered`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3684,6 +3724,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/delivered/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3802,6 +3844,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/failed`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3859,6 +3903,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/failed/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -3977,6 +4023,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/complaint`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -4034,6 +4082,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/complaint/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -4152,6 +4202,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/tracking`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -4209,6 +4261,8 @@ class AsyncReports:
 
         ``GET /servers/{serverId}/reports/tracking/download`` (api). Confidence: modeled.
         Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
@@ -4434,6 +4488,7 @@ class Suppressions:
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
@@ -4492,6 +4547,7 @@ class Suppressions:
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
@@ -4641,6 +4697,7 @@ class AsyncSuppressions:
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
@@ -4699,6 +4756,7 @@ class AsyncSuppressions:
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
         Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
         Args:
