@@ -12,6 +12,24 @@ from attrs import frozen
 
 
 @frozen
+class RateLimit:
+    """At most ``limit`` requests in any ``period`` seconds (a sliding window)."""
+
+    limit: int
+    period: float
+
+
+DEFAULT_RATE_LIMIT_FAMILY = "default"
+"""The ``RATE_LIMITS`` entry every request counts against: the per-API-key budget."""
+
+RATE_LIMITS: dict[str, RateLimit] = {
+    "default": RateLimit(limit=100, period=60),
+    "reports-message": RateLimit(limit=30, period=60),
+}
+"""The spec's ``x-rate-limits`` table: the one place the API's limits are written."""
+
+
+@frozen
 class Operation:
     """One operation of the spec.
 
@@ -24,7 +42,8 @@ class Operation:
         confidence: ``x-confidence``: confirmed, observed or modeled.
         shape_confidence: ``x-shape-confidence``: how sure the response body's shape is.
         source: ``x-source``: where the facts come from.
-        retry: ``x-retry``: ``idempotent`` (safe to repeat) or ``send`` (may deliver mail).
+        retry: ``x-retry``: ``idempotent`` (safe to repeat), ``send`` (may deliver mail) or
+            ``once`` (a non-idempotent write): the client's retry policy reads it.
         accept: The media types of its success answers, sent as ``Accept``.
         rate_limit_family: ``x-rate-limit-family``: an extra limit the operation counts against.
     """
@@ -37,9 +56,16 @@ class Operation:
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str
-    retry: Literal["idempotent", "send"]
+    retry: Literal["idempotent", "send", "once"]
     accept: str
     rate_limit_family: str | None = None
+
+    @property
+    def rate_limit_families(self) -> tuple[str, ...]:
+        """The ``RATE_LIMITS`` entries a call counts against: its family first, then the key's budget."""
+        if self.rate_limit_family:
+            return (self.rate_limit_family, DEFAULT_RATE_LIMIT_FAMILY)
+        return (DEFAULT_RATE_LIMIT_FAMILY,)
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -149,4 +175,4 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-__all__ = ["OPERATIONS", "Operation"]
+__all__ = ["DEFAULT_RATE_LIMIT_FAMILY", "OPERATIONS", "RATE_LIMITS", "Operation", "RateLimit"]

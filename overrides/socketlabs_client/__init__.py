@@ -39,11 +39,16 @@ from ._errors import (
     InjectionRejectedError,
     InternalServerError,
     MalformedResponseError,
+    MessageInDoubt,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitWaitError,
     SocketLabsError,
 )
+from ._ratelimit import RateLimiter
+from ._retries import RetryEvent, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -69,9 +74,15 @@ __all__ = [
     "InjectionRejectedError",
     "InternalServerError",
     "MalformedResponseError",
+    "MessageInDoubt",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
+    "RateLimiter",
+    "RetryEvent",
+    "RetryPolicy",
     "SocketLabs",
     "SocketLabsError",
     "__version__",
