@@ -19,14 +19,21 @@ imports the client: it is an independent reading of the spec, a referee.
 from __future__ import annotations
 
 from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, SandboxConfig
+from ._faults import Fault, FaultKind, Faults
+from ._limits import RateLimitCounters, SandboxRateLimits
 from ._server import Sandbox, SandboxStartError, serve
 from ._state import SandboxState, SentMessage, Suppression
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SERVER_ID",
+    "Fault",
+    "FaultKind",
+    "Faults",
+    "RateLimitCounters",
     "Sandbox",
     "SandboxConfig",
+    "SandboxRateLimits",
     "SandboxStartError",
     "SandboxState",
     "SentMessage",

@@ -33,6 +33,9 @@ class SandboxConfig:
     * `report_messages` - size of the seeded message log; rows are computed
       from `seed` and their index on demand, so millions cost no memory.
     * `suppressions` - number of seeded suppression entries.
+    * `rate_limit_window` - enforce the spec's rate limits with a ``default``
+      window of this many seconds (60 is the real API; see ``_limits``);
+      ``None`` (default) leaves them off.
     """
 
     api_key: str = DEFAULT_API_KEY
@@ -40,6 +43,7 @@ class SandboxConfig:
     seed: int = 1
     report_messages: int = 250
     suppressions: int = 0
+    rate_limit_window: float | None = None
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -51,3 +55,5 @@ class SandboxConfig:
             raise ValueError("report_messages must be >= 0")
         if self.suppressions < 0:
             raise ValueError("suppressions must be >= 0")
+        if self.rate_limit_window is not None and self.rate_limit_window <= 0:
+            raise ValueError("rate_limit_window must be positive or None")

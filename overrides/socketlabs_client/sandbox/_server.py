@@ -13,12 +13,15 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from types import TracebackType
 
 import uvicorn
 
 from ._app import API_PREFIX, INJECTION_PREFIX, SandboxApp
 from ._config import SandboxConfig
+from ._faults import Faults, processed_per_recipient
+from ._limits import SandboxRateLimits
 from ._state import SandboxState
 
 __all__ = ["Sandbox", "SandboxStartError", "serve"]
@@ -99,9 +102,25 @@ class Sandbox:
         """Base URL of the Injection API (`POST {inject_url}/email`)."""
         return self.url + INJECTION_PREFIX
 
+    @property
+    def faults(self) -> Faults:
+        """The fault switches (see ``_faults``): ``sb.faults.add(FaultKind.RESET_AFTER, times=1)``."""
+        return self.app.faults
+
+    @property
+    def limits(self) -> SandboxRateLimits:
+        """The enforced rate limits and their counters (see ``_limits``)."""
+        return self.app.limits
+
+    def processed_per_recipient(self) -> Counter[str]:
+        """How many times mail to each address was accepted (a duplicate shows as 2+)."""
+        return processed_per_recipient(self.state)
+
     def reset(self) -> None:
-        """Back to the seeded initial state (suppressions, sent mail, log)."""
+        """Back to the seeded initial state (suppressions, sent mail, log), no faults, fresh windows."""
         self.state.reset()
+        self.app.faults.clear()
+        self.app.limits.reset()
 
     def start(self) -> Sandbox:
         """Bind, start serving in a daemon thread, and wait until it is up."""
