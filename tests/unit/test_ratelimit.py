@@ -11,7 +11,6 @@ from socketlabs_api.operations import OPERATIONS, RATE_LIMITS, RateLimit
 from socketlabs_client import RateLimiter, RateLimitWaitError, RetryPolicy, SocketLabs
 from socketlabs_client._ratelimit import key_id
 
-
 CHECK_OK = {"data": {"emailAddress": "a@example.com", "isSuppressed": False}}
 
 
@@ -32,11 +31,13 @@ class FakeTime:
 
 
 def _limiter(fake: FakeTime, limits: dict[str, RateLimit] | None = None, margin: float = 0.0) -> RateLimiter:
-    return RateLimiter(limits, margin=margin, clock=fake.clock, sleep=fake.sleep, async_sleep=fake.async_sleep)
+    return RateLimiter(
+        limits, margin=margin, clock=fake.clock, sleep=fake.sleep, async_sleep=fake.async_sleep
+    )
 
 
 def test_the_limits_are_the_spec_table() -> None:
-    assert RATE_LIMITS == {"default": RateLimit(100, 60), "reports-message": RateLimit(30, 60)}
+    assert {"default": RateLimit(100, 60), "reports-message": RateLimit(30, 60)} == RATE_LIMITS
     assert OPERATIONS["getMessageDetailReport"].rate_limit_families == ("reports-message", "default")
     assert OPERATIONS["searchRecipients"].rate_limit_families == ("reports-message", "default")
     assert OPERATIONS["checkSuppression"].rate_limit_families == ("default",)
@@ -83,7 +84,9 @@ def test_max_wait_turns_a_long_wait_into_a_typed_error_before_sending() -> None:
     limiter = _limiter(fake, {"default": RateLimit(1, 60)})
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json=CHECK_OK))
-    with SocketLabs(api_key="k", server_id=1, transport=transport, rate_limiter=limiter, max_wait=5) as client:
+    with SocketLabs(
+        api_key="k", server_id=1, transport=transport, rate_limiter=limiter, max_wait=5
+    ) as client:
         client.suppressions.check(email_address="a@example.com")
         with pytest.raises(RateLimitWaitError) as err:
             client.suppressions.check(email_address="a@example.com")
@@ -100,7 +103,9 @@ def test_a_429_pauses_every_caller_of_the_key_for_its_retry_after() -> None:
     )
     transport = httpx.MockTransport(lambda r: next(answers))
     policy = RetryPolicy(clock=fake.clock, sleep=fake.sleep)
-    with SocketLabs(api_key="k", server_id=1, transport=transport, rate_limiter=limiter, retry=policy) as client:
+    with SocketLabs(
+        api_key="k", server_id=1, transport=transport, rate_limiter=limiter, retry=policy
+    ) as client:
         client.suppressions.check(email_address="a@example.com")
     # the retry waited Retry-After (7 s); the limiter's pause then had nothing left to wait
     assert fake.sleeps == [7.0]

@@ -35,7 +35,11 @@ REQUEST = {
             "TextBody": "t",
             "MessageId": "m-1",
         },
-        {"To": [{"EmailAddress": "bob@example.com"}], "From": {"EmailAddress": "b@example.com"}, "Subject": "s"},
+        {
+            "To": [{"EmailAddress": "bob@example.com"}],
+            "From": {"EmailAddress": "b@example.com"},
+            "Subject": "s",
+        },
     ],
 }
 
@@ -221,13 +225,19 @@ def test_a_send_is_retried_only_when_certainly_not_processed() -> None:
         (READ_TIMEOUT, None),
         (RESET, None),
         (_json(500, {}), 500),
-        (httpx.Response(200, content=b'{"ErrorCode": "Succ', headers={"Content-Type": "application/json"}), 200),
+        (
+            httpx.Response(200, content=b'{"ErrorCode": "Succ', headers={"Content-Type": "application/json"}),
+            200,
+        ),
         (httpx.Response(200, content=b"<html></html>", headers={"Content-Type": "text/html"}), 200),
     ],
 )
 def test_a_send_that_may_have_been_processed_is_never_repeated(answer: Answer, status: int | None) -> None:
     fake, seen = FakeTime(), []
-    with _client([answer, _json(200, SEND_OK)], fake, seen) as client, pytest.raises(OutcomeUnknownError) as err:
+    with (
+        _client([answer, _json(200, SEND_OK)], fake, seen) as client,
+        pytest.raises(OutcomeUnknownError) as err,
+    ):
         _send(client)
     assert len(seen) == 1
     assert isinstance(err.value, APIConnectionError)
@@ -275,7 +285,7 @@ def test_with_options_changes_retries_for_the_new_client_only() -> None:
     [{"max_retries": -1}, {"initial_backoff": 0}, {"initial_backoff": 9, "max_backoff": 8}, {"deadline": 0}],
 )
 def test_impossible_policies_are_refused(bad: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="must|need"):
+    with pytest.raises(ValueError, match=r"must|need"):
         RetryPolicy(**bad)  # type: ignore[arg-type]
 
 
