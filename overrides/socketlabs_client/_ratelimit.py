@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pyrate_limiter import InMemoryBucket, Rate, RateItem
-from pyrate_limiter.buckets.redis_bucket import RedisBucket
+from pyrate_limiter.buckets.redis_bucket import LuaScript, RedisBucket
 from socketlabs_api.operations import RATE_LIMITS, RateLimit
 
 if TYPE_CHECKING:
@@ -108,10 +108,13 @@ class _MemoryStore:
 
     def put(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
         bucket, leak = self._bucket(key, family, rate)
-        if leak:
-            bucket.leak(now_ms)
         item = RateItem(family, now_ms)
-        return _wait_ms(bucket, item, bucket.put_decision(item))
+        # put_decision() records the verdict on the bucket and reads it back: one
+        # lock around both, or another thread's verdict could be read instead.
+        with self._lock:
+            if leak:
+                bucket.leak(now_ms)
+            return _wait_ms(bucket, item, bucket.put_decision(item))
 
     async def put_async(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
         return self.put(key, family, rate, now_ms)
@@ -144,8 +147,8 @@ class _RedisStore:
         self._prefix = prefix
         self._sync: Redis = redis.Redis.from_url(url)
         self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
-        self._buckets: dict[tuple[str, str], RedisBucket] = {}
-        self._async_buckets: dict[tuple[int, str, str], RedisBucket] = {}
+        self._script: str | None = None
+        self._async_script: str | None = None
         self._lock = threading.Lock()
         self._offset_ms = 0.0
         self._synced_at = float("-inf")
@@ -173,13 +176,13 @@ class _RedisStore:
             self._puts += 1
             return self._puts % _LEAK_EVERY == 0
 
+    # pyrate's buckets record each verdict on the bucket object and read it back, so
+    # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
+
     def put(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
-        with self._lock:
-            bucket = self._buckets.get((key, family))
-            if bucket is None:
-                bucket = self._buckets[(key, family)] = RedisBucket.init(
-                    [rate], self._sync, self._name(key, family)
-                )
+        if self._script is None:
+            self._script = RedisBucket.init([rate], self._sync, self._name(key, family)).script_hash
+        bucket = RedisBucket([rate], self._sync, self._name(key, family), self._script)
         if self._leak_now():
             bucket.leak(now_ms)
         item = RateItem(family, now_ms)
@@ -191,15 +194,13 @@ class _RedisStore:
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, redis.asyncio.Redis.from_url(self._url))
-            self._async_buckets.clear()
         return self._async[1]
 
     async def put_async(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
         client = self._async_client()
-        bucket = self._async_buckets.get((id(client), key, family))
-        if bucket is None:
-            bucket = await RedisBucket.init([rate], client, self._name(key, family))
-            self._async_buckets[(id(client), key, family)] = bucket
+        if self._async_script is None:
+            self._async_script = await client.script_load(LuaScript.PUT_ITEM)
+        bucket = RedisBucket([rate], client, self._name(key, family), self._async_script)
         if self._leak_now():
             await bucket.leak(now_ms)  # type: ignore[misc]
         item = RateItem(family, now_ms)
@@ -227,6 +228,11 @@ class _RedisStore:
 
     def close(self) -> None:
         self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async[1].aclose()
+            self._async = None
 
 
 class RateLimiter:
@@ -340,6 +346,17 @@ class RateLimiter:
     async def penalize_async(self, key: str, families: Sequence[str], seconds: float | None) -> None:
         """The async twin of ``penalize``."""
         await self._store.pause_async(key, self._pause_until(seconds, families))
+
+    def close(self) -> None:
+        """Close the Redis connections (sync side); the in-process limiter has none."""
+        if isinstance(self._store, _RedisStore):
+            self._store.close()
+
+    async def aclose(self) -> None:
+        """Close the Redis connections, async side included (call it in the loop that used them)."""
+        if isinstance(self._store, _RedisStore):
+            await self._store.aclose()
+            self._store.close()
 
     def __repr__(self) -> str:
         store = "redis" if isinstance(self._store, _RedisStore) else "in-process"
