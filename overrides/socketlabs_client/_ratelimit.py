@@ -68,8 +68,8 @@ class _Store(Protocol):
     """Where the windows live: one process's memory, or Redis."""
 
     def now_ms(self) -> int: ...
-    def put(self, key: str, family: str, rate: Rate, now_ms: int) -> int: ...
-    async def put_async(self, key: str, family: str, rate: Rate, now_ms: int) -> int: ...
+    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int: ...
+    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int: ...
     def pause(self, key: str, until_ms: int) -> None: ...
     async def pause_async(self, key: str, until_ms: int) -> None: ...
     def paused_until(self, key: str) -> int: ...
@@ -97,17 +97,17 @@ class _MemoryStore:
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _bucket(self, key: str, family: str, rate: Rate) -> tuple[InMemoryBucket, bool]:
+    def _bucket(self, key: str, family: str, rates: list[Rate]) -> tuple[InMemoryBucket, bool]:
         """The family's bucket for this key, and whether to drop expired stamps now."""
         with self._lock:
             bucket = self._buckets.get((key, family))
             if bucket is None:
-                bucket = self._buckets[(key, family)] = InMemoryBucket([rate])
+                bucket = self._buckets[(key, family)] = InMemoryBucket(rates)
             self._puts += 1
             return bucket, self._puts % _LEAK_EVERY == 0
 
-    def put(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
-        bucket, leak = self._bucket(key, family, rate)
+    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
+        bucket, leak = self._bucket(key, family, rates)
         item = RateItem(family, now_ms)
         # put_decision() records the verdict on the bucket and reads it back: one
         # lock around both, or another thread's verdict could be read instead.
@@ -116,8 +116,8 @@ class _MemoryStore:
                 bucket.leak(now_ms)
             return _wait_ms(bucket, item, bucket.put_decision(item))
 
-    async def put_async(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
-        return self.put(key, family, rate, now_ms)
+    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
+        return self.put(key, family, rates, now_ms)
 
     def pause(self, key: str, until_ms: int) -> None:
         with self._lock:
@@ -179,10 +179,10 @@ class _RedisStore:
     # pyrate's buckets record each verdict on the bucket object and read it back, so
     # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
 
-    def put(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
+    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
         if self._script is None:
-            self._script = RedisBucket.init([rate], self._sync, self._name(key, family)).script_hash
-        bucket = RedisBucket([rate], self._sync, self._name(key, family), self._script)
+            self._script = RedisBucket.init(rates, self._sync, self._name(key, family)).script_hash
+        bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
         if self._leak_now():
             bucket.leak(now_ms)
         item = RateItem(family, now_ms)
@@ -196,11 +196,11 @@ class _RedisStore:
             self._async = (loop, redis.asyncio.Redis.from_url(self._url))
         return self._async[1]
 
-    async def put_async(self, key: str, family: str, rate: Rate, now_ms: int) -> int:
+    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
         client = self._async_client()
         if self._async_script is None:
             self._async_script = await client.script_load(LuaScript.PUT_ITEM)
-        bucket = RedisBucket([rate], client, self._name(key, family), self._async_script)
+        bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
         if self._leak_now():
             await bucket.leak(now_ms)  # type: ignore[misc]
         item = RateItem(family, now_ms)
@@ -248,6 +248,11 @@ class RateLimiter:
     * `limits` - family -> ``RateLimit``; the spec's ``RATE_LIMITS`` by default
       (tests shorten the windows with ``RateLimiter.scaled``).
     * `margin` - seconds added to every window (default ``DEFAULT_MARGIN``).
+    * `burst` - also allow at most this many requests in any ``burst / limit``
+      of a window, spreading each window's budget instead of spending it at
+      once (None: no spreading). Many concurrent callers want it: a burst of
+      a whole window's budget queues up, and a request admitted early but
+      delivered late is what makes a server count more than the client did.
     * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
     """
 
@@ -256,6 +261,7 @@ class RateLimiter:
         limits: Mapping[str, RateLimit] | None = None,
         *,
         margin: float = DEFAULT_MARGIN,
+        burst: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -265,13 +271,21 @@ class RateLimiter:
             raise ValueError("margin must be >= 0")
         self.limits: dict[str, RateLimit] = dict(RATE_LIMITS if limits is None else limits)
         self.margin = margin
-        self._rates = {
-            family: Rate(limit.limit, round((limit.period + margin) * 1000))
-            for family, limit in self.limits.items()
-        }
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be >= 1 or None")
+        self.burst = burst
+        self._rates = {family: self._rates_for(limit, margin, burst) for family, limit in self.limits.items()}
         self._store: _Store = _store or _MemoryStore(clock)
         self._sleep = sleep
         self._async_sleep = async_sleep
+
+    @staticmethod
+    def _rates_for(limit: RateLimit, margin: float, burst: int | None) -> list[Rate]:
+        """The pyrate-limiter rates of one family: window plus margin, and the spreading window."""
+        rates = [Rate(limit.limit, round((limit.period + margin) * 1000))]
+        if burst is not None and burst < limit.limit:
+            rates.insert(0, Rate(burst, round(limit.period * burst / limit.limit * 1000)))
+        return rates
 
     @classmethod
     def redis(
@@ -280,10 +294,11 @@ class RateLimiter:
         *,
         limits: Mapping[str, RateLimit] | None = None,
         margin: float = DEFAULT_MARGIN,
+        burst: int | None = None,
         prefix: str = "socketlabs:ratelimit",
     ) -> RateLimiter:
         """A limiter whose windows live in Redis, shared by every process that uses the same URL."""
-        return cls(limits, margin=margin, _store=_RedisStore(url, prefix))
+        return cls(limits, margin=margin, burst=burst, _store=_RedisStore(url, prefix))
 
     @staticmethod
     def scaled(factor: float, limits: Mapping[str, RateLimit] | None = None) -> dict[str, RateLimit]:
@@ -293,18 +308,18 @@ class RateLimiter:
             for name, rate in (RATE_LIMITS if limits is None else limits).items()
         }
 
-    def _families(self, families: Sequence[str]) -> list[tuple[str, Rate]]:
+    def _families(self, families: Sequence[str]) -> list[tuple[str, list[Rate]]]:
         return [(family, self._rates[family]) for family in families if family in self._rates]
 
     def acquire(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""
         waited = 0.0
-        for family, rate in self._families(families):
+        for family, rates in self._families(families):
             while True:
                 now = self._store.now_ms()
                 wait_ms = self._store.paused_until(key) - now
                 if wait_ms <= 0:
-                    wait_ms = self._store.put(key, family, rate, now)
+                    wait_ms = self._store.put(key, family, rates, now)
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)
@@ -314,12 +329,12 @@ class RateLimiter:
     async def acquire_async(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
         waited = 0.0
-        for family, rate in self._families(families):
+        for family, rates in self._families(families):
             while True:
                 now = self._store.now_ms()
                 wait_ms = await self._store.paused_until_async(key) - now
                 if wait_ms <= 0:
-                    wait_ms = await self._store.put_async(key, family, rate, now)
+                    wait_ms = await self._store.put_async(key, family, rates, now)
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)
