@@ -16,8 +16,9 @@ budget":
   admitted but counted by the server when it arrives;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
-* feedback: a 429 or ``OverQuota`` from the server pauses every caller that
-  shares the limiter until the server's ``Retry-After`` (or one window).
+* feedback: a 429 or ``OverQuota`` means the server counted a request the
+  limiter did not, so it adds one to its window; a ``Retry-After`` longer than
+  a window pauses every caller of the key.
 
 Waiting is the default; ``max_wait`` turns a longer wait into
 ``RateLimitWaitError`` before anything is sent. Keys are stored hashed, never
@@ -48,6 +49,7 @@ DEFAULT_MARGIN = 0.25
 
 _LEAK_EVERY = 64
 _CLOCK_RESYNC = 60.0
+_CLOCK_SAMPLES = 5
 
 
 class LimitWaitExceeded(Exception):
@@ -156,12 +158,15 @@ class _RedisStore:
         self._sync_clock()
 
     def _sync_clock(self) -> None:
-        """Measure the offset between this host's clock and Redis ``TIME`` (half the round trip)."""
-        before = time.time()
-        seconds, micros = self._sync.time()
-        after = time.time()
-        self._offset_ms = (seconds + micros / 1e6 - (before + after) / 2) * 1000
-        self._synced_at = after
+        """Measure the offset to Redis ``TIME`` from the fastest of a few round trips (NTP's trick)."""
+        samples = []
+        for _ in range(_CLOCK_SAMPLES):
+            before = time.time()
+            seconds, micros = self._sync.time()
+            after = time.time()
+            samples.append((after - before, seconds + micros / 1e6 - (before + after) / 2))
+        self._offset_ms = min(samples)[1] * 1000
+        self._synced_at = time.time()
 
     def now_ms(self) -> int:
         if time.time() - self._synced_at > _CLOCK_RESYNC:
@@ -349,18 +354,37 @@ class RateLimiter:
             raise LimitWaitExceeded(family, total)
         return total
 
-    def _pause_until(self, seconds: float | None, families: Sequence[str]) -> int:
-        if seconds is None:  # the server gave no wait: assume its longest window
-            seconds = max((self.limits[f].period for f in families if f in self.limits), default=0.0)
-        return self._store.now_ms() + round(seconds * 1000)
+    def _pause(self, families: Sequence[str], seconds: float | None) -> int:
+        """Milliseconds every caller must wait after a refusal (0: the windows cover it)."""
+        longest = max((self.limits[f].period for f in families if f in self.limits), default=0.0)
+        if seconds is None:
+            return round(longest * 1000)
+        return round(seconds * 1000) if seconds > longest else 0
 
     def penalize(self, key: str, families: Sequence[str], seconds: float | None) -> None:
-        """Feedback from a 429 or ``OverQuota``: every caller of this key waits ``seconds``."""
-        self._store.pause(key, self._pause_until(seconds, families))
+        """Feedback from a 429 or ``OverQuota``: the server counted a request we did not.
+
+        One more stamp goes into each family's window (taken if there is room),
+        so the next requests wait for it. With no wait given (``OverQuota``), the
+        server's window may free a slot only a whole window from now; a
+        ``Retry-After`` longer than a window is a penalty no window explains:
+        in both cases every caller of the key waits it out.
+        """
+        now = self._store.now_ms()
+        for family, rates in self._families(families):
+            self._store.put(key, family, rates, now)
+        pause = self._pause(families, seconds)
+        if pause:
+            self._store.pause(key, now + pause)
 
     async def penalize_async(self, key: str, families: Sequence[str], seconds: float | None) -> None:
         """The async twin of ``penalize``."""
-        await self._store.pause_async(key, self._pause_until(seconds, families))
+        now = self._store.now_ms()
+        for family, rates in self._families(families):
+            await self._store.put_async(key, family, rates, now)
+        pause = self._pause(families, seconds)
+        if pause:
+            await self._store.pause_async(key, now + pause)
 
     def close(self) -> None:
         """Close the Redis connections (sync side); the in-process limiter has none."""

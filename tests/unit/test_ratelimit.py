@@ -95,27 +95,40 @@ def test_max_wait_turns_a_long_wait_into_a_typed_error_before_sending() -> None:
     assert "max_wait" in str(err.value)
 
 
-def test_a_429_pauses_every_caller_of_the_key_for_its_retry_after() -> None:
+def test_a_429_counts_as_one_more_request_in_the_window() -> None:
+    """The server counted a request the limiter did not: the limiter adds one, and later calls wait for it."""
     fake = FakeTime()
-    limiter = _limiter(fake)
+    limiter = _limiter(fake, {"default": RateLimit(3, 60)})
     answers = iter(
-        [httpx.Response(429, json={}, headers={"Retry-After": "7"}), httpx.Response(200, json=CHECK_OK)]
+        [
+            httpx.Response(429, json={}, headers={"Retry-After": "7"}),
+            httpx.Response(200, json=CHECK_OK),
+            httpx.Response(200, json=CHECK_OK),
+        ]
     )
     transport = httpx.MockTransport(lambda r: next(answers))
     policy = RetryPolicy(clock=fake.clock, sleep=fake.sleep)
     with SocketLabs(
         api_key="k", server_id=1, transport=transport, rate_limiter=limiter, retry=policy
     ) as client:
-        client.suppressions.check(email_address="a@example.com")
-    # the retry waited Retry-After (7 s); the limiter's pause then had nothing left to wait
-    assert fake.sleeps == [7.0]
-    other = _limiter(fake)
-    other.penalize(key_id("k"), ("default",), 3.0)
-    other.acquire(key_id("k"), ("default",))
-    assert fake.sleeps[-1] == pytest.approx(3.0, abs=0.002)
+        client.suppressions.check(email_address="a@example.com")  # 429 + feedback stamp + retry: 3 stamps
+        assert fake.sleeps == [7.0]
+        client.suppressions.check(email_address="a@example.com")  # waits for the first stamp to expire
+    assert fake.sleeps[1] == pytest.approx(60.0 - 7.0, abs=0.002)
 
 
-def test_over_quota_without_a_wait_pauses_for_the_longest_window() -> None:
+def test_a_retry_after_longer_than_a_window_pauses_every_caller() -> None:
+    fake = FakeTime()
+    limiter = _limiter(fake, {"default": RateLimit(100, 2)})
+    limiter.penalize("k", ("default",), 5.0)
+    limiter.acquire("k", ("default",))
+    assert sum(fake.sleeps) == pytest.approx(5.0, abs=0.002)
+    limiter.penalize("k", ("default",), 1.0)  # within a window: only the feedback stamp
+    limiter.acquire("k", ("default",))
+    assert sum(fake.sleeps) == pytest.approx(5.0, abs=0.002)
+
+
+def test_over_quota_without_a_wait_pauses_for_a_whole_window() -> None:
     fake = FakeTime()
     limiter = _limiter(fake, {"default": RateLimit(100, 2)})
     limiter.penalize("k", ("default",), None)
