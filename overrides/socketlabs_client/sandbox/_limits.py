@@ -1,12 +1,12 @@
 """Rate limits as the sandbox enforces them: sliding windows, answered as the API would.
 
-The limits are the spec's ``x-rate-limits`` table (``socketlabs_api.operations
-.RATE_LIMITS``, generated data, not the client) and each operation's family
-comes from the same place, so the sandbox and the client cannot disagree on
-the numbers. Every request to a known route counts against ``default`` (the
-sandbox has one account key); report-message operations count against
-``reports-message`` as well. A refused request is not counted and not
-processed.
+The sandbox keeps its own reading of the documented limits (``LIMITS``,
+``FAMILIES``), as it does for every other fact: it never imports the client
+or the generated package, and a test checks these tables against the spec's
+``x-rate-limits`` and ``x-rate-limit-family``. Every request to a known
+route counts against ``default`` (the sandbox has one account key); the
+report-message operations count against ``reports-message`` as well. A
+refused request is not counted and not processed.
 
 Answers when over a limit:
 
@@ -31,9 +31,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, OPERATIONS, RATE_LIMITS
+__all__ = ["FAMILIES", "LIMITS", "RateLimitCounters", "SandboxRateLimits"]
 
-__all__ = ["RateLimitCounters", "SandboxRateLimits"]
+LIMITS: dict[str, tuple[int, float]] = {"default": (100, 60.0), "reports-message": (30, 60.0)}
+"""Family -> (requests, seconds): 100 per 60 s per key; ``*/reports/message*`` 30 per 60 s on top."""
+
+FAMILIES: dict[str, str] = {
+    "getMessageDetailReport": "reports-message",
+    "searchRecipients": "reports-message",
+}
+"""operationId -> the family it counts against besides ``default``."""
 
 
 class RateLimitCounters:
@@ -71,10 +78,9 @@ class SandboxRateLimits:
         """(family, limit, period) for an operation, periods scaled to ``window``."""
         if self.window is None:
             return []
-        scale = self.window / RATE_LIMITS[DEFAULT_RATE_LIMIT_FAMILY].period
-        operation = OPERATIONS.get(operation_id)
-        families = operation.rate_limit_families if operation else (DEFAULT_RATE_LIMIT_FAMILY,)
-        return [(f, RATE_LIMITS[f].limit, RATE_LIMITS[f].period * scale) for f in families]
+        scale = self.window / LIMITS["default"][1]
+        families = [FAMILIES[operation_id], "default"] if operation_id in FAMILIES else ["default"]
+        return [(f, LIMITS[f][0], LIMITS[f][1] * scale) for f in families]
 
     def admit(self, operation_id: str) -> tuple[str, float] | None:
         """Record the request and return None, or return (full family, seconds until a slot)."""
