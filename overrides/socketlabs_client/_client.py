@@ -159,6 +159,8 @@ class _Settings:
         retry = {name: changes.pop(name) for name in list(changes) if name in _RETRY_FIELDS}
         if retry:  # with_options(max_retries=0, deadline=5, on_retry=...)
             changes["retry"] = evolve(changes.get("retry", self._config.retry), **retry)
+        if isinstance(changes.get("rate_limiter"), bool):  # True: keep the shared one; False: none
+            changes["rate_limiter"] = self._config.rate_limiter if changes["rate_limiter"] else None
         return evolve(self._config, **changes)
 
     def __repr__(self) -> str:

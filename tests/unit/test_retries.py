@@ -274,10 +274,21 @@ def test_with_options_changes_retries_for_the_new_client_only() -> None:
         no_retry = client.with_options(max_retries=0)
         assert no_retry.config.retry.max_retries == 0
         assert client.config.retry.max_retries == 3
-        assert no_retry.config.rate_limiter is client.config.rate_limiter
         with no_retry, pytest.raises(InternalServerError):
             _check(no_retry)
     assert len(seen) == 1
+
+
+def test_with_options_shares_the_rate_limiter_or_drops_it() -> None:
+    with SocketLabs(api_key="k", server_id=1) as client:
+        limiter = client.config.rate_limiter
+        assert limiter is not None
+        with client.with_options(max_retries=0) as copy:
+            assert copy.config.rate_limiter is limiter
+        with client.with_options(rate_limiter=False) as unlimited:
+            assert unlimited.config.rate_limiter is None
+    with SocketLabs(api_key="k", server_id=1, rate_limiter=False) as client:
+        assert client.config.rate_limiter is None
 
 
 @pytest.mark.parametrize(
