@@ -13,7 +13,8 @@ budget":
 * exact waits: we read each refusal's ``retry_after_ms`` and sleep exactly
   that long (pyrate's ``Limiter`` polls with a buffer and used 93-96%);
 * a ``margin`` added to every window, because a request is stamped when it is
-  admitted but counted by the server when it arrives;
+  admitted but counted by the server when it arrives; it widens to the slowest
+  round trip of the last window (``observe``), which bounds that delay;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
 * feedback: a 429 or ``OverQuota`` means the server counted a request the
@@ -31,6 +32,7 @@ import asyncio
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -114,6 +116,8 @@ class _MemoryStore:
         # put_decision() records the verdict on the bucket and reads it back: one
         # lock around both, or another thread's verdict could be read instead.
         with self._lock:
+            if bucket.rates != rates:  # the margin widened or narrowed (see RateLimiter.observe)
+                bucket.rates = rates
             if leak:
                 bucket.leak(now_ms)
             return _wait_ms(bucket, item, bucket.put_decision(item))
@@ -280,6 +284,10 @@ class RateLimiter:
             raise ValueError("burst must be >= 1 or None")
         self.burst = burst
         self._rates = {family: self._rates_for(limit, margin, burst) for family, limit in self.limits.items()}
+        self._margin_ms = round(margin * 1000)
+        self._latencies: deque[tuple[float, float]] = deque()
+        self._latency_lock = threading.Lock()
+        self._clock = clock
         self._store: _Store = _store or _MemoryStore(clock)
         self._sleep = sleep
         self._async_sleep = async_sleep
@@ -315,6 +323,34 @@ class RateLimiter:
 
     def _families(self, families: Sequence[str]) -> list[tuple[str, list[Rate]]]:
         return [(family, self._rates[family]) for family in families if family in self._rates]
+
+    def observe(self, seconds: float) -> None:
+        """Feed one request's round trip: the margin widens to the slowest of the last window.
+
+        The server counts a request when it arrives, somewhere inside its round
+        trip; a margin at least as long as recent round trips keeps the server's
+        count at or below ours, even when the machine or network is slow. It
+        never shrinks below ``margin`` nor grows past a tenth of a window.
+        """
+        with self._latency_lock:
+            now = self._clock()
+            window = max(limit.period for limit in self.limits.values())
+            self._latencies.append((now, seconds))
+            while self._latencies and self._latencies[0][0] < now - window:
+                self._latencies.popleft()
+            slowest = max(latency for _, latency in self._latencies)
+            wanted = min(max(self.margin, slowest), window / 10)
+            if round(wanted * 1000) == self._margin_ms:
+                return
+            self._margin_ms = round(wanted * 1000)
+            self._rates = {
+                family: self._rates_for(limit, wanted, self.burst) for family, limit in self.limits.items()
+            }
+
+    @property
+    def effective_margin(self) -> float:
+        """The margin in use now: ``margin``, or the slowest recent round trip if longer."""
+        return self._margin_ms / 1000
 
     def acquire(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""

@@ -16,6 +16,7 @@ raised here because only here is it known: ``OutcomeUnknownError`` and
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -220,10 +221,13 @@ class LimitedTransport(httpx.BaseTransport):
                     core.limiter.acquire(core.key, families, policy.max_wait)
                 except LimitWaitExceeded as exc:
                     raise core.wait_error(operation, request, exc) from None
+            sent = time.monotonic()
             try:
                 response = _read(self._inner.handle_request(request), request)
             except httpx.TransportError as exc:
                 return core.judge_error(kind, policy, exc)
+            if core.limiter is not None:
+                core.limiter.observe(time.monotonic() - sent)
             tried, seen = core.judge(operation, kind, policy, response)
             if core.limiter is not None and _rate_limited(seen):
                 core.limiter.penalize(core.key, families, seen.retry_after)
@@ -263,10 +267,13 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
                     await core.limiter.acquire_async(core.key, families, policy.max_wait)
                 except LimitWaitExceeded as exc:
                     raise core.wait_error(operation, request, exc) from None
+            sent = time.monotonic()
             try:
                 response = await _aread(await self._inner.handle_async_request(request), request)
             except httpx.TransportError as exc:
                 return core.judge_error(kind, policy, exc)
+            if core.limiter is not None:
+                core.limiter.observe(time.monotonic() - sent)
             tried, seen = core.judge(operation, kind, policy, response)
             if core.limiter is not None and _rate_limited(seen):
                 await core.limiter.penalize_async(core.key, families, seen.retry_after)

@@ -172,3 +172,20 @@ async def test_asyncio_tasks_share_the_window() -> None:
     await asyncio.gather(*(limiter.acquire_async("k", ("default",)) for _ in range(30)))
     # 30 slots at 10 per second: the last ten had to wait until the 3rd window
     assert fake.now - 500.0 == pytest.approx(2.0, abs=0.01)
+
+
+def test_the_margin_widens_to_the_slowest_recent_round_trip() -> None:
+    fake = FakeTime()
+    limiter = _limiter(fake, {"default": RateLimit(1, 10)}, margin=0.1)
+    limiter.observe(0.05)
+    assert limiter.effective_margin == 0.1  # never below the configured margin
+    limiter.observe(0.4)
+    assert limiter.effective_margin == 0.4
+    limiter.observe(30.0)
+    assert limiter.effective_margin == 1.0  # at most a tenth of the window
+    limiter.acquire("k", ("default",))
+    limiter.acquire("k", ("default",))
+    assert fake.sleeps == [pytest.approx(11.0, abs=0.002)]
+    fake.now += 20  # the slow round trips leave the window: back to the configured margin
+    limiter.observe(0.01)
+    assert limiter.effective_margin == 0.1
