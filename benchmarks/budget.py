@@ -16,7 +16,7 @@ each; the caller never saw them). The limiter adds ``margin`` to its windows
 and spreads each window's budget (``burst``; 0 turns that off).
 Prints figures, asserts nothing.
 
-Usage: ``python benchmarks/budget.py [--window 3] [--margin 0.05] [--burst 10]``
+Usage: ``python benchmarks/budget.py [--window 3] [--margin 0.25] [--burst 10]``
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, RATE_LIMITS
+from socketlabs_client._ratelimit import DEFAULT_MARGIN
 
 LIMIT = RATE_LIMITS[DEFAULT_RATE_LIMIT_FAMILY].limit
 PERIOD = RATE_LIMITS[DEFAULT_RATE_LIMIT_FAMILY].period
@@ -133,7 +134,7 @@ def _scenario(name: str, settings: Settings, processes: int, redis_url: str) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--window", type=float, default=3.0)
-    parser.add_argument("--margin", type=float, default=0.05)
+    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
     parser.add_argument("--burst", type=int, default=LIMIT // 10, help="0: no spreading")
     parser.add_argument("--serve", type=float)
     parser.add_argument("--work")

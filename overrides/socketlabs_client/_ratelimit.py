@@ -72,12 +72,21 @@ class _Store(Protocol):
     """Where the windows live: one process's memory, or Redis."""
 
     def now_ms(self) -> int: ...
-    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int: ...
-    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int: ...
+    def put(self, key: str, family: str, rates: list[Rate]) -> int: ...
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int: ...
     def pause(self, key: str, until_ms: int) -> None: ...
     async def pause_async(self, key: str, until_ms: int) -> None: ...
     def paused_until(self, key: str) -> int: ...
     async def paused_until_async(self, key: str) -> int: ...
+
+
+def _leak_before(rates: list[Rate], now_ms: int) -> int:
+    """A leak timestamp a whole window further back than pyrate's own bound.
+
+    Callers may use different margins (it adapts per process), so a stamp is
+    dropped only when no caller's window can still count it.
+    """
+    return now_ms - max(rate.interval for rate in rates)
 
 
 def _wait_ms(bucket: Any, item: RateItem, decision: Any) -> int:
@@ -110,20 +119,22 @@ class _MemoryStore:
             self._puts += 1
             return bucket, self._puts % _LEAK_EVERY == 0
 
-    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
+    def put(self, key: str, family: str, rates: list[Rate]) -> int:
         bucket, leak = self._bucket(key, family, rates)
-        item = RateItem(family, now_ms)
-        # put_decision() records the verdict on the bucket and reads it back: one
-        # lock around both, or another thread's verdict could be read instead.
+        # The stamp is read under the lock, so stamps enter in time order; and
+        # put_decision() records the verdict on the bucket and reads it back, so
+        # another thread's verdict must not slip in between.
         with self._lock:
+            now_ms = self.now_ms()
             if bucket.rates != rates:  # the margin widened or narrowed (see RateLimiter.observe)
                 bucket.rates = rates
             if leak:
-                bucket.leak(now_ms)
+                bucket.leak(_leak_before(rates, now_ms))
+            item = RateItem(family, now_ms)
             return _wait_ms(bucket, item, bucket.put_decision(item))
 
-    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
-        return self.put(key, family, rates, now_ms)
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
+        return self.put(key, family, rates)
 
     def pause(self, key: str, until_ms: int) -> None:
         with self._lock:
@@ -155,6 +166,8 @@ class _RedisStore:
         self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
         self._script: str | None = None
         self._async_script: str | None = None
+        self._put_lock = threading.Lock()
+        self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()
         self._offset_ms = 0.0
         self._synced_at = float("-inf")
@@ -188,14 +201,20 @@ class _RedisStore:
     # pyrate's buckets record each verdict on the bucket object and read it back, so
     # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
 
-    def put(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
+    # One check-and-insert at a time per process, its stamp read just before: the
+    # script counts stamps up to its own, so a stamp read early and sent late
+    # would not see stamps inserted meanwhile, and could admit one too many.
+
+    def put(self, key: str, family: str, rates: list[Rate]) -> int:
         if self._script is None:
             self._script = RedisBucket.init(rates, self._sync, self._name(key, family)).script_hash
         bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
-        if self._leak_now():
-            bucket.leak(now_ms)
-        item = RateItem(family, now_ms)
-        return _wait_ms(bucket, item, bucket.put_decision(item))
+        with self._put_lock:
+            now_ms = self.now_ms()
+            if self._leak_now():
+                bucket.leak(_leak_before(rates, now_ms))
+            item = RateItem(family, now_ms)
+            return _wait_ms(bucket, item, bucket.put_decision(item))
 
     def _async_client(self) -> AsyncRedis:
         import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
@@ -203,17 +222,20 @@ class _RedisStore:
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, redis.asyncio.Redis.from_url(self._url))
+            self._async_lock = asyncio.Lock()
         return self._async[1]
 
-    async def put_async(self, key: str, family: str, rates: list[Rate], now_ms: int) -> int:
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
         client = self._async_client()
         if self._async_script is None:
             self._async_script = await client.script_load(LuaScript.PUT_ITEM)
         bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
-        if self._leak_now():
-            await bucket.leak(now_ms)  # type: ignore[misc]
-        item = RateItem(family, now_ms)
-        decision = await bucket.put_decision(item)  # type: ignore[misc]
+        async with self._async_lock:
+            now_ms = self.now_ms()
+            if self._leak_now():
+                await bucket.leak(_leak_before(rates, now_ms))  # type: ignore[misc]
+            item = RateItem(family, now_ms)
+            decision = await bucket.put_decision(item)  # type: ignore[misc]
         return _wait_ms(bucket, item, decision)
 
     def _pause_key(self, key: str) -> str:
@@ -360,7 +382,7 @@ class RateLimiter:
                 now = self._store.now_ms()
                 wait_ms = self._store.paused_until(key) - now
                 if wait_ms <= 0:
-                    wait_ms = self._store.put(key, family, rates, now)
+                    wait_ms = self._store.put(key, family, rates)
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)
@@ -375,7 +397,7 @@ class RateLimiter:
                 now = self._store.now_ms()
                 wait_ms = await self._store.paused_until_async(key) - now
                 if wait_ms <= 0:
-                    wait_ms = await self._store.put_async(key, family, rates, now)
+                    wait_ms = await self._store.put_async(key, family, rates)
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)
@@ -408,7 +430,7 @@ class RateLimiter:
         """
         now = self._store.now_ms()
         for family, rates in self._families(families):
-            self._store.put(key, family, rates, now)
+            self._store.put(key, family, rates)
         pause = self._pause(families, seconds)
         if pause:
             self._store.pause(key, now + pause)
@@ -417,7 +439,7 @@ class RateLimiter:
         """The async twin of ``penalize``."""
         now = self._store.now_ms()
         for family, rates in self._families(families):
-            await self._store.put_async(key, family, rates, now)
+            await self._store.put_async(key, family, rates)
         pause = self._pause(families, seconds)
         if pause:
             await self._store.pause_async(key, now + pause)
