@@ -100,48 +100,28 @@ def _rate_limited(seen: Observation) -> bool:
     return seen.status == 429 or seen.injection_code == "OverQuota"
 
 
-def _in_memory(response: httpx.Response) -> bool:
-    """Whether the body is already read (e.g. a ``MockTransport`` answer built with ``content=``)."""
-    try:
-        response.content  # noqa: B018 - raises ResponseNotRead for a streamed answer
-    except httpx.ResponseNotRead:
-        return False
-    return True
-
-
 def _read(response: httpx.Response, request: httpx.Request) -> httpx.Response:
-    """The answer with its whole body read here, so a reset mid-body is judged like any other."""
-    if _in_memory(response):
-        return response
+    """The answer with its whole body read here, so a reset mid-body is judged like any other.
+
+    The body stays on the response (httpx's own ``read()`` then finds it), and the
+    response is the transport's own object, so transports that record answers see it.
+    """
+    response.request = request
     try:
-        raw = b"".join(response.iter_raw())
+        response.read()
     finally:
         response.close()
-    return _rebuilt(response, raw, request)
+    return response
 
 
 async def _aread(response: httpx.Response, request: httpx.Request) -> httpx.Response:
     """The async twin of ``_read``."""
-    if _in_memory(response):
-        return response
+    response.request = request
     try:
-        raw = b"".join([part async for part in response.aiter_raw()])
+        await response.aread()
     finally:
         await response.aclose()
-    return _rebuilt(response, raw, request)
-
-
-def _rebuilt(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:
-    """A copy of an answer whose raw body was read here, decoded once, in memory for httpx."""
-    rebuilt = httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        stream=httpx.ByteStream(raw),
-        extensions=response.extensions,
-        request=request,
-    )
-    rebuilt.read()  # ByteStream is in memory: this only decodes (gzip etc.), no I/O
-    return rebuilt
+    return response
 
 
 class _Core:
