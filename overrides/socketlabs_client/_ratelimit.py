@@ -357,10 +357,13 @@ class RateLimiter:
         with self._latency_lock:
             now = self._clock()
             window = max(limit.period for limit in self.limits.values())
+            # A sliding-window maximum: only round trips no later one beats are kept.
+            while self._latencies and self._latencies[-1][1] <= seconds:
+                self._latencies.pop()
             self._latencies.append((now, seconds))
-            while self._latencies and self._latencies[0][0] < now - window:
+            while self._latencies[0][0] < now - window:
                 self._latencies.popleft()
-            slowest = max(latency for _, latency in self._latencies)
+            slowest = self._latencies[0][1]
             wanted = min(max(self.margin, slowest), window / 10)
             if round(wanted * 1000) == self._margin_ms:
                 return

@@ -184,9 +184,8 @@ class Tried(Generic[T]):
     decision: Decision
 
 
-def _settings(policy: RetryPolicy, operation_id: str) -> dict[str, object]:
-    """Tenacity's stop, wait, retry and hook for one call under ``policy``."""
-    start = policy.clock()
+def _settings(policy: RetryPolicy, operation_id: str, start: float) -> dict[str, object]:
+    """Tenacity's stop, wait, retry and hook for one call under ``policy`` that began at ``start``."""
     backoff = tenacity.wait_random_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff)
 
     def last(state: RetryCallState) -> Tried[object]:
@@ -225,10 +224,24 @@ def _settings(policy: RetryPolicy, operation_id: str) -> dict[str, object]:
     }
 
 
+def _settled(policy: RetryPolicy, first: Tried[T]) -> bool:
+    """Whether the first attempt already ends the call (the common case: no retry machinery at all)."""
+    return first.decision.action is not Action.RETRY or policy.max_retries == 0
+
+
 def run_with_retries(policy: RetryPolicy, operation_id: str, attempt: Callable[[], Tried[T]]) -> Tried[T]:
     """Call ``attempt`` until its verdict is not ``RETRY``, the tries or the deadline run out."""
-    retrying = tenacity.Retrying(sleep=policy.sleep, **_settings(policy, operation_id))  # type: ignore[arg-type]
-    result: Tried[T] = retrying(attempt)
+    start = policy.clock()
+    first = attempt()
+    if _settled(policy, first):
+        return first
+    pending = [first]  # tenacity takes over from the second attempt, counting the first
+
+    def again() -> Tried[T]:
+        return pending.pop() if pending else attempt()
+
+    retrying = tenacity.Retrying(sleep=policy.sleep, **_settings(policy, operation_id, start))  # type: ignore[arg-type]
+    result: Tried[T] = retrying(again)
     return result
 
 
@@ -236,6 +249,15 @@ async def run_with_retries_async(
     policy: RetryPolicy, operation_id: str, attempt: Callable[[], Awaitable[Tried[T]]]
 ) -> Tried[T]:
     """The async twin of ``run_with_retries``."""
-    retrying = tenacity.AsyncRetrying(sleep=policy.async_sleep, **_settings(policy, operation_id))  # type: ignore[arg-type]
-    result: Tried[T] = await retrying(attempt)
+    start = policy.clock()
+    first = await attempt()
+    if _settled(policy, first):
+        return first
+    pending = [first]
+
+    async def again() -> Tried[T]:
+        return pending.pop() if pending else await attempt()
+
+    retrying = tenacity.AsyncRetrying(sleep=policy.async_sleep, **_settings(policy, operation_id, start))  # type: ignore[arg-type]
+    result: Tried[T] = await retrying(again)
     return result
