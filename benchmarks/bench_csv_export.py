@@ -59,7 +59,7 @@ print(json.dumps({"rows": written, "read": read, "export_s": export_s, "reader_s
 
 def _export(sandbox: Sandbox, rows: int, page_size: int) -> dict[str, float]:
     """Export ``rows`` rows in a child process and return what it measured."""
-    result = subprocess.run(  # noqa: S603  # our own interpreter and script
+    result = subprocess.run(  # our own interpreter and script
         [
             sys.executable,
             "-c",

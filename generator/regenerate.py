@@ -49,6 +49,7 @@ HEADER = (
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 CONFIDENCE = ("confirmed", "observed", "modeled")
 RETRY = ("idempotent", "send", "once")
+DEFAULT_RATE_FAMILY = "default"
 SERVERS = ("api", "injection", "management")
 RETURNS = ("body", "response")
 PAGINATION = ("page", "csv")
@@ -206,6 +207,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if op_id in operations:
                 problems.append(f"{where}: duplicate operationId {op_id}")
             operations[op_id] = info
+    problems.extend(_rate_limit_problems(spec, operations))
     if problems:
         raise RegenerateError("spec problems:\n  " + "\n  ".join(problems))
     return operations
@@ -278,6 +280,29 @@ def write_coverage(readme: Path = README) -> bool:
     return new != old
 
 
+def rate_limits_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The top-level ``x-rate-limits`` table: family -> ``{limit, period}`` (checked)."""
+    table = spec.get("x-rate-limits")
+    return dict(table) if isinstance(table, dict) else {}
+
+
+def _rate_limit_problems(spec: dict[str, Any], operations: dict[str, dict[str, Any]]) -> list[str]:
+    """Every limit is a positive count per positive period; every family an operation names exists."""
+    table = rate_limits_from_spec(spec)
+    problems = [] if DEFAULT_RATE_FAMILY in table else [f"x-rate-limits: no `{DEFAULT_RATE_FAMILY}` entry"]
+    for family, rate in table.items():
+        limit = rate.get("limit") if isinstance(rate, dict) else None
+        period = rate.get("period") if isinstance(rate, dict) else None
+        ok = isinstance(limit, int) and limit > 0 and isinstance(period, int | float) and period > 0
+        if not ok or isinstance(limit, bool):
+            problems.append(f"x-rate-limits.{family}: needs a positive int `limit` and a positive `period`")
+    for op_id, info in operations.items():
+        family = info["rate_limit_family"]
+        if family is not None and (family not in table or family == DEFAULT_RATE_FAMILY):
+            problems.append(f"{op_id}: x-rate-limit-family {family!r} is not a family of x-rate-limits")
+    return problems
+
+
 def _render(output: Path) -> None:
     # Internal API of openapi-python-client: the version is pinned with == and
     # a generator upgrade re-checks this function and the copied templates.
@@ -308,6 +333,7 @@ def _render(output: Path) -> None:
     if isinstance(project, GeneratorError):
         raise RegenerateError(f"{project.header}: {project.detail}")
     # Keyed like the generator names endpoints, so templates find them by `endpoint.name`.
+    project.env.globals["x_rate_limits"] = rate_limits_from_spec(spec)
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
     }

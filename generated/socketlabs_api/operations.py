@@ -27,6 +27,24 @@ class FilterField:
 
 
 @frozen
+class RateLimit:
+    """At most ``limit`` requests in any ``period`` seconds (a sliding window)."""
+
+    limit: int
+    period: float
+
+
+DEFAULT_RATE_LIMIT_FAMILY = "default"
+"""The ``RATE_LIMITS`` entry every request counts against: the per-API-key budget."""
+
+RATE_LIMITS: dict[str, RateLimit] = {
+    "default": RateLimit(limit=100, period=60),
+    "reports-message": RateLimit(limit=30, period=60),
+}
+"""The spec's ``x-rate-limits`` table: the one place the API's limits are written."""
+
+
+@frozen
 class Operation:
     """One operation of the spec.
 
@@ -62,6 +80,13 @@ class Operation:
     pagination: Literal["page", "csv"] | None = None
     filters: tuple[FilterField, ...] = ()
     max_page_size: int | None = None
+
+    @property
+    def rate_limit_families(self) -> tuple[str, ...]:
+        """The ``RATE_LIMITS`` entries a call counts against: its family first, then the key's budget."""
+        if self.rate_limit_family:
+            return (self.rate_limit_family, DEFAULT_RATE_LIMIT_FAMILY)
+        return (DEFAULT_RATE_LIMIT_FAMILY,)
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -1128,4 +1153,11 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-__all__ = ["OPERATIONS", "FilterField", "Operation"]
+__all__ = [
+    "DEFAULT_RATE_LIMIT_FAMILY",
+    "OPERATIONS",
+    "RATE_LIMITS",
+    "FilterField",
+    "Operation",
+    "RateLimit",
+]

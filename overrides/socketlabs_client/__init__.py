@@ -47,10 +47,13 @@ from ._errors import (
     InvalidParameterError,
     InvalidRequestError,
     MalformedResponseError,
+    MessageInDoubt,
     NotFoundError,
+    OutcomeUnknownError,
     PaginationError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitWaitError,
     RepeatedPageError,
     ReportingHistoryError,
     SocketLabsError,
@@ -62,6 +65,8 @@ from ._errors import (
 )
 from ._filters import Clause, F, Field, Filters, encode_filters
 from ._inbound import DEFAULT_MAX_INBOUND_SIZE, InboundReceiver, decode_content, header_values, parse_inbound
+from ._ratelimit import RateLimiter
+from ._retries import RetryEvent, RetryPolicy
 from ._webhooks import (
     DEFAULT_MAX_BODY_SIZE,
     EVENT_MODELS,
@@ -112,14 +117,20 @@ __all__ = [
     "InvalidParameterError",
     "InvalidRequestError",
     "MalformedResponseError",
+    "MessageInDoubt",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
+    "RateLimiter",
     "Receiver",
     "ReceiverResponse",
     "RepeatedPageError",
     "ReportingHistoryError",
+    "RetryEvent",
+    "RetryPolicy",
     "SocketLabs",
     "SocketLabsError",
     "WebhookAuthenticationError",

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-from attrs import evolve
+from attrs import evolve, fields
 from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Resources
@@ -27,13 +27,13 @@ from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
 from ._config import ClientConfig, inject_base_url, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
+from ._ratelimit import RateLimiter
+from ._retries import RetryPolicy
+from ._transport import OPERATION_EXTENSION, AsyncLimitedTransport, LimitedTransport
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
 log = logging.getLogger("socketlabs_client")
-
-OPERATION_EXTENSION = "socketlabs.operation"
-"""Key under which each request's ``Operation`` travels in ``request.extensions``."""
 
 
 def _headers(config: ClientConfig) -> dict[str, str]:
@@ -49,6 +49,28 @@ def _limits(config: ClientConfig) -> httpx.Limits:
 def _generated_client(base_url: str) -> AuthenticatedClient:
     # The token stays empty: auth lives on the httpx client we set, never here.
     return AuthenticatedClient(base_url=base_url, token="")
+
+
+_RETRY_FIELDS = frozenset(f.name for f in fields(RetryPolicy))
+
+
+def _with_retries(
+    config: ClientConfig,
+    retry: RetryPolicy | None,
+    max_retries: int | None,
+    max_wait: float | None,
+    rate_limiter: RateLimiter | bool,
+) -> ClientConfig:
+    """Apply the constructor's retry and rate-limit arguments (see ``_retries``, ``_ratelimit``)."""
+    policy = retry or config.retry
+    if max_retries is not None:
+        policy = evolve(policy, max_retries=max_retries)
+    if max_wait is not None:
+        policy = evolve(policy, max_wait=max_wait)
+    limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
+    if rate_limiter is True:
+        limiter = config.rate_limiter
+    return evolve(config, retry=policy, rate_limiter=limiter)
 
 
 def _server_id(config: ClientConfig, server_id: int | None) -> int:
@@ -202,6 +224,11 @@ class _Settings:
             changes["timeout"] = httpx.Timeout(changes["timeout"])
         if "inject_url" in changes:
             changes["inject_url"] = inject_base_url(changes["inject_url"])
+        retry = {name: changes.pop(name) for name in list(changes) if name in _RETRY_FIELDS}
+        if retry:  # with_options(max_retries=0, deadline=5, on_retry=...)
+            changes["retry"] = evolve(changes.get("retry", self._config.retry), **retry)
+        if isinstance(changes.get("rate_limiter"), bool):  # True: keep the shared one; False: none
+            changes["rate_limiter"] = self._config.rate_limiter if changes["rate_limiter"] else None
         return evolve(self._config, **changes)
 
     def __repr__(self) -> str:
@@ -232,6 +259,13 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
     * `transport` - an httpx transport to send through (tests, proxies).
+    * `retry` - a ``RetryPolicy``; `max_retries`, `max_wait` - shortcuts for its fields.
+    * `rate_limiter` - a ``RateLimiter`` to share (e.g. ``RateLimiter.redis(url)``),
+      ``True`` (default) for one of its own, ``False`` for none.
+
+    Every request waits for the rate limiter and is retried when that is safe
+    (``_retries`` says exactly when); ``with_options(max_retries=0, ...)``
+    changes that for the calls of the returned client.
     """
 
     def __init__(
@@ -246,6 +280,10 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
+        rate_limiter: RateLimiter | bool = True,
     ) -> None:
         config = resolve_config(
             api_key=api_key,
@@ -257,7 +295,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             timeout=timeout,
             max_connections=max_connections,
         )
-        self._setup(config, transport)
+        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), transport)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, transport: httpx.BaseTransport | None = None) -> Self:
@@ -271,13 +309,15 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         self._transport = transport
 
         def http(base_url: str, auth: httpx.Auth) -> httpx.Client:
+            inner = transport or httpx.HTTPTransport(limits=_limits(config))
             return httpx.Client(
                 base_url=base_url,
                 auth=auth,
                 headers=_headers(config),
                 timeout=config.timeout,
-                limits=_limits(config),
-                transport=transport,
+                transport=LimitedTransport(
+                    inner, policy=config.retry, limiter=config.rate_limiter, api_key=config.api_key
+                ),
             )
 
         self.api_client = _generated_client(config.base_url).set_httpx_client(
@@ -337,6 +377,10 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
         transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
+        rate_limiter: RateLimiter | bool = True,
     ) -> None:
         config = resolve_config(
             api_key=api_key,
@@ -348,7 +392,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
             timeout=timeout,
             max_connections=max_connections,
         )
-        self._setup(config, transport)
+        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), transport)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> Self:
@@ -362,13 +406,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         self._transport = transport
 
         def http(base_url: str, auth: httpx.Auth) -> httpx.AsyncClient:
+            inner = transport or httpx.AsyncHTTPTransport(limits=_limits(config))
             return httpx.AsyncClient(
                 base_url=base_url,
                 auth=auth,
                 headers=_headers(config),
                 timeout=config.timeout,
-                limits=_limits(config),
-                transport=transport,
+                transport=AsyncLimitedTransport(
+                    inner, policy=config.retry, limiter=config.rate_limiter, api_key=config.api_key
+                ),
             )
 
         self.api_client = _generated_client(config.base_url).set_async_httpx_client(

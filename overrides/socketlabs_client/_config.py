@@ -26,6 +26,8 @@ from attrs import field, frozen
 
 from ._auth import AuthScheme
 from ._errors import ConfigurationError
+from ._ratelimit import RateLimiter
+from ._retries import DEFAULT_RETRY_POLICY, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -83,6 +85,9 @@ class ClientConfig:
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     user_agent: str = USER_AGENT
+    retry: RetryPolicy = DEFAULT_RETRY_POLICY
+    rate_limiter: RateLimiter | None = field(factory=RateLimiter)
+    """One budget per client by default; ``with_options`` copies share it (see ``_ratelimit``)."""
 
 
 def _server_id(value: int | str | None, source: str) -> int | None:

@@ -8,7 +8,9 @@ SocketLabsError
 │       └── InvalidFilterError         a filter that does not fit the operation's x-filters
 └── APIError                           a call went wrong (operation, method, url)
     ├── APIConnectionError             no answer: refused, reset, protocol error
-    │   └── APITimeoutError            no answer in time
+    │   ├── APITimeoutError            no answer in time
+    │   └── OutcomeUnknownError        a send/create may have been processed; names what is in doubt
+    ├── RateLimitWaitError             the client's limiter would wait longer than max_wait; nothing sent
     ├── APIStatusError                 an HTTP error status (status_code, errors, body)
     │   ├── BadRequestError            400
     │   │   └── ReportingHistoryError  400 ReportingHistoryExceeded: before the plan's history
@@ -73,10 +75,13 @@ __all__ = [
     "InvalidParameterError",
     "InvalidRequestError",
     "MalformedResponseError",
+    "MessageInDoubt",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitWaitError",
     "RepeatedPageError",
     "ReportingHistoryError",
     "SocketLabsError",
@@ -165,6 +170,57 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """No answer came back in time."""
+
+
+@frozen
+class MessageInDoubt:
+    """One message of a request whose outcome is unknown: it may or may not have been sent.
+
+    ``index`` is its position in the request's ``Messages``; ``recipients`` every address it
+    was for (To, Cc, Bcc and merge-data delivery addresses); ``message_id`` its ``MessageId``
+    if the caller set one, so the caller can look it up before deciding to send again.
+    """
+
+    index: int
+    recipients: tuple[str, ...]
+    message_id: str | None
+
+
+class OutcomeUnknownError(APIConnectionError):
+    """A request that may send mail (or create something) got no usable answer after it was sent.
+
+    It was **not** retried, because a repeat could send the messages twice. ``in_doubt``
+    names each message of the request; ``status_code`` is set when the server did answer
+    (e.g. 500/502/504, or a 2xx whose body could not be read), else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: Operation | None,
+        method: str,
+        url: str,
+        in_doubt: tuple[MessageInDoubt, ...],
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, method=method, url=url)
+        self.in_doubt = in_doubt
+        self.status_code = status_code
+
+
+class RateLimitWaitError(APIError):
+    """The client's rate limiter would hold the request longer than ``max_wait``; it was not sent.
+
+    ``wait`` is the seconds the limiter would have needed, ``family`` the limit that was full.
+    """
+
+    def __init__(
+        self, message: str, *, operation: Operation | None, method: str, url: str, wait: float, family: str
+    ) -> None:
+        super().__init__(message, operation=operation, method=method, url=url)
+        self.wait = wait
+        self.family = family
 
 
 class MalformedResponseError(APIError):
@@ -355,8 +411,8 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Read ``Retry-After`` as seconds or as an HTTP date; None when absent or unreadable."""
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Read ``Retry-After`` as seconds or as an HTTP date (relative to ``now``); None when unreadable."""
     if value is None:
         return None
     value = value.strip()
@@ -368,7 +424,9 @@ def parse_retry_after(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _url(request: httpx.Request) -> str:
@@ -509,3 +567,68 @@ def parse_or_raise(
         if failure is not None:
             raise failure
     return result
+
+
+def _addresses(items: Any) -> list[str]:
+    """The ``EmailAddress`` of each address object in a JSON list."""
+    found: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        address = _member(item, "EmailAddress") if isinstance(item, Mapping) else None
+        if isinstance(address, str):
+            found.append(address)
+    return found
+
+
+def _delivery_addresses(message: Mapping[str, Any]) -> list[str]:
+    """The merge-data ``DeliveryAddress`` of each per-message row (bulk sends)."""
+    merge = _member(message, "MergeData")
+    rows = _member(merge, "PerMessage") if isinstance(merge, Mapping) else None
+    found: list[str] = []
+    for row in rows if isinstance(rows, list) else []:
+        for field in row if isinstance(row, list) else []:
+            if (
+                isinstance(field, Mapping)
+                and str(_member(field, "Field")).casefold() == "deliveryaddress"
+                and isinstance(_member(field, "Value"), str)
+            ):
+                found.append(_member(field, "Value"))
+    return found
+
+
+def messages_in_doubt(body: bytes) -> tuple[MessageInDoubt, ...]:
+    """Name every message of an injection request body (never its credentials)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ()
+    messages = _member(data, "Messages") if isinstance(data, Mapping) else None
+    doubts = []
+    for index, message in enumerate(messages if isinstance(messages, list) else []):
+        if not isinstance(message, Mapping):
+            continue
+        recipients = _delivery_addresses(message) or _addresses(_member(message, "To"))
+        recipients += _addresses(_member(message, "Cc")) + _addresses(_member(message, "Bcc"))
+        message_id = _member(message, "MessageId")
+        doubts.append(
+            MessageInDoubt(index, tuple(recipients), message_id if isinstance(message_id, str) else None)
+        )
+    return tuple(doubts)
+
+
+def outcome_unknown(
+    operation: Operation | None, request: httpx.Request, cause: str, status_code: int | None = None
+) -> OutcomeUnknownError:
+    """The error for a send or create that may have been processed; lists what is in doubt."""
+    in_doubt = messages_in_doubt(request.content) if operation and operation.server == "injection" else ()
+    url = _url(request)
+    what = f"{len(in_doubt)} message(s) may or may not have been sent"
+    if not in_doubt:
+        what = "it may have been processed"
+    return OutcomeUnknownError(
+        f"{request.method} {url}: outcome unknown ({cause}); not retried because {what}",
+        operation=operation,
+        method=request.method,
+        url=url,
+        in_doubt=in_doubt,
+        status_code=status_code,
+    )

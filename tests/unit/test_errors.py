@@ -38,7 +38,8 @@ MESSAGE = {
 
 
 def _client(handler: Callable[[httpx.Request], httpx.Response], key: str = SENTINEL) -> SocketLabs:
-    return SocketLabs(api_key=key, server_id=1, transport=httpx.MockTransport(handler))
+    # max_retries=0: these tests are about how one answer maps to an error, not about retries.
+    return SocketLabs(api_key=key, server_id=1, transport=httpx.MockTransport(handler), max_retries=0)
 
 
 def _answer(

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, DEFAULT_WEBHOOK_SECRET, SandboxConfig
 from ._events import Delivery, EventOutbox, InboundFile, events_for
+from ._faults import Fault, FaultKind, Faults
+from ._limits import RateLimitCounters, SandboxRateLimits
 from ._server import Sandbox, SandboxStartError, serve
 from ._state import SandboxState, SentMessage, Suppression
 
@@ -33,9 +35,14 @@ __all__ = [
     "DEFAULT_WEBHOOK_SECRET",
     "Delivery",
     "EventOutbox",
+    "Fault",
+    "FaultKind",
+    "Faults",
     "InboundFile",
+    "RateLimitCounters",
     "Sandbox",
     "SandboxConfig",
+    "SandboxRateLimits",
     "SandboxStartError",
     "SandboxState",
     "SentMessage",

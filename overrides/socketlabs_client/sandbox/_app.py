@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import _account, _marketing, _reports_modeled
 from ._csv import render_page
+from ._faults import Faults, apply_fault
 from ._filters import Filter
 from ._handler import Call as _Call
 from ._handler import Handler
@@ -35,6 +36,7 @@ from ._handler import json_response as _json
 from ._handler import list_args as _handler_list_args
 from ._history import REPORTING_HISTORY_ERROR, history_problem
 from ._injection import handle_injection
+from ._limits import SandboxRateLimits
 from ._log import MESSAGE_FIELDS
 from ._management import HANDLERS as MANAGEMENT_HANDLERS
 from ._management import MANAGEMENT_PREFIX, management_error
@@ -125,6 +127,8 @@ class SandboxApp:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.faults = Faults()
+        self.limits = SandboxRateLimits(state.config.rate_limit_window)
         self._routes: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
         for operation in OPERATIONS:
             for pattern, methods in self._routes:
@@ -161,12 +165,44 @@ class SandboxApp:
             return
         request = Request(scope, receive)
         body = await request.body()
-        try:
-            response = self.dispatch(request, body)
-        except Exception:
-            logger.exception("sandbox handler failed")
-            response = _error(500, "InternalError", ["The sandbox failed to handle the request"])
-        await response(scope, receive, send)
+
+        def run() -> Response:
+            try:
+                return self.dispatch(request, body)
+            except Exception:
+                logger.exception("sandbox handler failed")
+                return _error(500, "InternalError", ["The sandbox failed to handle the request"])
+
+        operation = self._operation(request)
+        refused = self._over_limit(operation) if operation else None
+        fault = self.faults.pick(operation.operation_id) if operation and refused is None else None
+        if refused is not None:
+            response: Response | None = refused
+        elif fault is not None:
+            response = await apply_fault(fault, run, send)
+        else:
+            response = run()
+        if response is not None:
+            await response(scope, receive, send)
+
+    def _operation(self, request: Request) -> Operation | None:
+        """The spec operation a request is for (route and method), if any."""
+        for pattern, methods in self._routes:
+            if pattern.fullmatch(request.url.path):
+                return methods.get(request.method)
+        return None
+
+    def _over_limit(self, operation: Operation) -> Response | None:
+        """The rate-limit answer (see ``_limits``), or None when the request may proceed."""
+        refused = self.limits.admit(operation.operation_id)
+        if refused is None:
+            return None
+        family, wait = refused
+        if operation.operation_id == "sendEmail":
+            return _json(200, {"ErrorCode": "OverQuota", "TransactionReceipt": None, "MessageResults": None})
+        message = f"Rate limit exceeded ({family}); retry after {wait:.1f} s"
+        headers = {"Retry-After": self.limits.retry_after_header(wait)}
+        return _error(429, "RateLimitExceeded", [message], headers)
 
     def dispatch(self, request: Request, body: bytes) -> Response:
         """Route one request to its handler (sync: state access is quick and locked)."""

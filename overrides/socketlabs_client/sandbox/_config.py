@@ -46,6 +46,9 @@ class SandboxConfig:
     * `csv_truncate_page` - fault: this CSV page number's body stops after half
       its rows while `Content-Range` names them all (`state.csv_truncate_page`
       switches it while running).
+    * `rate_limit_window` - enforce the spec's rate limits with a ``default``
+      window of this many seconds (60 is the real API; see ``_limits``);
+      ``None`` (default) leaves them off.
     """
 
     api_key: str = DEFAULT_API_KEY
@@ -58,6 +61,7 @@ class SandboxConfig:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     reporting_history_days: int | None = None
     csv_truncate_page: int | None = None
+    rate_limit_window: float | None = None
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -73,3 +77,5 @@ class SandboxConfig:
             raise ValueError("webhook_secret must not be empty")
         if self.reporting_history_days is not None and self.reporting_history_days < 0:
             raise ValueError("reporting_history_days must be >= 0 or None")
+        if self.rate_limit_window is not None and self.rate_limit_window <= 0:
+            raise ValueError("rate_limit_window must be positive or None")

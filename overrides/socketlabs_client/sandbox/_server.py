@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from types import TracebackType
 
 import uvicorn
@@ -20,6 +21,8 @@ import uvicorn
 from ._app import API_PREFIX, INJECTION_PREFIX, MANAGEMENT_PREFIX, SandboxApp
 from ._config import SandboxConfig
 from ._events import EventOutbox
+from ._faults import Faults, processed_per_recipient
+from ._limits import SandboxRateLimits
 from ._state import SandboxState
 
 __all__ = ["Sandbox", "SandboxStartError", "serve"]
@@ -107,10 +110,26 @@ class Sandbox:
         """Base URL of the management API v1 (custom bounce domains, DKIM)."""
         return self.url + MANAGEMENT_PREFIX
 
+    @property
+    def faults(self) -> Faults:
+        """The fault switches (see ``_faults``): ``sb.faults.add(FaultKind.RESET_AFTER, times=1)``."""
+        return self.app.faults
+
+    @property
+    def limits(self) -> SandboxRateLimits:
+        """The enforced rate limits and their counters (see ``_limits``)."""
+        return self.app.limits
+
+    def processed_per_recipient(self) -> Counter[str]:
+        """How many times mail to each address was accepted (a duplicate shows as 2+)."""
+        return processed_per_recipient(self.state)
+
     def reset(self) -> None:
-        """Back to the seeded initial state (suppressions, sent mail, log, owed events)."""
+        """Back to the seeded state (suppressions, sent mail, log, owed events), no faults, fresh windows."""
         self.state.reset()
         self.events.reset()
+        self.app.faults.clear()
+        self.app.limits.reset()
 
     def start(self) -> Sandbox:
         """Bind, start serving in a daemon thread, and wait until it is up."""

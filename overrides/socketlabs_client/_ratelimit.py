@@ -1,0 +1,464 @@
+"""Client-side rate limiting: sliding windows per API key, shared in-process or through Redis.
+
+The limits are the spec's ``x-rate-limits`` table, rendered into
+``socketlabs_api.operations.RATE_LIMITS``: every request counts against
+``default`` (100 per 60 s per key) and a ``*/reports/message*`` call also
+against ``reports-message`` (30 per 60 s). Nothing here repeats those numbers.
+
+The window bookkeeping is pyrate-limiter's (``InMemoryBucket`` in one process,
+``RedisBucket`` for a fleet); this module adds what the library leaves to us,
+measured in TOOLCHAIN.md as the gap between "never over" and "all of the
+budget":
+
+* exact waits: we read each refusal's ``retry_after_ms`` and sleep exactly
+  that long (pyrate's ``Limiter`` polls with a buffer and used 93-96%);
+* a ``margin`` added to every window, because a request is stamped when it is
+  admitted but counted by the server when it arrives; it widens to the slowest
+  round trip of the last window (``observe``), which bounds that delay;
+* one clock for a fleet: Redis-backed stamps use the Redis server's clock
+  (an offset to ``TIME`` measured at start and every minute), not each host's;
+* feedback: a 429 or ``OverQuota`` means the server counted a request the
+  limiter did not, so it adds one to its window; a ``Retry-After`` longer than
+  a window pauses every caller of the key.
+
+Waiting is the default; ``max_wait`` turns a longer wait into
+``RateLimitWaitError`` before anything is sent. Keys are stored hashed, never
+in clear, in Redis or anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pyrate_limiter import InMemoryBucket, Rate, RateItem
+from pyrate_limiter.buckets.redis_bucket import LuaScript, RedisBucket
+from socketlabs_api.operations import RATE_LIMITS, RateLimit
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+
+__all__ = ["DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter", "key_id"]
+
+DEFAULT_MARGIN = 0.25
+"""Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
+
+_LEAK_EVERY = 64
+_CLOCK_RESYNC = 60.0
+_CLOCK_SAMPLES = 5
+
+
+class LimitWaitExceeded(Exception):
+    """A slot would take longer than ``max_wait``; the transport turns it into ``RateLimitWaitError``."""
+
+    def __init__(self, family: str, wait: float) -> None:
+        super().__init__(f"the {family} rate limit would need a wait of {wait:.3f} s")
+        self.family = family
+        self.wait = wait
+
+
+def key_id(api_key: str) -> str:
+    """A short, non-reversible name for an API key, used to key the windows."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+class _Store(Protocol):
+    """Where the windows live: one process's memory, or Redis."""
+
+    def now_ms(self) -> int: ...
+    def put(self, key: str, family: str, rates: list[Rate]) -> int: ...
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int: ...
+    def pause(self, key: str, until_ms: int) -> None: ...
+    async def pause_async(self, key: str, until_ms: int) -> None: ...
+    def paused_until(self, key: str) -> int: ...
+    async def paused_until_async(self, key: str) -> int: ...
+
+
+def _leak_before(rates: list[Rate], now_ms: int) -> int:
+    """A leak timestamp a whole window further back than pyrate's own bound.
+
+    Callers may use different margins (it adapts per process), so a stamp is
+    dropped only when no caller's window can still count it.
+    """
+    return now_ms - max(rate.interval for rate in rates)
+
+
+def _wait_ms(bucket: Any, item: RateItem, decision: Any) -> int:
+    """0 when admitted, else how long until this item would fit."""
+    if decision.allowed:
+        return 0
+    wait = decision.retry_after_ms
+    return max(1, int(wait)) if wait is not None else max(1, int(bucket.waiting(item)))
+
+
+class _MemoryStore:
+    """pyrate-limiter in-memory buckets; safe across threads and asyncio tasks (they never block)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], InMemoryBucket] = {}
+        self._pauses: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._puts = 0
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _bucket(self, key: str, family: str, rates: list[Rate]) -> tuple[InMemoryBucket, bool]:
+        """The family's bucket for this key, and whether to drop expired stamps now."""
+        with self._lock:
+            bucket = self._buckets.get((key, family))
+            if bucket is None:
+                bucket = self._buckets[(key, family)] = InMemoryBucket(rates)
+            self._puts += 1
+            return bucket, self._puts % _LEAK_EVERY == 0
+
+    def put(self, key: str, family: str, rates: list[Rate]) -> int:
+        bucket, leak = self._bucket(key, family, rates)
+        # The stamp is read under the lock, so stamps enter in time order; and
+        # put_decision() records the verdict on the bucket and reads it back, so
+        # another thread's verdict must not slip in between.
+        with self._lock:
+            now_ms = self.now_ms()
+            if bucket.rates != rates:  # the margin widened or narrowed (see RateLimiter.observe)
+                bucket.rates = rates
+            if leak:
+                bucket.leak(_leak_before(rates, now_ms))
+            item = RateItem(family, now_ms)
+            return _wait_ms(bucket, item, bucket.put_decision(item))
+
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
+        return self.put(key, family, rates)
+
+    def pause(self, key: str, until_ms: int) -> None:
+        with self._lock:
+            self._pauses[key] = max(self._pauses.get(key, 0), until_ms)
+
+    async def pause_async(self, key: str, until_ms: int) -> None:
+        self.pause(key, until_ms)
+
+    def paused_until(self, key: str) -> int:
+        return self._pauses.get(key, 0)
+
+    async def paused_until_async(self, key: str) -> int:
+        return self.paused_until(key)
+
+
+class _RedisStore:
+    """pyrate-limiter Redis buckets, stamped with the Redis server's clock.
+
+    A sync client serves sync callers; an async client (one per event loop)
+    serves async ones. The pause marker is a plain key with a millisecond expiry.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis  # noqa: PLC0415 - the optional `redis` extra, needed only here
+
+        self._url = url
+        self._prefix = prefix
+        self._sync: Redis = redis.Redis.from_url(url)
+        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
+        self._script: str | None = None
+        self._async_script: str | None = None
+        self._put_lock = threading.Lock()
+        self._async_lock = asyncio.Lock()
+        self._lock = threading.Lock()
+        self._offset_ms = 0.0
+        self._synced_at = float("-inf")
+        self._puts = 0
+        self._sync_clock()
+
+    def _sync_clock(self) -> None:
+        """Measure the offset to Redis ``TIME`` from the fastest of a few round trips (NTP's trick)."""
+        samples = []
+        for _ in range(_CLOCK_SAMPLES):
+            before = time.time()
+            seconds, micros = self._sync.time()
+            after = time.time()
+            samples.append((after - before, seconds + micros / 1e6 - (before + after) / 2))
+        self._offset_ms = min(samples)[1] * 1000
+        self._synced_at = time.time()
+
+    def now_ms(self) -> int:
+        if time.time() - self._synced_at > _CLOCK_RESYNC:
+            self._sync_clock()
+        return int(time.time() * 1000 + self._offset_ms)
+
+    def _name(self, key: str, family: str) -> str:
+        return f"{self._prefix}:{key}:{family}"
+
+    def _leak_now(self) -> bool:
+        with self._lock:
+            self._puts += 1
+            return self._puts % _LEAK_EVERY == 0
+
+    # pyrate's buckets record each verdict on the bucket object and read it back, so
+    # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
+
+    # One check-and-insert at a time per process, its stamp read just before: the
+    # script counts stamps up to its own, so a stamp read early and sent late
+    # would not see stamps inserted meanwhile, and could admit one too many.
+
+    def put(self, key: str, family: str, rates: list[Rate]) -> int:
+        if self._script is None:
+            self._script = RedisBucket.init(rates, self._sync, self._name(key, family)).script_hash
+        bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
+        with self._put_lock:
+            now_ms = self.now_ms()
+            if self._leak_now():
+                bucket.leak(_leak_before(rates, now_ms))
+            item = RateItem(family, now_ms)
+            return _wait_ms(bucket, item, bucket.put_decision(item))
+
+    def _async_client(self) -> AsyncRedis:
+        import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
+
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            self._async = (loop, redis.asyncio.Redis.from_url(self._url))
+            self._async_lock = asyncio.Lock()
+        return self._async[1]
+
+    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
+        client = self._async_client()
+        if self._async_script is None:
+            self._async_script = await client.script_load(LuaScript.PUT_ITEM)
+        bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
+        async with self._async_lock:
+            now_ms = self.now_ms()
+            if self._leak_now():
+                await bucket.leak(_leak_before(rates, now_ms))  # type: ignore[misc]
+            item = RateItem(family, now_ms)
+            decision = await bucket.put_decision(item)  # type: ignore[misc]
+        return _wait_ms(bucket, item, decision)
+
+    def _pause_key(self, key: str) -> str:
+        return f"{self._prefix}:{key}:pause"
+
+    def pause(self, key: str, until_ms: int) -> None:
+        ttl = max(1, until_ms - self.now_ms())
+        self._sync.set(self._pause_key(key), until_ms, px=ttl)
+
+    async def pause_async(self, key: str, until_ms: int) -> None:
+        ttl = max(1, until_ms - self.now_ms())
+        await self._async_client().set(self._pause_key(key), until_ms, px=ttl)
+
+    def paused_until(self, key: str) -> int:
+        value = self._sync.get(self._pause_key(key))
+        return int(value) if value is not None else 0
+
+    async def paused_until_async(self, key: str) -> int:
+        value = await self._async_client().get(self._pause_key(key))
+        return int(value) if value is not None else 0
+
+    def close(self) -> None:
+        self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async[1].aclose()
+            self._async = None
+
+
+class RateLimiter:
+    """Sliding-window limits per API key, waited for before each request.
+
+    One limiter is one budget: clients made with ``with_options`` share their
+    parent's; pass the same limiter to several clients of one key to make them
+    share it, and use ``RateLimiter.redis(url)`` to share it between processes
+    and hosts. Safe to use from threads and asyncio tasks at once.
+
+    **Parameters:**
+
+    * `limits` - family -> ``RateLimit``; the spec's ``RATE_LIMITS`` by default
+      (tests shorten the windows with ``RateLimiter.scaled``).
+    * `margin` - seconds added to every window (default ``DEFAULT_MARGIN``).
+    * `burst` - also allow at most this many requests in any ``burst / limit``
+      of a window, spreading each window's budget instead of spending it at
+      once (None: no spreading). Many concurrent callers want it: a burst of
+      a whole window's budget queues up, and a request admitted early but
+      delivered late is what makes a server count more than the client did.
+    * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, RateLimit] | None = None,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        _store: _Store | None = None,
+    ) -> None:
+        if margin < 0:
+            raise ValueError("margin must be >= 0")
+        self.limits: dict[str, RateLimit] = dict(RATE_LIMITS if limits is None else limits)
+        self.margin = margin
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be >= 1 or None")
+        self.burst = burst
+        self._rates = {family: self._rates_for(limit, margin, burst) for family, limit in self.limits.items()}
+        self._margin_ms = round(margin * 1000)
+        self._latencies: deque[tuple[float, float]] = deque()
+        self._latency_lock = threading.Lock()
+        self._clock = clock
+        self._store: _Store = _store or _MemoryStore(clock)
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+
+    @staticmethod
+    def _rates_for(limit: RateLimit, margin: float, burst: int | None) -> list[Rate]:
+        """The pyrate-limiter rates of one family: window plus margin, and the spreading window."""
+        rates = [Rate(limit.limit, round((limit.period + margin) * 1000))]
+        if burst is not None and burst < limit.limit:
+            rates.insert(0, Rate(burst, round(limit.period * burst / limit.limit * 1000)))
+        return rates
+
+    @classmethod
+    def redis(
+        cls,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        limits: Mapping[str, RateLimit] | None = None,
+        margin: float = DEFAULT_MARGIN,
+        burst: int | None = None,
+        prefix: str = "socketlabs:ratelimit",
+    ) -> RateLimiter:
+        """A limiter whose windows live in Redis, shared by every process that uses the same URL."""
+        return cls(limits, margin=margin, burst=burst, _store=_RedisStore(url, prefix))
+
+    @staticmethod
+    def scaled(factor: float, limits: Mapping[str, RateLimit] | None = None) -> dict[str, RateLimit]:
+        """The spec's limits with every window multiplied by ``factor`` (tests, benchmarks)."""
+        return {
+            name: RateLimit(limit=rate.limit, period=rate.period * factor)
+            for name, rate in (RATE_LIMITS if limits is None else limits).items()
+        }
+
+    def _families(self, families: Sequence[str]) -> list[tuple[str, list[Rate]]]:
+        return [(family, self._rates[family]) for family in families if family in self._rates]
+
+    def observe(self, seconds: float) -> None:
+        """Feed one request's round trip: the margin widens to the slowest of the last window.
+
+        The server counts a request when it arrives, somewhere inside its round
+        trip; a margin at least as long as recent round trips keeps the server's
+        count at or below ours, even when the machine or network is slow. It
+        never shrinks below ``margin`` nor grows past a tenth of a window.
+        """
+        with self._latency_lock:
+            now = self._clock()
+            window = max(limit.period for limit in self.limits.values())
+            # A sliding-window maximum: only round trips no later one beats are kept.
+            while self._latencies and self._latencies[-1][1] <= seconds:
+                self._latencies.pop()
+            self._latencies.append((now, seconds))
+            while self._latencies[0][0] < now - window:
+                self._latencies.popleft()
+            slowest = self._latencies[0][1]
+            wanted = min(max(self.margin, slowest), window / 10)
+            if round(wanted * 1000) == self._margin_ms:
+                return
+            self._margin_ms = round(wanted * 1000)
+            self._rates = {
+                family: self._rates_for(limit, wanted, self.burst) for family, limit in self.limits.items()
+            }
+
+    @property
+    def effective_margin(self) -> float:
+        """The margin in use now: ``margin``, or the slowest recent round trip if longer."""
+        return self._margin_ms / 1000
+
+    def acquire(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
+        """Take one slot in each family (waiting as needed); returns the seconds waited."""
+        waited = 0.0
+        for family, rates in self._families(families):
+            while True:
+                now = self._store.now_ms()
+                wait_ms = self._store.paused_until(key) - now
+                if wait_ms <= 0:
+                    wait_ms = self._store.put(key, family, rates)
+                    if wait_ms == 0:
+                        break
+                waited = self._wait(family, wait_ms, waited, max_wait)
+                self._sleep(wait_ms / 1000)
+        return waited
+
+    async def acquire_async(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
+        """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
+        waited = 0.0
+        for family, rates in self._families(families):
+            while True:
+                now = self._store.now_ms()
+                wait_ms = await self._store.paused_until_async(key) - now
+                if wait_ms <= 0:
+                    wait_ms = await self._store.put_async(key, family, rates)
+                    if wait_ms == 0:
+                        break
+                waited = self._wait(family, wait_ms, waited, max_wait)
+                await self._async_sleep(wait_ms / 1000)
+        return waited
+
+    @staticmethod
+    def _wait(family: str, wait_ms: int, waited: float, max_wait: float | None) -> float:
+        """Account for one more wait, refusing it up front if it would pass ``max_wait``."""
+        total = waited + wait_ms / 1000
+        if max_wait is not None and total > max_wait:
+            raise LimitWaitExceeded(family, total)
+        return total
+
+    def _pause(self, families: Sequence[str], seconds: float | None) -> int:
+        """Milliseconds every caller must wait after a refusal (0: the windows cover it)."""
+        longest = max((self.limits[f].period for f in families if f in self.limits), default=0.0)
+        if seconds is None:
+            return round(longest * 1000)
+        return round(seconds * 1000) if seconds > longest else 0
+
+    def penalize(self, key: str, families: Sequence[str], seconds: float | None) -> None:
+        """Feedback from a 429 or ``OverQuota``: the server counted a request we did not.
+
+        One more stamp goes into each family's window (taken if there is room),
+        so the next requests wait for it. With no wait given (``OverQuota``), the
+        server's window may free a slot only a whole window from now; a
+        ``Retry-After`` longer than a window is a penalty no window explains:
+        in both cases every caller of the key waits it out.
+        """
+        now = self._store.now_ms()
+        for family, rates in self._families(families):
+            self._store.put(key, family, rates)
+        pause = self._pause(families, seconds)
+        if pause:
+            self._store.pause(key, now + pause)
+
+    async def penalize_async(self, key: str, families: Sequence[str], seconds: float | None) -> None:
+        """The async twin of ``penalize``."""
+        now = self._store.now_ms()
+        for family, rates in self._families(families):
+            await self._store.put_async(key, family, rates)
+        pause = self._pause(families, seconds)
+        if pause:
+            await self._store.pause_async(key, now + pause)
+
+    def close(self) -> None:
+        """Close the Redis connections (sync side); the in-process limiter has none."""
+        if isinstance(self._store, _RedisStore):
+            self._store.close()
+
+    async def aclose(self) -> None:
+        """Close the Redis connections, async side included (call it in the loop that used them)."""
+        if isinstance(self._store, _RedisStore):
+            await self._store.aclose()
+            self._store.close()
+
+    def __repr__(self) -> str:
+        store = "redis" if isinstance(self._store, _RedisStore) else "in-process"
+        limits = ", ".join(f"{name}={rate.limit}/{rate.period:g}s" for name, rate in self.limits.items())
+        return f"RateLimiter({store}, {limits}, margin={self.margin:g}s)"

@@ -1,0 +1,173 @@
+"""The Redis-backed limiter against a real ``redis-server`` on 127.0.0.1 (a free port per session).
+
+Each ``RateLimiter.redis`` instance has its own connections and no shared
+memory, as separate processes would; several of them must keep one budget.
+Without ``redis-server`` these tests skip locally and fail under CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from socketlabs_api.operations import RateLimit
+from socketlabs_client import RateLimiter, SocketLabs
+from socketlabs_client._ratelimit import key_id
+from socketlabs_client.sandbox import Sandbox, SandboxConfig
+
+redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install -y redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must provide it (.ci/run installs it)")
+        pytest.skip(message)
+    port = _free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start on port {port}")
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def prefix(request: pytest.FixtureRequest) -> str:
+    return f"test:{request.node.name}"
+
+
+def test_limiters_sharing_redis_keep_one_budget(redis_url: str, prefix: str) -> None:
+    limits = {"default": RateLimit(10, 0.5)}
+    # each limiter measures its own offset to the Redis clock (to a millisecond or so); the
+    # margin covers that, so the stamps never hold more than 10 in the server's 0.5 s
+    limiters = [RateLimiter.redis(redis_url, limits=limits, margin=0.02, prefix=prefix) for _ in range(3)]
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker(limiter: RateLimiter) -> None:
+        for _ in range(10):
+            limiter.acquire("k", ("default",))
+            with lock:
+                stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(limiter,)) for limiter in limiters]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for limiter in limiters:
+        limiter.close()
+    # 30 slots at 10 per 0.5 s: the last ten cannot start before 1.0 s
+    assert max(stamps) - start >= 1.0 - 0.02
+    # the stamps the three limiters wrote to Redis: never more than 10 in any 0.5 s
+    client = redis.Redis.from_url(redis_url)
+    scores = sorted(score for _, score in client.zrange(f"{prefix}:k:default", 0, -1, withscores=True))
+    client.close()
+    assert len(scores) == 30
+    for i, first in enumerate(scores):
+        assert sum(1 for s in scores[i:] if s < first + 500) <= 10
+
+
+async def test_async_tasks_share_the_redis_window(redis_url: str, prefix: str) -> None:
+    limiter = RateLimiter.redis(redis_url, limits={"default": RateLimit(5, 0.4)}, margin=0.0, prefix=prefix)
+    start = time.monotonic()
+    await asyncio.gather(*(limiter.acquire_async("k", ("default",)) for _ in range(15)))
+    await limiter.aclose()
+    assert time.monotonic() - start >= 0.8 - 0.02
+
+
+def test_a_pause_set_by_one_limiter_holds_the_others(redis_url: str, prefix: str) -> None:
+    # a Retry-After longer than the (0.1 s) window is a penalty every caller waits out
+    limits = {"default": RateLimit(100, 0.1)}
+    first = RateLimiter.redis(redis_url, limits=limits, prefix=prefix)
+    second = RateLimiter.redis(redis_url, limits=limits, prefix=prefix)
+    first.penalize("k", ("default",), 0.3)
+    start = time.monotonic()
+    second.acquire("k", ("default",))
+    waited = time.monotonic() - start
+    first.close()
+    second.close()
+    assert waited >= 0.25
+
+
+def test_the_api_key_is_never_stored_in_redis(redis_url: str, prefix: str) -> None:
+    secret = "SandboxPublicKey0001.secret-that-must-not-leak-000000000000"
+    limiter = RateLimiter.redis(redis_url, prefix=prefix)
+    limiter.acquire(key_id(secret), ("default",))
+    limiter.penalize(key_id(secret), ("default",), 1.0)
+    client = redis.Redis.from_url(redis_url)
+    keys = [k.decode() for k in client.keys(f"{prefix}*")]
+    assert keys and all("secret" not in k for k in keys)
+    for k in keys:
+        dump = client.dump(k) or b""
+        assert b"secret" not in dump
+    client.close()
+    limiter.close()
+
+
+def test_clients_in_several_threads_share_a_budget_through_redis(redis_url: str, prefix: str) -> None:
+    """Four clients, each with its own Redis limiter, against a sandbox enforcing 100 per 1 s."""
+    window = 1.0
+    with Sandbox(SandboxConfig(rate_limit_window=window)) as sb:
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            limiter = RateLimiter.redis(
+                redis_url, limits=RateLimiter.scaled(window / 60), margin=0.05, prefix=prefix
+            )
+            with SocketLabs(
+                api_key=sb.api_key,
+                server_id=sb.server_id,
+                base_url=sb.api_url,
+                inject_url=sb.inject_url,
+                rate_limiter=limiter,
+            ) as client:
+                for i in range(60):
+                    try:
+                        client.suppressions.check(email_address=f"w{i}@example.com")
+                    except Exception as exc:  # collected and asserted below
+                        errors.append(exc)
+            limiter.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        counters = sb.limits.counters
+    assert errors == []
+    assert len(counters.admitted) == 240
+    # 240 calls at 100 per second cannot finish inside two windows
+    assert counters.admitted[-1] - counters.admitted[0] >= 2 * window - 0.05
+    # the shared budget kept the server's refusals rare (each one was retried, unseen by the caller)
+    assert counters.refused_total <= 5
