@@ -88,7 +88,11 @@ def _operation(**extensions: str) -> dict[str, object]:
 
 
 def test_once_retry_and_management_server_are_accepted() -> None:
-    (info,) = regenerate.operations_from_spec({"paths": {"/x": {"post": _operation()}}}).values()
+    spec = {
+        "x-rate-limits": {"default": {"limit": 100, "period": 60}},
+        "paths": {"/x": {"post": _operation()}},
+    }
+    (info,) = regenerate.operations_from_spec(spec).values()
     assert (info["retry"], info["server"], info["shape_confidence"]) == ("once", "management", "modeled")
 
 

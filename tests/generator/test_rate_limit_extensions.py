@@ -18,6 +18,7 @@ def _op(**extra: Any) -> dict[str, Any]:
         "operationId": "createThing",
         "x-method-name": "create",
         "x-confidence": "modeled",
+        "x-shape-confidence": "modeled",
         "x-source": "test",
         "x-retry": "once",
         "responses": {"200": {"content": {"application/json": {}}}},
