@@ -47,6 +47,16 @@ SERVERS = ("api", "injection")
 RETURNS = ("body", "response")
 
 
+def _xml_ok(value: Any) -> bool:
+    """``x-xml`` (optional): ``{root, responseRoot, mediaType}``, the XML form the generator cannot model."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or set(value) != {"root", "responseRoot", "mediaType"}:
+        return False
+    names_ok = all(str(value[k]).isidentifier() for k in ("root", "responseRoot"))
+    return names_ok and str(value["mediaType"]).endswith("xml")
+
+
 class RegenerateError(Exception):
     """The spec or the generator produced something we refuse to commit."""
 
@@ -99,6 +109,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ("x-server", info["server"] in SERVERS),
                 ("x-return", info["returns"] in RETURNS),
                 ("x-unwrap", info["unwrap"] in (None, "data")),
+                ("x-xml", _xml_ok(op.get("x-xml"))),
                 ("2xx content", bool(info["accept"])),
             )
             problems.extend(f"{where} ({op_id}): missing or invalid {name}" for name, ok in checks if not ok)

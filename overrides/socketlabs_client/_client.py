@@ -24,6 +24,7 @@ from socketlabs_api.types import Response
 from ._auth import AuthScheme, InjectionAuth, v2_auth
 from ._config import ClientConfig, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise
+from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -212,7 +213,17 @@ class SocketLabs(_Settings, Resources):
         self.injection_client = _generated_client(config.inject_url).set_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_Executor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self._executor = _Executor(config, {"api": self.api_client, "injection": self.injection_client})
+        super().__init__(self._executor)
+
+    def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+        """Check, batch and send messages; one result per recipient (see ``_injection.SendOptions``).
+
+        ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
+        Options: ``server_id``, ``format`` (``"json"``/``"xml"``), ``dry_run``, ``concurrency``,
+        ``messages_per_request`` (10), ``recipients_per_message`` (50).
+        """
+        return send_messages(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
@@ -291,7 +302,12 @@ class AsyncSocketLabs(_Settings, AsyncResources):
         self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
             http(config.inject_url, InjectionAuth(config.api_key))
         )
-        super().__init__(_AsyncExecutor(config, {"api": self.api_client, "injection": self.injection_client}))
+        self._executor = _AsyncExecutor(config, {"api": self.api_client, "injection": self.injection_client})
+        super().__init__(self._executor)
+
+    async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+        """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 4)."""
+        return await send_messages_async(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""

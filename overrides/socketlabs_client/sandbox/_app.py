@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .._xml import to_xml, wants_xml
 from ._csv import render_page
 from ._filters import Filter
 from ._injection import handle_injection
@@ -185,7 +186,13 @@ class SandboxApp:
                     {"Allow": allow},
                 )
             if operation.operation_id == "sendEmail":
-                status, payload = handle_injection(self.state, request.headers.get("authorization"), body)
+                headers = request.headers
+                status, payload = handle_injection(
+                    self.state, headers.get("authorization"), body, headers.get("content-type")
+                )
+                if wants_xml(headers.get("accept")):  # our assumption: Accept picks the answer's format
+                    xml = to_xml("InjectionResponse", payload)
+                    return Response(xml, status, media_type="application/xml")
                 return _json(status, payload)
             return self._v2(request, operation, match[1])
         return _error(404, "NotFound", [f"No such path: {path}"])
