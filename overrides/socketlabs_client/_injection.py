@@ -936,9 +936,12 @@ def _from_response(planned: PlannedRequest, response: InjectionResponse) -> list
                 accepted = message_code is InjectionErrorCode.WARNING
                 code = message_code
             outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
-            detail = f"message {message_code}: {explain(message_code)}"
-            if not accepted and code is not message_code:
-                detail += f"; address {code}: {explain(code)}"
+            if accepted:
+                detail = f"accepted; the message's result is {message_code}: {explain(message_code)}"
+            elif code is message_code:
+                detail = f"message {message_code}: {explain(message_code)}"
+            else:
+                detail = f"address {code}: {explain(code)} (message {message_code})"
             results.append(
                 RecipientResult(
                     r.address,
