@@ -46,33 +46,149 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("empty subject", {"subject": ""}, "Subject", "MessageValidationEmptySubject"),
     ("blank subject", {"subject": "   "}, "Subject", "MessageValidationEmptySubject"),
     ("no from", {"from_": Address(email_address="")}, "From", "EmailAddressValidationMissingFrom"),
-    ("bad from", {"from_": Address(email_address="nobody")}, "From.EmailAddress", "EmailAddressValidationInvalidFrom"),
-    ("bad reply-to", {"reply_to": Address(email_address="a@b@c")}, "ReplyTo.EmailAddress", "RecipientValidationInvalidReplyTo"),
-    ("amp alone", {"text_body": "", "amp_body": "<html amp4email>"}, "AmpBody", "MessageValidationEmptyMessage"),
+    (
+        "bad from",
+        {"from_": Address(email_address="nobody")},
+        "From.EmailAddress",
+        "EmailAddressValidationInvalidFrom",
+    ),
+    (
+        "bad reply-to",
+        {"reply_to": Address(email_address="a@b@c")},
+        "ReplyTo.EmailAddress",
+        "RecipientValidationInvalidReplyTo",
+    ),
+    (
+        "amp alone",
+        {"text_body": "", "amp_body": "<html amp4email>"},
+        "AmpBody",
+        "MessageValidationEmptyMessage",
+    ),
     ("no body", {"text_body": " "}, "TextBody", "MessageValidationEmptyMessage"),
     ("template and body", {"api_template": "12"}, "ApiTemplate", "MessageBodyConflict"),
     ("template not a number", {"text_body": "", "api_template": "abc"}, "ApiTemplate", "InvalidTemplateId"),
     ("template zero", {"text_body": "", "api_template": "0"}, "ApiTemplate", "InvalidTemplateId"),
-    ("empty header value", {"custom_headers": [CustomHeader(name="X-A", value="")]}, "CustomHeaders[0]", "MessageValidationInvalidCustomHeaders"),
-    ("empty metadata key", {"metadata": [MetadataItem(key="ok", value="1"), MetadataItem(key=" ", value="1")]}, "Metadata[1]", "MessageValidationInvalidMetadata"),
+    (
+        "empty header value",
+        {"custom_headers": [CustomHeader(name="X-A", value="")]},
+        "CustomHeaders[0]",
+        "MessageValidationInvalidCustomHeaders",
+    ),
+    (
+        "empty metadata key",
+        {"metadata": [MetadataItem(key="ok", value="1"), MetadataItem(key=" ", value="1")]},
+        "Metadata[1]",
+        "MessageValidationInvalidMetadata",
+    ),
     ("no to", {"to": []}, "To", "RecipientValidationMissingTo"),
-    ("51 recipients", {"to": [Address(email_address=f"r{i}@example.com") for i in range(49)], "cc": [Address(email_address="c@example.com")], "bcc": [Address(email_address="b@example.com")]}, "To", "RecipientValidationMaxExceeded"),
-    ("bad to", {"to": [Address(email_address="ann@example.com"), Address(email_address="bad address@example.com")]}, "To[1].EmailAddress", "RecipientValidationInvalidRecipients"),
-    ("bad cc", {"cc": [Address(email_address="no-at-sign")]}, "Cc[0].EmailAddress", "RecipientValidationInvalidRecipients"),
-    ("bad bcc", {"bcc": [Address(email_address="a,b@example.com")]}, "Bcc[0].EmailAddress", "RecipientValidationInvalidRecipients"),
-    ("51 merge rows", {"to": _BULK_TO, "merge_data": _rows(*[[("DeliveryAddress", f"r{i}@example.com")] for i in range(51)])}, "MergeData.PerMessage", "RecipientValidationMaxExceeded"),
-    ("row without delivery address", {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com")], [("Name", "x")])}, "MergeData.PerMessage[1]", "InvalidMergeData"),
-    ("merge value not a string", {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com"), ("Code", 7)])}, "MergeData.PerMessage[0][1].Value", "InvalidMergeData"),
-    ("merge field without name", {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com"), ("", "x")])}, "MergeData.PerMessage[0][1].Field", "InvalidMergeData"),
-    ("global value not a string", {"merge_data": MergeData(global_=[MergeField(field="Brand", value=None)])}, "MergeData.Global[0].Value", "InvalidMergeData"),  # type: ignore[arg-type]
-    ("bad delivery address", {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "not-an-address")])}, "MergeData.PerMessage[0].DeliveryAddress", "RecipientValidationInvalidRecipients"),
+    (
+        "51 recipients",
+        {
+            "to": [Address(email_address=f"r{i}@example.com") for i in range(49)],
+            "cc": [Address(email_address="c@example.com")],
+            "bcc": [Address(email_address="b@example.com")],
+        },
+        "To",
+        "RecipientValidationMaxExceeded",
+    ),
+    (
+        "bad to",
+        {"to": [Address(email_address="ann@example.com"), Address(email_address="bad address@example.com")]},
+        "To[1].EmailAddress",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "bad cc",
+        {"cc": [Address(email_address="no-at-sign")]},
+        "Cc[0].EmailAddress",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "bad bcc",
+        {"bcc": [Address(email_address="a,b@example.com")]},
+        "Bcc[0].EmailAddress",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "51 merge rows",
+        {
+            "to": _BULK_TO,
+            "merge_data": _rows(*[[("DeliveryAddress", f"r{i}@example.com")] for i in range(51)]),
+        },
+        "MergeData.PerMessage",
+        "RecipientValidationMaxExceeded",
+    ),
+    (
+        "row without delivery address",
+        {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com")], [("Name", "x")])},
+        "MergeData.PerMessage[1]",
+        "InvalidMergeData",
+    ),
+    (
+        "merge value not a string",
+        {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com"), ("Code", 7)])},
+        "MergeData.PerMessage[0][1].Value",
+        "InvalidMergeData",
+    ),
+    (
+        "merge field without name",
+        {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "a@example.com"), ("", "x")])},
+        "MergeData.PerMessage[0][1].Field",
+        "InvalidMergeData",
+    ),
+    (
+        "global value not a string",
+        {"merge_data": MergeData(global_=[MergeField(field="Brand", value=None)])},
+        "MergeData.Global[0].Value",
+        "InvalidMergeData",
+    ),  # type: ignore[arg-type]
+    (
+        "bad delivery address",
+        {"to": _BULK_TO, "merge_data": _rows([("DeliveryAddress", "not-an-address")])},
+        "MergeData.PerMessage[0].DeliveryAddress",
+        "RecipientValidationInvalidRecipients",
+    ),
     ("empty tag", {"tags": ["ok", ""]}, "Tags[1]", "MessageValidationInvalidTags"),
-    ("metadata and tags over 12.5 KB", {"metadata": [MetadataItem(key="k", value="v" * 12_000)], "tags": ["t" * 800]}, "Metadata", "MetadataOrTagsAreTooLarge"),
-    ("attachment without name", {"attachments": [Attachment(name="", content="eA==", content_type="text/plain")]}, "Attachments[0].Name", "InvalidAttachment"),
-    ("attachment without type", {"attachments": [Attachment(name="a", content="eA==", content_type="")]}, "Attachments[0].ContentType", "InvalidAttachment"),
-    ("attachment not base64", {"attachments": [Attachment(name="a", content="not base64!", content_type="text/plain")]}, "Attachments[0].Content", "InvalidAttachment"),
-    ("attachment header empty", {"attachments": [Attachment(name="a", content="eA==", content_type="text/plain", custom_headers=[CustomHeader(name="", value="v")])]}, "Attachments[0].CustomHeaders[0]", "MessageValidationInvalidCustomHeaders"),
-]  # fmt: skip
+    (
+        "metadata and tags over 12.5 KB",
+        {"metadata": [MetadataItem(key="k", value="v" * 12_000)], "tags": ["t" * 800]},
+        "Metadata",
+        "MetadataOrTagsAreTooLarge",
+    ),
+    (
+        "attachment without name",
+        {"attachments": [Attachment(name="", content="eA==", content_type="text/plain")]},
+        "Attachments[0].Name",
+        "InvalidAttachment",
+    ),
+    (
+        "attachment without type",
+        {"attachments": [Attachment(name="a", content="eA==", content_type="")]},
+        "Attachments[0].ContentType",
+        "InvalidAttachment",
+    ),
+    (
+        "attachment not base64",
+        {"attachments": [Attachment(name="a", content="not base64!", content_type="text/plain")]},
+        "Attachments[0].Content",
+        "InvalidAttachment",
+    ),
+    (
+        "attachment header empty",
+        {
+            "attachments": [
+                Attachment(
+                    name="a",
+                    content="eA==",
+                    content_type="text/plain",
+                    custom_headers=[CustomHeader(name="", value="v")],
+                )
+            ]
+        },
+        "Attachments[0].CustomHeaders[0]",
+        "MessageValidationInvalidCustomHeaders",
+    ),
+]
 
 
 @pytest.mark.parametrize(("changes", "field", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
