@@ -413,23 +413,27 @@ class BulkMessage(_Builder):
                 field="MergeData.PerMessage",
                 code="RecipientValidationMissingTo",
             )
-        rows = [_merge_row(r) for r in self.recipients]
         messages = []
-        for start in range(0, len(rows), max_recipients):
+        for start in range(0, len(self.recipients), max_recipients):
+            chunk = self.recipients[start : start + max_recipients]
+            named = any(r.name for r in chunk)
             merge = MergeData(
-                per_message=rows[start : start + max_recipients], global_=self._global_merge() or UNSET
+                per_message=[_merge_row(r, named=named) for r in chunk], global_=self._global_merge() or UNSET
             )
-            to = [Address(email_address="%%DeliveryAddress%%", friendly_name="%%RecipientName%%")]
+            # Without names the To has none: an unmatched %%RecipientName%% would be sent as written.
+            name = "%%RecipientName%%" if named else UNSET
+            to = [Address(email_address="%%DeliveryAddress%%", friendly_name=name)]
             message = self._message(to, merge)
             validate_message(message, max_recipients=max_recipients)
             messages.append(message)
         return messages
 
 
-def _merge_row(recipient: BulkRecipient) -> list[MergeField]:
+def _merge_row(recipient: BulkRecipient, *, named: bool) -> list[MergeField]:
+    """One ``PerMessage`` row; ``RecipientName`` is ``""`` for the unnamed when others have names."""
     row = [MergeField(field="DeliveryAddress", value=recipient.address)]
-    if recipient.name:
-        row.append(MergeField(field="RecipientName", value=recipient.name))
+    if named:
+        row.append(MergeField(field="RecipientName", value=recipient.name or ""))
     row.extend(
         MergeField(field=k, value=v)
         for k, v in recipient.merge.items()

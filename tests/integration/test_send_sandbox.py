@@ -227,9 +227,9 @@ def test_validation_happens_before_any_request(sandbox: Sandbox) -> None:
     recorder = Recorder()
     good = _bulk(10)
     bad = BasicMessage(subject="x", from_="noreply@example.com", text="x", to=["not-an-address"])
-    with SocketLabs(**_settings(sandbox), transport=recorder) as client:  # type: ignore[arg-type]
-        with pytest.raises(MessageValidationError) as caught:
-            client.send([good, bad])
+    client = SocketLabs(**_settings(sandbox), transport=recorder)  # type: ignore[arg-type]
+    with client, pytest.raises(MessageValidationError) as caught:
+        client.send([good, bad])
     assert (caught.value.message_index, caught.value.field) == (1, "To[0].EmailAddress")
     assert recorder.requests == []
 

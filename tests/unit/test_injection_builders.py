@@ -158,7 +158,10 @@ def test_bulk_message_rows_and_template_to() -> None:
     assert body["To"] == [{"EmailAddress": "%%DeliveryAddress%%", "FriendlyName": "%%RecipientName%%"}]
     assert body["MergeData"] == {
         "PerMessage": [
-            [{"Field": "DeliveryAddress", "Value": "ann@example.com"}],
+            [
+                {"Field": "DeliveryAddress", "Value": "ann@example.com"},
+                {"Field": "RecipientName", "Value": ""},  # others have names: no raw placeholder
+            ],
             [
                 {"Field": "DeliveryAddress", "Value": "bob@example.com"},
                 {"Field": "RecipientName", "Value": "Bob"},
@@ -183,6 +186,15 @@ def test_bulk_splits_rows_at_the_per_message_limit(count: int, sizes: list[int])
     assert [len(m.merge_data.per_message) for m in messages] == sizes  # type: ignore[union-attr, arg-type]
     delivered = [row[0].value for m in messages for row in m.merge_data.per_message]  # type: ignore[union-attr]
     assert delivered == [f"r{i}@example.com" for i in range(count)]
+
+
+def test_a_merge_without_names_has_no_name_placeholder() -> None:
+    bulk = BulkMessage(subject="Hi", from_="noreply@example.com", text="x", recipients=["a@example.com"])
+    (built,) = bulk.build()
+    assert built.to_dict()["To"] == [{"EmailAddress": "%%DeliveryAddress%%"}]
+    assert built.to_dict()["MergeData"]["PerMessage"] == [
+        [{"Field": "DeliveryAddress", "Value": "a@example.com"}]
+    ]
 
 
 def test_builders_return_generated_models() -> None:
