@@ -218,3 +218,15 @@ def test_bulk_merge_message_matches_except_row_layout(
     ) as client:
         assert client.send(ours_msg).ok
     assert ("cat@example.com", "") in {(s.address, s.friendly_name) for s in socketlabs_sandbox.state.sent}
+
+
+def test_an_unknown_code_crashes_the_vendor_but_not_us() -> None:
+    from socketlabs.injectionapi.core.injectionresponseparser import InjectionResponseParser  # noqa: PLC0415
+    from socketlabs_api.models import InjectionResponse  # noqa: PLC0415
+
+    body = '{"ErrorCode": "Warning", "MessageResults": [{"Index": 0, "ErrorCode": "BrandNewCode"}]}'
+    with pytest.raises(KeyError):
+        InjectionResponseParser.parse(body, 200)
+    parsed = InjectionResponse.from_dict(json.loads(body))
+    (result,) = parsed.message_results  # type: ignore[misc]
+    assert str(result.error_code) == "BrandNewCode" and not result.error_code.is_known

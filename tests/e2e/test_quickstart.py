@@ -23,7 +23,8 @@ def test_quickstart_runs_against_the_embedded_sandbox() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "1. sent a message to 2 recipients: ErrorCode=Success" in out
+    assert "1. sent a message to 2 recipients: accepted=2" in out
+    assert "a merge to 2: accepted=1, rejected=[('eve@unknown.invalid', 'InvalidAddress')]" in out
     assert "2. suppressed bounced@example.com: is_suppressed=True" in out
     assert "suppressed now: False" in out
     assert "NotFoundError (404)" in out
