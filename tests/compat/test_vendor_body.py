@@ -221,8 +221,8 @@ def test_bulk_merge_message_matches_except_row_layout(
 
 
 def test_an_unknown_code_crashes_the_vendor_but_not_us() -> None:
-    from socketlabs.injectionapi.core.injectionresponseparser import InjectionResponseParser  # noqa: PLC0415
-    from socketlabs_api.models import InjectionResponse  # noqa: PLC0415
+    from socketlabs.injectionapi.core.injectionresponseparser import InjectionResponseParser
+    from socketlabs_api.models import InjectionResponse
 
     body = '{"ErrorCode": "Warning", "MessageResults": [{"Index": 0, "ErrorCode": "BrandNewCode"}]}'
     with pytest.raises(KeyError):
