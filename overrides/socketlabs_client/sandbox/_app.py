@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .._xml import to_xml, wants_xml
 from ._csv import render_page
 from ._filters import Filter
 from ._injection import handle_injection
 from ._log import MESSAGE_FIELDS
 from ._params import QueryReader
 from ._state import SUPPRESSION_FIELDS, SandboxState, Suppression
+from ._xmlbody import is_xml, write_answer
 
 __all__ = ["API_PREFIX", "INJECTION_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
 
@@ -190,9 +190,8 @@ class SandboxApp:
                 status, payload = handle_injection(
                     self.state, headers.get("authorization"), body, headers.get("content-type")
                 )
-                if wants_xml(headers.get("accept")):  # our assumption: Accept picks the answer's format
-                    xml = to_xml("InjectionResponse", payload)
-                    return Response(xml, status, media_type="application/xml")
+                if is_xml(headers.get("accept")):  # our assumption: Accept picks the answer's format
+                    return Response(write_answer(payload), status, media_type="application/xml")
                 return _json(status, payload)
             return self._v2(request, operation, match[1])
         return _error(404, "NotFound", [f"No such path: {path}"])

@@ -20,7 +20,7 @@ Order of checks, each a separate answer:
    and tests need a deterministic way to make it do so.
 
 The body may be XML (`Content-Type: application/xml`, root `PostBody`, the
-same member names; see `socketlabs_client._xml` for the assumed layout).
+same member names; `_xmlbody` has the assumed layout).
 
 The top-level code is `Success` when everything was accepted and `Warning`
 otherwise; `MessageResults` then lists only the failed messages. Member
@@ -37,9 +37,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .._xml import XmlError, from_xml, wants_xml
 from ._params import is_valid_email
 from ._state import SandboxState, SentMessage
+from ._xmlbody import is_xml, read_post_body
 
 __all__ = ["MAX_MESSAGES", "handle_injection"]
 
@@ -316,12 +316,11 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
 
 def _load(body: bytes, content_type: str | None) -> Json:
     """The body (JSON, or XML rooted at `PostBody`) with folded member names; `None` if neither."""
+    if is_xml(content_type):
+        return _fold(read_post_body(body))
     try:
-        if wants_xml(content_type):
-            root, data = from_xml(body)
-            return _fold(data) if root.casefold() == "postbody" else None
         return _fold(json.loads(body.decode("utf-8-sig")))
-    except (UnicodeDecodeError, ValueError, RecursionError, XmlError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 
 
