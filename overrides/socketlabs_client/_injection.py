@@ -107,6 +107,7 @@ _MAX_ADDRESS = 320
 _ADDRESS_PART = r"[^@\s,;<>\"()\[\]\\\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(f"{_ADDRESS_PART}@{_ADDRESS_PART}")
 _PLACEHOLDER = "%%"
+_ROW_FIELDS = frozenset({"deliveryaddress", "recipientname"})
 _OPERATION = OPERATIONS["sendEmail"]
 
 Format = Literal["json", "xml"]
@@ -429,11 +430,9 @@ def _merge_row(recipient: BulkRecipient, *, named: bool) -> list[MergeField]:
     row = [MergeField(field="DeliveryAddress", value=recipient.address)]
     if named:
         row.append(MergeField(field="RecipientName", value=recipient.name or ""))
-    row.extend(
-        MergeField(field=k, value=v)
-        for k, v in recipient.merge.items()
-        if k.casefold() not in ("deliveryaddress", "recipientname")
-    )
+    for field, value in recipient.merge.items():
+        if field.casefold() not in _ROW_FIELDS:
+            row.append(MergeField(field=field, value=value))
     return row
 
 
@@ -524,19 +523,18 @@ def _check_merge_fields(fields: object, member: str) -> dict[str, str]:
         raise _fail("must be a list of {Field, Value}", member, "InvalidMergeData")
     found: dict[str, str] = {}
     for i, item in enumerate(fields):
-        name = getattr(item, "field", None)
-        value = getattr(item, "value", None)
-        if not isinstance(item, MergeField) or _blank(name):
+        if not isinstance(item, MergeField) or not isinstance(item.field, str) or not item.field.strip():
             raise _fail(
                 "each merge field needs a non-empty Field", f"{member}[{i}].Field", "InvalidMergeData"
             )
+        value = item.value
         if not isinstance(value, str):
             raise _fail(
                 f"merge values must be strings, got {type(value).__name__}",
                 f"{member}[{i}].Value",
                 "InvalidMergeData",
             )
-        found[str(name).casefold()] = value
+        found[item.field.casefold()] = value
     return found
 
 
