@@ -1,6 +1,6 @@
 """Benchmark (not a test): 10,000 merge recipients through the sandbox, our client vs the vendor's library.
 
-    PYTHONPATH=overrides:generated python benchmarks/bench_injection.py [--recipients N] [--plain]
+    PYTHONPATH=overrides:generated python benchmarks/bench_injection.py [--recipients N] [--plain] [--rtt MS]
 
 Both clients send the same bulk (merge) message to the same sandbox, served
 over TLS with a throw-away self-signed certificate (``openssl`` makes it) by
@@ -20,6 +20,13 @@ one" message per request), one request after another, as its ``send`` does.
 Ours: ``client.send(bulk)`` packs 50 recipients per message and 10 messages
 per request and keeps ``--concurrency`` requests in flight over pooled
 keep-alive connections (sync: a thread pool; async: tasks).
+
+Loopback has no network latency, which is where one-message-per-request on a
+fresh TLS connection costs most (TCP and TLS handshakes, then the request:
+three round trips each time). ``--rtt MS`` puts a relay in front of the
+sandbox (another child process) that holds every chunk of bytes, in each
+direction, for half of MS before passing it on: a round-trip time without a
+bandwidth limit, the same for both clients.
 
 It prints, per client: seconds, recipients ("messages", one per recipient)
 per second, requests, recipients per request; and the ratios. Speed is never
@@ -47,6 +54,11 @@ import httpx
 from socketlabs_client import AsyncSocketLabs, BulkMessage, SocketLabs
 from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
 
+WATCHDOG = """
+import os, sys, threading
+threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+"""
+
 CHILD = """
 import socket, sys, uvicorn
 from socketlabs_client.sandbox import SandboxConfig
@@ -66,6 +78,49 @@ uvicorn.Server(config).run(sockets=[sock])
 """
 
 
+RELAY = """
+import asyncio, sys, time
+
+upstream, delay = int(sys.argv[1]), float(sys.argv[2]) / 2000
+
+async def pipe(reader, writer):
+    queue = asyncio.Queue()
+
+    async def deliver():
+        while (item := await queue.get()) is not None:
+            due, chunk = item
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            writer.write(chunk)
+            await writer.drain()
+        writer.close()
+
+    sender = asyncio.ensure_future(deliver())
+    try:
+        while chunk := await reader.read(65536):
+            queue.put_nowait((time.monotonic() + delay, chunk))
+    except OSError:
+        pass
+    queue.put_nowait(None)
+    await sender
+
+async def handle(client_reader, client_writer):
+    try:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", upstream)
+    except OSError:
+        client_writer.close()
+        return
+    await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer),
+                         return_exceptions=True)
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
 def _certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(  # noqa: S603 - fixed arguments
@@ -81,9 +136,11 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def _start_sandbox(cert: Path | None, key: Path | None) -> tuple[subprocess.Popen[str], int]:
+def _start(script: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Run one of the child scripts; it prints the port it listens on."""
     child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", CHILD, str(cert or ""), str(key or "")],
+        [sys.executable, "-c", WATCHDOG + script, *args],
+        stdin=subprocess.PIPE,  # closed when this process ends, however it ends: the child follows
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
@@ -192,10 +249,16 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--plain", action="store_true", help="plain HTTP instead of TLS")
+    parser.add_argument("--rtt", type=float, default=0.0, help="round-trip time to model, in ms")
     args = parser.parse_args()
+    children: list[subprocess.Popen[str]] = []
     with tempfile.TemporaryDirectory() as folder:
         cert, key = (None, None) if args.plain else _certificate(Path(folder))
-        child, port = _start_sandbox(cert, key)
+        child, port = _start(CHILD, str(cert or ""), str(key or ""))
+        children.append(child)
+        if args.rtt > 0:
+            relay, port = _start(RELAY, str(port), str(args.rtt))
+            children.append(relay)
         try:
             scheme = "http" if cert is None else "https"
             url = f"{scheme}://127.0.0.1:{port}/api/v1"
@@ -212,11 +275,11 @@ def main() -> None:
                 ),
             }
         finally:
-            child.terminate()
-            child.wait(10)
-    print(
-        f"{args.recipients} merge recipients, sandbox over {'plain HTTP' if args.plain else 'TLS'}, one run"
-    )
+            for started in children:
+                started.terminate()
+                started.wait(10)
+    where = f"{'plain HTTP' if args.plain else 'TLS'}, round trip {args.rtt:g} ms added"
+    print(f"{args.recipients} merge recipients, sandbox over {where}, one run")
     print(f"{'client':42} {'seconds':>8} {'msgs/s':>10} {'requests':>9} {'rcpt/req':>9} {'accepted':>9}")
     rates = {}
     for name, (elapsed, requests, accepted) in rows.items():

@@ -232,3 +232,27 @@ def test_results_per_message_and_address() -> None:
     assert str(unknown.code) == "BrandNewCode"
     assert "does not know" in explain(unknown.code)
     assert explain(InjectionErrorCode.WARNING).startswith("some messages")
+
+
+def test_transaction_receipts_and_codes_are_kept() -> None:
+    from socketlabs_client import RequestResult
+
+    (planned,) = plan(_basic(0), server_id=7)
+    failed = InjectionResponse.from_dict({"ErrorCode": "InternalError", "TransactionReceipt": "rcpt-123"})
+    error = injection_error(OP, _response(200), failed, ())
+    assert error is not None and error.transaction_receipt == "rcpt-123"
+    from_error = RequestResult(0, planned.body, 1, error=error)
+    assert (from_error.error_code, from_error.transaction_receipt) == (
+        InjectionErrorCode.INTERNALERROR,
+        "rcpt-123",
+    )
+    answered = InjectionResponse.from_dict(
+        {"ErrorCode": "Warning", "TransactionReceipt": "rcpt-456", "MessageResults": []}
+    )
+    from_answer = RequestResult(0, planned.body, 1, response=answered)
+    assert (from_answer.error_code, from_answer.transaction_receipt) == (
+        InjectionErrorCode.WARNING,
+        "rcpt-456",
+    )
+    quiet = RequestResult(0, planned.body, 1, response=InjectionResponse.from_dict({"ErrorCode": "Success"}))
+    assert quiet.transaction_receipt is None
