@@ -649,13 +649,26 @@ class _Part:
 
 @frozen
 class PlannedRequest:
-    """One injection request: its body (without credentials) and the bytes it is sent as."""
+    """One injection request: its body (without credentials) and how it is sent.
+
+    The bytes are made when asked for (``content``), so a send encodes each
+    request just before it goes out, while earlier ones are in flight.
+    """
 
     index: int
     body: InjectionRequest
-    content: bytes
-    content_type: str
+    format: Format
     parts: tuple[_Part, ...]
+
+    @property
+    def content(self) -> bytes:
+        """The body as sent (JSON or XML), without credentials: the auth layer adds them."""
+        return _encode(self.body, self.format)
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` it is sent with."""
+        return XML_CONTENT_TYPE if self.format == "xml" else "application/json"
 
     @property
     def recipient_count(self) -> int:
@@ -717,11 +730,11 @@ def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int) -> list
     return parts
 
 
-def _encode(body: InjectionRequest, fmt: Format) -> tuple[bytes, str]:
+def _encode(body: InjectionRequest, fmt: Format) -> bytes:
     data = body.to_dict()
     if fmt == "xml":
-        return to_xml(XML_ROOT, data), XML_CONTENT_TYPE
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), "application/json"
+        return to_xml(XML_ROOT, data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def plan(
@@ -744,8 +757,7 @@ def plan(
     for index, start in enumerate(range(0, len(parts), messages_per_request)):
         chunk = tuple(parts[start : start + messages_per_request])
         body = InjectionRequest(server_id=server_id, messages=[p.message for p in chunk])
-        content, content_type = _encode(body, fmt)
-        requests.append(PlannedRequest(index, body, content, content_type, chunk))
+        requests.append(PlannedRequest(index, body, fmt, chunk))
     return requests
 
 
