@@ -17,29 +17,41 @@ from datetime import date
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from socketlabs_client import F, NotFoundError, SocketLabs, WebhookEvent, WebhookReceiver
-from socketlabs_client.models import Address, InjectionRequest, Message, SortDirection
+from socketlabs_client import (
+    BasicMessage,
+    BulkMessage,
+    F,
+    NotFoundError,
+    SocketLabs,
+    WebhookEvent,
+    WebhookReceiver,
+)
+from socketlabs_client.models import SortDirection
 from socketlabs_client.sandbox import Sandbox, SandboxConfig
 
 
 def send_mail(client: SocketLabs) -> None:
-    server_id = client.server_id or 0
-    result = client.injection.send(
-        InjectionRequest(
-            server_id=server_id,
-            messages=[
-                Message(
-                    to=[Address("ann@example.com", friendly_name="Ann"), Address("bob@example.com")],
-                    from_=Address("noreply@example.com", friendly_name="Example"),
-                    subject="Welcome aboard",
-                    text_body="Hello, and welcome.",
-                    html_body="<p>Hello, and welcome.</p>",
-                    mailing_id="welcome",
-                )
-            ],
-        )
+    welcome = BasicMessage(
+        subject="Welcome aboard",
+        from_=("noreply@example.com", "Example"),
+        text="Hello, and welcome.",
+        html="<p>Hello, and welcome.</p>",
+        mailing_id="welcome",
+        to=[("ann@example.com", "Ann"), "bob@example.com"],
     )
-    print(f"1. sent a message to 2 recipients: ErrorCode={result.error_code}")
+    report = client.send(welcome)  # checked before sending: a bad message raises MessageValidationError
+    print(f"1. sent a message to {len(report.recipients)} recipients: accepted={len(report.accepted)}")
+    codes = BulkMessage(
+        subject="Your code, %%RecipientName%%",
+        from_="noreply@example.com",
+        text="Your code is %%Code%%.",
+        mailing_id="codes",
+    )
+    for code, (address, name) in enumerate([("cat@example.com", "Cat"), ("eve@unknown.invalid", "Eve")]):
+        codes.add_recipient(address, name, {"Code": str(1000 + code)})
+    report = client.send(codes)
+    refused = [(r.address, str(r.code)) for r in report.rejected]
+    print(f"   a merge to 2: accepted={len(report.accepted)}, rejected={refused}")
 
 
 def manage_suppressions(client: SocketLabs) -> None:

@@ -58,6 +58,16 @@ LIST_PARAMETERS = ("pageSize", "pageNumber")
 """Query parameters every ``x-pagination`` operation must have (the pager drives them)."""
 
 
+def _xml_ok(value: Any) -> bool:
+    """``x-xml`` (optional): ``{root, responseRoot, mediaType}``, the XML form the generator cannot model."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or set(value) != {"root", "responseRoot", "mediaType"}:
+        return False
+    names_ok = all(str(value[k]).isidentifier() for k in ("root", "responseRoot"))
+    return names_ok and str(value["mediaType"]).endswith("xml")
+
+
 class RegenerateError(Exception):
     """The spec or the generator produced something we refuse to commit."""
 
@@ -198,6 +208,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ("x-server", info["server"] in SERVERS),
                 ("x-return", info["returns"] in RETURNS),
                 ("x-unwrap", info["unwrap"] in (None, "data")),
+                ("x-xml", _xml_ok(op.get("x-xml"))),
                 ("2xx content", bool(info["accept"])),
             )
             problems.extend(f"{where} ({op_id}): missing or invalid {name}" for name, ok in checks if not ok)

@@ -239,7 +239,7 @@ _DOC = """Send ``method path`` with the client's auth, limits, retries and typed
 class AdHocRequests:
     """Adds ``request()`` to the sync client."""
 
-    _adhoc_executor: Executor
+    _executor: Executor
 
     @overload
     def request(
@@ -290,7 +290,7 @@ class AdHocRequests:
         accept: str = "application/json",
         raw: bool = False,
     ) -> Any:
-        executor = self._adhoc_executor
+        executor = self._executor
         call = prepare_adhoc(
             method,
             path,
@@ -311,7 +311,7 @@ class AdHocRequests:
 class AsyncAdHocRequests:
     """Adds ``request()`` to the async client."""
 
-    _adhoc_executor: AsyncExecutor
+    _executor: AsyncExecutor
 
     @overload
     async def request(
@@ -362,7 +362,7 @@ class AsyncAdHocRequests:
         accept: str = "application/json",
         raw: bool = False,
     ) -> Any:
-        executor = self._adhoc_executor
+        executor = self._executor
         call = prepare_adhoc(
             method,
             path,

@@ -17,6 +17,8 @@ from typing import Literal
 
 import httpx
 
+from ._xml import wants_xml, with_xml_member
+
 __all__ = ["BasicAuth", "BearerAuth", "InjectionAuth", "is_new_format_key"]
 
 _NEW_FORMAT_KEY = re.compile(r"[^.]{20}\.[^.]{40}")
@@ -90,21 +92,23 @@ class InjectionAuth(_KeyAuth):
         yield self._with_body_key(request)
 
     def _with_body_key(self, request: httpx.Request) -> httpx.Request:
-        try:
-            body = json.loads(request.content)
-        except ValueError:
-            return request  # not JSON (e.g. XML): the caller supplies credentials in the body
-        if not isinstance(body, dict) or any(k.casefold() == "apikey" for k in body):
+        if wants_xml(request.headers.get("content-type")):
+            content = with_xml_member(request.content, "ApiKey", self._api_key)
+        else:
+            try:
+                body = json.loads(request.content)
+            except ValueError:
+                return request  # neither JSON nor XML: the caller supplies credentials
+            if not isinstance(body, dict) or any(k.casefold() == "apikey" for k in body):
+                return request
+            body["ApiKey"] = self._api_key
+            content = json.dumps(body).encode()
+        if content is None:
             return request
-        body["ApiKey"] = self._api_key
         headers = httpx.Headers(request.headers)
         headers.pop("Content-Length", None)
         return httpx.Request(
-            request.method,
-            request.url,
-            headers=headers,
-            content=json.dumps(body).encode(),
-            extensions=request.extensions,
+            request.method, request.url, headers=headers, content=content, extensions=request.extensions
         )
 
 

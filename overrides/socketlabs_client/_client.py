@@ -26,6 +26,7 @@ from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
 from ._config import ClientConfig, inject_base_url, resolve_config
 from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
+from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
@@ -334,8 +335,17 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             "injection": self.injection_client,
             "management": self.management_client,
         }
-        self._adhoc_executor = _Executor(config, clients)
-        super().__init__(self._adhoc_executor)
+        self._executor = _Executor(config, clients)
+        super().__init__(self._executor)
+
+    def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+        """Check, batch and send messages; one result per recipient (see ``_injection.SendOptions``).
+
+        ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
+        Options: ``server_id``, ``format`` (``"json"``/``"xml"``), ``dry_run``, ``concurrency``,
+        ``messages_per_request`` (10), ``recipients_per_message`` (50).
+        """
+        return send_messages(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
@@ -431,8 +441,12 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
             "injection": self.injection_client,
             "management": self.management_client,
         }
-        self._adhoc_executor = _AsyncExecutor(config, clients)
-        super().__init__(self._adhoc_executor)
+        self._executor = _AsyncExecutor(config, clients)
+        super().__init__(self._executor)
+
+    async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+        """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 4)."""
+        return await send_messages_async(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""

@@ -6,6 +6,7 @@ SocketLabsError
 ├── InvalidRequestError                bad arguments to a call (also a ValueError); nothing was sent
 │   └── InvalidParameterError          a bad call argument (page size, date, ...)
 │       └── InvalidFilterError         a filter that does not fit the operation's x-filters
+├── MessageValidationError             a message breaks a rule (field, code); nothing was sent
 └── APIError                           a call went wrong (operation, method, url)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   ├── APITimeoutError            no answer in time
@@ -76,6 +77,7 @@ __all__ = [
     "InvalidRequestError",
     "MalformedResponseError",
     "MessageInDoubt",
+    "MessageValidationError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PaginationError",
@@ -107,6 +109,21 @@ INJECTION_CODE_MEANINGS: Mapping[str, str] = {
     "TooManyMessages": "too many messages in one request",
     "TooManyRecipients": "too many recipients",
     "NoValidRecipients": "no valid recipients",
+    "InvalidAddress": "the address is not valid",
+    "InvalidAttachment": "an attachment is invalid",
+    "MessageTooLarge": "the message is too large",
+    "EmptySubject": "the message has no subject",
+    "EmptyToAddress": "the message has no To address",
+    "InvalidFrom": "the From address is missing or invalid",
+    "InvalidFromAddress": "the From address is missing or invalid",
+    "NoValidBodyParts": "the message has no text, HTML or template body",
+    "InvalidMergeData": "the merge data is invalid (values must be strings, each row needs DeliveryAddress)",
+    "InvalidTemplateId": "the API template does not exist",
+    "TemplateHasNoContent": "the API template has no content",
+    "MessageBodyConflict": "a message has both a body and an API template",
+    "MetadataOrTagsAreTooLarge": "metadata and tags exceed 12.5 KB",
+    "Warning": "some messages or recipients failed; see the per-message and per-address results",
+    "Success": "accepted",
 }
 _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErrors"})
 _ACCEPTED_CODES = frozenset({InjectionErrorCode.SUCCESS, InjectionErrorCode.WARNING})
@@ -146,6 +163,25 @@ class InvalidFilterError(InvalidParameterError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("filters", "; ".join(self.problems))
+
+
+class MessageValidationError(SocketLabsError):
+    """A message breaks a rule the client checks before sending; nothing was sent.
+
+    ``field`` names the member in the API's terms (``"From.EmailAddress"``,
+    ``"To[3].EmailAddress"``, ``"MergeData.PerMessage[2]"``), ``code`` is the
+    rule (the official libraries' ``SendResult`` name where they have one),
+    and ``message_index`` the position of the message in what was passed to
+    ``send`` (``None`` for a single message checked on its own).
+    """
+
+    def __init__(self, message: str, *, field: str, code: str, message_index: int | None = None) -> None:
+        where = f"message {message_index}: " if message_index is not None else ""
+        super().__init__(f"{where}{field}: {message}")
+        self.field = field
+        self.code = code
+        self.message_index = message_index
+        self.reason = message
 
 
 class APIError(SocketLabsError):

@@ -23,14 +23,16 @@ def test_quickstart_runs_against_the_embedded_sandbox() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "1. sent a message to 2 recipients: ErrorCode=Success" in out
+    assert "1. sent a message to 2 recipients: accepted=2" in out
+    assert "a merge to 2: accepted=1, rejected=[('eve@unknown.invalid', 'InvalidAddress')]" in out
     assert "2. suppressed bounced@example.com: is_suppressed=True" in out
     assert "suppressed now: False" in out
     assert "NotFoundError (404)" in out
     assert "our welcome mail in the report: ['ann@example.com', 'bob@example.com']" in out
     assert "4. downloaded the suppression list: 25 rows streamed to suppressions.csv" in out
     assert (
-        "5. received 5 of 5 webhook events: [('WebhookEventDelivered', 2), ('WebhookEventQueued', 2)," in out
+        "5. received 7 of 7 webhook events: [('WebhookEventDelivered', 3), ('WebhookEventQueued', 3),"
+        " ('WebhookEventTracking', 1)]" in out
     )
     assert out.rstrip().endswith("quickstart finished")
 

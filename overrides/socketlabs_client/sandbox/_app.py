@@ -43,6 +43,7 @@ from ._management import MANAGEMENT_PREFIX, management_error
 from ._management import ROUTES as MANAGEMENT_ROUTES
 from ._params import QueryReader
 from ._state import SUPPRESSION_FIELDS, SandboxState, Suppression
+from ._xmlbody import is_xml, write_answer
 
 __all__ = ["API_PREFIX", "INJECTION_PREFIX", "MANAGEMENT_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
 
@@ -222,7 +223,12 @@ class SandboxApp:
                     {"Allow": allow},
                 )
             if operation.operation_id == "sendEmail":
-                status, payload = handle_injection(self.state, request.headers.get("authorization"), body)
+                headers = request.headers
+                status, payload = handle_injection(
+                    self.state, headers.get("authorization"), body, headers.get("content-type")
+                )
+                if is_xml(headers.get("accept")):  # our assumption: Accept picks the answer's format
+                    return Response(write_answer(payload), status, media_type="application/xml")
                 return _json(status, payload)
             return self._v2(request, operation, match.groupdict(), body)
         return _error(404, "NotFound", [f"No such path: {path}"])

@@ -14,7 +14,13 @@ Order of checks, each a separate answer:
    `InvalidAttachment`, `MetadataOrTagsAreTooLarge`, `InvalidMergeData`,
    `EmptyToAddress`, then per address `InvalidAddress`; a message whose
    recipients are all invalid is `NoValidRecipients`, one with some invalid
-   is `Warning`.
+   is `Warning`. Beside the syntax check, an address in the reserved
+   `.invalid` top-level domain (RFC 2606) is refused as `InvalidAddress`:
+   the real server refuses addresses that pass any client-side syntax check,
+   and tests need a deterministic way to make it do so.
+
+The body may be XML (`Content-Type: application/xml`, root `PostBody`, the
+same member names; `_xmlbody` has the assumed layout).
 
 The top-level code is `Success` when everything was accepted and `Warning`
 otherwise; `MessageResults` then lists only the failed messages. Member
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field
 
 from ._params import is_valid_email
 from ._state import SandboxState, SentMessage
+from ._xmlbody import is_xml, read_post_body
 
 __all__ = ["MAX_MESSAGES", "handle_injection"]
 
@@ -283,7 +290,7 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
     outcome = _Outcome()
     now = state.now()
     for email, friendly, fields in recipients:
-        if not is_valid_email(email):
+        if _refused(email):
             outcome.failed.append(email)
             continue
         message_id = _merge(_optional_str(message.get("messageid")), fields) or state.next_message_id()
@@ -307,12 +314,19 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
     return outcome
 
 
-def _load(body: bytes) -> Json:
-    """The body as JSON with folded member names; `None` when it is not JSON."""
+def _load(body: bytes, content_type: str | None) -> Json:
+    """The body (JSON, or XML rooted at `PostBody`) with folded member names; `None` if neither."""
+    if is_xml(content_type):
+        return _fold(read_post_body(body))
     try:
         return _fold(json.loads(body.decode("utf-8-sig")))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+
+
+def _refused(email: str) -> bool:
+    """Addresses the sandbox refuses: bad syntax, or the reserved `.invalid` domain."""
+    return not is_valid_email(email) or email.rstrip(".").casefold().endswith(".invalid")
 
 
 def _authenticated(key: str, authorization: str | None, data: Json) -> bool:
@@ -345,10 +359,10 @@ def _read_request(server_id: int, data: Json) -> list[dict[str, Json]] | str:
 
 
 def handle_injection(
-    state: SandboxState, authorization: str | None, body: bytes
+    state: SandboxState, authorization: str | None, body: bytes, content_type: str | None = None
 ) -> tuple[int, dict[str, Json]]:
-    """Process one injection request: `(HTTP status, JSON body)`."""
-    data = _load(body)
+    """Process one injection request: `(HTTP status, JSON-shaped answer)`."""
+    data = _load(body, content_type)
     if not _authenticated(state.config.api_key, authorization, data):
         return 401, _response("InvalidAuthentication", None)
     messages = _read_request(state.config.server_id, data)
