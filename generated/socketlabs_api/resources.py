@@ -119,8 +119,8 @@ from .models.sending_domain import SendingDomain
 from .models.sending_domain_envelope import SendingDomainEnvelope
 from .models.sending_domain_input import SendingDomainInput
 from .models.sending_domain_page import SendingDomainPage
-from .models.stream_score import StreamScore
 from .models.stream_score_envelope import StreamScoreEnvelope
+from .models.stream_score_report import StreamScoreReport
 from .models.suppression import Suppression
 from .models.suppression_envelope import SuppressionEnvelope
 from .models.suppression_page import SuppressionPage
@@ -4312,7 +4312,7 @@ class StreamScore:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> StreamScore:
+    ) -> StreamScoreReport:
         """The server's StreamScore (sending reputation)
 
         ``GET /servers/{serverId}/stream-score`` (api). Confidence: modeled.
@@ -4350,7 +4350,7 @@ class AsyncStreamScore:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> StreamScore:
+    ) -> StreamScoreReport:
         """The server's StreamScore (sending reputation)
 
         ``GET /servers/{serverId}/stream-score`` (api). Confidence: modeled.

@@ -67,9 +67,9 @@ def prefix(request: pytest.FixtureRequest) -> str:
 
 def test_limiters_sharing_redis_keep_one_budget(redis_url: str, prefix: str) -> None:
     limits = {"default": RateLimit(10, 0.5)}
-    # each limiter measures its own offset to the Redis clock (to a millisecond or so); the
+    # each limiter measures its own offset to the Redis clock (a few ms on a loaded machine); the
     # margin covers that, so the stamps never hold more than 10 in the server's 0.5 s
-    limiters = [RateLimiter.redis(redis_url, limits=limits, margin=0.02, prefix=prefix) for _ in range(3)]
+    limiters = [RateLimiter.redis(redis_url, limits=limits, margin=0.05, prefix=prefix) for _ in range(3)]
     stamps: list[float] = []
     lock = threading.Lock()
 
@@ -88,7 +88,7 @@ def test_limiters_sharing_redis_keep_one_budget(redis_url: str, prefix: str) -> 
     for limiter in limiters:
         limiter.close()
     # 30 slots at 10 per 0.5 s: the last ten cannot start before 1.0 s
-    assert max(stamps) - start >= 1.0 - 0.02
+    assert max(stamps) - start >= 1.0 - 0.05
     # the stamps the three limiters wrote to Redis: never more than 10 in any 0.5 s
     client = redis.Redis.from_url(redis_url)
     scores = sorted(score for _, score in client.zrange(f"{prefix}:k:default", 0, -1, withscores=True))

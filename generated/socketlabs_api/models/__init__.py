@@ -72,9 +72,9 @@ from .sending_domain_input import SendingDomainInput
 from .sending_domain_page import SendingDomainPage
 from .sending_domain_status import SendingDomainStatus
 from .sort_direction import SortDirection
-from .stream_score import StreamScore
 from .stream_score_envelope import StreamScoreEnvelope
-from .stream_score_rating import StreamScoreRating
+from .stream_score_report import StreamScoreReport
+from .stream_score_report_rating import StreamScoreReportRating
 from .suppression import Suppression
 from .suppression_envelope import SuppressionEnvelope
 from .suppression_page import SuppressionPage
@@ -171,9 +171,9 @@ __all__ = (
     "SendingDomainPage",
     "SendingDomainStatus",
     "SortDirection",
-    "StreamScore",
     "StreamScoreEnvelope",
-    "StreamScoreRating",
+    "StreamScoreReport",
+    "StreamScoreReportRating",
     "Suppression",
     "SuppressionEnvelope",
     "SuppressionPage",

@@ -10,7 +10,7 @@ from attrs import field as _attrs_field
 from ..types import remap_keys
 
 if TYPE_CHECKING:
-    from ..models.stream_score import StreamScore
+    from ..models.stream_score_report import StreamScoreReport
 
 
 T = TypeVar("T", bound="StreamScoreEnvelope")
@@ -20,10 +20,10 @@ T = TypeVar("T", bound="StreamScoreEnvelope")
 class StreamScoreEnvelope:
     """
     Attributes:
-        data (StreamScore): Sending reputation, 0 to 100, from delivery, failure and complaint rates (modeled).
+        data (StreamScoreReport): Sending reputation, 0 to 100, from delivery, failure and complaint rates (modeled).
     """
 
-    data: StreamScore
+    data: StreamScoreReport
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,10 +41,10 @@ class StreamScoreEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.stream_score import StreamScore  # noqa: PLC0415
+        from ..models.stream_score_report import StreamScoreReport  # noqa: PLC0415
 
         d = remap_keys(src_dict, ("data",))
-        data = StreamScore.from_dict(d.pop("data"))
+        data = StreamScoreReport.from_dict(d.pop("data"))
 
         stream_score_envelope = cls(
             data=data,

@@ -7,19 +7,19 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.stream_score_rating import StreamScoreRating
+from ..models.stream_score_report_rating import StreamScoreReportRating
 from ..types import remap_keys
 
-T = TypeVar("T", bound="StreamScore")
+T = TypeVar("T", bound="StreamScoreReport")
 
 
 @_attrs_define
-class StreamScore:
+class StreamScoreReport:
     """Sending reputation, 0 to 100, from delivery, failure and complaint rates (modeled).
 
     Attributes:
         score (int):
-        rating (StreamScoreRating):
+        rating (StreamScoreReportRating):
         processed (int):
         delivered (int):
         failed (int):
@@ -27,7 +27,7 @@ class StreamScore:
     """
 
     score: int
-    rating: StreamScoreRating
+    rating: StreamScoreReportRating
     processed: int
     delivered: int
     failed: int
@@ -77,7 +77,7 @@ class StreamScore:
         )
         score = d.pop("score")
 
-        rating = StreamScoreRating(d.pop("rating"))
+        rating = StreamScoreReportRating(d.pop("rating"))
 
         processed = d.pop("processed")
 
@@ -87,7 +87,7 @@ class StreamScore:
 
         complaints = d.pop("complaints")
 
-        stream_score = cls(
+        stream_score_report = cls(
             score=score,
             rating=rating,
             processed=processed,
@@ -96,8 +96,8 @@ class StreamScore:
             complaints=complaints,
         )
 
-        stream_score.additional_properties = d
-        return stream_score
+        stream_score_report.additional_properties = d
+        return stream_score_report
 
     @property
     def additional_keys(self) -> list[str]:

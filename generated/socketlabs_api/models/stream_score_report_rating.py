@@ -2,8 +2,8 @@
 from enum import StrEnum
 
 
-class StreamScoreRating(StrEnum):
-    """StreamScoreRating
+class StreamScoreReportRating(StrEnum):
+    """StreamScoreReportRating
 
     The list is open: a value the API adds later parses into a member whose
     ``is_known`` is False instead of failing; names match case-insensitively.
@@ -23,7 +23,7 @@ class StreamScoreRating(StrEnum):
         return self._name_ in type(self).__members__
 
     @classmethod
-    def _missing_(cls, value: object) -> "StreamScoreRating | None":
+    def _missing_(cls, value: object) -> "StreamScoreReportRating | None":
         if not isinstance(value, str):
             return None
         folded = value.casefold()
