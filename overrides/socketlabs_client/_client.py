@@ -83,10 +83,18 @@ def _server_id(config: ClientConfig, server_id: int | None) -> int:
     return resolved
 
 
-def _prepare(operation: Operation, request: dict[str, Any]) -> None:
+def _build(
+    http: httpx.Client | httpx.AsyncClient, operation: Operation, request: dict[str, Any]
+) -> httpx.Request:
+    """The outgoing request: the operation rides along for the transport, and the success media types."""
     request["extensions"] = {**request.get("extensions", {}), OPERATION_EXTENSION: operation}
     request["headers"] = {**request.get("headers", {}), "Accept": operation.accept}
     log.debug("%s %s (%s)", operation.method, request["url"], operation.operation_id)
+    url = request["url"]
+    if isinstance(url, str) and url.startswith("/"):
+        # Joined here, not by httpx: its join parses the URL a second time, a tenth of a call's overhead.
+        request["url"] = str(http.base_url).rstrip("/") + url
+    return http.build_request(**request)
 
 
 class _Executor:
@@ -104,8 +112,7 @@ class _Executor:
     ) -> Response[Any]:
         client = self._clients[operation.server]
         http = client.get_httpx_client()
-        _prepare(operation, request)
-        outgoing = http.build_request(**request)
+        outgoing = _build(http, operation, request)
         try:
             response = http.send(outgoing)
         except httpx.HTTPError as exc:
@@ -118,8 +125,7 @@ class _Executor:
     def stream(self, operation: Operation, request: dict[str, Any]) -> Iterator[httpx.Response]:
         """Send ``request`` and hand over the response with its body unread (CSV pages)."""
         http = self._clients[operation.server].get_httpx_client()
-        _prepare(operation, request)
-        outgoing = http.build_request(**request)
+        outgoing = _build(http, operation, request)
         try:
             response = http.send(outgoing, stream=True)
         except httpx.HTTPError as exc:
@@ -161,8 +167,7 @@ class _AsyncExecutor:
     ) -> Response[Any]:
         client = self._clients[operation.server]
         http = client.get_async_httpx_client()
-        _prepare(operation, request)
-        outgoing = http.build_request(**request)
+        outgoing = _build(http, operation, request)
         try:
             response = await http.send(outgoing)
             await response.aread()
@@ -176,8 +181,7 @@ class _AsyncExecutor:
     async def stream(self, operation: Operation, request: dict[str, Any]) -> AsyncIterator[httpx.Response]:
         """Send ``request`` and hand over the response with its body unread (CSV pages)."""
         http = self._clients[operation.server].get_async_httpx_client()
-        _prepare(operation, request)
-        outgoing = http.build_request(**request)
+        outgoing = _build(http, operation, request)
         try:
             response = await http.send(outgoing, stream=True)
         except httpx.HTTPError as exc:

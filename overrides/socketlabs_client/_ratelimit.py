@@ -49,6 +49,19 @@ __all__ = ["DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter", "key_id"]
 DEFAULT_MARGIN = 0.25
 """Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
 
+_COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"
+_COUNT_ALL_LATER = "redis.call('ZCOUNT', bucket, window_start, '+inf')"
+if _COUNT_OWN_AND_EARLIER not in LuaScript.PUT_ITEM:  # pragma: no cover - a pyrate-limiter upgrade changed it
+    raise ImportError("pyrate-limiter's Redis script changed; review _ratelimit._PUT_ITEM")
+_PUT_ITEM = LuaScript.PUT_ITEM.replace(_COUNT_OWN_AND_EARLIER, _COUNT_ALL_LATER)
+"""pyrate-limiter's check-and-insert script, counting every stamp from the window's start on.
+
+pyrate's own counts stamps up to the caller's: across processes, a stamp
+read a moment before another process's but inserted after it does not see
+that one, and both take the last slot. Counting later stamps too closes
+that race; everything else (the window, the insert, the wait) is pyrate's.
+"""
+
 _LEAK_EVERY = 64
 _CLOCK_RESYNC = 60.0
 _CLOCK_SAMPLES = 5
@@ -110,25 +123,19 @@ class _MemoryStore:
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _bucket(self, key: str, family: str, rates: list[Rate]) -> tuple[InMemoryBucket, bool]:
-        """The family's bucket for this key, and whether to drop expired stamps now."""
+    def put(self, key: str, family: str, rates: list[Rate]) -> int:
+        # One lock for all of it: the stamp is read under it, so stamps enter in
+        # time order; and put_decision() records the verdict on the bucket and
+        # reads it back, so another thread's verdict must not slip in between.
         with self._lock:
             bucket = self._buckets.get((key, family))
             if bucket is None:
                 bucket = self._buckets[(key, family)] = InMemoryBucket(rates)
-            self._puts += 1
-            return bucket, self._puts % _LEAK_EVERY == 0
-
-    def put(self, key: str, family: str, rates: list[Rate]) -> int:
-        bucket, leak = self._bucket(key, family, rates)
-        # The stamp is read under the lock, so stamps enter in time order; and
-        # put_decision() records the verdict on the bucket and reads it back, so
-        # another thread's verdict must not slip in between.
-        with self._lock:
-            now_ms = self.now_ms()
-            if bucket.rates != rates:  # the margin widened or narrowed (see RateLimiter.observe)
+            elif bucket.rates is not rates:  # the margin widened or narrowed (see RateLimiter.observe)
                 bucket.rates = rates
-            if leak:
+            now_ms = self.now_ms()
+            self._puts += 1
+            if self._puts % _LEAK_EVERY == 0:
                 bucket.leak(_leak_before(rates, now_ms))
             item = RateItem(family, now_ms)
             return _wait_ms(bucket, item, bucket.put_decision(item))
@@ -166,8 +173,6 @@ class _RedisStore:
         self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
         self._script: str | None = None
         self._async_script: str | None = None
-        self._put_lock = threading.Lock()
-        self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()
         self._offset_ms = 0.0
         self._synced_at = float("-inf")
@@ -201,20 +206,18 @@ class _RedisStore:
     # pyrate's buckets record each verdict on the bucket object and read it back, so
     # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
 
-    # One check-and-insert at a time per process, its stamp read just before: the
-    # script counts stamps up to its own, so a stamp read early and sent late
-    # would not see stamps inserted meanwhile, and could admit one too many.
+    # No lock around read-stamp-then-insert: _PUT_ITEM counts stamps later than the
+    # caller's own, so callers in this process race no differently from other processes.
 
     def put(self, key: str, family: str, rates: list[Rate]) -> int:
         if self._script is None:
-            self._script = RedisBucket.init(rates, self._sync, self._name(key, family)).script_hash
+            self._script = str(self._sync.script_load(_PUT_ITEM))
         bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
-        with self._put_lock:
-            now_ms = self.now_ms()
-            if self._leak_now():
-                bucket.leak(_leak_before(rates, now_ms))
-            item = RateItem(family, now_ms)
-            return _wait_ms(bucket, item, bucket.put_decision(item))
+        now_ms = self.now_ms()
+        if self._leak_now():
+            bucket.leak(_leak_before(rates, now_ms))
+        item = RateItem(family, now_ms)
+        return _wait_ms(bucket, item, bucket.put_decision(item))
 
     def _async_client(self) -> AsyncRedis:
         import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
@@ -222,20 +225,18 @@ class _RedisStore:
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, redis.asyncio.Redis.from_url(self._url))
-            self._async_lock = asyncio.Lock()
         return self._async[1]
 
     async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
         client = self._async_client()
         if self._async_script is None:
-            self._async_script = await client.script_load(LuaScript.PUT_ITEM)
+            self._async_script = str(await client.script_load(_PUT_ITEM))
         bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
-        async with self._async_lock:
-            now_ms = self.now_ms()
-            if self._leak_now():
-                await bucket.leak(_leak_before(rates, now_ms))  # type: ignore[misc]
-            item = RateItem(family, now_ms)
-            decision = await bucket.put_decision(item)  # type: ignore[misc]
+        now_ms = self.now_ms()
+        if self._leak_now():
+            await bucket.leak(_leak_before(rates, now_ms))  # type: ignore[misc]
+        item = RateItem(family, now_ms)
+        decision = await bucket.put_decision(item)  # type: ignore[misc]
         return _wait_ms(bucket, item, decision)
 
     def _pause_key(self, key: str) -> str:
@@ -354,6 +355,8 @@ class RateLimiter:
         count at or below ours, even when the machine or network is slow. It
         never shrinks below ``margin`` nor grows past a tenth of a window.
         """
+        if seconds <= self.margin and not self._latencies:
+            return  # the common case: nothing slower than the floor to remember
         with self._latency_lock:
             now = self._clock()
             window = max(limit.period for limit in self.limits.values())

@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pyrate_limiter import Rate
+from pyrate_limiter.buckets.redis_bucket import LuaScript
 from socketlabs_api.operations import RateLimit
 from socketlabs_client import RateLimiter, SocketLabs
-from socketlabs_client._ratelimit import key_id
+from socketlabs_client._ratelimit import _RedisStore, key_id
 from socketlabs_client.sandbox import Sandbox, SandboxConfig
 
 redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
@@ -95,10 +97,43 @@ def test_limiters_sharing_redis_keep_one_budget(redis_url: str, prefix: str) -> 
     client.close()
     assert len(scores) == 30
     for i, first in enumerate(scores):
-        # Under a loaded full suite one extra admission per window was seen (11): the
-        # known cross-process gap of issue 5 (3 x 429 in the 4-process benchmark). The
-        # bound still fails on a limiter that does not share its budget (30 in a window).
-        assert sum(1 for s in scores[i:] if s < first + 500) <= 11
+        # Exact: each insert counted every stamp already in Redis from its window's start on.
+        assert sum(1 for s in scores[i:] if s < first + 500) <= 10
+
+
+def _stamped_at(store: _RedisStore, now_ms: int) -> _RedisStore:
+    store.now_ms = lambda: now_ms  # type: ignore[method-assign]
+    return store
+
+
+@pytest.mark.parametrize("script", ["ours", "pyrate"])
+def test_a_stamp_read_first_but_inserted_last_sees_the_later_one(
+    redis_url: str, prefix: str, script: str
+) -> None:
+    """The cross-process race: A reads its clock, B reads and inserts, then A inserts.
+
+    Two slots per second. A's stamp (1001) is earlier than B's (1002), which is
+    already in Redis when A's check runs: the last slot is B's, so A must wait.
+    pyrate-limiter's own script counts only stamps up to the caller's and lets A
+    in too (the "pyrate" case shows it, so this test keeps telling whether our
+    replacement script is still needed).
+    """
+    rates = [Rate(2, 1000)]
+    first, a, b = (_RedisStore(redis_url, prefix) for _ in range(3))
+    if script == "pyrate":
+        for store in (first, a, b):
+            store._script = str(store._sync.script_load(LuaScript.PUT_ITEM))
+    try:
+        assert _stamped_at(first, 1000).put("k", "default", rates) == 0
+        assert _stamped_at(b, 1002).put("k", "default", rates) == 0
+        wait = _stamped_at(a, 1001).put("k", "default", rates)
+    finally:
+        for store in (first, a, b):
+            store.close()
+    if script == "ours":
+        assert wait > 0  # refused: B took the last slot
+    else:
+        assert wait == 0  # pyrate's script admits a third request into a window of two
 
 
 async def test_async_tasks_share_the_redis_window(redis_url: str, prefix: str) -> None:
