@@ -158,6 +158,11 @@ def _check_param(name: str, value: object) -> None:
             )
 
 
+def _filter_input(filters: object) -> Any:
+    """``F`` clauses and strings as they are; any other object by its ``str()``."""
+    return filters if isinstance(filters, str) or hasattr(filters, "clauses") else str(filters)
+
+
 def _params(params: Mapping[str, Any] | None, filters: object | None) -> dict[str, Any]:
     query = {name: value for name, value in (params or {}).items() if value is not None}
     for name, value in query.items():
@@ -165,8 +170,7 @@ def _params(params: Mapping[str, Any] | None, filters: object | None) -> dict[st
     if filters is not None:
         if "filters" in query:
             raise InvalidRequestError("filters given both as filters= and in params=")
-        given = filters if isinstance(filters, str) or hasattr(filters, "clauses") else str(filters)
-        query["filters"] = resolve_untyped_filters(given)  # form checked, values encoded
+        query["filters"] = resolve_untyped_filters(_filter_input(filters))  # form checked, values encoded
     return query
 
 
@@ -355,8 +359,6 @@ def _list_query(
     start_row: int = 0,
 ) -> ListQuery:
     """The pagers' ``ListQuery``; a filter object that is neither ``F`` nor a string goes as its ``str()``."""
-    if filters is not None and not isinstance(filters, str) and not hasattr(filters, "clauses"):
-        filters = str(filters)
     return ListQuery(
         page_size=page_size,
         page_number=page_number,
@@ -364,7 +366,7 @@ def _list_query(
         sort_direction=sort_direction,
         start_date=start_date,
         end_date=end_date,
-        filters=cast("Any", filters),
+        filters=None if filters is None else _filter_input(filters),
         max_items=max_items,
         start_row=start_row,
     )
