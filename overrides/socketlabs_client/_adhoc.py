@@ -16,9 +16,15 @@ refused, so the API key is never sent to another host. ``{serverId}`` (or
 ``{server_id}``) is filled from the call's or the client's server id, other
 ``{name}`` placeholders from ``path_params``.
 
-Paging: the generic page and CSV iterators belong in ``_pagination.py``; until
-they accept an ad hoc call, page by passing ``pageNumber``/``pageSize`` in
-``params``.
+Paging: ``client.paginate(method, path, ...)`` (JSON lists, ``{data, total}``)
+and ``client.download(method, path, ...)`` (CSV with ``Content-Range``) hand the
+same synthetic ``Operation``, marked ``x-pagination`` ``page`` or ``csv``, to the
+executor's ``paginate``/``download``, so the pagers of ``_pagination`` drive
+them exactly as they drive a generated list: page size bounds, dates, sort
+direction, ``max_items``, the repeated-page guard, CSV ``Content-Range``
+checks, ``start_row`` and progress. There is no ``x-filters`` table, so
+filters (``F`` clauses or a wire-form string) are checked for form only
+(``resolve_untyped_filters``), before anything is sent. Items are plain dicts.
 """
 
 from __future__ import annotations
@@ -34,12 +40,25 @@ from urllib.parse import quote
 import httpx
 from attrs import fields, frozen
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncExecutor, Executor
+from socketlabs_api.resources import (
+    AsyncCsvDownload,
+    AsyncExecutor,
+    AsyncPager,
+    CsvDownload,
+    DateInput,
+    Executor,
+    ListQuery,
+    Pager,
+    Progress,
+)
 from socketlabs_api.types import Response
 
 from ._errors import InvalidRequestError
+from ._filters import resolve_untyped_filters
 
 __all__ = [
+    "ADHOC_TAG",
+    "LIST_PARAMETERS",
     "METHODS",
     "SERVERS",
     "AdHocCall",
@@ -48,12 +67,18 @@ __all__ = [
     "adhoc_operation",
     "adhoc_result",
     "build_adhoc",
+    "build_adhoc_page",
+    "is_adhoc",
     "prepare_adhoc",
 ]
 
 SERVERS: tuple[str, ...] = get_args(fields(Operation).server.type)
 """The servers the spec's operations live on (``x-server``), read from the generated ``Operation``."""
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+ADHOC_TAG = "request"
+"""The ``tag`` of every ad hoc ``Operation`` (``is_adhoc``)."""
+LIST_PARAMETERS = ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters")
+"""Query names the pagers own: ``paginate``/``download`` take them as keywords, never in ``params``."""
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 _SERVER_ID_NAMES = frozenset({"serverId", "server_id"})
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -64,8 +89,14 @@ ParamValue = str | int | float | bool | list[str | int | float | bool] | tuple[s
 """A query value: a scalar (booleans go as ``true``/``false``) or a list (the name repeats)."""
 
 
-def adhoc_operation(method: str, path: str, server: str, accept: str = "application/json") -> Operation:
-    """The ``Operation`` an ad hoc call carries, with its retry and limit facts derived."""
+def adhoc_operation(
+    method: str,
+    path: str,
+    server: str,
+    accept: str = "application/json",
+    pagination: Literal["page", "csv"] | None = None,
+) -> Operation:
+    """The ``Operation`` an ad hoc call carries, with its retry, limit and paging facts derived."""
     retry: Literal["idempotent", "send", "once"] = "once"
     if server == "injection":
         retry = "send"  # may deliver mail
@@ -75,7 +106,7 @@ def adhoc_operation(method: str, path: str, server: str, accept: str = "applicat
         operation_id=f"request {method} {path}",
         method=method,
         path=path,
-        tag="request",
+        tag=ADHOC_TAG,
         server=cast("Any", server),  # one of SERVERS, checked by the caller
         confidence="modeled",
         shape_confidence="modeled",
@@ -83,7 +114,13 @@ def adhoc_operation(method: str, path: str, server: str, accept: str = "applicat
         retry=retry,
         accept=accept,
         rate_limit_family="reports-message" if fnmatchcase(path, _REPORTS_MESSAGE) else None,
+        pagination=pagination,
     )
+
+
+def is_adhoc(operation: Operation) -> bool:
+    """True for the synthetic ``Operation`` of ``client.request``/``paginate``/``download``."""
+    return operation.tag == ADHOC_TAG
 
 
 def _fill_path(path: str, server_id: Callable[[], int], path_params: Mapping[str, object]) -> str:
@@ -121,6 +158,11 @@ def _check_param(name: str, value: object) -> None:
             )
 
 
+def _filter_input(filters: object) -> Any:
+    """``F`` clauses and strings as they are; any other object by its ``str()``."""
+    return filters if isinstance(filters, str) or hasattr(filters, "clauses") else str(filters)
+
+
 def _params(params: Mapping[str, Any] | None, filters: object | None) -> dict[str, Any]:
     query = {name: value for name, value in (params or {}).items() if value is not None}
     for name, value in query.items():
@@ -128,10 +170,7 @@ def _params(params: Mapping[str, Any] | None, filters: object | None) -> dict[st
     if filters is not None:
         if "filters" in query:
             raise InvalidRequestError("filters given both as filters= and in params=")
-        text = str(filters)
-        if not text:
-            raise InvalidRequestError("filters= is empty")
-        query["filters"] = text
+        query["filters"] = resolve_untyped_filters(_filter_input(filters))  # form checked, values encoded
     return query
 
 
@@ -155,13 +194,26 @@ def prepare_adhoc(
     filters: object | None,
     headers: Mapping[str, str] | None,
     accept: str,
+    pagination: Literal["page", "csv"] | None = None,
 ) -> AdHocCall:
-    """Check every argument and build the request, raising ``InvalidRequestError`` before any I/O."""
+    """Check every argument and build the request, raising ``InvalidRequestError`` before any I/O.
+
+    With ``pagination`` the call is a list for the pagers: ``params`` may not
+    hold the names they own (``LIST_PARAMETERS``), and ``filters`` is left to
+    the ``ListQuery`` (pass None here).
+    """
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in METHODS:
         raise InvalidRequestError(f"request method {method!r} is not one of {', '.join(METHODS)}")
     if server not in SERVERS:
         raise InvalidRequestError(f"request server {server!r} is not one of {', '.join(SERVERS)}")
+    if pagination is not None:
+        owned = sorted(set(params or {}) & set(LIST_PARAMETERS))
+        if owned:
+            raise InvalidRequestError(
+                f"params= may not hold {owned}: pass page_size=, page_number=, sort_field=,"
+                " sort_direction=, start_date=, end_date= or filters= (the pager sets them)"
+            )
     url = _fill_path(path, server_id, path_params or {})
     request: dict[str, Any] = {"method": verb, "url": url, "params": _params(params, filters)}
     if json is not None:
@@ -179,7 +231,7 @@ def prepare_adhoc(
     )
     if not accept or "\n" in accept or "\r" in accept:
         raise InvalidRequestError(f"accept={accept!r} is not a media type list")
-    return AdHocCall(adhoc_operation(verb, template, server, accept), request)
+    return AdHocCall(adhoc_operation(verb, template, server, accept, pagination), request)
 
 
 def _decode(response: httpx.Response) -> Any:
@@ -203,18 +255,42 @@ def build_adhoc(raw: bool) -> Callable[..., Response[Any]]:
     """The ``build`` callback for the executor: decode the body, or keep the whole response."""
 
     def build(*, client: object, response: httpx.Response) -> Response[Any]:
-        try:
-            status = HTTPStatus(response.status_code)
-        except ValueError:
-            status = cast("HTTPStatus", response.status_code)
         return Response(
-            status_code=status,
+            status_code=_status(response),
             content=response.content,
             headers=response.headers,
             parsed=_Body(response if raw else _decode(response)),
         )
 
     return build
+
+
+def _status(response: httpx.Response) -> HTTPStatus:
+    try:
+        return HTTPStatus(response.status_code)
+    except ValueError:
+        return cast("HTTPStatus", response.status_code)
+
+
+def build_adhoc_page(*, client: object, response: httpx.Response) -> Response[Any]:
+    """The ``build`` callback for an ad hoc JSON page: the body as a dict, shape checked.
+
+    A page is a JSON object with a ``data`` list and, if present, a whole
+    ``total``; anything else becomes ``MalformedResponseError`` (the executor
+    turns the ``ValueError`` into it).
+    """
+    body = response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ValueError("a page is a JSON object with a 'data' list")
+    total = body.get("total")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+        raise ValueError(f"a page's 'total' must be a whole number, not {total!r}")
+    return Response(
+        status_code=_status(response),
+        content=response.content,
+        headers=response.headers,
+        parsed=body,
+    )
 
 
 def adhoc_result(response: Response[Any]) -> Any:
@@ -226,18 +302,78 @@ _DOC = """Send ``method path`` with the client's auth, limits, retries and typed
 
         For a path the spec (and so this client) lacks. ``path`` is relative to the
         server's base URL (``server="api"``: the v2 API; ``"injection"``: the
-        Injection API; any other ``x-server`` of the spec); ``{serverId}`` is filled from ``server_id`` or the
-        client's, other ``{name}`` placeholders from ``path_params``. ``params``
-        is the query (``None`` values are left out), ``filters`` anything whose
-        ``str()`` is a filter string, ``json`` the body. Returns the decoded body
+        Injection API; any other ``x-server`` of the spec); ``{serverId}`` is filled from ``server_id`` or
+        the client's, other ``{name}`` placeholders from ``path_params``. ``params``
+        is the query (``None`` values are left out), ``filters`` a filter string
+        (or anything whose ``str()`` is one) or ``F`` clauses, checked for form
+        and encoded before sending, ``json`` the body. Returns the decoded body
         (JSON, text, or ``None`` when empty), or the ``httpx.Response`` with
         ``raw=True``. Bad arguments raise ``InvalidRequestError`` before
         anything is sent; an error status raises the usual ``APIStatusError``.
         """
 
 
+_PAGINATE_DOC = """Page through ``method path``, a JSON list the spec lacks, like a generated list.
+
+        Returns a pager: iterate it for every item across pages, ``.pages()``
+        for the pages, ``.first_page()`` for one; nothing is sent until then.
+        Items and pages are plain dicts (no model): a page is the body,
+        ``{"data": [...], "total": N}``. ``path``, ``params``, ``json``,
+        ``server``, ``server_id``, ``path_params`` and ``headers`` are as for
+        ``request``; the list parameters are keywords, as on a generated list
+        (``params`` may not hold them): ``page_size`` (1 to 100, default 100),
+        ``page_number`` (the page to start from), ``sort_field``,
+        ``sort_direction`` (``asc``/``dsc``), ``start_date``/``end_date``
+        (dates as for generated calls), ``filters`` (``F`` clauses or a wire-form
+        string; with no ``x-filters`` for the path only their form is checked),
+        ``max_items``. Iteration stops at ``total``, on an empty page or at
+        ``max_items``; a page repeating the one before raises
+        ``RepeatedPageError``. Bad arguments raise ``InvalidRequestError`` (or
+        its ``InvalidParameterError``/``InvalidFilterError``) before anything
+        is sent.
+        """
+
+_DOWNLOAD_DOC = """Stream ``method path``, a paged CSV download the spec lacks, like a generated one.
+
+        Returns a row stream: iterate it for dicts keyed by the header row,
+        ``.records(factory)`` for typed rows or ``.save(path)`` for a file; each
+        page (``Content-Range: rows a-b/total``, 206 until the last) is checked
+        and streamed. Arguments as for ``paginate``, with ``start_row`` (resume
+        at this row), ``max_rows`` and ``progress`` (``callback(rows_done,
+        total)`` or True for a bar) in place of ``page_number``/``max_items``;
+        ``page_size`` is 1 to 500000 (default 10000) and ``accept`` defaults to
+        ``text/csv``. A broken page raises ``CsvRangeError`` with ``next_row``.
+        """
+
+
+def _list_query(
+    *,
+    page_size: int | None,
+    page_number: int,
+    sort_field: str | None,
+    sort_direction: str | None,
+    start_date: DateInput | None,
+    end_date: DateInput | None,
+    filters: object | None,
+    max_items: int | None,
+    start_row: int = 0,
+) -> ListQuery:
+    """The pagers' ``ListQuery``; a filter object that is neither ``F`` nor a string goes as its ``str()``."""
+    return ListQuery(
+        page_size=page_size,
+        page_number=page_number,
+        sort_field=sort_field,
+        sort_direction=sort_direction,
+        start_date=start_date,
+        end_date=end_date,
+        filters=None if filters is None else _filter_input(filters),
+        max_items=max_items,
+        start_row=start_row,
+    )
+
+
 class AdHocRequests:
-    """Adds ``request()`` to the sync client."""
+    """Adds ``request()``, ``paginate()`` and ``download()`` to the sync client."""
 
     _executor: Executor
 
@@ -307,9 +443,108 @@ class AdHocRequests:
 
     request.__doc__ = _DOC
 
+    def paginate(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        max_items: int | None = None,
+    ) -> Pager[dict[str, Any], dict[str, Any]]:
+        executor = self._executor
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept="application/json",
+            pagination="page",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=page_number,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_items,
+        )
+        return executor.paginate(call.operation, call.request, build_adhoc_page, query)
+
+    paginate.__doc__ = _PAGINATE_DOC
+
+    def download(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "text/csv",
+        page_size: int | None = None,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        start_row: int = 0,
+        max_rows: int | None = None,
+        progress: Progress = None,
+    ) -> CsvDownload:
+        executor = self._executor
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept=accept,
+            pagination="csv",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=0,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_rows,
+            start_row=start_row,
+        )
+        return executor.download(call.operation, call.request, query, progress)
+
+    download.__doc__ = _DOWNLOAD_DOC
+
 
 class AsyncAdHocRequests:
-    """Adds ``request()`` to the async client."""
+    """Adds ``request()``, ``paginate()`` and ``download()`` to the async client."""
 
     _executor: AsyncExecutor
 
@@ -378,3 +613,102 @@ class AsyncAdHocRequests:
         return adhoc_result(await executor.execute(call.operation, call.request, build_adhoc(raw)))
 
     request.__doc__ = _DOC
+
+    def paginate(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPager[dict[str, Any], dict[str, Any]]:
+        executor = self._executor
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept="application/json",
+            pagination="page",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=page_number,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_items,
+        )
+        return executor.paginate(call.operation, call.request, build_adhoc_page, query)
+
+    paginate.__doc__ = _PAGINATE_DOC
+
+    def download(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "text/csv",
+        page_size: int | None = None,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        start_row: int = 0,
+        max_rows: int | None = None,
+        progress: Progress = None,
+    ) -> AsyncCsvDownload:
+        executor = self._executor
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept=accept,
+            pagination="csv",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=0,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_rows,
+            start_row=start_row,
+        )
+        return executor.download(call.operation, call.request, query, progress)
+
+    download.__doc__ = _DOWNLOAD_DOC

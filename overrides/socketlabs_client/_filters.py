@@ -17,6 +17,11 @@ field, predicate fits the field's type, value fits: number, date, boolean or
 one of the enum's values), all problems reported in one
 ``InvalidFilterError``, before any request. A plain string in the wire form
 is accepted too and gets the same checks.
+
+An ad hoc call (``client.request``/``paginate``/``download``) has no
+``x-filters`` table: ``resolve_untyped_filters`` checks only the form (field
+name, a known predicate, a value that can be written: text, number, boolean,
+date) and encodes with the same ``encode_filters``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from attrs import frozen
@@ -46,6 +51,7 @@ __all__ = [
     "encode_filters",
     "parse_filter_string",
     "resolve_filters",
+    "resolve_untyped_filters",
 ]
 
 FilterValue = str | int | float | bool | dt.date | enum.Enum
@@ -61,6 +67,14 @@ PREDICATES: dict[str, tuple[str, ...]] = {
 """The predicates each field type allows (DESIGN.md section 4)."""
 
 _ALL_PREDICATES = ("eq", "neq", "like", "nlike", "start", "end", "gt", "lt", "gte", "lte")
+_TEXT_PREDICATES = frozenset(("like", "nlike", "start", "end"))
+_UNTYPED_KINDS: tuple[tuple[type | tuple[type, ...], Literal["string", "boolean", "number", "date"]], ...] = (
+    (str, "string"),
+    (bool, "boolean"),  # before int: a bool is an int
+    ((int, float), "number"),
+    (dt.date, "date"),
+)
+"""With no ``x-filters``, a value is written as it would be for a field of its own Python type."""
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 _PIECE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=([A-Za-z]+):(.*)", re.ASCII | re.DOTALL)
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
@@ -292,14 +306,7 @@ def _value_text(spec: FilterField, value: FilterValue) -> str:  # noqa: PLR0911 
 
 def resolve_filters(operation: Operation, given: Any) -> str:
     """Check ``given`` (``F`` clauses or a wire-form string) against ``operation``; encode it."""
-    if isinstance(given, str):
-        clauses: Sequence[Clause] = parse_filter_string(given)
-    elif isinstance(getattr(given, "clauses", None), tuple) and all(
-        isinstance(c, Clause) for c in given.clauses
-    ):
-        clauses = given.clauses
-    else:
-        raise InvalidFilterError([f"expected F clauses or a filter string, got {type(given).__name__}"])
+    clauses = _clauses(given)
     fields = {f.name: f for f in operation.filters}
     if not fields:
         raise InvalidFilterError([f"{operation.operation_id} takes no filters"])
@@ -323,6 +330,63 @@ def resolve_filters(operation: Operation, given: Any) -> str:
             problems.append(f"field {spec.name!r}: {text}")
             continue
         encoded.append((spec.name, clause.predicate, text))
+    if problems:
+        raise InvalidFilterError(problems)
+    return encode_filters(encoded)
+
+
+def _clauses(given: Any) -> Sequence[Clause]:
+    """``F`` clauses, or the clauses of a wire-form string (``InvalidFilterError`` if neither)."""
+    if isinstance(given, str):
+        return parse_filter_string(given)
+    if isinstance(getattr(given, "clauses", None), tuple) and all(
+        isinstance(c, Clause) for c in given.clauses
+    ):
+        clauses: tuple[Clause, ...] = given.clauses
+        return clauses
+    raise InvalidFilterError([f"expected F clauses or a filter string, got {type(given).__name__}"])
+
+
+def _untyped_text(clause: Clause) -> str:
+    """A clause's value as wire text when no field type is known, or a ``_Problem``."""
+    value = clause.value
+    if isinstance(value, enum.Enum) and not isinstance(value, str):
+        value = value.value
+    if clause.predicate in _TEXT_PREDICATES and not isinstance(value, str):
+        return _Problem(f"{clause.predicate!r} compares text, not {value!r}")
+    kind = next((kind for types, kind in _UNTYPED_KINDS if isinstance(value, types)), None)
+    if kind is None:
+        return _Problem(f"{value!r} is not text, a number, a boolean or a date")
+    return _value_text(FilterField(clause.field, kind), value)
+
+
+def resolve_untyped_filters(given: Any) -> str:
+    """Check the form of ``given`` (``F`` clauses or a wire-form string) and encode it.
+
+    For a call the spec lacks, so no field types: each clause needs a field
+    name, one of the known predicates and a value that can be written (text;
+    a number, boolean or date written as ``F`` does for a field of that type).
+    Every problem is reported in one ``InvalidFilterError`` before any request.
+    """
+    if isinstance(given, str) and not given:
+        raise InvalidFilterError(["the filter string is empty"])
+    problems: list[str] = []
+    encoded: list[tuple[str, str, str]] = []
+    for clause in _clauses(given):
+        if _FIELD_NAME.fullmatch(clause.field) is None:
+            problems.append(f"{clause.field!r} is not a field name")
+            continue
+        if clause.predicate not in _ALL_PREDICATES:
+            problems.append(
+                f"unknown predicate {clause.predicate!r} for field {clause.field!r}"
+                f" (use one of: {' '.join(_ALL_PREDICATES)})"
+            )
+            continue
+        text = _untyped_text(clause)
+        if isinstance(text, _Problem):
+            problems.append(f"field {clause.field!r}: {text}")
+            continue
+        encoded.append((clause.field, clause.predicate, text))
     if problems:
         raise InvalidFilterError(problems)
     return encode_filters(encoded)

@@ -4,7 +4,10 @@ Every operation the spec marks ``x-pagination`` gets this, with no per-operation
 code: the generated method hands over its base request and the caller's
 ``ListQuery``; ``plan`` checks the query once (page size against the spec's
 maximum, dates, sort direction, filters against ``x-filters``) so a bad call
-fails before any request.
+fails before any request. An ad hoc call (``client.paginate``/``download``,
+see ``_adhoc``) comes through the same way with a synthetic ``Operation``: its
+page size is held to the API's usual maxima and its filters are checked for
+form only (it has no ``x-filters``); its pages are plain dicts.
 
 JSON lists (``page``): pages are fetched one at a time from the starting page.
 Iteration stops when the pages so far reach ``total``, on an empty page, or
@@ -27,7 +30,7 @@ from __future__ import annotations
 import csv
 import re
 import sys
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from itertools import count
 from os import PathLike
@@ -41,9 +44,10 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.resources import ListQuery
 from socketlabs_api.types import Response
 
+from ._adhoc import is_adhoc
 from ._dates import check_range, format_api_date
 from ._errors import ConfigurationError, CsvRangeError, InvalidParameterError, RepeatedPageError
-from ._filters import resolve_filters
+from ._filters import resolve_filters, resolve_untyped_filters
 
 __all__ = [
     "AsyncCsvStream",
@@ -112,7 +116,11 @@ def plan(operation: Operation, query: ListQuery) -> ListPlan:
     end = None if query.end_date is None else format_api_date(query.end_date, "endDate")
     check_range(start, end)
     params += [(name, value) for name, value in (("startDate", start), ("endDate", end)) if value is not None]
-    filters = None if query.filters is None else resolve_filters(operation, query.filters)
+    filters = None
+    if query.filters is not None and is_adhoc(operation) and not operation.filters:
+        filters = resolve_untyped_filters(query.filters)  # no x-filters: the form is checked
+    elif query.filters is not None:
+        filters = resolve_filters(operation, query.filters)
     max_items = None if query.max_items is None else _whole("max_items", query.max_items, 0, sys.maxsize)
     start_row = _whole("start_row", query.start_row, 0, sys.maxsize)
     if kind == "csv":  # a CSV download is placed by row; a start page is its first row
@@ -156,6 +164,13 @@ def _url(request: dict[str, Any]) -> str:
 # JSON pages ------------------------------------------------------------------
 
 
+def _member(page: Any, name: str) -> Any:
+    """``data`` or ``total`` of a page: a generated model's attribute, or an ad hoc page's key."""
+    if isinstance(page, Mapping):
+        return page.get(name)
+    return getattr(page, name, None)
+
+
 class _SyncSender(Protocol):
     def execute(
         self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
@@ -188,7 +203,7 @@ class _PageWalk:
 
     def check(self, page: Any, request: dict[str, Any]) -> bool:
         """Accept ``page`` (raise if it repeats the last one); True when it is the last to fetch."""
-        data = list(getattr(page, "data", None) or [])
+        data = list(_member(page, "data") or [])
         fingerprint = [item.to_dict() if hasattr(item, "to_dict") else item for item in data]
         if data and fingerprint == self._previous:
             raise RepeatedPageError(
@@ -200,7 +215,7 @@ class _PageWalk:
             )
         self._previous = fingerprint
         self.items += len(data)
-        total = getattr(page, "total", None)
+        total = _member(page, "total")
         done_by_total = isinstance(total, int) and (self.number + 1) * self.plan.page_size >= total
         done_by_max = self.plan.max_items is not None and self.items >= self.plan.max_items
         self.number += 1
@@ -247,7 +262,7 @@ class PageIterator(Generic[ItemT, PageT]):
     def __iter__(self) -> Iterator[ItemT]:
         remaining = self.plan.max_items
         for page in self.pages():
-            for item in getattr(page, "data", None) or []:
+            for item in _member(page, "data") or []:
                 if remaining is not None:
                     if remaining <= 0:
                         return
@@ -298,7 +313,7 @@ class AsyncPageIterator(Generic[ItemT, PageT]):
     async def _items(self) -> AsyncIterator[ItemT]:
         remaining = self.plan.max_items
         async for page in self.pages():
-            for item in getattr(page, "data", None) or []:
+            for item in _member(page, "data") or []:
                 if remaining is not None:
                     if remaining <= 0:
                         return

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from socketlabs_api.operations import OPERATIONS
 from socketlabs_client import InvalidRequestError
-from socketlabs_client._adhoc import SERVERS, adhoc_operation, prepare_adhoc
+from socketlabs_client._adhoc import SERVERS, AdHocCall, adhoc_operation, is_adhoc, prepare_adhoc
 
 
 @pytest.mark.parametrize(
@@ -98,3 +99,30 @@ def test_a_bool_method_is_refused() -> None:
             headers=None,
             accept="application/json",
         )
+
+
+def test_a_list_call_is_marked_for_the_pagers_and_leaves_their_parameters_to_them() -> None:
+    def list_call(params: dict[str, object]) -> object:
+        return prepare_adhoc(
+            "GET",
+            "/servers/{serverId}/things",
+            params=params,  # type: ignore[arg-type]
+            json=None,
+            server="api",
+            server_id=lambda: 3,
+            path_params=None,
+            filters=None,
+            headers=None,
+            accept="text/csv",
+            pagination="csv",
+        )
+
+    call = list_call({"kind": "a"})
+    assert isinstance(call, AdHocCall)
+    assert (call.operation.pagination, call.operation.accept) == ("csv", "text/csv")
+    assert is_adhoc(call.operation)
+    assert not is_adhoc(OPERATIONS["searchSuppressions"])
+    assert adhoc_operation("GET", "/x", "api").pagination is None
+    for name in ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters"):
+        with pytest.raises(InvalidRequestError, match=name):
+            list_call({name: "1"})

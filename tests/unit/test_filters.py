@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from socketlabs_api.models import MessageStatus
 from socketlabs_api.operations import OPERATIONS, FilterField, Operation
 from socketlabs_client import F, InvalidFilterError, SocketLabs, encode_filters
-from socketlabs_client._filters import PREDICATES, parse_filter_string, resolve_filters
+from socketlabs_client._filters import (
+    PREDICATES,
+    Clause,
+    parse_filter_string,
+    resolve_filters,
+    resolve_untyped_filters,
+)
 from socketlabs_client.sandbox._filters import FieldSpec, FieldType
 from socketlabs_client.sandbox._params import QueryReader
 
@@ -233,3 +239,51 @@ def test_encoding_round_trips_through_the_sandbox_parser(clauses: list, page_siz
         if isinstance(clause.value, str):
             assert f.value == clause.value  # text arrives exactly as given
     assert encode_filters((f.field, f.predicate, f.value) for f in parsed) == encoded
+
+
+# No x-filters (client.request / paginate / download): the form is checked, values written by their type.
+
+
+def test_untyped_values_are_written_as_for_a_field_of_their_type() -> None:
+    offset = dt.timezone(dt.timedelta(hours=2))
+    when = dt.datetime(2024, 3, 1, 10, 0, tzinfo=offset)
+    given = (
+        (F.count > 2.5)
+        & (F.is_active != False)  # noqa: E712
+        & (F.created_on >= when)
+        & (F.day == dt.date(2024, 3, 1))
+        & (F.status == MessageStatus.DELIVERED)
+        & F.name.start("a&b")
+    )
+    assert resolve_untyped_filters(given) == (
+        "count=gt:2.5&isActive=neq:false&createdOn=gte:2024-03-01T10:00:00%2B02:00"
+        "&day=eq:2024-03-01&status=eq:Delivered&name=start:a%26b"
+    )
+    # Each value is written exactly as the typed path writes it for a field of that type.
+    typed = resolve_filters(DOCS_OPERATION, (F.count > 2.5) & (F.created_on >= when))
+    assert resolve_untyped_filters((F.count > 2.5) & (F.created_on >= when)) == typed
+    # A wire-form string comes back in the canonical encoding.
+    assert resolve_untyped_filters("name=eq:a%40b&x=like:%C3%A9") == "name=eq:a@b&x=like:%C3%A9"
+
+
+def test_untyped_problems_are_reported_at_once_and_any_field_is_allowed() -> None:
+    bad = (F.name.like(3)) & F.count.eq(float("inf")) & F.x.eq(b"raw") & Clause("a b", "eq", "v")  # type: ignore[arg-type]
+    bad = bad & Clause("y", "above", "1")
+    with pytest.raises(InvalidFilterError) as err:
+        resolve_untyped_filters(bad)
+    assert len(err.value.problems) == 5
+    said = " | ".join(err.value.problems)
+    for part in (
+        "compares text",
+        "not a number",
+        "not text, a number",
+        "'a b' is not a field name",
+        "unknown predicate 'above'",
+    ):
+        assert part in said
+    for bad_text in ("", "name", "name=eq", "=eq:x", "name=eq:%FF"):
+        with pytest.raises(InvalidFilterError):
+            resolve_untyped_filters(bad_text)
+    with pytest.raises(InvalidFilterError, match="expected F clauses"):
+        resolve_untyped_filters(42)
+    assert resolve_untyped_filters(F.anything_at_all == "x") == "anythingAtAll=eq:x"
