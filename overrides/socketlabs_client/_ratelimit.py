@@ -99,7 +99,7 @@ def _leak_before(rates: list[Rate], now_ms: int) -> int:
     Callers may use different margins (it adapts per process), so a stamp is
     dropped only when no caller's window can still count it.
     """
-    return now_ms - max(rate.interval for rate in rates)
+    return now_ms - 2 * max(rate.interval for rate in rates)
 
 
 def _wait_ms(bucket: Any, item: RateItem, decision: Any) -> int:
