@@ -14,7 +14,8 @@ budget":
   that long (pyrate's ``Limiter`` polls with a buffer and used 93-96%);
 * a ``margin`` added to every window, because a request is stamped when it is
   admitted but counted by the server when it arrives; it widens to the slowest
-  round trip of the last window (``observe``), which bounds that delay;
+  round trip of the last window (``observe``), which bounds that delay,
+  and through Redis the whole fleet widens with it;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
 * feedback: a 429 or ``OverQuota`` means the server counted a request the
@@ -89,8 +90,10 @@ class _Store(Protocol):
     async def put_async(self, key: str, family: str, rates: list[Rate]) -> int: ...
     def pause(self, key: str, until_ms: int) -> None: ...
     async def pause_async(self, key: str, until_ms: int) -> None: ...
-    def paused_until(self, key: str) -> int: ...
-    async def paused_until_async(self, key: str) -> int: ...
+    def shared(self, key: str) -> tuple[int, int]: ...
+    async def shared_async(self, key: str) -> tuple[int, int]: ...
+    def share_margin(self, margin_ms: int, ttl_ms: int) -> None: ...
+    async def share_margin_async(self, margin_ms: int, ttl_ms: int) -> None: ...
 
 
 def _leak_before(rates: list[Rate], now_ms: int) -> int:
@@ -150,11 +153,18 @@ class _MemoryStore:
     async def pause_async(self, key: str, until_ms: int) -> None:
         self.pause(key, until_ms)
 
-    def paused_until(self, key: str) -> int:
-        return self._pauses.get(key, 0)
+    def shared(self, key: str) -> tuple[int, int]:
+        """(paused until, ms; the fleet's margin, ms): one process is its own fleet, so no margin."""
+        return self._pauses.get(key, 0), 0
 
-    async def paused_until_async(self, key: str) -> int:
-        return self.paused_until(key)
+    async def shared_async(self, key: str) -> tuple[int, int]:
+        return self.shared(key)
+
+    def share_margin(self, margin_ms: int, ttl_ms: int) -> None:
+        """Nothing to share in one process: its limiter already uses its own margin."""
+
+    async def share_margin_async(self, margin_ms: int, ttl_ms: int) -> None:
+        """Nothing to share in one process."""
 
 
 class _RedisStore:
@@ -250,13 +260,34 @@ class _RedisStore:
         ttl = max(1, until_ms - self.now_ms())
         await self._async_client().set(self._pause_key(key), until_ms, px=ttl)
 
-    def paused_until(self, key: str) -> int:
-        value = self._sync.get(self._pause_key(key))
-        return int(value) if value is not None else 0
+    def _margin_key(self) -> str:
+        return f"{self._prefix}:margin"
 
-    async def paused_until_async(self, key: str) -> int:
-        value = await self._async_client().get(self._pause_key(key))
-        return int(value) if value is not None else 0
+    @staticmethod
+    def _ints(values: list[Any]) -> tuple[int, int]:
+        pause, margin = values
+        return (int(pause) if pause is not None else 0, int(margin) if margin is not None else 0)
+
+    def shared(self, key: str) -> tuple[int, int]:
+        """(paused until, ms; the widest margin any limiter of the fleet asked for, ms): one round trip."""
+        return self._ints(self._sync.mget(self._pause_key(key), self._margin_key()))
+
+    async def shared_async(self, key: str) -> tuple[int, int]:
+        return self._ints(await self._async_client().mget(self._pause_key(key), self._margin_key()))
+
+    # Raise-only and not atomic: two limiters raising at once may leave the smaller
+    # value; the other one's own margin still covers its slow round trips.
+
+    def share_margin(self, margin_ms: int, ttl_ms: int) -> None:
+        current = self._sync.get(self._margin_key())
+        if current is None or int(current) < margin_ms:
+            self._sync.set(self._margin_key(), margin_ms, px=max(1, ttl_ms))
+
+    async def share_margin_async(self, margin_ms: int, ttl_ms: int) -> None:
+        client = self._async_client()
+        current = await client.get(self._margin_key())
+        if current is None or int(current) < margin_ms:
+            await client.set(self._margin_key(), margin_ms, px=max(1, ttl_ms))
 
     def close(self) -> None:
         self._sync.close()
@@ -308,6 +339,9 @@ class RateLimiter:
         self.burst = burst
         self._rates = {family: self._rates_for(limit, margin, burst) for family, limit in self.limits.items()}
         self._margin_ms = round(margin * 1000)
+        self._local_margin_ms = self._margin_ms
+        self._fleet_margin_ms = 0
+        self._window_ms = round(max(limit.period for limit in self.limits.values()) * 1000)
         self._latencies: deque[tuple[float, float]] = deque()
         self._latency_lock = threading.Lock()
         self._clock = clock
@@ -347,33 +381,66 @@ class RateLimiter:
     def _families(self, families: Sequence[str]) -> list[tuple[str, list[Rate]]]:
         return [(family, self._rates[family]) for family in families if family in self._rates]
 
+    def _observe(self, seconds: float) -> int | None:
+        """Record one round trip; the new local margin (ms) when it changed, else None."""
+        if seconds <= self.margin and not self._latencies:
+            return None  # the common case: nothing slower than the floor to remember
+        with self._latency_lock:
+            now = self._clock()
+            window = self._window_ms / 1000
+            # A sliding-window maximum: only round trips no later one beats are kept.
+            while self._latencies and self._latencies[-1][1] <= seconds:
+                self._latencies.pop()
+            self._latencies.append((now, seconds))
+            # Kept two windows, not one: the stamp of a slow request counts for a window
+            # after it was taken, and the margin must still cover it at the window's end.
+            while self._latencies[0][0] < now - 2 * window:
+                self._latencies.popleft()
+            wanted_ms = round(min(max(self.margin, self._latencies[0][1]), window / 10) * 1000)
+            if wanted_ms == self._local_margin_ms:
+                return None
+            self._local_margin_ms = wanted_ms
+            self._apply_margin()
+            return wanted_ms
+
+    def _apply_margin(self) -> None:
+        """Use the wider of this limiter's margin and the fleet's (caller holds the latency lock)."""
+        wanted = max(self._local_margin_ms, self._fleet_margin_ms)
+        if wanted == self._margin_ms:
+            return
+        self._margin_ms = wanted
+        self._rates = {
+            family: self._rates_for(limit, wanted / 1000, self.burst) for family, limit in self.limits.items()
+        }
+
+    def _adopt(self, fleet_margin_ms: int) -> None:
+        """Take the fleet's margin (from Redis) when it changed."""
+        capped = min(fleet_margin_ms, self._window_ms // 10)
+        if capped != self._fleet_margin_ms:
+            with self._latency_lock:
+                self._fleet_margin_ms = capped
+                self._apply_margin()
+
     def observe(self, seconds: float) -> None:
         """Feed one request's round trip: the margin widens to the slowest of the last window.
 
         The server counts a request when it arrives, somewhere inside its round
         trip; a margin at least as long as recent round trips keeps the server's
         count at or below ours, even when the machine or network is slow. It
-        never shrinks below ``margin`` nor grows past a tenth of a window.
+        never shrinks below ``margin`` nor grows past a tenth of a window. A
+        Redis-backed limiter also publishes a wider margin to the fleet for two
+        windows, because another process's stamps are just as late when this
+        machine is slow, and its limiter has not seen these round trips.
         """
-        if seconds <= self.margin and not self._latencies:
-            return  # the common case: nothing slower than the floor to remember
-        with self._latency_lock:
-            now = self._clock()
-            window = max(limit.period for limit in self.limits.values())
-            # A sliding-window maximum: only round trips no later one beats are kept.
-            while self._latencies and self._latencies[-1][1] <= seconds:
-                self._latencies.pop()
-            self._latencies.append((now, seconds))
-            while self._latencies[0][0] < now - window:
-                self._latencies.popleft()
-            slowest = self._latencies[0][1]
-            wanted = min(max(self.margin, slowest), window / 10)
-            if round(wanted * 1000) == self._margin_ms:
-                return
-            self._margin_ms = round(wanted * 1000)
-            self._rates = {
-                family: self._rates_for(limit, wanted, self.burst) for family, limit in self.limits.items()
-            }
+        widened = self._observe(seconds)
+        if widened is not None and widened > round(self.margin * 1000):
+            self._store.share_margin(widened, 2 * self._window_ms)
+
+    async def observe_async(self, seconds: float) -> None:
+        """The async twin of ``observe``."""
+        widened = self._observe(seconds)
+        if widened is not None and widened > round(self.margin * 1000):
+            await self._store.share_margin_async(widened, 2 * self._window_ms)
 
     @property
     def effective_margin(self) -> float:
@@ -383,12 +450,15 @@ class RateLimiter:
     def acquire(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""
         waited = 0.0
-        for family, rates in self._families(families):
+        for family, _ in self._families(families):
             while True:
                 now = self._store.now_ms()
-                wait_ms = self._store.paused_until(key) - now
+                paused_until, fleet_margin = self._store.shared(key)
+                self._adopt(fleet_margin)
+                wait_ms = paused_until - now
                 if wait_ms <= 0:
-                    wait_ms = self._store.put(key, family, rates)
+                    # The rates are read now, not before a wait: the margin may have widened meanwhile.
+                    wait_ms = self._store.put(key, family, self._rates[family])
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)
@@ -398,12 +468,15 @@ class RateLimiter:
     async def acquire_async(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
         waited = 0.0
-        for family, rates in self._families(families):
+        for family, _ in self._families(families):
             while True:
                 now = self._store.now_ms()
-                wait_ms = await self._store.paused_until_async(key) - now
+                paused_until, fleet_margin = await self._store.shared_async(key)
+                self._adopt(fleet_margin)
+                wait_ms = paused_until - now
                 if wait_ms <= 0:
-                    wait_ms = await self._store.put_async(key, family, rates)
+                    # The rates are read now, not before a wait: the margin may have widened meanwhile.
+                    wait_ms = await self._store.put_async(key, family, self._rates[family])
                     if wait_ms == 0:
                         break
                 waited = self._wait(family, wait_ms, waited, max_wait)

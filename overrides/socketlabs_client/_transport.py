@@ -253,7 +253,7 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as exc:
                 return core.judge_error(kind, policy, exc)
             if core.limiter is not None:
-                core.limiter.observe(time.monotonic() - sent)
+                await core.limiter.observe_async(time.monotonic() - sent)
             tried, seen = core.judge(operation, kind, policy, response)
             if core.limiter is not None and _rate_limited(seen):
                 await core.limiter.penalize_async(core.key, families, seen.retry_after)

@@ -209,3 +209,36 @@ def test_clients_in_several_threads_share_a_budget_through_redis(redis_url: str,
     assert counters.admitted[-1] - counters.admitted[0] >= 2 * window - 0.05
     # the shared budget kept the server's refusals rare (each one was retried, unseen by the caller)
     assert counters.refused_total <= 5
+
+
+async def test_a_slow_round_trip_widens_the_margin_of_the_whole_fleet(redis_url: str, prefix: str) -> None:
+    """One process saw a slow round trip: the others must count their stamps longer too.
+
+    Their own round trips were fast, but a server slowed for one is slow for
+    all: a stamp of theirs may now reach it as late as this one did.
+    """
+    limits = {"default": RateLimit(100, 10.0)}
+    slow, other, async_other = (
+        RateLimiter.redis(redis_url, limits=limits, margin=0.05, prefix=prefix) for _ in range(3)
+    )
+    try:
+        slow.observe(0.4)
+        assert slow.effective_margin == 0.4
+        assert other.effective_margin == 0.05
+        other.acquire("k", ("default",))
+        assert other.effective_margin == 0.4
+        await async_other.acquire_async("k", ("default",))
+        assert async_other.effective_margin == 0.4
+        # the fleet's margin lives two windows in Redis (as long as a stamp it covers counts)
+        client = redis.Redis.from_url(redis_url)
+        ttl = client.pttl(f"{prefix}:margin")
+        client.close()
+        assert 10_000 < ttl <= 20_000
+        # capped at a tenth of a window, like a limiter's own
+        slow.observe(5.0)
+        other.acquire("k", ("default",))
+        assert other.effective_margin == 1.0
+    finally:
+        for limiter in (slow, other):
+            limiter.close()
+        await async_other.aclose()

@@ -189,3 +189,33 @@ def test_the_margin_widens_to_the_slowest_recent_round_trip() -> None:
     fake.now += 20  # the slow round trips leave the window: back to the configured margin
     limiter.observe(0.01)
     assert limiter.effective_margin == 0.1
+
+
+def test_a_margin_widened_during_a_wait_holds_the_waiting_caller_too() -> None:
+    """The margin is read after each wait: a slow round trip seen meanwhile must count."""
+    fake = FakeTime()
+    limiter = _limiter(fake, {"default": RateLimit(1, 10)}, margin=0.1)
+    limiter.acquire("k", ("default",))  # the one slot, stamped at 500.0
+
+    def sleep_while_a_slow_answer_comes_back(seconds: float) -> None:
+        fake.sleep(seconds)
+        if len(fake.sleeps) == 1:
+            limiter.observe(0.6)  # another caller's answer took 0.6 s
+
+    limiter._sleep = sleep_while_a_slow_answer_comes_back
+    limiter.acquire("k", ("default",))
+    # first wait: to 510.1 (window + margin 0.1); then the margin is 0.6, so on to 510.6
+    assert fake.sleeps == [pytest.approx(10.1, abs=0.002), pytest.approx(0.5, abs=0.002)]
+
+
+def test_a_slow_round_trip_is_remembered_for_two_windows() -> None:
+    """Its stamp counts for a window after it was taken; the margin must outlive that."""
+    fake = FakeTime()
+    limiter = _limiter(fake, {"default": RateLimit(1, 10)}, margin=0.1)
+    limiter.observe(0.5)
+    fake.now += 15  # past one window, not two
+    limiter.observe(0.01)
+    assert limiter.effective_margin == 0.5
+    fake.now += 6  # past two windows
+    limiter.observe(0.01)
+    assert limiter.effective_margin == 0.1
