@@ -14,7 +14,7 @@ import heapq
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._config import SandboxConfig
 from ._filters import FieldSpec, FieldType, Filter
@@ -42,9 +42,12 @@ SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
 _FIRST_INJECTED_ID = 5_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    """One recipient the injection endpoint accepted (what a test asserts on)."""
+class SentMessage(NamedTuple):
+    """One recipient the injection endpoint accepted (what a test asserts on).
+
+    A named tuple rather than a frozen dataclass: immutable all the same,
+    and one is made per accepted recipient (a frozen dataclass takes 2 us).
+    """
 
     server_id: int
     message_index: int
