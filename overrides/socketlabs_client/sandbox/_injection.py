@@ -315,7 +315,7 @@ def _recipients(message: dict[str, Json]) -> list[_Recipient] | str:
         row_fields = _merge_fields(row)
         if row_fields is None or "deliveryaddress" not in row_fields:
             return "InvalidMergeData"
-        fields = {**global_fields, **row_fields}
+        fields = {**global_fields, **row_fields} if global_fields else row_fields
         recipients.append((row_fields["deliveryaddress"], row_fields.get("recipientname"), fields))
     if not recipients:
         for item in _objects(message.get("to")):
@@ -349,19 +349,18 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
         if _refused(email):
             failed.append(email)
             continue
-        suppressed = email.casefold() in suppressions
         accepted.append(
-            SentMessage(
-                server_id=server_id,
-                message_index=index,
-                address=email,
-                friendly_name=_merge(friendly, fields),
-                from_address=sender,
-                subject=subject.render(fields) or subject_text,
-                message_id=message_id.render(fields) or state.next_message_id(),
-                mailing_id=mailing_id.render(fields) or None,
-                status="Suppressed" if suppressed else "Delivered",
-                timestamp=now,
+            SentMessage(  # positional, in field order: one per recipient
+                server_id,
+                index,
+                email,
+                _merge(friendly, fields),
+                sender,
+                subject.render(fields) or subject_text,
+                message_id.render(fields) or state.next_message_id(),
+                mailing_id.render(fields) or None,
+                "Suppressed" if email.casefold() in suppressions else "Delivered",
+                now,
             )
         )
     if outcome.failed:
