@@ -59,6 +59,7 @@ from socketlabs_api.models import (
 from socketlabs_api.operations import OPERATIONS, Operation
 from socketlabs_api.types import UNSET, Response, Unset
 
+from ._auth import OWN_JSON_BODY_EXTENSION
 from ._errors import (
     INJECTION_CODE_MEANINGS,
     APIConnectionError,
@@ -1143,12 +1144,14 @@ def _build(*, client: Any, response: httpx.Response) -> Response[Any]:
 
 def _call(planned: PlannedRequest, fmt: Format) -> tuple[Operation, dict[str, Any]]:
     operation = evolve(_OPERATION, accept="application/xml") if fmt == "xml" else _OPERATION
-    request = {
+    request: dict[str, Any] = {
         "method": "post",
         "url": "/email",
         "content": planned.content,
         "headers": {"Content-Type": planned.content_type},
     }
+    if fmt == "json":  # _encode made it: a JSON object with ServerId and Messages, no ApiKey
+        request["extensions"] = {OWN_JSON_BODY_EXTENSION: True}
     return operation, request
 
 
