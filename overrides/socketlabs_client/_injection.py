@@ -656,12 +656,39 @@ Wire = dict[str, Any]
 """A JSON-shaped body as the generated models' ``to_dict()`` makes it (member names as sent)."""
 
 
-@frozen
-class _Part:
-    """One message of a request, as its wire dict, and who it goes to."""
+_Built = tuple[Wire, tuple[_Recipient, ...]]
 
-    wire: Wire
-    recipients: tuple[_Recipient, ...]
+
+class _Part:
+    """One message of a request, as its wire dict, and who it goes to.
+
+    Given whole, or as a function that builds it: a merge's later chunks
+    are checked when planned but built when their request is first encoded,
+    so the first requests are on their way while the rest are still being
+    built. (One request's parts are only ever built by the one thread or
+    task sending it.)
+    """
+
+    __slots__ = ("_built",)
+
+    def __init__(self, built: _Built | Callable[[], _Built]) -> None:
+        self._built = built
+
+    def _get(self) -> _Built:
+        built = self._built
+        if callable(built):
+            built = self._built = built()
+        return built
+
+    @property
+    def wire(self) -> Wire:
+        """The message as ``Message.to_dict()`` makes it."""
+        return self._get()[0]
+
+    @property
+    def recipients(self) -> tuple[_Recipient, ...]:
+        """Who it goes to, in order."""
+        return self._get()[1]
 
 
 @frozen
@@ -675,9 +702,14 @@ class PlannedRequest:
     """
 
     index: int
-    wire: Wire = attr_field(alias="body")
+    server_id: int
     format: Format
     parts: tuple[_Part, ...]
+
+    @property
+    def wire(self) -> Wire:
+        """The body as ``InjectionRequest.to_dict()`` makes it (its key order; a test compares)."""
+        return {"ServerId": self.server_id, "Messages": [p.wire for p in self.parts]}
 
     @property
     def body(self) -> InjectionRequest:
@@ -732,7 +764,7 @@ def _recipients_of(message: Message, source: int) -> tuple[_Recipient, ...]:
 def _model_part(message: Message, source: int, max_recipients: int) -> _Part:
     """A message through the models: checked, then its ``to_dict()``."""
     validate_message(message, max_recipients=max_recipients)
-    return _Part(message.to_dict(), _recipients_of(message, source))
+    return _Part((message.to_dict(), _recipients_of(message, source)))
 
 
 def _row_passes(recipient: BulkRecipient) -> bool:
@@ -759,9 +791,10 @@ def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int) -> list[_Pa
     The chunks of a merge differ only in their rows (and whether ``To`` is
     named), so the first chunk goes through the models and
     ``validate_message`` whole, and every other row gets the row checks
-    alone; the wire dicts reuse the first chunk's ``to_dict()`` around
-    rows built directly. A test checks that the result equals the models'
-    ``to_dict()`` for every builder option.
+    alone, here; their wire dicts are built later (``_Part``), reusing the
+    first chunk's ``to_dict()`` around rows built directly. A test checks
+    that the result equals the models' ``to_dict()`` for every builder
+    option.
     """
     bulk._check_buildable(max_recipients)
     recipients = bulk.recipients
@@ -770,28 +803,36 @@ def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int) -> list[_Pa
     shell = dict(parts[0].wire)
     merge_shell: Wire = dict(shell["MergeData"])
     addressed = {named: [_template_to(named).to_dict()] for named in (False, True)}
-    skip = _ROW_FIELDS
+
+    def builder(chunk: list[BulkRecipient]) -> Callable[[], _Built]:
+        def build() -> _Built:
+            named = any(r.name for r in chunk)
+            rows: list[list[Wire]] = []
+            found: list[_Recipient] = []
+            for r in chunk:
+                row: list[Wire] = [{"Field": "DeliveryAddress", "Value": r.address}]
+                if named:
+                    row.append({"Field": "RecipientName", "Value": r.name or ""})
+                row.extend(
+                    {"Field": k, "Value": v} for k, v in r.merge.items() if k.casefold() not in _ROW_FIELDS
+                )
+                rows.append(row)
+                found.append(_Recipient(r.address, (r.name or "") if named else None, source))
+            merge = dict(merge_shell)
+            merge["PerMessage"] = rows
+            wire = dict(shell)
+            wire["To"] = addressed[named]
+            wire["MergeData"] = merge
+            return wire, tuple(found)
+
+        return build
+
     for start in range(max_recipients, len(recipients), max_recipients):
         chunk = recipients[start : start + max_recipients]
-        if not all(map(_row_passes, chunk)):
+        if all(map(_row_passes, chunk)):
+            parts.append(_Part(builder(chunk)))
+        else:
             parts.append(_model_part(bulk._chunk(chunk), source, max_recipients))
-            continue
-        named = any(r.name for r in chunk)
-        rows: list[list[Wire]] = []
-        found: list[_Recipient] = []
-        for r in chunk:
-            row: list[Wire] = [{"Field": "DeliveryAddress", "Value": r.address}]
-            if named:
-                row.append({"Field": "RecipientName", "Value": r.name or ""})
-            row.extend({"Field": k, "Value": v} for k, v in r.merge.items() if k.casefold() not in skip)
-            rows.append(row)
-            found.append(_Recipient(r.address, (r.name or "") if named else None, source))
-        merge = dict(merge_shell)
-        merge["PerMessage"] = rows
-        wire = dict(shell)
-        wire["To"] = addressed[named]
-        wire["MergeData"] = merge
-        parts.append(_Part(wire, tuple(found)))
     return parts
 
 
@@ -811,7 +852,7 @@ def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int) -> list
                 parts.extend(_bulk_parts(item, index, max_recipients))
             elif isinstance(item, BasicMessage):
                 built = item.build(max_recipients=max_recipients)
-                parts.append(_Part(built.to_dict(), _recipients_of(built, index)))
+                parts.append(_Part((built.to_dict(), _recipients_of(built, index))))
             elif isinstance(item, Message):
                 parts.append(_model_part(item, index, max_recipients))
             else:
@@ -852,10 +893,9 @@ def plan(
     parts = _parts(messages, recipients_per_message)
     requests = []
     for index, start in enumerate(range(0, len(parts), messages_per_request)):
-        chunk = tuple(parts[start : start + messages_per_request])
-        # The key order of InjectionRequest.to_dict(); a test compares the two.
-        wire = {"ServerId": server_id, "Messages": [p.wire for p in chunk]}
-        requests.append(PlannedRequest(index, wire, fmt, chunk))
+        requests.append(
+            PlannedRequest(index, server_id, fmt, tuple(parts[start : start + messages_per_request]))
+        )
     return requests
 
 
