@@ -1,6 +1,7 @@
 """Benchmark (not a test): 10,000 merge recipients through the sandbox, our client vs the vendor's library.
 
-    PYTHONPATH=overrides:generated python benchmarks/bench_injection.py [--recipients N] [--plain] [--rtt MS]
+    PYTHONPATH=overrides:generated python benchmarks/bench_injection.py \\
+        [--recipients N] [--concurrency N] [--plain] [--rtt MS [MS ...]]
 
 Both clients send the same bulk (merge) message to the same sandbox, served
 over TLS with a throw-away self-signed certificate (``openssl`` makes it) by
@@ -18,19 +19,25 @@ one message of 50 merge recipients per request (the library is "limited to
 one" message per request), one request after another, as its ``send`` does.
 
 Ours: ``client.send(bulk)`` packs 50 recipients per message and 10 messages
-per request and keeps ``--concurrency`` requests in flight over pooled
-keep-alive connections (sync: a thread pool; async: tasks).
+per request and keeps ``--concurrency`` requests in flight (default: what
+``send`` uses by default) over pooled keep-alive connections (sync: a thread
+pool; async: tasks).
 
 Loopback has no network latency, which is where one-message-per-request on a
 fresh TLS connection costs most (TCP and TLS handshakes, then the request:
-three round trips each time). ``--rtt MS`` puts a relay in front of the
-sandbox (another child process) that holds every chunk of bytes, in each
-direction, for half of MS before passing it on: a round-trip time without a
-bandwidth limit, the same for both clients.
+three round trips each time), and the real API is never on loopback.
+``--rtt MS [MS ...]`` (default ``0 30``) runs every client once per
+round-trip time, against the same sandbox: for ``MS > 0`` through a relay
+(another child process) that holds every chunk of bytes, in each direction,
+for half of MS before passing it on, and the first bytes of a new
+connection one round trip more (the TCP handshake, which loopback makes
+free): a round-trip time without a bandwidth limit, the same for both
+clients. 30 ms is a short trip to a US data centre
+from the same coast; from Europe it is 80-120 ms.
 
-It prints, per client: seconds, recipients ("messages", one per recipient)
-per second, requests, recipients per request; and the ratios. Speed is never
-asserted.
+It prints, per round-trip time and client: seconds, recipients
+("messages", one per recipient) per second, requests, recipients per
+request; and the ratios. Speed is never asserted.
 """
 
 from __future__ import annotations
@@ -52,7 +59,11 @@ from typing import Any
 
 import httpx
 from socketlabs_client import AsyncSocketLabs, BulkMessage, SocketLabs
+from socketlabs_client._injection import SendOptions
 from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
+
+Row = tuple[float, int, int]
+"""One client's run: seconds, requests, recipients accepted."""
 
 WATCHDOG = """
 import os, sys, threading
@@ -83,7 +94,7 @@ import asyncio, sys, time
 
 upstream, delay = int(sys.argv[1]), float(sys.argv[2]) / 2000
 
-async def pipe(reader, writer):
+async def pipe(reader, writer, not_before=0.0):
     queue = asyncio.Queue()
 
     async def deliver():
@@ -97,19 +108,23 @@ async def pipe(reader, writer):
     sender = asyncio.ensure_future(deliver())
     try:
         while chunk := await reader.read(65536):
-            queue.put_nowait((time.monotonic() + delay, chunk))
+            queue.put_nowait((max(time.monotonic() + delay, not_before), chunk))
     except OSError:
         pass
     queue.put_nowait(None)
     await sender
 
 async def handle(client_reader, client_writer):
+    # The TCP handshake: the client's first bytes would leave one round trip after
+    # connect() began and arrive half of one later; on loopback, connect() is instant.
+    opened = time.monotonic()
     try:
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", upstream)
     except OSError:
         client_writer.close()
         return
-    await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer),
+    await asyncio.gather(pipe(client_reader, server_writer, opened + 3 * delay),
+                         pipe(server_reader, client_writer),
                          return_exceptions=True)
 
 async def main():
@@ -171,7 +186,7 @@ def _message(recipients: int, prefix: str) -> BulkMessage:
     return bulk
 
 
-def _vendor(port: int, recipients: int, context: ssl.SSLContext | None) -> tuple[float, int, int]:
+def _vendor(port: int, recipients: int, context: ssl.SSLContext | None, prefix: str) -> Row:
     from socketlabs.injectionapi import SocketLabsClient
     from socketlabs.injectionapi.core import httprequest
     from socketlabs.injectionapi.message.bulkmessage import BulkMessage as VBulk
@@ -202,7 +217,7 @@ def _vendor(port: int, recipients: int, context: ssl.SSLContext | None) -> tuple
         message.plain_text_body = "Your code is %%Code%%"
         message.mailing_id = "bench-vendor"
         for i in range(start, min(start + 50, recipients)):
-            message.add_to_recipient(f"v{i}@example.com", f"R{i}", {"Code": str(i)})
+            message.add_to_recipient(f"{prefix}{i}@example.com", f"R{i}", {"Code": str(i)})
         messages.append(message)
     began = time.perf_counter()
     accepted = 0
@@ -216,8 +231,8 @@ def _vendor(port: int, recipients: int, context: ssl.SSLContext | None) -> tuple
     return elapsed, len(messages), accepted
 
 
-def _ours_sync(url: str, recipients: int, concurrency: int, verify: Any) -> tuple[float, int, int]:
-    bulk = _message(recipients, "s")
+def _ours_sync(url: str, recipients: int, concurrency: int, verify: Any, prefix: str) -> Row:
+    bulk = _message(recipients, prefix)
     transport = httpx.HTTPTransport(verify=verify)
     with SocketLabs(
         api_key=DEFAULT_API_KEY, server_id=DEFAULT_SERVER_ID, inject_url=url, transport=transport
@@ -228,10 +243,10 @@ def _ours_sync(url: str, recipients: int, concurrency: int, verify: Any) -> tupl
     return elapsed, len(report.requests), len(report.accepted)
 
 
-def _ours_async(url: str, recipients: int, concurrency: int, verify: Any) -> tuple[float, int, int]:
-    bulk = _message(recipients, "a")
+def _ours_async(url: str, recipients: int, concurrency: int, verify: Any, prefix: str) -> Row:
+    bulk = _message(recipients, prefix)
 
-    async def run() -> tuple[float, int, int]:
+    async def run() -> Row:
         transport = httpx.AsyncHTTPTransport(verify=verify)
         async with AsyncSocketLabs(
             api_key=DEFAULT_API_KEY, server_id=DEFAULT_SERVER_ID, inject_url=url, transport=transport
@@ -244,51 +259,68 @@ def _ours_async(url: str, recipients: int, concurrency: int, verify: Any) -> tup
     return asyncio.run(run())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--plain", action="store_true", help="plain HTTP instead of TLS")
-    parser.add_argument("--rtt", type=float, default=0.0, help="round-trip time to model, in ms")
-    args = parser.parse_args()
-    children: list[subprocess.Popen[str]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        cert, key = (None, None) if args.plain else _certificate(Path(folder))
-        child, port = _start(CHILD, str(cert or ""), str(key or ""))
-        children.append(child)
-        if args.rtt > 0:
-            relay, port = _start(RELAY, str(port), str(args.rtt))
-            children.append(relay)
-        try:
-            scheme = "http" if cert is None else "https"
-            url = f"{scheme}://127.0.0.1:{port}/api/v1"
-            context = None if cert is None else ssl.create_default_context(cafile=str(cert))
-            verify: Any = True if context is None else context
-            _ours_sync(url, 100, 1, verify)  # warm-up: imports, first connections
-            rows = {
-                "vendor (socketlabs-injectionapi 1.4.4)": _vendor(port, args.recipients, context),
-                f"ours, sync (concurrency {args.concurrency})": _ours_sync(
-                    url, args.recipients, args.concurrency, verify
-                ),
-                f"ours, async (concurrency {args.concurrency})": _ours_async(
-                    url, args.recipients, args.concurrency, verify
-                ),
-            }
-        finally:
-            for started in children:
-                started.terminate()
-                started.wait(10)
-    where = f"{'plain HTTP' if args.plain else 'TLS'}, round trip {args.rtt:g} ms added"
-    print(f"{args.recipients} merge recipients, sandbox over {where}, one run")
+def _round(port: int, cert: Path | None, recipients: int, concurrency: int, tag: str) -> dict[str, Row]:
+    """One run of every client against the sandbox (or the relay) on ``port``."""
+    scheme = "http" if cert is None else "https"
+    url = f"{scheme}://127.0.0.1:{port}/api/v1"
+    context = None if cert is None else ssl.create_default_context(cafile=str(cert))
+    verify: Any = True if context is None else context
+    _ours_sync(url, 100, 1, verify, f"w{tag}")  # warm-up: imports, first connections
+    return {
+        "vendor (socketlabs-injectionapi 1.4.4)": _vendor(port, recipients, context, f"v{tag}"),
+        f"ours, sync (concurrency {concurrency})": _ours_sync(
+            url, recipients, concurrency, verify, f"s{tag}"
+        ),
+        f"ours, async (concurrency {concurrency})": _ours_async(
+            url, recipients, concurrency, verify, f"a{tag}"
+        ),
+    }
+
+
+def _print(rows: dict[str, Row], recipients: int, where: str) -> None:
+    print(f"{recipients} merge recipients, sandbox over {where}, one run")
     print(f"{'client':42} {'seconds':>8} {'msgs/s':>10} {'requests':>9} {'rcpt/req':>9} {'accepted':>9}")
     rates = {}
     for name, (elapsed, requests, accepted) in rows.items():
-        rates[name] = args.recipients / elapsed
-        per_request = args.recipients / requests
+        rates[name] = recipients / elapsed
+        per_request = recipients / requests
         print(f"{name:42} {elapsed:8.2f} {rates[name]:10.0f} {requests:9d} {per_request:9.0f} {accepted:9d}")
     vendor_rate = next(iter(rates.values()))
     for name, rate in list(rates.items())[1:]:
         print(f"ratio {name} / vendor: {rate / vendor_rate:.1f}x messages per second")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument(
+        "--concurrency", type=int, default=SendOptions().concurrency, help="ours: requests in flight"
+    )
+    parser.add_argument("--plain", action="store_true", help="plain HTTP instead of TLS")
+    parser.add_argument(
+        "--rtt", type=float, nargs="+", default=[0.0, 30.0], help="round-trip times to model, in ms"
+    )
+    args = parser.parse_args()
+    children: list[subprocess.Popen[str]] = []
+    results: list[tuple[float, dict[str, Row]]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = (None, None) if args.plain else _certificate(Path(folder))
+        child, sandbox_port = _start(CHILD, str(cert or ""), str(key or ""))
+        children.append(child)
+        try:
+            for number, rtt in enumerate(args.rtt):
+                port = sandbox_port
+                if rtt > 0:
+                    relay, port = _start(RELAY, str(sandbox_port), str(rtt))
+                    children.append(relay)
+                results.append((rtt, _round(port, cert, args.recipients, args.concurrency, str(number))))
+        finally:
+            for started in children:
+                started.terminate()
+                started.wait(10)
+    for rtt, rows in results:
+        _print(rows, args.recipients, f"{'plain HTTP' if args.plain else 'TLS'}, round trip {rtt:g} ms added")
+        print()
 
 
 if __name__ == "__main__":

@@ -449,7 +449,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         super().__init__(self._executor)
 
     async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
-        """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 4)."""
+        """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 8)."""
         return await send_messages_async(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:

@@ -51,6 +51,28 @@ def test_injection_puts_a_legacy_key_in_the_body() -> None:
     assert int(sent.headers["Content-Length"]) == len(sent.content)
 
 
+def test_a_body_send_encoded_gets_the_key_appended_with_the_same_meaning() -> None:
+    """``send`` marks its own JSON bodies; the key is appended to the bytes, not re-encoded in."""
+    from socketlabs_client._auth import OWN_JSON_BODY_EXTENSION
+
+    data = {"ServerId": 1, "Messages": [{"Subject": 'Grüße \u2028 "q"'}]}
+    content = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    key = 'legacy"key\\ü'
+    plain = _sent(
+        InjectionAuth(key), httpx.Request("POST", "https://inject.example/api/v1/email", content=content)
+    )
+    marked = httpx.Request(
+        "POST",
+        "https://inject.example/api/v1/email",
+        content=content,
+        extensions={OWN_JSON_BODY_EXTENSION: True},
+    )
+    sent = _sent(InjectionAuth(key), marked)
+    assert json.loads(sent.content) == json.loads(plain.content) == {**data, "ApiKey": key}
+    assert sent.content.startswith(content[:-1])  # the body's own bytes are left as they were
+    assert int(sent.headers["Content-Length"]) == len(sent.content)
+
+
 def test_injection_sends_a_new_format_key_as_bearer_and_not_in_the_body() -> None:
     request = httpx.Request(
         "POST", "https://inject.example/api/v1/email", json={"ServerId": 1, "Messages": []}

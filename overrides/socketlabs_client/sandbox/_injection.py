@@ -48,6 +48,7 @@ MAX_MESSAGES = 10
 
 _METADATA_LIMIT = 12_800
 _MERGE_FIELD = re.compile(r"%%([^%]+)%%")
+_PLACEHOLDER = "%%"
 _STRING_MEMBERS = (
     "subject",
     "textbody",
@@ -80,9 +81,22 @@ def _response(code: str, results: list[dict[str, Json]] | None) -> dict[str, Jso
 
 
 def _fold(value: Json) -> Json:
-    """Lower-case every member name, recursively (the server ignores case)."""
+    """Lower-case every member name, recursively (the server ignores case).
+
+    Except inside `MergeData`: its own members are folded, but the merge
+    field objects of `PerMessage` and `Global` (one per recipient and field,
+    most of a bulk body) are left as they came; `_merge_fields` reads their
+    names case-insensitively itself.
+    """
     if isinstance(value, dict):
-        return {str(k).casefold(): _fold(v) for k, v in value.items()}
+        folded: dict[str, Json] = {}
+        for k, v in value.items():
+            key = str(k).casefold()
+            if key == "mergedata" and isinstance(v, dict):
+                folded[key] = {str(m).casefold(): fields for m, fields in v.items()}
+            else:
+                folded[key] = _fold(v)
+        return folded
     if isinstance(value, list):
         return [_fold(item) for item in value]
     return value
@@ -170,7 +184,11 @@ def _merge_fields(items: Json) -> dict[str, str] | None:
     for item in items:
         if not isinstance(item, dict):
             return None
-        name, value = item.get("field"), item.get("value")
+        if len(item) == 2 and "Field" in item and "Value" in item:  # as documented: nothing to fold
+            name, value = item["Field"], item["Value"]
+        else:
+            folded = {str(k).casefold(): v for k, v in item.items()}
+            name, value = folded.get("field"), folded.get("value")
         if not isinstance(name, str) or not name or not isinstance(value, str):
             return None
         fields[name.casefold()] = value
@@ -179,9 +197,42 @@ def _merge_fields(items: Json) -> dict[str, str] | None:
 
 def _merge(text: str | None, fields: dict[str, str]) -> str | None:
     """Replace `%%Field%%` placeholders; unknown ones are left as written."""
-    if text is None or not fields:
+    if text is None or not fields or _PLACEHOLDER not in text:
         return text
     return _MERGE_FIELD.sub(lambda m: fields.get(m[1].casefold(), m[0]), text)
+
+
+class _Template:
+    """A text merged once per recipient: split at its placeholders once per message.
+
+    ``render`` gives what ``_merge`` gives, without a regex pass per recipient.
+    """
+
+    __slots__ = ("_parts", "_tail", "text")
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._parts: list[tuple[str, str, str]] | None = None
+        self._tail = ""
+        if text is not None and _PLACEHOLDER in text:
+            pieces = _MERGE_FIELD.split(text)  # literal, name, literal, name, ..., literal
+            self._parts = [
+                (pieces[i], pieces[i + 1].casefold(), f"%%{pieces[i + 1]}%%")
+                for i in range(0, len(pieces) - 1, 2)
+            ]
+            self._tail = pieces[-1]
+
+    def render(self, fields: dict[str, str]) -> str | None:
+        """The text with this recipient's fields in place."""
+        parts = self._parts
+        if parts is None or not fields:
+            return self.text
+        out = []
+        for literal, key, written in parts:
+            out.append(literal)
+            out.append(fields.get(key, written))
+        out.append(self._tail)
+        return "".join(out)
 
 
 def _body_error(message: dict[str, Json]) -> str | None:
@@ -264,7 +315,7 @@ def _recipients(message: dict[str, Json]) -> list[_Recipient] | str:
         row_fields = _merge_fields(row)
         if row_fields is None or "deliveryaddress" not in row_fields:
             return "InvalidMergeData"
-        fields = {**global_fields, **row_fields}
+        fields = {**global_fields, **row_fields} if global_fields else row_fields
         recipients.append((row_fields["deliveryaddress"], row_fields.get("recipientname"), fields))
     if not recipients:
         for item in _objects(message.get("to")):
@@ -285,28 +336,31 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
     recipients = _recipients(message) if error is None else error
     if isinstance(recipients, str):
         return _Outcome(error=recipients)
-    subject = str(message.get("subject"))
+    subject_text = str(message.get("subject"))
+    subject = _Template(subject_text)
+    message_id = _Template(_optional_str(message.get("messageid")))
+    mailing_id = _Template(_optional_str(message.get("mailingid")))
     sender = (_address(message.get("from")) or ("", None))[0]
+    suppressions = state.suppression_list(server_id)  # the caller holds state.lock
     outcome = _Outcome()
+    accepted, failed = outcome.accepted, outcome.failed
     now = state.now()
     for email, friendly, fields in recipients:
         if _refused(email):
-            outcome.failed.append(email)
+            failed.append(email)
             continue
-        message_id = _merge(_optional_str(message.get("messageid")), fields) or state.next_message_id()
-        suppressed = state.find_suppression(server_id, email) is not None
-        outcome.accepted.append(
-            SentMessage(
-                server_id=server_id,
-                message_index=index,
-                address=email,
-                friendly_name=_merge(friendly, fields),
-                from_address=sender,
-                subject=_merge(subject, fields) or subject,
-                message_id=message_id,
-                mailing_id=_merge(_optional_str(message.get("mailingid")), fields) or None,
-                status="Suppressed" if suppressed else "Delivered",
-                timestamp=now,
+        accepted.append(
+            SentMessage(  # positional, in field order: one per recipient
+                server_id,
+                index,
+                email,
+                _merge(friendly, fields),
+                sender,
+                subject.render(fields) or subject_text,
+                message_id.render(fields) or state.next_message_id(),
+                mailing_id.render(fields) or None,
+                "Suppressed" if email.casefold() in suppressions else "Delivered",
+                now,
             )
         )
     if outcome.failed:
@@ -373,8 +427,7 @@ def handle_injection(
             _process(state, state.config.server_id, index, message) for index, message in enumerate(messages)
         ]
         for outcome in outcomes:
-            for sent in outcome.accepted:
-                state.record_sent(sent)
+            state.record_sent_many(outcome.accepted)
     results: list[dict[str, Json]] = []
     for index, outcome in enumerate(outcomes):
         if outcome.error is None:

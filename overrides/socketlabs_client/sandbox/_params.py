@@ -31,6 +31,8 @@ __all__ = ["QueryReader", "is_valid_email"]
 _INTEGER = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 _CONTINUATION = re.compile(r"[A-Za-z][A-Za-z0-9_]*=(?:" + "|".join(ALL_PREDICATES) + r"):", re.ASCII)
 _MAX_EMAIL = 320
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+")
+"""One `@` between non-empty parts free of whitespace (`\\s` is `str.isspace`) and control characters."""
 
 
 def is_valid_email(address: str) -> bool:
@@ -39,12 +41,7 @@ def is_valid_email(address: str) -> bool:
     Exactly one `@`, non-empty local and domain parts, at most 320
     characters, and no whitespace or control characters.
     """
-    if not 3 <= len(address) <= _MAX_EMAIL:
-        return False
-    local, at, domain = address.partition("@")
-    if not at or not local or not domain or "@" in domain:
-        return False
-    return not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in address)
+    return 3 <= len(address) <= _MAX_EMAIL and _EMAIL.fullmatch(address) is not None
 
 
 class QueryReader:

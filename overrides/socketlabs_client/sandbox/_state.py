@@ -13,8 +13,8 @@ import bisect
 import heapq
 import threading
 import time
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from typing import NamedTuple
 
 from ._config import SandboxConfig
 from ._filters import FieldSpec, FieldType, Filter
@@ -42,9 +42,12 @@ SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
 _FIRST_INJECTED_ID = 5_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class SentMessage:
-    """One recipient the injection endpoint accepted (what a test asserts on)."""
+class SentMessage(NamedTuple):
+    """One recipient the injection endpoint accepted (what a test asserts on).
+
+    A named tuple rather than a frozen dataclass: immutable all the same,
+    and one is made per accepted recipient (a frozen dataclass takes 2 us).
+    """
 
     server_id: int
     message_index: int
@@ -216,22 +219,28 @@ class SandboxState:
 
     def record_sent(self, message: SentMessage) -> None:
         """Remember an accepted recipient and append it to the report log."""
+        self.record_sent_many((message,))
+
+    def record_sent_many(self, messages: Iterable[SentMessage]) -> None:
+        """`record_sent` for each, under one lock (an injection request records hundreds)."""
         with self.lock:
-            self.sent.append(message)
-            rows = self.injected.setdefault(message.server_id, [])
-            rows.append(
-                MessageRow(
-                    seq=self.log.count + len(rows),
-                    message_id=message.message_id,
-                    mailing_id=message.mailing_id,
-                    from_address=message.from_address,
-                    to=message.address,
-                    subject=message.subject,
-                    status=message.status,
-                    queued_time=message.timestamp,
-                    status_date=message.timestamp,
+            for message in messages:
+                self.sent.append(message)
+                rows = self.injected.setdefault(message.server_id, [])
+                stamp = message.timestamp
+                rows.append(
+                    MessageRow(
+                        seq=self.log.count + len(rows),
+                        message_id=message.message_id,
+                        mailing_id=message.mailing_id,
+                        from_address=message.from_address,
+                        to=message.address,
+                        subject=message.subject,
+                        status=message.status,
+                        queued_time=stamp,
+                        status_date=stamp,
+                    )
                 )
-            )
 
     def query_messages(
         self,

@@ -123,6 +123,12 @@ class SuppressionList(MutableMapping[str, Suppression]):
             raise KeyError(key)
         return self.seeded.entry(index)
 
+    def __contains__(self, key: object) -> bool:
+        """Without the `KeyError` of the mixin's test (every injected recipient asks)."""
+        if key in self.added:
+            return True
+        return isinstance(key, str) and key not in self.removed and self.seeded.index_of(key) is not None
+
     def __setitem__(self, key: str, value: Suppression) -> None:
         self.added[key] = value
 
