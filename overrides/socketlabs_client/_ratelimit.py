@@ -14,7 +14,7 @@ budget":
   that long (pyrate's ``Limiter`` polls with a buffer and used 93-96%);
 * a ``margin`` added to every window, because a request is stamped when it is
   admitted but counted by the server when it arrives; it widens to the slowest
-  round trip of the last window (``observe``), which bounds that delay,
+  round trip of the last two windows (``observe``), which bounds that delay,
   and through Redis the whole fleet widens with it;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
@@ -422,7 +422,7 @@ class RateLimiter:
                 self._apply_margin()
 
     def observe(self, seconds: float) -> None:
-        """Feed one request's round trip: the margin widens to the slowest of the last window.
+        """Feed one request's round trip: the margin widens to the slowest of the last two windows.
 
         The server counts a request when it arrives, somewhere inside its round
         trip; a margin at least as long as recent round trips keeps the server's
