@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 # Peak RSS is read from /proc (VmHWM), not getrusage: ru_maxrss survives exec, so a
 # child forked from this sandbox process would report the sandbox's memory.

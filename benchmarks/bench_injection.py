@@ -60,7 +60,7 @@ from typing import Any
 import httpx
 from socketlabs_client import AsyncSocketLabs, BulkMessage, SocketLabs
 from socketlabs_client._injection import SendOptions
-from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
+from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
 
 Row = tuple[float, int, int]
 """One client's run: seconds, requests, recipients accepted."""
@@ -72,9 +72,9 @@ threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).st
 
 CHILD = """
 import socket, sys, uvicorn
-from socketlabs_client.sandbox import SandboxConfig
-from socketlabs_client.sandbox._app import SandboxApp
-from socketlabs_client.sandbox._state import SandboxState
+from socketlabs_sandbox import SandboxConfig
+from socketlabs_sandbox._app import SandboxApp
+from socketlabs_sandbox._state import SandboxState
 
 certfile, keyfile = sys.argv[1] or None, sys.argv[2] or None
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -59,7 +59,7 @@ def _free_port() -> int:
 
 def serve(window: float) -> None:
     """Child: a rate-limited sandbox until stdin closes; then its counters as JSON."""
-    from socketlabs_client.sandbox import Sandbox, SandboxConfig
+    from socketlabs_sandbox import Sandbox, SandboxConfig
 
     with Sandbox(SandboxConfig(rate_limit_window=window)) as sb:
         print(sb.port, flush=True)
@@ -70,7 +70,7 @@ def serve(window: float) -> None:
 
 async def _hammer(port: str, settings: Settings, redis_url: str, tasks: int, calls: int) -> None:
     from socketlabs_client import AsyncSocketLabs, RateLimiter
-    from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
+    from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID
 
     limits = RateLimiter.scaled(settings.window / PERIOD)
     burst = settings.burst or None

@@ -20,7 +20,7 @@ import time
 import httpx
 from socketlabs_api.operations import RateLimit
 from socketlabs_client import AsyncSocketLabs, RateLimiter, SocketLabs
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 BLOCK = 100
 UNLIMITED = {"default": RateLimit(10**9, 60), "reports-message": RateLimit(10**9, 60)}

@@ -27,7 +27,7 @@ from socketlabs_client import (
     WebhookReceiver,
 )
 from socketlabs_client.models import SortDirection
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 
 def send_mail(client: SocketLabs) -> None:

@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 def _sandbox(args: argparse.Namespace) -> int:
     try:
-        from .sandbox import SandboxConfig, serve  # noqa: PLC0415 - optional extra
+        from socketlabs_sandbox import SandboxConfig, serve  # noqa: PLC0415 - optional extra
     except ModuleNotFoundError as exc:
         if exc.name not in SANDBOX_EXTRA:
             raise

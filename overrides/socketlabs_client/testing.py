@@ -21,7 +21,7 @@ from ._client import AsyncSocketLabs, SocketLabs
 from ._config import SANDBOX_EXTRA
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from socketlabs_sandbox import Sandbox
 
 __all__ = ["async_socketlabs_client", "socketlabs_client", "socketlabs_sandbox"]
 
@@ -30,7 +30,7 @@ __all__ = ["async_socketlabs_client", "socketlabs_client", "socketlabs_sandbox"]
 def socketlabs_sandbox() -> Iterator[Sandbox]:
     """One sandbox for the session, on a free port of 127.0.0.1."""
     try:
-        from .sandbox import Sandbox  # noqa: PLC0415 - optional extra
+        from socketlabs_sandbox import Sandbox  # noqa: PLC0415 - optional extra
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
         if exc.name not in SANDBOX_EXTRA:
             raise

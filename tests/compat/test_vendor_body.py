@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 from socketlabs_client import BasicMessage, BulkMessage, SocketLabs
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 vendor = pytest.importorskip("socketlabs.injectionapi")
 from socketlabs.injectionapi.core import httprequest as vendor_http  # noqa: E402

@@ -19,7 +19,7 @@ from socketlabs_client import (
     RetryPolicy,
     SocketLabsError,
 )
-from socketlabs_client.sandbox import FaultKind, Sandbox, SandboxConfig
+from socketlabs_sandbox import FaultKind, Sandbox, SandboxConfig
 
 RECIPIENTS = 10_000
 PER_MESSAGE = 4

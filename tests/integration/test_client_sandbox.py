@@ -29,7 +29,7 @@ from socketlabs_client import (
     SocketLabs,
     SocketLabsError,
 )
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 LEGACY_KEY = "legacyKey0123456789"  # not the new 20.40 format: goes in the body
 

@@ -41,7 +41,7 @@ from socketlabs_client import (
     SocketLabs,
     SocketLabsError,
 )
-from socketlabs_client.sandbox import FaultKind, Sandbox, SandboxConfig
+from socketlabs_sandbox import FaultKind, Sandbox, SandboxConfig
 
 _counter = itertools.count()
 

@@ -19,7 +19,7 @@ from socketlabs_client import (
     ReportingHistoryError,
     SocketLabs,
 )
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 MESSAGES = 2000
 SUPPRESSIONS = 1234

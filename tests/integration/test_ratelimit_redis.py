@@ -22,7 +22,7 @@ from pyrate_limiter.buckets.redis_bucket import LuaScript
 from socketlabs_api.operations import RateLimit
 from socketlabs_client import RateLimiter, SocketLabs
 from socketlabs_client._ratelimit import _RedisStore, key_id
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
 

@@ -19,7 +19,7 @@ from socketlabs_client import (
     NotFoundError,
     SocketLabs,
 )
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 SUPPRESSIONS = "/servers/{serverId}/suppressions"
 

@@ -30,7 +30,7 @@ from socketlabs_client import (
     RepeatedPageError,
     SocketLabs,
 )
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 SUPPRESSIONS = 57
 MESSAGES = 300

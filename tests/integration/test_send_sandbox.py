@@ -18,7 +18,7 @@ from socketlabs_client import (
     SocketLabs,
 )
 from socketlabs_client._xml import from_xml
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 LEGACY_KEY = "legacyKey0123456789"  # not the 20.40 format: the client puts it in the body
 

@@ -47,7 +47,7 @@ from socketlabs_client import (
     is_new_format_key,
 )
 from socketlabs_client._pagination import AsyncCsvStream, PageIterator
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 T = TypeVar("T")
 Client = SocketLabs | AsyncSocketLabs

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 
 def _bearer(key: str) -> dict[str, str]:

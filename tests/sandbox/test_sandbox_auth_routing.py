@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox
-from socketlabs_client.sandbox._app import OPERATIONS
+from socketlabs_sandbox import Sandbox
+from socketlabs_sandbox._app import OPERATIONS
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

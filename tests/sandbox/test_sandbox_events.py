@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from socketlabs_client.sandbox import (
+from socketlabs_sandbox import (
     DEFAULT_WEBHOOK_SECRET,
     EventOutbox,
     InboundFile,

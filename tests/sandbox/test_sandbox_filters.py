@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from socketlabs_client.sandbox._dates import ApiDate, format_instant, parse_api_date
-from socketlabs_client.sandbox._filters import FieldSpec, FieldType, FilterError, FilterValue, parse_filters
-from socketlabs_client.sandbox._params import QueryReader, is_valid_email
+from socketlabs_sandbox._dates import ApiDate, format_instant, parse_api_date
+from socketlabs_sandbox._filters import FieldSpec, FieldType, FilterError, FilterValue, parse_filters
+from socketlabs_sandbox._params import QueryReader, is_valid_email
 
 FIELDS = {
     spec.name: spec

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 Conforms = Callable[[object, str], None]
 

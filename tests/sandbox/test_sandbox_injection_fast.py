@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from socketlabs_client.sandbox import Sandbox
-from socketlabs_client.sandbox._injection import _merge, _Template
-from socketlabs_client.sandbox._params import is_valid_email
-from socketlabs_client.sandbox._suppressions import SeededSuppressions, Suppression, SuppressionList
+from socketlabs_sandbox import Sandbox
+from socketlabs_sandbox._injection import _merge, _Template
+from socketlabs_sandbox._params import is_valid_email
+from socketlabs_sandbox._suppressions import SeededSuppressions, Suppression, SuppressionList
 
 
 def _reference_email(address: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 import httpx
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 BODY = """<?xml version="1.0" encoding="utf-8"?>
 <PostBody>

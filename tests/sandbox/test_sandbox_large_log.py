@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 MILLION = 1_000_000
 LIMIT_BYTES = 50 * 1024 * 1024

@@ -7,8 +7,8 @@ import io
 import tracemalloc
 
 import httpx
-from socketlabs_client.sandbox import Sandbox, SandboxConfig, SandboxState
-from socketlabs_client.sandbox._suppressions import SeededSuppressions, SuppressionList
+from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState
+from socketlabs_sandbox._suppressions import SeededSuppressions, SuppressionList
 
 MILLION = 1_000_000
 LIMIT_BYTES = 50 * 1024 * 1024

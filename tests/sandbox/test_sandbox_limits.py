@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
-from socketlabs_client.sandbox._limits import FAMILIES, LIMITS
+from socketlabs_sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox._limits import FAMILIES, LIMITS
 
 
 class FakeClock:

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox, SandboxConfig, SandboxState, SentMessage
-from socketlabs_client.sandbox._dates import ANCHOR, format_instant, parse_api_date
-from socketlabs_client.sandbox._filters import parse_filters
-from socketlabs_client.sandbox._log import MESSAGE_FIELDS
+from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState, SentMessage
+from socketlabs_sandbox._dates import ANCHOR, format_instant, parse_api_date
+from socketlabs_sandbox._filters import parse_filters
+from socketlabs_sandbox._log import MESSAGE_FIELDS
 
 Conforms = Callable[[object, str], None]
 Row = dict[str, Any]

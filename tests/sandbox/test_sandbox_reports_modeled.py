@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox
-from socketlabs_client.sandbox._dates import ANCHOR, DAY, format_instant
-from socketlabs_client.sandbox._reports_modeled import stream_score
+from socketlabs_sandbox import Sandbox
+from socketlabs_sandbox._dates import ANCHOR, DAY, format_instant
+from socketlabs_sandbox._reports_modeled import stream_score
 
 Conforms = Callable[[object, str], None]
 

@@ -45,8 +45,8 @@ import yaml
 from schemathesis import Case
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.specs.openapi.checks import negative_data_rejection
-from socketlabs_client.sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, Sandbox, SandboxConfig
-from socketlabs_client.sandbox._dates import parse_api_date
+from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, Sandbox, SandboxConfig
+from socketlabs_sandbox._dates import parse_api_date
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from socketlabs_client.sandbox import (
+from socketlabs_sandbox import (
     DEFAULT_API_KEY,
     DEFAULT_SERVER_ID,
     Sandbox,
@@ -129,7 +129,7 @@ def test_serve_runs_in_the_foreground_until_interrupted() -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [overrides, os.environ.get("PYTHONPATH")])),
     }
-    code = f"from socketlabs_client.sandbox import serve; serve(port={port})"
+    code = f"from socketlabs_sandbox import serve; serve(port={port})"
     process = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_client.sandbox import Sandbox, SandboxConfig, SandboxState
-from socketlabs_client.sandbox._dates import parse_api_date
+from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState
+from socketlabs_sandbox._dates import parse_api_date
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 ADDRESSES = [

@@ -8,7 +8,7 @@ import pytest
 from socketlabs_api.types import parse_datetime
 from socketlabs_client import InvalidParameterError, format_api_date
 from socketlabs_client._dates import api_date_bounds, check_range
-from socketlabs_client.sandbox._dates import parse_api_date
+from socketlabs_sandbox._dates import parse_api_date
 
 PLUS_2 = dt.timezone(dt.timedelta(hours=2))
 MINUS_3_30 = dt.timezone(-dt.timedelta(hours=3, minutes=30))

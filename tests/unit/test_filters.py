@@ -19,8 +19,8 @@ from socketlabs_client._filters import (
     resolve_filters,
     resolve_untyped_filters,
 )
-from socketlabs_client.sandbox._filters import FieldSpec, FieldType
-from socketlabs_client.sandbox._params import QueryReader
+from socketlabs_sandbox._filters import FieldSpec, FieldType
+from socketlabs_sandbox._params import QueryReader
 
 ALL = ("eq", "neq", "like", "nlike", "start", "end", "gt", "lt", "gte", "lte")
 

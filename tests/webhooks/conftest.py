@@ -12,7 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import uvicorn
-from socketlabs_client.sandbox import Sandbox
+from socketlabs_sandbox import Sandbox
 
 _START_TIMEOUT = 10.0
 

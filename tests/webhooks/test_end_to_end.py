@@ -28,7 +28,7 @@ from socketlabs_client import (
     WebhookReceiver,
     decode_content,
 )
-from socketlabs_client.sandbox import InboundFile, Sandbox
+from socketlabs_sandbox import InboundFile, Sandbox
 
 from .conftest import serve_asgi, serve_wsgi
 

@@ -8,7 +8,7 @@ sorting, paging and CSV ranges behave as the docs say. Use it in tests and
 for offline development:
 
 ```python
-from socketlabs_client.sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import Sandbox, SandboxConfig
 
 with Sandbox(SandboxConfig(report_messages=1000)) as sb:
     ...  # point a client at sb.api_url / sb.inject_url with sb.api_key

@@ -1,0 +1,268 @@
+"""The per-recipient report of a send, read from each request's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+import httpx
+from attrs import field as attr_field
+from attrs import frozen
+from socketlabs_api.models import (
+    InjectionErrorCode,
+    InjectionRequest,
+    InjectionResponse,
+)
+
+from .._errors import (
+    INJECTION_CODE_MEANINGS,
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    InjectionError,
+    InjectionOverQuotaError,
+    RateLimitError,
+)
+from ._planning import PlannedRequest
+from ._wire import Wire, _model, _wire
+
+
+class Outcome(StrEnum):
+    """What happened to one recipient."""
+
+    ACCEPTED = "accepted"
+    """The API accepted the message for this recipient."""
+    REJECTED = "rejected"
+    """Not sent: the API refused it (``code`` says why) or it certainly never reached the API."""
+    IN_DOUBT = "in_doubt"
+    """The request may have reached the API but no answer came back: check before resending."""
+    NOT_SENT = "not_sent"
+    """``dry_run``: checked and built, not sent."""
+
+
+def explain(code: InjectionErrorCode | str | None) -> str:
+    """A sentence for a result code; unknown codes say so instead of failing."""
+    if code is None:
+        return ""
+    name = str(code)
+    return INJECTION_CODE_MEANINGS.get(name, f"{name}: a code this client does not know")
+
+
+@frozen
+class RecipientResult:
+    """One recipient's outcome.
+
+    ``message`` is the position of its message in what was passed to
+    ``send``; ``request`` the request it went in; ``code`` the API's code
+    (``None`` when accepted without remark); ``retryable`` says it certainly
+    was not processed and may be sent again later (rate limits).
+    """
+
+    address: str
+    name: str | None
+    message: int
+    request: int
+    outcome: Outcome
+    code: InjectionErrorCode | None = None
+    retryable: bool = False
+    detail: str = ""
+
+
+@frozen
+class RequestResult:
+    """One request's answer: the parsed response, or the error it raised.
+
+    ``wire`` is the request's body as sent (without credentials); ``body``
+    the same as the generated model. Either may be passed as ``body``.
+    """
+
+    index: int
+    wire: Wire = attr_field(alias="body", converter=_wire)
+    recipient_count: int
+    response: InjectionResponse | None = None
+    error: APIError | None = None
+
+    @property
+    def body(self) -> InjectionRequest:
+        """The request's body as the generated model (built from ``wire`` on each access)."""
+        return _model(self.wire)
+
+    @property
+    def error_code(self) -> InjectionErrorCode | None:
+        """The top-level ``ErrorCode`` (also for failures raised as ``InjectionError``)."""
+        if self.response is not None:
+            return self.response.error_code
+        if isinstance(self.error, InjectionError):
+            return self.error.error_code
+        return None
+
+    @property
+    def transaction_receipt(self) -> str | None:
+        """The receipt to give SocketLabs support, when the API sent one."""
+        if isinstance(self.error, InjectionError):
+            return self.error.transaction_receipt
+        receipt = self.response.transaction_receipt if self.response is not None else None
+        return receipt if isinstance(receipt, str) and receipt else None
+
+
+@frozen
+class SendReport:
+    """Everything a ``send`` did: one result per recipient, one per request."""
+
+    recipients: tuple[RecipientResult, ...]
+    requests: tuple[RequestResult, ...]
+    dry_run: bool = False
+
+    def _with(self, outcome: Outcome) -> tuple[RecipientResult, ...]:
+        return tuple(r for r in self.recipients if r.outcome is outcome)
+
+    @property
+    def accepted(self) -> tuple[RecipientResult, ...]:
+        """Recipients the API accepted."""
+        return self._with(Outcome.ACCEPTED)
+
+    @property
+    def rejected(self) -> tuple[RecipientResult, ...]:
+        """Recipients not sent, with the code saying why."""
+        return self._with(Outcome.REJECTED)
+
+    @property
+    def in_doubt(self) -> tuple[RecipientResult, ...]:
+        """Recipients whose request may or may not have been processed."""
+        return self._with(Outcome.IN_DOUBT)
+
+    @property
+    def ok(self) -> bool:
+        """Every recipient was accepted."""
+        return not self.dry_run and all(r.outcome is Outcome.ACCEPTED for r in self.recipients)
+
+    @property
+    def recipients_per_request(self) -> float:
+        """Average recipients per request (the batching figure)."""
+        return len(self.recipients) / len(self.requests) if self.requests else 0.0
+
+    def __repr__(self) -> str:
+        counts = {o.value: len(self._with(o)) for o in Outcome if self._with(o)}
+        return f"SendReport(requests={len(self.requests)}, {counts})"
+
+
+def failure_outcome(error: APIError) -> tuple[Outcome, bool]:
+    """Whether the recipients of a request that raised ``error`` were rejected or are in doubt.
+
+    Returns ``(outcome, retryable)``.
+
+    The one place this decision lives. A failure ``ErrorCode`` in a 200
+    answer and an HTTP 4xx mean the API refused the whole request (rejected;
+    ``OverQuota`` and 429 are rate limits, so retryable). A connection that
+    failed while connecting never carried the request (rejected, retryable).
+    Anything else where the request may have reached the API - a timeout or
+    reset after sending, a 5xx, an unreadable 200 - is in doubt: resending
+    could deliver the mail twice.
+    """
+    if isinstance(error, InjectionOverQuotaError | RateLimitError):
+        return Outcome.REJECTED, True
+    if isinstance(error, InjectionError):
+        return Outcome.REJECTED, False
+    if isinstance(error, APIStatusError):
+        return (Outcome.IN_DOUBT, False) if error.status_code >= 500 else (Outcome.REJECTED, False)
+    if isinstance(error, APIConnectionError):
+        cause = error.__cause__
+        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
+            return Outcome.REJECTED, True
+    return Outcome.IN_DOUBT, False  # connection lost after sending, MalformedResponseError, ...
+
+
+def _error_code(error: APIError) -> InjectionErrorCode | None:
+    if isinstance(error, InjectionError):
+        return error.error_code
+    if isinstance(error, APIStatusError) and error.status_code == 401:
+        return InjectionErrorCode.INVALIDAUTHENTICATION
+    return None
+
+
+def _from_error(planned: PlannedRequest, error: APIError) -> list[RecipientResult]:
+    outcome, retryable = failure_outcome(error)
+    code = _error_code(error)
+    detail = f"{type(error).__name__}: {error.message}"
+    return [
+        RecipientResult(r.address, r.name, r.message, planned.index, outcome, code, retryable, detail)
+        for p in planned.parts
+        for r in p.recipients
+    ]
+
+
+def _from_response(planned: PlannedRequest, response: InjectionResponse) -> list[RecipientResult]:
+    by_index = {}
+    if isinstance(response.message_results, list):
+        by_index = {m.index: m for m in response.message_results}
+    results: list[RecipientResult] = []
+    for position, part in enumerate(planned.parts):
+        found = by_index.get(position)
+        if found is None:
+            results.extend(
+                RecipientResult(r.address, r.name, r.message, planned.index, Outcome.ACCEPTED)
+                for r in part.recipients
+            )
+            continue
+        addresses: dict[str, list[tuple[bool, InjectionErrorCode]]] = {}
+        if isinstance(found.address_results, list):
+            for a in found.address_results:
+                addresses.setdefault(a.email_address.casefold(), []).append((a.accepted, a.error_code))
+        message_code = found.error_code
+        for r in part.recipients:
+            listed = addresses.get(r.address.casefold())
+            if listed:
+                accepted, code = listed.pop(0)
+            else:
+                accepted = message_code is InjectionErrorCode.WARNING
+                code = message_code
+            outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
+            if accepted:
+                detail = f"accepted; the message's result is {message_code}: {explain(message_code)}"
+            elif code is message_code:
+                detail = f"message {message_code}: {explain(message_code)}"
+            else:
+                detail = f"address {code}: {explain(code)} (message {message_code})"
+            results.append(
+                RecipientResult(
+                    r.address,
+                    r.name,
+                    r.message,
+                    planned.index,
+                    outcome,
+                    None if accepted else code,
+                    False,
+                    detail,
+                )
+            )
+    return results
+
+
+_Answered = tuple[RequestResult, list[RecipientResult]]
+
+
+def _answered(request: PlannedRequest, answer: InjectionResponse | APIError) -> _Answered:
+    """One request's results; made as each answer comes in, while later requests are in flight."""
+    if isinstance(answer, APIError):
+        result = RequestResult(request.index, request.wire, request.recipient_count, error=answer)
+        return result, _from_error(request, answer)
+    result = RequestResult(request.index, request.wire, request.recipient_count, response=answer)
+    return result, _from_response(request, answer)
+
+
+def _merged(answered: Sequence[_Answered]) -> SendReport:
+    # Requests hold consecutive parts in message order, so the list is already by message.
+    recipients = [r for _, results in answered for r in results]
+    return SendReport(tuple(recipients), tuple(result for result, _ in answered))
+
+
+def _dry_report(planned: Sequence[PlannedRequest]) -> SendReport:
+    recipients = [
+        RecipientResult(r.address, r.name, r.message, request.index, Outcome.NOT_SENT)
+        for request in planned
+        for p in request.parts
+        for r in p.recipients
+    ]
+    # Already by message, as in _merged.
+    requests = [RequestResult(p.index, p.wire, p.recipient_count) for p in planned]
+    return SendReport(tuple(recipients), tuple(requests), dry_run=True)
