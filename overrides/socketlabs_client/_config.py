@@ -36,7 +36,9 @@ __all__ = [
     "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_TIMEOUT",
     "SANDBOX_EXTRA",
+    "SERVER_SETTINGS",
     "ClientConfig",
+    "ServerSetting",
     "inject_base_url",
     "resolve_config",
 ]
@@ -61,6 +63,27 @@ ENV_BASE_URL = "SOCKETLABS_BASE_URL"
 ENV_INJECT_URL = "SOCKETLABS_INJECT_URL"
 ENV_MANAGEMENT_URL = "SOCKETLABS_MANAGEMENT_URL"
 _INJECTION_PATH = "/email"
+
+
+@frozen
+class ServerSetting:
+    """One API host: its ``x-server`` name, constructor argument, environment variable and default URL.
+
+    The one table that every consumer (configuration, the CLI's ``export`` lines,
+    the test kit) reads, so a new host cannot be forgotten by one of them.
+    """
+
+    name: str
+    argument: str
+    env_var: str
+    default_url: str
+
+
+SERVER_SETTINGS: tuple[ServerSetting, ...] = (
+    ServerSetting("api", "base_url", ENV_BASE_URL, DEFAULT_BASE_URL),
+    ServerSetting("injection", "inject_url", ENV_INJECT_URL, DEFAULT_INJECT_URL),
+    ServerSetting("management", "management_url", ENV_MANAGEMENT_URL, DEFAULT_MANAGEMENT_URL),
+)
 
 try:
     __version__ = version("socketlabs-client")
