@@ -19,7 +19,7 @@ import httpx
 from attrs import evolve, fields
 from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Resources
+from socketlabs_api.resources import AsyncResources, ListQuery, Progress, RequestOptions, Resources
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
@@ -30,7 +30,7 @@ from ._injection import Sendable, SendOptions, SendReport, send_messages, send_m
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
-from ._transport import OPERATION_EXTENSION, AsyncLimitedTransport, LimitedTransport
+from ._transport import OPERATION_EXTENSION, RETRY_POLICY_EXTENSION, AsyncLimitedTransport, LimitedTransport
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -84,11 +84,25 @@ def _server_id(config: ClientConfig, server_id: int | None) -> int:
 
 
 def _build(
-    http: httpx.Client | httpx.AsyncClient, operation: Operation, request: dict[str, Any]
+    http: httpx.Client | httpx.AsyncClient,
+    operation: Operation,
+    request: dict[str, Any],
+    options: RequestOptions | None = None,
+    policy: RetryPolicy | None = None,
 ) -> httpx.Request:
     """The outgoing request: the operation rides along for the transport, and the success media types."""
     request["extensions"] = {**request.get("extensions", {}), OPERATION_EXTENSION: operation}
     request["headers"] = {**request.get("headers", {}), "Accept": operation.accept}
+    if options is not None:
+        if options.extra_headers:
+            request["headers"].update(options.extra_headers)
+        if options.extra_query:
+            request["params"] = {**(request.get("params") or {}), **options.extra_query}
+        if options.timeout is not None:
+            timeout = options.timeout
+            request["timeout"] = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        if options.max_retries is not None and policy is not None:
+            request["extensions"][RETRY_POLICY_EXTENSION] = evolve(policy, max_retries=options.max_retries)
     log.debug("%s %s (%s)", operation.method, request["url"], operation.operation_id)
     url = request["url"]
     if isinstance(url, str) and url.startswith("/"):
@@ -108,11 +122,15 @@ class _Executor:
         return _server_id(self._config, server_id)
 
     def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
         client = self._clients[operation.server]
         http = client.get_httpx_client()
-        outgoing = _build(http, operation, request)
+        outgoing = _build(http, operation, request, options, self._config.retry)
         try:
             response = http.send(outgoing)
         except httpx.HTTPError as exc:
@@ -143,11 +161,17 @@ class _Executor:
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> PageIterator[Any, Any]:
         return PageIterator(self, operation, request, build, plan(operation, query))
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> CsvStream:
         return CsvStream(self, operation, request, plan(operation, query), progress)
 
@@ -163,11 +187,15 @@ class _AsyncExecutor:
         return _server_id(self._config, server_id)
 
     async def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
         client = self._clients[operation.server]
         http = client.get_async_httpx_client()
-        outgoing = _build(http, operation, request)
+        outgoing = _build(http, operation, request, options, self._config.retry)
         try:
             response = await http.send(outgoing)
             await response.aread()
@@ -200,11 +228,17 @@ class _AsyncExecutor:
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> AsyncPageIterator[Any, Any]:
         return AsyncPageIterator(self, operation, request, build, plan(operation, query))
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> AsyncCsvStream:
         return AsyncCsvStream(self, operation, request, plan(operation, query), progress)
 
