@@ -18,8 +18,8 @@ from socketlabs_api.types import Response
 
 from .._auth import OWN_JSON_BODY_EXTENSION
 from .._errors import (
-    APIError,
     ConfigurationError,
+    SocketLabsError,
 )
 from .._xml import from_xml, wants_xml
 from ._checks import MAX_RECIPIENTS_PER_MESSAGE
@@ -124,10 +124,10 @@ def send_messages(
 
     def one(request: PlannedRequest) -> _Answered:
         try:
-            answer: InjectionResponse | APIError = _answer(
+            answer: InjectionResponse | SocketLabsError = _answer(
                 executor.execute(*_call(request, options.format), _build)
             )
-        except APIError as exc:
+        except SocketLabsError as exc:  # every request ends in the report, whatever failed
             answer = exc
         return _answered(request, answer)
 
@@ -149,10 +149,10 @@ async def send_messages_async(
     async def one(request: PlannedRequest) -> _Answered:
         async with gate:
             try:
-                answer: InjectionResponse | APIError = _answer(
+                answer: InjectionResponse | SocketLabsError = _answer(
                     await executor.execute(*_call(request, options.format), _build)
                 )
-            except APIError as exc:
+            except SocketLabsError as exc:  # every request ends in the report, whatever failed
                 answer = exc
         return _answered(request, answer)
 
