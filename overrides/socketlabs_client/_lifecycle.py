@@ -117,6 +117,13 @@ class _TooLarge(Exception):
         self.what = what
 
 
+class _Undecodable(_TooLarge):
+    """A body that could not be decoded: unreadable like one too large, but not over a limit."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(0, f"the body cannot be decoded ({reason})")
+
+
 def _kind(operation: Operation | None, request: httpx.Request) -> RetryKind:
     """The operation's ``x-retry``; for a request without one, by HTTP method semantics."""
     if operation is not None:
@@ -279,7 +286,12 @@ class Call:
         status = payload.status_code
         if decision.action is Action.UNKNOWN:
             raise self.unknown(decision, status)
-        if self.too_large is not None:
+        if isinstance(self.too_large, _Undecodable) and 200 <= status < 300:
+            message = f"{status} from {self.request.method} {_url(self.request)}: {self.too_large.what}"
+            raise self._marked(
+                MalformedResponseError(message, operation=self.operation, response=payload), decision
+            )
+        if self.too_large is not None and not isinstance(self.too_large, _Undecodable):
             raise self._marked(
                 ResponseTooLargeError(
                     f"{status} from {self.request.method} {_url(self.request)}: {self.too_large.what}",
@@ -320,6 +332,8 @@ def _read(call: Call, response: httpx.Response) -> None:
             call.check_read(total, response)
     except _TooLarge as exc:
         call.too_large = exc
+    except httpx.DecodingError as exc:  # a Content-Encoding the body does not follow
+        call.too_large = _Undecodable(str(exc))
     finally:
         response.close()
     call.kept(response, chunks)
@@ -385,6 +399,8 @@ async def _aread(call: Call, response: httpx.Response) -> None:
             call.check_read(total, response)
     except _TooLarge as exc:
         call.too_large = exc
+    except httpx.DecodingError as exc:
+        call.too_large = _Undecodable(str(exc))
     finally:
         await response.aclose()
     call.kept(response, chunks)

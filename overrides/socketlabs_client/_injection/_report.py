@@ -251,7 +251,19 @@ def _answered(request: PlannedRequest, answer: InjectionResponse | SocketLabsErr
         result = RequestResult(request.index, request.wire, request.recipient_count, error=answer)
         return result, _from_error(request, answer)
     result = RequestResult(request.index, request.wire, request.recipient_count, response=answer)
-    return result, _from_response(request, answer)
+    try:
+        return result, _from_response(request, answer)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A 2xx whose per-message results do not hold together: the server took the
+        # request, so its recipients are in doubt rather than guessed or dropped.
+        detail = f"the answer's results cannot be read ({type(exc).__name__}); check before resending"
+        return result, [
+            RecipientResult(
+                r.address, r.name, r.message, request.index, Outcome.IN_DOUBT, None, False, detail
+            )
+            for p in request.parts
+            for r in p.recipients
+        ]
 
 
 def _merged(answered: Sequence[_Answered]) -> SendReport:
