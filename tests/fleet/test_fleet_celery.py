@@ -180,4 +180,4 @@ def test_two_workers_one_killed_twenty_percent_faults(fleet_env: tuple[Sandbox, 
     assert unaccounted == 0
     assert accepted == set(processed)
     assert rejected == {fleet_app.address(i) for i in range(RECIPIENTS) if i % 1000 == 999}
-    assert first_runs[killed] == 2  # the killed slice was redelivered, once
+    assert first_runs[killed] >= 2  # the killed slice was redelivered
