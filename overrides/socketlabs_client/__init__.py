@@ -85,6 +85,16 @@ from ._injection import (
     is_valid_address,
     validate_message,
 )
+from ._ledger import (
+    DEFAULT_LEDGER_TTL,
+    EntryState,
+    LedgerEntry,
+    LedgerReport,
+    Resolution,
+    ResolutionReport,
+    SendLedger,
+    derive_message_id,
+)
 from ._ratelimit import RateLimiter
 from ._retries import RetryEvent, RetryPolicy
 from ._webhooks import (
@@ -102,6 +112,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
+    "DEFAULT_LEDGER_TTL",
     "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_INBOUND_SIZE",
@@ -126,6 +137,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CsvRangeError",
+    "EntryState",
     "ErrorDetail",
     "F",
     "Field",
@@ -140,6 +152,8 @@ __all__ = [
     "InvalidFilterError",
     "InvalidParameterError",
     "InvalidRequestError",
+    "LedgerEntry",
+    "LedgerReport",
     "MalformedResponseError",
     "MessageInDoubt",
     "MessageValidationError",
@@ -158,9 +172,12 @@ __all__ = [
     "RepeatedPageError",
     "ReportingHistoryError",
     "RequestResult",
+    "Resolution",
+    "ResolutionReport",
     "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
+    "SendLedger",
     "SendOptions",
     "SendReport",
     "SocketLabs",
@@ -176,6 +193,7 @@ __all__ = [
     "__version__",
     "attachment",
     "decode_content",
+    "derive_message_id",
     "encode_filters",
     "explain",
     "failure_outcome",
