@@ -123,11 +123,15 @@ def from_xml(content: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def with_xml_member(content: bytes, name: str, value: str) -> bytes | None:
-    """``content`` with ``<name>value</name>`` added under its root; ``None`` if present or not XML."""
+    """``content`` with ``<name>value</name>`` added under its root; ``None`` if already present.
+
+    Raises ``XmlError`` when ``content`` is not well-formed: the member cannot
+    be added, and sending the body without it would only earn a misleading 401.
+    """
     try:
         root = ET.fromstring(content)  # noqa: S314 - see from_xml
-    except ET.ParseError:
-        return None
+    except ET.ParseError as exc:
+        raise XmlError(f"not well-formed XML: {exc}") from None
     if any(child.tag.casefold() == name.casefold() for child in root):
         return None
     ET.SubElement(root, name).text = value

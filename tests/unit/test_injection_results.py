@@ -28,7 +28,7 @@ from socketlabs_client import (
 )
 from socketlabs_client._errors import connection_error, injection_error, status_error
 from socketlabs_client._injection import XML_ROOT, _from_response, plan
-from socketlabs_client._xml import from_xml, to_xml, wants_xml, with_xml_member
+from socketlabs_client._xml import XmlError, from_xml, to_xml, wants_xml, with_xml_member
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 OP = OPERATIONS["sendEmail"]
@@ -108,7 +108,8 @@ def test_xml_round_trip_of_a_request_body() -> None:
     keyed = with_xml_member(planned.content, "ApiKey", "secret")
     assert keyed is not None and from_xml(keyed)[1]["ApiKey"] == "secret"
     assert with_xml_member(keyed, "apikey", "other") is None
-    assert with_xml_member(b"not xml", "ApiKey", "x") is None
+    with pytest.raises(XmlError):
+        with_xml_member(b"not xml", "ApiKey", "x")
 
 
 def test_xml_answer_parses_into_the_generated_model() -> None:
