@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import datetime
+import io
 import json
 import logging
 from pathlib import Path
