@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._params import is_valid_email
-from ._state import SandboxState, SentMessage
+from ._state import SandboxState, SentMessage, record_request
 from ._xmlbody import is_xml, read_post_body
 
 __all__ = ["MAX_MESSAGES", "handle_injection"]
@@ -422,6 +422,8 @@ def handle_injection(
     messages = _read_request(state.config.server_id, data)
     if isinstance(messages, str):
         return (401 if messages == "InvalidAuthentication" else 200), _response(messages, None)
+    if isinstance(data, dict):
+        record_request(state, data)
     with state.lock:
         outcomes = [
             _process(state, state.config.server_id, index, message) for index, message in enumerate(messages)
