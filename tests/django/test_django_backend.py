@@ -1,4 +1,4 @@
-"""``EMAIL_BACKEND = "socketlabs_client.django.EmailBackend"`` with real Django, against the sandbox over HTTP.
+"""``EMAIL_BACKEND = "socketlabs_client.django.EmailBackend"`` with real Django, against the sandbox.
 
 Every test reads back what the sandbox received (``sandbox.state.requests``:
 the injection bodies as read, member names folded to lower case) and checks
