@@ -20,23 +20,8 @@ import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
+from django_test_site import DJANGO_SETTINGS, WEBHOOK_SECRET
 from socketlabs_sandbox import Sandbox
-
-WEBHOOK_SECRET = "django-webhook-secret-5f2b"
-
-DJANGO_SETTINGS: dict[str, Any] = {
-    "ROOT_URLCONF": "django_test_urls",
-    "ALLOWED_HOSTS": ["testserver", "127.0.0.1"],
-    "SECRET_KEY": "tests-only-not-secret",
-    "INSTALLED_APPS": [],
-    "MIDDLEWARE": ["django.middleware.csrf.CsrfViewMiddleware"],  # the views must be CSRF-exempt
-    "EMAIL_BACKEND": "socketlabs_client.django.EmailBackend",
-    "DEFAULT_FROM_EMAIL": "Example App <app@example.com>",
-    "SERVER_EMAIL": "errors@example.com",
-    "ADMINS": [("Ops", "ops@example.com"), ("Dev", "dev@example.com")],
-    "EMAIL_SUBJECT_PREFIX": "[Django] ",
-    "USE_TZ": True,
-}
 
 
 @pytest.fixture(scope="session", autouse=True)

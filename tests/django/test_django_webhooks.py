@@ -19,11 +19,10 @@ import pytest
 from django.core.mail import send_mail
 from django.test import Client
 from django.test.utils import override_settings
+from django_test_site import WEBHOOK_SECRET
 from socketlabs_api.models import InboundMessage, WebhookEventFailed, WebhookEventQueued
 from socketlabs_client.django import InboundEvent, TrackingEvent, inbound, tracking
 from socketlabs_sandbox import InboundFile, Sandbox
-
-from conftest import WEBHOOK_SECRET
 
 EVENTS = "/socketlabs/events/"
 INBOUND = "/socketlabs/inbound/"
