@@ -324,3 +324,30 @@ def _child_env() -> dict[str, str]:
     import os
 
     return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
+async def test_an_async_view_sends_through_djangos_sync_to_async(sandbox: Sandbox) -> None:
+    from asgiref.sync import sync_to_async
+
+    assert await sync_to_async(send_mail)("From async", "x", "app@example.com", ["ann@example.com"]) == 1
+    assert _messages(sandbox)[0]["subject"] == "From async"
+
+
+def test_an_email_message_part_with_a_content_id_is_inline(sandbox: Sandbox) -> None:
+    from email.message import MIMEPart
+
+    part = MIMEPart()
+    part.set_content(
+        PNG, maintype="image", subtype="png", disposition="inline", filename="chart.png", cid="<chart>"
+    )
+    message = EmailMultiAlternatives("Chart", "See the chart", "app@example.com", ["ann@example.com"])
+    message.attach_alternative('<img src="cid:chart">', "text/html")
+    message.attachments.append(part)
+    assert message.send() == 1
+    (attached,) = _messages(sandbox)[0]["attachments"]
+    assert (attached["name"], attached["contenttype"], attached["contentid"]) == (
+        "chart.png",
+        "image/png",
+        "chart",
+    )
+    assert base64.b64decode(attached["content"]) == PNG

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable, Mapping, Sequence
-from email.mime.base import MIMEBase
+from email.message import Message as MIMEMessage
 from email.utils import getaddresses
 from typing import Any
 
@@ -160,10 +160,10 @@ def _content_id(value: str | None) -> str | None:
 
 
 def _attachments(message: EmailMessage, encoding: str) -> list[Any]:
-    """Each attachment: ``(filename, content, mimetype)`` and ``MIMEBase`` (inline with a Content-ID)."""
+    """Each attachment: ``(filename, content, mimetype)`` or a MIME part (inline with a Content-ID)."""
     found = []
     for item in message.attachments:
-        if isinstance(item, MIMEBase):
+        if isinstance(item, MIMEMessage):  # MIMEBase, and the MIMEPart newer Django takes
             payload = item.get_payload(decode=True)
             if not isinstance(payload, bytes):
                 raise UnsupportedFeatureError(

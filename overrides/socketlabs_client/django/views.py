@@ -65,6 +65,8 @@ def _answer(receiver: Receiver[Any], request: HttpRequest) -> HttpResponse:
     body = request.read(receiver.max_body_size + 1)  # the stream: not capped by DATA_UPLOAD_MAX_MEMORY_SIZE
     if len(body) > receiver.max_body_size:
         return _plain(413, f"body over the limit of {receiver.max_body_size} bytes")
+    if declared and len(body) < int(declared):
+        return _plain(400, "body shorter than its Content-Length")
     answer: ReceiverResponse = receiver.handle(body, request.META.get("CONTENT_TYPE"))
     return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
 
