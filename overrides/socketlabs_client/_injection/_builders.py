@@ -261,11 +261,16 @@ class BasicMessage(_Builder):
 
     def build(self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE, format: Format = "json") -> Message:
         """The checked ``Message`` model (``format``: the body it goes in, for the character checks)."""
+        message = self._unchecked()
+        validate_message(message, max_recipients=max_recipients, format=format)
+        return message
+
+    def _unchecked(self) -> Message:
+        """The ``Message`` model before its checks (the planner checks it and keeps its ``to_dict()``)."""
         merge = MergeData(global_=self._global_merge()) if self.merge else UNSET
         message = self._message(list(self.to), merge)
         message.cc = list(self.cc) or UNSET
         message.bcc = list(self.bcc) or UNSET
-        validate_message(message, max_recipients=max_recipients, format=format)
         return message
 
 

@@ -18,7 +18,7 @@ from socketlabs_api.types import UNSET, Unset
 from .._errors import (
     MessageValidationError,
 )
-from ._wire import Format
+from ._wire import Format, Wire
 
 MAX_RECIPIENTS_PER_MESSAGE = 50
 """The official libraries' cap (To + Cc + Bcc, or merge rows)."""
@@ -27,9 +27,6 @@ _MAX_ADDRESS = 320
 _ADDRESS_PART = r"[^@\s,;<>\"()\[\]\\\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(f"{_ADDRESS_PART}@{_ADDRESS_PART}")
 _PLACEHOLDER = "%%"
-
-_LINE_BREAK = re.compile(r"[\r\n]")
-"""CR or LF: in a subject, a header or a display name it would start a header of its own."""
 
 _NOT_IN_UTF8 = re.compile("[\ud800-\udfff]")
 """Lone surrogates (a ``str`` holds a well-formed non-BMP character as one code point): no UTF-8 for them."""
@@ -65,7 +62,7 @@ def _fail(reason: str, field: str, code: str) -> MessageValidationError:
 
 def _check_line(value: object, field: str, code: str) -> None:
     """Refuse CR/LF where the value becomes one header line (header injection)."""
-    if isinstance(value, str) and _LINE_BREAK.search(value):
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
         raise _fail("must not contain CR or LF (it would start a new header line)", field, code)
 
 
@@ -257,8 +254,24 @@ def text_pattern(fmt: Format) -> re.Pattern[str]:
     return _NOT_IN_XML if fmt == "xml" else _NOT_IN_UTF8
 
 
-def _check_text(message: Message, fmt: Format) -> None:
-    path = _bad_text(message.to_dict(), text_pattern(fmt))
+_SUSPECT_IN_JSON: dict[str, re.Pattern[str]] = {
+    "json": _NOT_IN_UTF8,
+    "xml": re.compile(r"[\ud800-\udfff\ufffe\uffff]|\\u00(?:0[0-8bcef]|1[0-9a-f])|\\[bf]"),
+}
+"""What may betray such a character in ``json.dumps(ensure_ascii=False)`` output (controls come out
+escaped). A prefilter only: it may also match an escaped backslash before ``b``; the walk decides."""
+
+
+def _check_text(wire: Wire, fmt: Format) -> None:
+    """Refuse a string member the format cannot carry, naming its path (``"To[0].FriendlyName"``).
+
+    One C-speed ``json.dumps`` and one regex search clear an ordinary message;
+    only a suspect one is walked member by member.
+    """
+    dumped = json.dumps(wire, ensure_ascii=False, check_circular=False)
+    if _SUSPECT_IN_JSON[fmt].search(dumped) is None:
+        return
+    path = _bad_text(wire, text_pattern(fmt))
     if path is not None:
         what = "characters XML 1.0 cannot hold" if fmt == "xml" else "a lone surrogate (no UTF-8 for it)"
         raise _fail(f"contains {what}", path, "MessageValidationInvalidCharacters")
@@ -270,7 +283,17 @@ def validate_message(
     max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE,
     format: Format = "json",
 ) -> None:
-    """Raise ``MessageValidationError`` for the first rule ``message`` breaks.
+    """Raise ``MessageValidationError`` for the first rule ``message`` breaks (see ``check_message``)."""
+    check_message(message, max_recipients=max_recipients, format=format)
+
+
+def check_message(
+    message: Message,
+    *,
+    max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE,
+    format: Format = "json",
+) -> Wire:
+    """``validate_message``, returning the ``to_dict()`` it checked (the planner sends it as is).
 
     The official libraries' order first (subject, from present, from valid,
     reply-to valid, body, custom headers, metadata, recipients), then what
@@ -306,4 +329,6 @@ def validate_message(
     _check_recipients(message, max_recipients)
     _check_tags(message)
     _check_attachments(message)
-    _check_text(message, format)
+    wire = message.to_dict()
+    _check_text(wire, format)
+    return wire
