@@ -88,7 +88,17 @@ def to_xml(root: str, body: Mapping[str, Any]) -> bytes:
     element = ET.Element(root)
     for key, value in body.items():
         _append(element, str(key), value)
-    return bytes(ET.tostring(element, encoding="utf-8", xml_declaration=True))
+    return _serialize(element)
+
+
+def _serialize(element: ET.Element) -> bytes:
+    """UTF-8 with a declaration, CRs as ``&#13;``.
+
+    A parser turns a raw CR (and CRLF) into LF; as a character reference it
+    survives. ElementTree writes no CR of its own, so every CR in its output
+    came from a text member.
+    """
+    return bytes(ET.tostring(element, encoding="utf-8", xml_declaration=True)).replace(b"\r", b"&#13;")
 
 
 def _read(element: ET.Element, name: str) -> Any:
@@ -135,4 +145,4 @@ def with_xml_member(content: bytes, name: str, value: str) -> bytes | None:
     if any(child.tag.casefold() == name.casefold() for child in root):
         return None
     ET.SubElement(root, name).text = value
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return _serialize(root)

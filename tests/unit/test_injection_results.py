@@ -257,3 +257,12 @@ def test_transaction_receipts_and_codes_are_kept() -> None:
     )
     quiet = RequestResult(0, planned.body, 1, response=InjectionResponse.from_dict({"ErrorCode": "Success"}))
     assert quiet.transaction_receipt is None
+
+
+def test_xml_keeps_carriage_returns_through_the_key_being_added() -> None:
+    """A raw CR would reach the server as LF (XML end-of-line handling): it is written as ``&#13;``."""
+    body = to_xml("PostBody", {"Messages": [{"TextBody": "a\r\nb\rc"}]})
+    assert b"\r" not in body
+    keyed = with_xml_member(body, "ApiKey", "k")
+    assert keyed is not None and b"\r" not in keyed
+    assert from_xml(keyed)[1]["Messages"][0]["TextBody"] == "a\r\nb\rc"
