@@ -86,6 +86,11 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
         "MailingId": sent.mailing_id or f"SL{sent.server_id}-{sent.message_id}",
         "MessageId": sent.message_id,
     }
+    if sent.tags or sent.metadata:  # the message's own tags and metadata ride along on every event
+        common["Data"] = {
+            "Meta": [{"Key": key, "Value": value} for key, value in sent.metadata],
+            "Tags": list(sent.tags),
+        }
     steps: list[Payload] = [
         {
             "Type": "Queued",

@@ -71,6 +71,10 @@ class SentMessage(NamedTuple):
     status: str
     timestamp: int
     """UTC seconds when it was accepted."""
+    tags: tuple[str, ...] = ()
+    """The message's ``Tags``, echoed in its events' ``Data``."""
+    metadata: tuple[tuple[str, str], ...] = ()
+    """The message's ``Metadata`` as ``(Key, Value)`` pairs, echoed in its events' ``Data.Meta``."""
 
 
 def _sort_key(value: str | int | None) -> tuple[int, str | int]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.test import Client
 from django.test.utils import override_settings
 from django_test_site import WEBHOOK_SECRET
@@ -54,7 +54,12 @@ def received() -> Iterator[list[tuple[str, Any, str]]]:
 def test_a_bounce_comes_back_as_a_tracking_signal(
     sandbox: Sandbox, live_server: str, received: list[tuple[str, Any, str]]
 ) -> None:
-    assert send_mail("Your invoice", "Attached", "billing@example.com", ["Ann <bounce-ann@example.com>"]) == 1
+    message = EmailMessage(
+        "Your invoice", "Attached", "billing@example.com", ["Ann <bounce-ann@example.com>"]
+    )
+    message.tags = ["invoices"]  # type: ignore[attr-defined]
+    message.metadata = {"invoice": "2026-001"}  # type: ignore[attr-defined]
+    assert message.send() == 1
     (accepted,) = sandbox.state.sent
     sandbox.events.webhook_url = live_server + EVENTS
 
@@ -85,7 +90,8 @@ def test_a_bounce_comes_back_as_a_tracking_signal(
     assert bounced.esp_event.failure_code == 2001
     assert bounced.esp_event.remote_mta == "mx.example.com"
     assert bounced.esp_event.secret_key == "[redacted]"
-    assert (bounced.tags, bounced.metadata) == ([], {})
+    assert (bounced.tags, bounced.metadata) == (["invoices"], {"invoice": "2026-001"})  # echoed in Data
+    assert (queued.tags, queued.metadata) == (["invoices"], {"invoice": "2026-001"})
 
 
 def test_engagement_events_in_anymail_words(
