@@ -29,7 +29,7 @@ from socketlabs_client import (
 from socketlabs_client._errors import APIError, connection_error, injection_error, status_error
 from socketlabs_client._injection import XML_ROOT, _from_response, plan
 from socketlabs_client._retries import Observation, decide
-from socketlabs_client._xml import from_xml, to_xml, wants_xml, with_xml_member
+from socketlabs_client._xml import XmlError, from_xml, to_xml, wants_xml, with_xml_member
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 OP = OPERATIONS["sendEmail"]
@@ -109,7 +109,8 @@ def test_xml_round_trip_of_a_request_body() -> None:
     keyed = with_xml_member(planned.content, "ApiKey", "secret")
     assert keyed is not None and from_xml(keyed)[1]["ApiKey"] == "secret"
     assert with_xml_member(keyed, "apikey", "other") is None
-    assert with_xml_member(b"not xml", "ApiKey", "x") is None
+    with pytest.raises(XmlError):
+        with_xml_member(b"not xml", "ApiKey", "x")
 
 
 def test_xml_answer_parses_into_the_generated_model() -> None:
@@ -271,3 +272,12 @@ def test_transaction_receipts_and_codes_are_kept() -> None:
     )
     quiet = RequestResult(0, planned.body, 1, response=InjectionResponse.from_dict({"ErrorCode": "Success"}))
     assert quiet.transaction_receipt is None
+
+
+def test_xml_keeps_carriage_returns_through_the_key_being_added() -> None:
+    """A raw CR would reach the server as LF (XML end-of-line handling): it is written as ``&#13;``."""
+    body = to_xml("PostBody", {"Messages": [{"TextBody": "a\r\nb\rc"}]})
+    assert b"\r" not in body
+    keyed = with_xml_member(body, "ApiKey", "k")
+    assert keyed is not None and b"\r" not in keyed
+    assert from_xml(keyed)[1]["Messages"][0]["TextBody"] == "a\r\nb\rc"
