@@ -460,7 +460,8 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
 
         ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
         Options: ``server_id``, ``format`` (``"json"``/``"xml"``), ``dry_run``, ``concurrency``,
-        ``messages_per_request`` (10), ``recipients_per_message`` (50).
+        ``messages_per_request`` (10), ``recipients_per_message`` (50), and per request of the
+        send ``timeout``, ``max_retries``, ``extra_headers``, ``extra_query``.
         """
         return send_messages(self._executor, messages, SendOptions(**options))
 

@@ -377,3 +377,12 @@ def test_a_transport_that_raises_mid_read_is_retried_for_reads(raw: RawServer) -
         assert client.suppressions.check(email_address="a@example.com").is_suppressed is False
     assert len(raw.requests) == 2
     assert isinstance(httpx.RemoteProtocolError("x"), httpx.TransportError)
+
+
+def test_send_takes_the_per_request_options_too(raw: RawServer) -> None:
+    raw.answer(response(503, b"{}"))
+    with _client(raw) as client:
+        report = client.send(_message(2), max_retries=0, extra_headers={"X-Trace": "send-1"})
+    assert len(raw.requests) == 1, "max_retries=0 for this send"
+    assert raw.requests[0].headers["x-trace"] == "send-1"
+    assert [(r.outcome, r.retryable) for r in report.recipients] == [(Outcome.REJECTED, True)] * 2
