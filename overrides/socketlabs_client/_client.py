@@ -25,6 +25,7 @@ from socketlabs_api.types import Response
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
 from ._config import ClientConfig, inject_base_url, resolve_config
+from ._dates import DateInput, format_api_date
 from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
 from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
@@ -121,6 +122,9 @@ class _Executor:
     def resolve_server_id(self, server_id: int | None) -> int:
         return _server_id(self._config, server_id)
 
+    def format_date(self, value: DateInput, parameter: str) -> str:
+        return format_api_date(value, parameter)
+
     def execute(
         self,
         operation: Operation,
@@ -185,6 +189,9 @@ class _AsyncExecutor:
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return _server_id(self._config, server_id)
+
+    def format_date(self, value: DateInput, parameter: str) -> str:
+        return format_api_date(value, parameter)
 
     async def execute(
         self,
