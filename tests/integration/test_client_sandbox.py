@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from socketlabs_api.api.suppressions import check_suppression
+from socketlabs_api import resources
 from socketlabs_api.models import (
     Address,
     InjectionErrorCode,
@@ -206,14 +206,15 @@ def test_sent_mail_appears_in_the_reports(socketlabs_client: SocketLabs, socketl
 
 
 def test_generated_modules_work_with_the_client_we_build(socketlabs_client: SocketLabs) -> None:
+    """The generated resource classes are the client's: same executor, so the same guarantees."""
     socketlabs_client.suppressions.add(email_address="raw@example.com")
-    envelope = check_suppression.sync(
-        client=socketlabs_client.api_client,
-        server_id=socketlabs_client.server_id or 0,
-        email_address="raw@example.com",
-    )
-    assert envelope is not None
-    assert envelope.data.is_suppressed is True  # type: ignore[union-attr]
+    assert type(socketlabs_client).suppressions is resources.Suppressions
+    assert isinstance(socketlabs_client.suppressions, resources.Suppressions)
+    response = socketlabs_client.with_raw_response.suppressions.check(email_address="raw@example.com")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.parsed is not None
+    assert response.parsed.data.is_suppressed is True
 
 
 def test_the_key_never_shows_in_errors_or_debug_logs(
