@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 import httpx
 from attrs import evolve, fields
@@ -24,10 +24,11 @@ from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
-from ._config import ClientConfig, inject_base_url, resolve_config
+from ._config import ClientConfig, ClientOptions, inject_base_url, resolve_config
 from ._dates import DateInput, format_api_date
 from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
-from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
+from ._injection import Sendable, SendOptions, SendOptionsDict, SendReport, send_messages, send_messages_async
+from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
@@ -351,6 +352,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         return client
 
     def _setup(self, config: ClientConfig, transport: httpx.BaseTransport | None) -> None:
+        setup_logging()
         self._config = config
         self._transport = transport
 
@@ -383,7 +385,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         self._executor = _Executor(config, clients)
         super().__init__(self._executor)
 
-    def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+    def send(self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]) -> SendReport:
         """Check, batch and send messages; one result per recipient (see ``_injection.SendOptions``).
 
         ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
@@ -392,9 +394,9 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         """
         return send_messages(self._executor, messages, SendOptions(**options))
 
-    def with_options(self, **changes: Any) -> SocketLabs:
+    def with_options(self, **changes: Unpack[ClientOptions]) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
-        return type(self).from_config(self._changed(changes), transport=self._transport)
+        return type(self).from_config(self._changed(dict(changes)), transport=self._transport)
 
     def close(self) -> None:
         """Close the connection pools."""
@@ -457,6 +459,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         return client
 
     def _setup(self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> None:
+        setup_logging()
         self._config = config
         self._transport = transport
 
@@ -489,13 +492,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         self._executor = _AsyncExecutor(config, clients)
         super().__init__(self._executor)
 
-    async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+    async def send(
+        self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]
+    ) -> SendReport:
         """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 8)."""
         return await send_messages_async(self._executor, messages, SendOptions(**options))
 
-    def with_options(self, **changes: Any) -> AsyncSocketLabs:
+    def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
-        return type(self).from_config(self._changed(changes), transport=self._transport)
+        return type(self).from_config(self._changed(dict(changes)), transport=self._transport)
 
     async def aclose(self) -> None:
         """Close the connection pools."""
