@@ -13,4 +13,4 @@ client.send(message, dry_runn=True)  # error
 client.with_options(timeot=5)  # error
 client.suppressions.search(sort_direction="up")  # error
 client.reports.delivered_overview(start_date=20250101)  # error
-client.suppressions.check(email_address="a@example.com").no_such_field  # error
+missing = client.suppressions.check(email_address="a@example.com").no_such_field  # error

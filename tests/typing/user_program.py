@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
+from typing import reveal_type
 
 from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs
 
