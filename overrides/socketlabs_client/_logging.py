@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 
 __all__ = ["ENV_LOG", "LOGGERS", "setup_logging"]
 
@@ -23,7 +24,7 @@ _FORMAT = "[%(asctime)s - %(name)s:%(lineno)d - %(levelname)s] %(message)s"
 _handler: logging.Handler | None = None
 
 
-def setup_logging(env: os._Environ[str] | dict[str, str] | None = None) -> int | None:
+def setup_logging(env: Mapping[str, str] | None = None) -> int | None:
     """Apply ``SOCKETLABS_LOG``; the level set, or None when it is unset or unknown."""
     value = (os.environ if env is None else env).get(ENV_LOG, "").strip().lower()
     level = _LEVELS.get(value)
