@@ -13,6 +13,7 @@ and endpoint modules it uses) loads only when a program first touches it.
 import datetime
 import os
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, overload
 
@@ -441,7 +442,7 @@ class Resources:
     suppressions: "LazyResource[Suppressions]" = LazyResource("suppressions", "Suppressions")
     tracking: "LazyResource[Tracking]" = LazyResource("tracking", "Tracking")
 
-    @property
+    @cached_property
     def with_raw_response(self) -> ResourcesWithRawResponse:
         """The same calls answering the raw ``Response`` (``status_code``, ``headers``, ``parsed``)."""
         return ResourcesWithRawResponse(self._executor)
@@ -512,7 +513,7 @@ class AsyncResources:
     suppressions: "LazyResource[AsyncSuppressions]" = LazyResource("suppressions", "AsyncSuppressions")
     tracking: "LazyResource[AsyncTracking]" = LazyResource("tracking", "AsyncTracking")
 
-    @property
+    @cached_property
     def with_raw_response(self) -> AsyncResourcesWithRawResponse:
         """The same calls answering the raw ``Response`` (``status_code``, ``headers``, ``parsed``)."""
         return AsyncResourcesWithRawResponse(self._executor)
