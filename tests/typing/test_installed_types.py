@@ -61,6 +61,8 @@ def _install(venv_python: Path, wheel: Path, cwd: Path, env: dict[str, str]) -> 
         return
     download = _run([*pip, "download", "-q", "-d", wheelhouse, wheel, *TOOLS], cwd, env)
     assert download.returncode == 0, download.stderr
+    for stale in wheelhouse.glob("socketlabs_client-*.whl"):  # ours is always the fresh build
+        stale.unlink()
     installed = _run(offline, cwd, env)
     assert installed.returncode == 0, installed.stderr
 
