@@ -55,8 +55,9 @@ def _install(venv_python: Path, wheel: Path, cwd: Path, env: dict[str, str]) -> 
     """Install the wheel and the checkers offline from the wheelhouse, filling it first when needed."""
     wheelhouse = CACHE / "wheelhouse"
     wheelhouse.mkdir(parents=True, exist_ok=True)
-    pip = [sys.executable, "-m", "pip", "--python", venv_python]
-    offline = [*pip, "install", "-q", "--no-index", "--find-links", wheelhouse, wheel, *TOOLS]
+    pip: list[str | Path] = [sys.executable, "-m", "pip", "--python", venv_python]
+    offline: list[str | Path] = [*pip, "install", "-q", "--no-index", "--find-links", wheelhouse]
+    offline += [wheel, *TOOLS]
     if _run(offline, cwd, env).returncode == 0:
         return
     download = _run([*pip, "download", "-q", "-d", wheelhouse, wheel, *TOOLS], cwd, env)
