@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import reveal_type
 
 from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs
+from socketlabs_client.models import Suppression
 
 client = SocketLabs(api_key="key", server_id=12345)
 reveal_type(client)  # expect: SocketLabs
@@ -22,6 +23,8 @@ reveal_type(status.is_suppressed)  # expect: bool
 
 for suppression in client.suppressions.search(sort_direction="asc", page_size=50):
     reveal_type(suppression)  # expect: Suppression
+    reveal_type(suppression.email_address)  # expect: str
+    assert isinstance(suppression, Suppression)
 
 overview = client.reports.delivered_overview(start_date=date(2025, 1, 1), end_date=datetime(2025, 1, 31))
 reveal_type(overview)  # expect: ReportOverview
