@@ -72,33 +72,6 @@ from ._errors import (
     WebhookPayloadTooLargeError,
 )
 from ._filters import Clause, F, Field, Filters, encode_filters
-from ._injection import (
-    BasicMessage,
-    BulkMessage,
-    BulkRecipient,
-    Outcome,
-    RecipientResult,
-    RequestResult,
-    SendOptions,
-    SendOptionsDict,
-    SendReport,
-    attachment,
-    explain,
-    failure_outcome,
-    inline_image,
-    is_valid_address,
-    validate_message,
-)
-from ._ledger import (
-    DEFAULT_LEDGER_TTL,
-    EntryState,
-    LedgerEntry,
-    LedgerReport,
-    Resolution,
-    ResolutionReport,
-    SendLedger,
-    derive_message_id,
-)
 from ._ratelimit import RateLimiter
 from ._retries import RetryEvent, RetryPolicy
 
@@ -109,6 +82,33 @@ if TYPE_CHECKING:
         decode_content,
         header_values,
         parse_inbound,
+    )
+    from ._injection import (
+        BasicMessage,
+        BulkMessage,
+        BulkRecipient,
+        Outcome,
+        RecipientResult,
+        RequestResult,
+        SendOptions,
+        SendOptionsDict,
+        SendReport,
+        attachment,
+        explain,
+        failure_outcome,
+        inline_image,
+        is_valid_address,
+        validate_message,
+    )
+    from ._ledger import (
+        DEFAULT_LEDGER_TTL,
+        EntryState,
+        LedgerEntry,
+        LedgerReport,
+        Resolution,
+        ResolutionReport,
+        SendLedger,
+        derive_message_id,
     )
     from ._webhooks import (
         DEFAULT_MAX_BODY_SIZE,
@@ -121,9 +121,42 @@ if TYPE_CHECKING:
         parse_event,
     )
 
-# The receivers (webhooks, inbound parse) load when first used: a program that
-# only sends mail or reads reports does not import their models at start-up.
+# The receivers (webhooks, inbound parse), the message builders and the ledger load
+# when first used: a program that only reads reports imports none of them at start-up.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "BasicMessage",
+            "BulkMessage",
+            "BulkRecipient",
+            "Outcome",
+            "RecipientResult",
+            "RequestResult",
+            "SendOptions",
+            "SendOptionsDict",
+            "SendReport",
+            "attachment",
+            "explain",
+            "failure_outcome",
+            "inline_image",
+            "is_valid_address",
+            "validate_message",
+        ),
+        "._injection",
+    ),
+    **dict.fromkeys(
+        (
+            "DEFAULT_LEDGER_TTL",
+            "EntryState",
+            "LedgerEntry",
+            "LedgerReport",
+            "Resolution",
+            "ResolutionReport",
+            "SendLedger",
+            "derive_message_id",
+        ),
+        "._ledger",
+    ),
     **dict.fromkeys(
         ("DEFAULT_MAX_INBOUND_SIZE", "InboundReceiver", "decode_content", "header_values", "parse_inbound"),
         "._inbound",

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import TYPE_CHECKING, Any, Self, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -33,12 +33,14 @@ from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inj
 from ._dates import DateInput, format_api_date
 from ._deadline import install
 from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
-from ._injection import Sendable, SendOptions, SendOptionsDict, SendReport, send_messages, send_messages_async
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
+
+if TYPE_CHECKING:
+    from ._injection import Sendable, SendOptionsDict, SendReport
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -472,6 +474,8 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         ``messages_per_request`` (10), ``recipients_per_message`` (50), and per request of the
         send ``timeout``, ``max_retries``, ``extra_headers``, ``extra_query``.
         """
+        from ._injection import SendOptions, send_messages  # noqa: PLC0415 - loaded on first send
+
         return send_messages(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> SocketLabs:
@@ -571,6 +575,8 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]
     ) -> SendReport:
         """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 8)."""
+        from ._injection import SendOptions, send_messages_async  # noqa: PLC0415 - loaded on first send
+
         return await send_messages_async(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncSocketLabs:

@@ -35,7 +35,6 @@ Clock and sleep are injectable, so tests assert waits without sleeping.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -146,6 +145,13 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
     return Decision(Action.DONE, f"{status}", processed=_YES if 200 <= status < 300 else _NO)
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported when an async client first waits (not at import)."""
+    import asyncio  # noqa: PLC0415
+
+    await asyncio.sleep(seconds)
+
+
 @frozen
 class RetryEvent:
     """Passed to ``on_retry`` before each wait."""
@@ -182,7 +188,7 @@ class RetryPolicy:
     on_retry: Callable[[RetryEvent], None] | None = field(default=None, eq=False)
     clock: Callable[[], float] = field(default=time.monotonic, eq=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, eq=False, repr=False)
-    async_sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, eq=False, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] = field(default=_asyncio_sleep, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Refuse settings that cannot work, before anything is sent."""
