@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
-from urllib.parse import urlencode
 
 import httpx
 from attrs import evolve, fields
@@ -33,6 +32,7 @@ from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inj
 from ._dates import DateInput, format_api_date
 from ._deadline import install
 from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
+from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
@@ -157,16 +157,13 @@ class _Core:
         headers = {**self.headers, **request.get("headers", {}), "Accept": operation.accept}
         timeout = self.config.timeout
         policy = self.config.retry
-        params = request.get("params")
+        params: Mapping[str, Any] | None = request.get("params")
         if options is not None:
             if options.extra_headers:
                 check_headers(options.extra_headers, "extra_headers")
                 headers.update(options.extra_headers)
-            if options.extra_query and request.get("params"):
-                params = {**request["params"], **options.extra_query}
-            elif options.extra_query:  # the query is in the URL already (lists write it there)
-                extra = urlencode([(str(k), str(v)) for k, v in options.extra_query.items()])
-                url += ("&" if "?" in url else "?") + extra
+            if options.extra_query:
+                params = {**(params or {}), **options.extra_query}
             if options.timeout is not None:
                 timeout = (
                     options.timeout
@@ -183,13 +180,14 @@ class _Core:
             check_headers(
                 {k: v for k, v in request["headers"].items() if k.casefold() != "content-type"}, "headers"
             )
+        if params:  # written here, as the pagers write theirs: httpx would parse the URL again
+            url = with_query(url, params)
         log.debug("%s %s (%s)", operation.method, url, operation.operation_id)
         try:
             outgoing = http.build_request(
                 method=request["method"],
                 # Joined here, not by httpx: its join parses the URL a second time.
                 url=self.base[operation.server] + url if url.startswith("/") else url,
-                params=params,
                 content=request.get("content"),
                 json=request.get("json"),
                 data=request.get("data"),

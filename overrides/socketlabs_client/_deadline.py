@@ -28,6 +28,7 @@ import httpx
 __all__ = ["bounded", "install", "remaining"]
 
 _DEADLINE: ContextVar[float | None] = ContextVar("socketlabs_deadline", default=None)
+_monotonic = time.monotonic
 
 SocketOption = Any
 
@@ -49,12 +50,13 @@ def bounded(deadline: float | None) -> Iterator[None]:
 
 
 def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
-    left = remaining()
-    if left is None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
         return timeout
+    left = deadline - _monotonic()
     if left <= 0:
         raise error("the call's deadline has passed")
-    return left if timeout is None else min(timeout, left)
+    return left if timeout is None or left < timeout else timeout
 
 
 class _Stream(httpcore.NetworkStream):

@@ -413,11 +413,13 @@ def with_query(
     """
     own = [
         (name, _query_text(item))
-        for name, value in dict(params or {}).items()
+        for name, value in (params or {}).items()
         for item in (value if isinstance(value, list | tuple) else [value])
         if item is not None
     ]
     query = urlencode([*own, *extra], quote_via=quote, safe="")
     if filters is not None:
         query += ("&" if query else "") + "filters=" + filters
-    return f"{url}?{query}" if query else url
+    if not query:
+        return url
+    return f"{url}&{query}" if "?" in url else f"{url}?{query}"
