@@ -5,7 +5,6 @@ The package itself loads this module on the first attribute access (see
 nothing until a name is used.
 """
 
-
 from __future__ import annotations
 
 from . import models

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._dates import format_instant
-from ._state import SandboxState, SentMessage
+from ._state import SandboxState, SentMessage, final_status
 
 __all__ = ["Delivery", "EventOutbox", "InboundFile", "events_for"]
 
@@ -95,7 +95,8 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
         }
     ]
     remote = f"mx.{domain or 'example.com'}"
-    if sent.status == "Suppressed":
+    status = final_status(sent.address, suppressed=sent.status == "Suppressed")
+    if status == "Suppressed":
         steps.append(
             {
                 "Type": "Failed",
@@ -104,7 +105,7 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
                 "Reason": "The recipient is on the suppression list",
             }
         )
-    elif "bounce" in local or "fail" in local:
+    elif status == "Failed":
         steps.append(
             {
                 "Type": "Failed",

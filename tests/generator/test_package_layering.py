@@ -30,7 +30,12 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0].startswith("so
 def _loaded_after_importing(package: str) -> set[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])}
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, package], capture_output=True, text=True, env=env, check=True, timeout=60
+        [sys.executable, "-c", _PROBE, package],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
     )
     return set(json.loads(done.stdout))
 
