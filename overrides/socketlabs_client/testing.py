@@ -222,27 +222,29 @@ def _for_pytest_asyncio(func: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> Generator[None]:
+) -> Generator[None, object, object]:
     """Hand ``async_socketlabs_client`` to the async plugin the test runs under.
 
-    anyio runs async fixtures of tests that use ``anyio_backend``; pytest-asyncio
-    in its default strict mode runs only fixtures marked as its own. The
-    fixture is therefore marked for pytest-asyncio per test, unless anyio runs
-    the test, so one fixture serves both without a second event loop.
+    anyio runs the async fixtures of tests that use ``anyio_backend``;
+    pytest-asyncio in its default strict mode runs (and, at call time,
+    accepts) only fixtures marked as its own. So the fixture is marked for
+    pytest-asyncio, except while anyio sets it up for an anyio test: one
+    fixture serves both, each in the test's own event loop.
     """
-    func = fixturedef.func
-    if (
-        fixturedef.argname != _ASYNC_FIXTURE
-        or "anyio_backend" in request.fixturenames
-        or not inspect.isasyncgenfunction(func)
-        or not request.config.pluginmanager.has_plugin("asyncio")
-    ):
+    if fixturedef.argname != _ASYNC_FIXTURE:
         return (yield)
-    fixturedef.func = _for_pytest_asyncio(func)  # type: ignore[misc]
-    try:
+    current = fixturedef.func
+    original = getattr(current, "__wrapped__", current)
+    if not inspect.isasyncgenfunction(original):  # redefined by the project: leave it alone
         return (yield)
-    finally:
-        fixturedef.func = func  # type: ignore[misc]
+    if "anyio_backend" in request.fixturenames or not request.config.pluginmanager.has_plugin("asyncio"):
+        fixturedef.func = original  # type: ignore[misc]
+        try:
+            return (yield)
+        finally:
+            fixturedef.func = current  # type: ignore[misc]
+    fixturedef.func = _for_pytest_asyncio(original)  # type: ignore[misc]
+    return (yield)
 
 
 # The outbox -----------------------------------------------------------------
