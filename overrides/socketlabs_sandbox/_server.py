@@ -78,7 +78,7 @@ class Sandbox:
         self._port = 0
         self._state = SandboxState(self._config)
         self._app = SandboxApp(self._state)
-        self._events = EventOutbox.from_state(self._state)
+        self._events = self._app.events
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
