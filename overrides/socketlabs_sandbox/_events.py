@@ -206,8 +206,18 @@ class EventOutbox:
         return cls(state, config.webhook_url, config.inbound_url, config.webhook_secret)
 
     def reset(self) -> None:
-        """Forget owed events and past deliveries (the sandbox's own reset calls this)."""
+        """Forget owed events and past deliveries, and go back to the configured URLs and secret.
+
+        The sandbox's own reset calls this, so a test that pointed the outbox
+        elsewhere does not leak that into the next one.
+        """
+        config = self.state.config
         with self.state.lock:
+            self.webhook_url, self.inbound_url, self.secret = (
+                config.webhook_url,
+                config.inbound_url,
+                config.webhook_secret,
+            )
             self._queue.clear()
             self.delivered.clear()
             self._seen, self._cursor = self.state.sent, len(self.state.sent)

@@ -7,10 +7,10 @@ same ``SOCKETLABS_*`` variables as the library, resolved by the library
 itself; the flags override them. The key is never printed.
 
 Exit codes: 0 success; 1 the API refused or failed (an API error, a report
-error); 2 usage error (bad flags or arguments, invalid input caught before
-sending); 3 configuration (no key, a bad URL); 4 could not reach the API
-(connection or timeout); 5 a send where some recipients were not accepted;
-130 interrupted. Errors are one line on stderr, never a traceback.
+error); 2 usage error (bad flags or arguments, or input the library refuses
+before sending: an invalid message, filter or date); 3 configuration (no
+key, a bad URL); 4 could not reach the API (connection or timeout); 5 a send
+where some recipients were not accepted; 130 interrupted. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def _fail(exc: BaseException) -> NoReturn:
         APIConnectionError,
         ConfigurationError,
         InvalidRequestError,
+        MessageValidationError,
         SocketLabsError,
     )
 
@@ -78,7 +79,7 @@ def _fail(exc: BaseException) -> NoReturn:
         raise Failure(text, EXIT_CONFIG) from None
     if isinstance(exc, APIConnectionError):
         raise Failure(text, EXIT_CONNECTION) from None
-    if isinstance(exc, InvalidRequestError | ValueError):
+    if isinstance(exc, InvalidRequestError | MessageValidationError | ValueError):
         raise Failure(text, EXIT_USAGE) from None
     if isinstance(exc, SocketLabsError):
         raise Failure(text, EXIT_API) from None
@@ -396,21 +397,24 @@ def remove(state: State, addresses: tuple[str, ...], as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def export(state: State, output: Path | None, filters: tuple[str, ...], as_json: bool) -> None:
-    """Stream the list as CSV (a progress bar on a terminal)."""
+    """Stream the list as CSV, to FILE or stdout (a progress bar on a terminal); --json: a JSON array."""
     with _progress("suppressions") as progress:
         download = _run(
             lambda: state.client().suppressions.download(filters=_filters(filters), progress=progress)
         )
+        if as_json and output is None:
+            _echo_json(_run(lambda: [dict(row) for row in download]))
+            return
         rows = _run(lambda: _write_csv(download, output))
     if as_json:
-        _echo_json({"rows": rows, "output": str(output) if output else None})
+        _echo_json({"rows": rows, "output": str(output)})
     elif output is not None:
         click.echo(f"{rows} rows written to {output}", err=True)
 
 
 def _write_csv(download: Iterable[Mapping[str, Any]], output: Path | None) -> int:
-    """CSV rows to a file (or stdout); returns the row count."""
-    handle: IO[str] = output.open("w", newline="", encoding="utf-8") if output else io.StringIO()
+    """CSV rows to a file (or stdout), as they arrive; returns the row count."""
+    handle: IO[str] = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     count = 0
     try:
         writer: csv.DictWriter[str] | None = None
@@ -421,10 +425,8 @@ def _write_csv(download: Iterable[Mapping[str, Any]], output: Path | None) -> in
             writer.writerow(row)
             count += 1
     finally:
-        if output is None:
-            assert isinstance(handle, io.StringIO)  # noqa: S101 - made just above
-            click.echo(handle.getvalue(), nl=False)
-        handle.close()
+        if output is not None:
+            handle.close()
     return count
 
 
@@ -505,7 +507,7 @@ def _since(value: str) -> str:
     type=click.Choice(["table", "csv", "jsonl"]),
     default="table",
     show_default=True,
-    help="How rows are written (--json means jsonl).",
+    help="How rows are written (--json: one JSON array).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write rows to FILE.")
 @json_option
@@ -559,9 +561,11 @@ def reports(
                     return
 
         _run(fetch)
-    if as_json:
-        fmt = "jsonl"
-    text = _render(rows, fmt, title=f"{family} report")
+    text = (
+        json.dumps(rows, indent=2, default=str) + "\n"
+        if as_json
+        else _render(rows, fmt, title=f"{family} report")
+    )
     if output is not None:
         output.write_text(text, encoding="utf-8")
         click.echo(f"{len(rows)} rows written to {output}", err=True)
@@ -611,7 +615,15 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, *, title: str) -> Non
     "fields",
     multiple=True,
     metavar="KEY=VALUE",
-    help="A query parameter (GET) or body member.",
+    help="A body member (POST, PUT, PATCH), else a query parameter.",
+)
+@click.option(
+    "-q",
+    "--query",
+    "query",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A query parameter, whatever the method.",
 )
 @click.option(
     "--server", default="api", show_default=True, help="The x-server of the path: api, injection, management."
@@ -625,6 +637,7 @@ def api(
     method: str,
     path: str,
     fields: tuple[str, ...],
+    query: tuple[str, ...],
     server: str,
     filters: tuple[str, ...],
     paginate: bool,
@@ -634,18 +647,23 @@ def api(
 
     \b
     socketlabs api GET /servers/{serverId}/suppressions/search -f pageSize=5
-    socketlabs api POST /servers/{serverId}/suppressions -f emailAddress=a@example.com
+    socketlabs api POST /servers/{serverId}/suppressions -q emailAddress=a@example.com
     """
     from ._messages import pairs  # noqa: PLC0415
 
     verb = method.upper()
     values: dict[str, Any] = _run(lambda: {k: _scalar(v) for k, v in pairs(fields, "-f").items()})
+    params: dict[str, Any] = _run(lambda: {k: _scalar(v) for k, v in pairs(query, "-q").items()})
     client = state.client()
     if paginate:
         if verb != "GET":
             raise click.UsageError("--paginate follows GET lists only")
         items = _run(
-            lambda: list(client.paginate(verb, path, params=values, filters=_filters(filters), server=server))
+            lambda: list(
+                client.paginate(
+                    verb, path, params={**params, **values}, filters=_filters(filters), server=server
+                )
+            )
         )
         _echo_json(items)
         return
@@ -654,7 +672,7 @@ def api(
         lambda: client.request(
             verb,
             path,
-            params=None if body_verb else values,
+            params=params if body_verb else {**params, **values},
             json=values if body_verb and values else None,
             filters=_filters(filters),
             server=server,
@@ -734,8 +752,6 @@ def listen(
             else:
                 details = " ".join(f"{k}={v}" for k, v in line.items() if k not in ("Type", "DateTime"))
                 click.echo(f"{line.get('DateTime', '')}  {line.get('Type', '?'):<10} {details}")
-            if max_events is not None and seen >= max_events:
-                finished.set()
 
     receiver = WebhookReceiver(on_event, secrets=secret, server_ids=server_ids or None)
 
@@ -760,6 +776,9 @@ def listen(
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
+            self.wfile.flush()
+            if max_events is not None and seen >= max_events:  # only once this answer is out
+                finished.set()
 
         def log_message(self, format: str, *args: Any) -> None:  # the stdlib's signature
             return
