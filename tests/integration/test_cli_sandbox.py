@@ -393,3 +393,45 @@ def test_the_sandbox_command_prints_an_export_for_every_server(tmp_path: Path) -
     finally:
         sandbox.terminate()
         sandbox.communicate(timeout=30)
+
+
+def test_the_sandbox_command_as_json_with_a_webhook_url(forward_target: tuple[str, list[bytes]]) -> None:
+    url, received = forward_target
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "socketlabs_client", "sandbox", "--port", "0", "--json", "--webhook-url", url,
+         "--anchor", "2026-01-01T00:00:00Z", "--report-messages", "40"],
+        env=_base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert sandbox.stdout is not None
+        lines = []
+        while not lines or lines[-1] != "}\n":
+            line = sandbox.stdout.readline()
+            assert line, sandbox.communicate(timeout=10)
+            lines.append(line)
+        status = json.loads("".join(lines))
+        assert status["seeded"] == {
+            "messages": 40,
+            "suppressions": 0,
+            "from": "2025-12-02T00:00:00+00:00",
+            "to": "2026-01-01T00:00:00+00:00",
+        }
+        assert set(status["servers"]) == {s.name for s in SERVER_SETTINGS}
+        assert status["webhook_url"] == url
+        triggered = subprocess.run(  # no --webhook-url: the sandbox's own is used
+            [sys.executable, "-m", "socketlabs_client", "events", "trigger", "complaint", "--json"],
+            env={**_base_env(), **status["env"]},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        posted = json.loads(triggered.stdout)["posted"]
+        assert [p["type"] for p in posted][-1] == "Complaint"
+        assert [json.loads(body)["Type"] for body in received] == [p["type"] for p in posted]
+    finally:
+        sandbox.terminate()
+        sandbox.communicate(timeout=30)
