@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the tests env has the sandbox extra; the drift env does not
 
 _PROBE = """
 import importlib, json, sys
