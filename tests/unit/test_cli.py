@@ -143,3 +143,10 @@ def test_usage_errors_are_one_line_with_exit_2(argv: list[str], capsys: pytest.C
     err = capsys.readouterr().err
     assert code == EXIT_USAGE, err
     assert err.count("\n") == 1 and err.startswith("socketlabs: error:") and SECRET_KEY not in err
+
+
+@pytest.mark.parametrize("argv", [[], ["events"], ["suppressions"]])
+def test_a_bare_group_prints_its_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: socketlabs") and "Commands:" in out

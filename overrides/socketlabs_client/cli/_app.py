@@ -986,6 +986,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``socketlabs`` console script and ``python -m socketlabs_client``."""
     try:
         cli.main(args=argv, prog_name="socketlabs", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a bare `socketlabs` or `socketlabs events`
+        click.echo(exc.format_message())
+        return 0
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         click.echo(f"socketlabs: error: {exc.format_message()}{hint}", err=True)
