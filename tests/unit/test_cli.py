@@ -150,3 +150,18 @@ def test_a_bare_group_prints_its_help(argv: list[str], capsys: pytest.CaptureFix
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith("Usage: socketlabs") and "Commands:" in out
+
+
+def test_the_progress_bar_shows_rows_rate_and_eta() -> None:
+    import io
+
+    from rich.console import Console
+    from socketlabs_client.cli._app import _Progress
+
+    with _Progress("failed rows", Console(file=io.StringIO(), force_terminal=True, width=120)) as progress:
+        progress(500, 1000)
+        assert progress.bar is not None
+        screen = Console(file=io.StringIO(), width=120, record=True)
+        screen.print(progress.bar.make_tasks_table(progress.bar.tasks))
+    text = screen.export_text()
+    assert "failed rows" in text and "50%" in text and "500 rows" in text and "rows/s" in text

@@ -30,8 +30,17 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from .._config import ENV_API_KEY, ENV_SERVER_ID, SANDBOX_EXTRA, SERVER_SETTINGS, __version__
 
@@ -430,20 +439,28 @@ def _write_csv(download: Iterable[Mapping[str, Any]], output: Path | None) -> in
     return count
 
 
+class _RateColumn(ProgressColumn):
+    """Rows per second (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.0f} rows/s")
+
+
 class _Progress:
     """A rich progress bar on stderr, only on a terminal: rows, rate and ETA from ``total``."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, console: Console | None = None) -> None:
         self.bar: Progress | None = None
         self.task: Any = None
-        if sys.stderr.isatty():
+        if console is not None or sys.stderr.isatty():
             self.bar = Progress(
                 TextColumn(f"[bold]{label}"),
                 BarColumn(),
                 TaskProgressColumn(),
                 TextColumn("{task.completed} rows"),
+                _RateColumn(),
                 TimeRemainingColumn(),
-                console=_console(err=True),
+                console=console or _console(err=True),
                 transient=True,
             )
             self.task = self.bar.add_task(label, total=None)
