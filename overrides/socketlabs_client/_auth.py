@@ -17,7 +17,8 @@ from typing import Literal
 
 import httpx
 
-from ._xml import wants_xml, with_xml_member
+from ._errors import InvalidRequestError
+from ._xml import XmlError, wants_xml, with_xml_member
 
 __all__ = ["OWN_JSON_BODY_EXTENSION", "BasicAuth", "BearerAuth", "InjectionAuth", "is_new_format_key"]
 
@@ -101,7 +102,12 @@ class InjectionAuth(_KeyAuth):
     def _with_body_key(self, request: httpx.Request) -> httpx.Request:
         content: bytes | None
         if wants_xml(request.headers.get("content-type")):
-            content = with_xml_member(request.content, "ApiKey", self._api_key)
+            try:
+                content = with_xml_member(request.content, "ApiKey", self._api_key)
+            except XmlError as exc:
+                raise InvalidRequestError(
+                    f"the XML body cannot carry the API key (ApiKey), so it is not sent: {exc}"
+                ) from None
         elif request.extensions.get(OWN_JSON_BODY_EXTENSION) and request.content.endswith(b"}"):
             member = json.dumps(self._api_key, ensure_ascii=False).encode()
             content = request.content[:-1] + b',"ApiKey":' + member + b"}"

@@ -1,58 +1,57 @@
 """``SocketLabs`` and ``AsyncSocketLabs``: the clients users construct.
 
-Each builds one pooled httpx client per API host (v2, injection, management v1) with its
-auth, timeouts and user agent, and hands them to the generated layer. The
-resource attributes (``client.suppressions``, ``client.injection``, ...) are
-generated from the spec; the executors here are the one place a request is
-sent and its answer turned into a parsed model or a typed error.
+Each holds one pooled httpx client for every API host (v2, injection,
+management v1); the auth, user agent, timeout and retry policy are applied
+per request, so ``with_options`` copies share the pools. The resource
+attributes (``client.suppressions``, ``client.injection``, ...) are generated
+from the spec; the executors here check and build each request and hand it to
+the request lifecycle (``_lifecycle``), the one place it is sent, read and
+judged.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlencode
 
 import httpx
 from attrs import evolve, fields
 from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Resources
+from socketlabs_api.resources import AsyncResources, ListQuery, Progress, RequestOptions, Resources
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
-from ._config import ClientConfig, inject_base_url, resolve_config
-from ._errors import ConfigurationError, connection_error, parse_or_raise, status_error
+from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, inject_base_url, resolve_config
+from ._deadline import install
+from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
 from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
+from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
-from ._transport import OPERATION_EXTENSION, AsyncLimitedTransport, LimitedTransport
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
 log = logging.getLogger("socketlabs_client")
 
-
-def _headers(config: ClientConfig) -> dict[str, str]:
-    return {"User-Agent": config.user_agent}
+_RETRY_FIELDS = frozenset(f.name for f in fields(RetryPolicy))
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 
 
 def _limits(config: ClientConfig) -> httpx.Limits:
     return httpx.Limits(
         max_connections=config.max_connections, max_keepalive_connections=config.max_connections
     )
-
-
-def _generated_client(base_url: str) -> AuthenticatedClient:
-    # The token stays empty: auth lives on the httpx client we set, never here.
-    return AuthenticatedClient(base_url=base_url, token="")
-
-
-_RETRY_FIELDS = frozenset(f.name for f in fields(RetryPolicy))
 
 
 def _with_retries(
@@ -74,65 +73,164 @@ def _with_retries(
     return evolve(config, retry=policy, rate_limiter=limiter)
 
 
-def _server_id(config: ClientConfig, server_id: int | None) -> int:
+def check_headers(headers: Mapping[str, str], parameter: str) -> None:
+    """Refuse a header h11 could not write (or that would split the request), before anything is sent."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise InvalidParameterError(parameter, f"{name!r} is not a valid header name")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            raise InvalidParameterError(
+                parameter, f"the value of {name} has a character a header cannot hold"
+            )
+        if name.casefold() == "authorization":
+            raise InvalidParameterError(parameter, "may not set Authorization: the client's auth applies")
+
+
+def check_path(operation: Operation, path: str) -> None:
+    """Refuse a path value that would leave its endpoint (empty, ``.`` or ``..``) before sending."""
+    template = operation.path.split("/")
+    filled = path.split("/")
+    if len(template) != len(filled):
+        raise InvalidParameterError(operation.operation_id, f"a path value holds '/' ({path!r})")
+    for pattern, value in zip(template, filled, strict=True):
+        if _PLACEHOLDER.fullmatch(pattern) and value in ("", ".", "..", "%2E", "%2e", "%2E%2E", "%2e%2e"):
+            name = pattern[1:-1]
+            raise InvalidParameterError(
+                name, f"{value!r} is not a value for {{{name}}}: it would leave the endpoint"
+            )
+
+
+def resolve_server_id(config: ClientConfig, server_id: int | None) -> int:
+    """The call's server id, or the client's; a positive int either way."""
     resolved = server_id if server_id is not None else config.server_id
     if resolved is None:
         raise ConfigurationError(
             "no server id: pass server_id= to the call or the client, or set SOCKETLABS_SERVER_ID"
         )
+    if isinstance(resolved, bool) or not isinstance(resolved, int) or resolved < 1:
+        raise InvalidParameterError("server_id", f"must be a positive integer, not {resolved!r}")
     return resolved
 
 
-def _build(
-    http: httpx.Client | httpx.AsyncClient, operation: Operation, request: dict[str, Any]
-) -> httpx.Request:
-    """The outgoing request: the operation rides along for the transport, and the success media types."""
-    request["extensions"] = {**request.get("extensions", {}), OPERATION_EXTENSION: operation}
-    request["headers"] = {**request.get("headers", {}), "Accept": operation.accept}
-    log.debug("%s %s (%s)", operation.method, request["url"], operation.operation_id)
-    url = request["url"]
-    if isinstance(url, str) and url.startswith("/"):
-        # Joined here, not by httpx: its join parses the URL a second time, a tenth of a call's overhead.
-        request["url"] = str(http.base_url).rstrip("/") + url
-    return http.build_request(**request)
+class _Core:
+    """What the sync and async executors share: settings, auth per host, and building a request."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.life = Lifecycle.of(
+            policy=config.retry,
+            limiter=config.rate_limiter,
+            api_key=config.api_key,
+            max_response_size=config.max_response_size,
+        )
+        self.auth: dict[str, httpx.Auth] = {
+            "api": v2_auth(config.api_key, config.auth),
+            "injection": InjectionAuth(config.api_key),
+            "management": BearerAuth(config.api_key),
+        }
+        self.base = {
+            "api": config.base_url,
+            "injection": config.inject_url,
+            "management": config.management_url,
+        }
+        self.headers = {"User-Agent": config.user_agent, **config.default_headers}
+        self.parse_client = AuthenticatedClient(base_url=config.base_url, token="")  # only read by parsers
+
+    def resolve_server_id(self, server_id: int | None) -> int:
+        return resolve_server_id(self.config, server_id)
+
+    def call(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        operation: Operation,
+        request: dict[str, Any],
+        options: RequestOptions | None,
+    ) -> Call:
+        """The checked outgoing request for one call, and its lifecycle state."""
+        url = request["url"]
+        path = url.split("?", 1)[0]
+        check_path(operation, path)
+        headers = {**self.headers, **request.get("headers", {}), "Accept": operation.accept}
+        timeout = self.config.timeout
+        policy = self.config.retry
+        params = request.get("params")
+        if options is not None:
+            if options.extra_headers:
+                check_headers(options.extra_headers, "extra_headers")
+                headers.update(options.extra_headers)
+            if options.extra_query and request.get("params"):
+                params = {**request["params"], **options.extra_query}
+            elif options.extra_query:  # the query is in the URL already (lists write it there)
+                extra = urlencode([(str(k), str(v)) for k, v in options.extra_query.items()])
+                url += ("&" if "?" in url else "?") + extra
+            if options.timeout is not None:
+                timeout = (
+                    options.timeout
+                    if isinstance(options.timeout, httpx.Timeout)
+                    else httpx.Timeout(options.timeout)
+                )
+            if options.max_retries is not None:
+                if isinstance(options.max_retries, bool) or options.max_retries < 0:
+                    raise InvalidParameterError(
+                        "max_retries", f"must be a whole number >= 0, not {options.max_retries!r}"
+                    )
+                policy = evolve(policy, max_retries=options.max_retries)
+        if request.get("headers"):
+            check_headers(
+                {k: v for k, v in request["headers"].items() if k.casefold() != "content-type"}, "headers"
+            )
+        log.debug("%s %s (%s)", operation.method, url, operation.operation_id)
+        try:
+            outgoing = http.build_request(
+                method=request["method"],
+                # Joined here, not by httpx: its join parses the URL a second time.
+                url=self.base[operation.server] + url if url.startswith("/") else url,
+                params=params,
+                content=request.get("content"),
+                json=request.get("json"),
+                data=request.get("data"),
+                files=request.get("files"),
+                headers=headers,
+                timeout=timeout,
+                extensions={**request.get("extensions", {}), OPERATION_EXTENSION: operation},
+            )
+        except (UnicodeEncodeError, TypeError, ValueError) as exc:
+            raise InvalidRequestError(
+                f"{operation.operation_id}: the request cannot be built: {exc}"
+            ) from None
+        return Call(self.life, operation, outgoing, policy)
 
 
 class _Executor:
-    """Sends generated requests on the right host and checks the answers."""
+    """Sends generated requests through the lifecycle and hands back parsed answers or typed errors."""
 
-    def __init__(self, config: ClientConfig, clients: dict[str, AuthenticatedClient]) -> None:
-        self._config = config
-        self._clients = clients
+    def __init__(self, core: _Core, http: httpx.Client) -> None:
+        self._core = core
+        self._http = http
 
     def resolve_server_id(self, server_id: int | None) -> int:
-        return _server_id(self._config, server_id)
+        return self._core.resolve_server_id(server_id)
 
     def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
-        client = self._clients[operation.server]
-        http = client.get_httpx_client()
-        outgoing = _build(http, operation, request)
-        try:
-            response = http.send(outgoing)
-        except httpx.HTTPError as exc:
-            raise connection_error(operation, outgoing, exc) from exc
-        return parse_or_raise(
-            operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
-        )
+        core = self._core
+        call = core.call(self._http, operation, request, options)
+        return send(self._http, call, core.auth[operation.server], partial(build, client=core.parse_client))
 
     @contextmanager
-    def stream(self, operation: Operation, request: dict[str, Any]) -> Iterator[httpx.Response]:
-        """Send ``request`` and hand over the response with its body unread (CSV pages)."""
-        http = self._clients[operation.server].get_httpx_client()
-        outgoing = _build(http, operation, request)
+    def stream(
+        self, operation: Operation, request: dict[str, Any], options: RequestOptions | None = None
+    ) -> Iterator[httpx.Response]:
+        """Send ``request`` and hand over a success answer with its body unread (CSV pages)."""
+        core = self._core
+        call = core.call(self._http, operation, request, options)
+        response = open_stream(self._http, call, core.auth[operation.server])
         try:
-            response = http.send(outgoing, stream=True)
-        except httpx.HTTPError as exc:
-            raise connection_error(operation, outgoing, exc) from exc
-        try:
-            if not 200 <= response.status_code < 300:
-                raise status_error(operation, response, (self._config.api_key,))
             yield response
         finally:
             response.close()
@@ -143,53 +241,53 @@ class _Executor:
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> PageIterator[Any, Any]:
-        return PageIterator(self, operation, request, build, plan(operation, query))
+        return PageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> CsvStream:
-        return CsvStream(self, operation, request, plan(operation, query), progress)
+        return CsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
 class _AsyncExecutor:
     """The async twin of ``_Executor``."""
 
-    def __init__(self, config: ClientConfig, clients: dict[str, AuthenticatedClient]) -> None:
-        self._config = config
-        self._clients = clients
+    def __init__(self, core: _Core, http: httpx.AsyncClient) -> None:
+        self._core = core
+        self._http = http
 
     def resolve_server_id(self, server_id: int | None) -> int:
-        return _server_id(self._config, server_id)
+        return self._core.resolve_server_id(server_id)
 
     async def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]:
-        client = self._clients[operation.server]
-        http = client.get_async_httpx_client()
-        outgoing = _build(http, operation, request)
-        try:
-            response = await http.send(outgoing)
-            await response.aread()
-        except httpx.HTTPError as exc:
-            raise connection_error(operation, outgoing, exc) from exc
-        return parse_or_raise(
-            operation, response, lambda: build(client=client, response=response), (self._config.api_key,)
+        core = self._core
+        call = core.call(self._http, operation, request, options)
+        return await asend(
+            self._http, call, core.auth[operation.server], partial(build, client=core.parse_client)
         )
 
     @asynccontextmanager
-    async def stream(self, operation: Operation, request: dict[str, Any]) -> AsyncIterator[httpx.Response]:
-        """Send ``request`` and hand over the response with its body unread (CSV pages)."""
-        http = self._clients[operation.server].get_async_httpx_client()
-        outgoing = _build(http, operation, request)
+    async def stream(
+        self, operation: Operation, request: dict[str, Any], options: RequestOptions | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """Send ``request`` and hand over a success answer with its body unread (CSV pages)."""
+        core = self._core
+        call = core.call(self._http, operation, request, options)
+        response = await aopen_stream(self._http, call, core.auth[operation.server])
         try:
-            response = await http.send(outgoing, stream=True)
-        except httpx.HTTPError as exc:
-            raise connection_error(operation, outgoing, exc) from exc
-        try:
-            if not 200 <= response.status_code < 300:
-                await response.aread()
-                raise status_error(operation, response, (self._config.api_key,))
             yield response
         finally:
             await response.aclose()
@@ -200,13 +298,19 @@ class _AsyncExecutor:
         request: dict[str, Any],
         build: Callable[..., Response[Any]],
         query: ListQuery,
+        options: RequestOptions | None = None,
     ) -> AsyncPageIterator[Any, Any]:
-        return AsyncPageIterator(self, operation, request, build, plan(operation, query))
+        return AsyncPageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
-        self, operation: Operation, request: dict[str, Any], query: ListQuery, progress: Progress
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        query: ListQuery,
+        progress: Progress,
+        options: RequestOptions | None = None,
     ) -> AsyncCsvStream:
-        return AsyncCsvStream(self, operation, request, plan(operation, query), progress)
+        return AsyncCsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
 class _Settings:
@@ -234,7 +338,14 @@ class _Settings:
             changes["retry"] = evolve(changes.get("retry", self._config.retry), **retry)
         if isinstance(changes.get("rate_limiter"), bool):  # True: keep the shared one; False: none
             changes["rate_limiter"] = self._config.rate_limiter if changes["rate_limiter"] else None
-        return evolve(self._config, **changes)
+        if "default_headers" in changes:
+            check_headers(changes["default_headers"], "default_headers")
+        if "server_id" in changes and changes["server_id"] is not None:
+            resolve_server_id(self._config, changes["server_id"])
+        try:
+            return evolve(self._config, **changes)
+        except TypeError as exc:
+            raise ConfigurationError(f"with_options: {exc}") from None
 
     def __repr__(self) -> str:
         c = self._config
@@ -263,7 +374,12 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
       base URLs; `inject_url` may be a credentials' `gateway` (e.g. the CX gateway).
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
-    * `transport` - an httpx transport to send through (tests, proxies).
+    * `transport` - an httpx transport to send through (tests); without one (and without
+      `http_client`) the ``HTTP(S)_PROXY`` / ``NO_PROXY`` environment variables apply.
+    * `http_client` - your own ``httpx.Client`` to send through (proxies, certificates);
+      the client never closes it. The deadline then holds between reads, not inside one.
+    * `default_headers` - headers sent with every request.
+    * `max_response_size` - the largest answer read into memory (default 32 MiB).
     * `retry` - a ``RetryPolicy``; `max_retries`, `max_wait` - shortcuts for its fields.
     * `rate_limiter` - a ``RateLimiter`` to share (e.g. ``RateLimiter.redis(url)``),
       ``True`` (default) for one of its own, ``False`` for none.
@@ -285,6 +401,9 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         max_wait: float | None = None,
@@ -299,67 +418,61 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
+            default_headers=default_headers,
+            max_response_size=max_response_size,
         )
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), transport)
+        if default_headers:
+            check_headers(default_headers, "default_headers")
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass transport= or http_client=, not both")
+        owned = http_client is None
+        if http_client is None:
+            # No transport given: httpx honours HTTP(S)_PROXY / NO_PROXY from the environment.
+            http_client = httpx.Client(transport=transport, limits=_limits(config))
+            install(http_client)
+        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
 
     @classmethod
-    def from_config(cls, config: ClientConfig, *, transport: httpx.BaseTransport | None = None) -> Self:
-        """A client for settings already resolved (see ``with_options``)."""
+    def from_config(cls, config: ClientConfig, *, http_client: httpx.Client | None = None) -> Self:
+        """A client for settings already resolved; with ``http_client``, sharing its pools."""
         client = cls.__new__(cls)
-        client._setup(config, transport)
+        owned = http_client is None
+        if http_client is None:
+            http_client = httpx.Client(limits=_limits(config))
+            install(http_client)
+        client._setup(config, http_client, owned)
         return client
 
-    def _setup(self, config: ClientConfig, transport: httpx.BaseTransport | None) -> None:
+    def _setup(self, config: ClientConfig, http: httpx.Client, owned: bool) -> None:
         self._config = config
-        self._transport = transport
-
-        def http(base_url: str, auth: httpx.Auth) -> httpx.Client:
-            inner = transport or httpx.HTTPTransport(limits=_limits(config))
-            return httpx.Client(
-                base_url=base_url,
-                auth=auth,
-                headers=_headers(config),
-                timeout=config.timeout,
-                transport=LimitedTransport(
-                    inner, policy=config.retry, limiter=config.rate_limiter, api_key=config.api_key
-                ),
-            )
-
-        self.api_client = _generated_client(config.base_url).set_httpx_client(
-            http(config.base_url, v2_auth(config.api_key, config.auth))
-        )
-        self.injection_client = _generated_client(config.inject_url).set_httpx_client(
-            http(config.inject_url, InjectionAuth(config.api_key))
-        )
-        self.management_client = _generated_client(config.management_url).set_httpx_client(
-            http(config.management_url, BearerAuth(config.api_key))
-        )
-        clients = {
-            "api": self.api_client,
-            "injection": self.injection_client,
-            "management": self.management_client,
-        }
-        self._executor = _Executor(config, clients)
+        self._http = http
+        self._owns_http = owned
+        self._executor = _Executor(_Core(config), http)
         super().__init__(self._executor)
+
+    @property
+    def http_client(self) -> httpx.Client:
+        """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
+        return self._http
 
     def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
         """Check, batch and send messages; one result per recipient (see ``_injection.SendOptions``).
 
         ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
         Options: ``server_id``, ``format`` (``"json"``/``"xml"``), ``dry_run``, ``concurrency``,
-        ``messages_per_request`` (10), ``recipients_per_message`` (50).
+        ``messages_per_request`` (10), ``recipients_per_message`` (50), and per request of the
+        send ``timeout``, ``max_retries``, ``extra_headers``, ``extra_query``.
         """
         return send_messages(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> SocketLabs:
-        """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
-        return type(self).from_config(self._changed(changes), transport=self._transport)
+        """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
+        return type(self).from_config(self._changed(changes), http_client=self._http)
 
     def close(self) -> None:
-        """Close the connection pools."""
-        self.api_client.get_httpx_client().close()
-        self.injection_client.get_httpx_client().close()
-        self.management_client.get_httpx_client().close()
+        """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -391,6 +504,9 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
         transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         max_wait: float | None = None,
@@ -405,62 +521,54 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
+            default_headers=default_headers,
+            max_response_size=max_response_size,
         )
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), transport)
+        if default_headers:
+            check_headers(default_headers, "default_headers")
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass transport= or http_client=, not both")
+        owned = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(transport=transport, limits=_limits(config))
+            install(http_client)
+        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
 
     @classmethod
-    def from_config(cls, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> Self:
-        """A client for settings already resolved (see ``with_options``)."""
+    def from_config(cls, config: ClientConfig, *, http_client: httpx.AsyncClient | None = None) -> Self:
+        """A client for settings already resolved; with ``http_client``, sharing its pools."""
         client = cls.__new__(cls)
-        client._setup(config, transport)
+        owned = http_client is None
+        if http_client is None:
+            http_client = httpx.AsyncClient(limits=_limits(config))
+            install(http_client)
+        client._setup(config, http_client, owned)
         return client
 
-    def _setup(self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> None:
+    def _setup(self, config: ClientConfig, http: httpx.AsyncClient, owned: bool) -> None:
         self._config = config
-        self._transport = transport
-
-        def http(base_url: str, auth: httpx.Auth) -> httpx.AsyncClient:
-            inner = transport or httpx.AsyncHTTPTransport(limits=_limits(config))
-            return httpx.AsyncClient(
-                base_url=base_url,
-                auth=auth,
-                headers=_headers(config),
-                timeout=config.timeout,
-                transport=AsyncLimitedTransport(
-                    inner, policy=config.retry, limiter=config.rate_limiter, api_key=config.api_key
-                ),
-            )
-
-        self.api_client = _generated_client(config.base_url).set_async_httpx_client(
-            http(config.base_url, v2_auth(config.api_key, config.auth))
-        )
-        self.injection_client = _generated_client(config.inject_url).set_async_httpx_client(
-            http(config.inject_url, InjectionAuth(config.api_key))
-        )
-        self.management_client = _generated_client(config.management_url).set_async_httpx_client(
-            http(config.management_url, BearerAuth(config.api_key))
-        )
-        clients = {
-            "api": self.api_client,
-            "injection": self.injection_client,
-            "management": self.management_client,
-        }
-        self._executor = _AsyncExecutor(config, clients)
+        self._http = http
+        self._owns_http = owned
+        self._executor = _AsyncExecutor(_Core(config), http)
         super().__init__(self._executor)
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
+        return self._http
 
     async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
         """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 8)."""
         return await send_messages_async(self._executor, messages, SendOptions(**options))
 
     def with_options(self, **changes: Any) -> AsyncSocketLabs:
-        """A new client with some settings changed (``timeout=5``, ``server_id=...``)."""
-        return type(self).from_config(self._changed(changes), transport=self._transport)
+        """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
+        return type(self).from_config(self._changed(changes), http_client=self._http)
 
     async def aclose(self) -> None:
-        """Close the connection pools."""
-        await self.api_client.get_async_httpx_client().aclose()
-        await self.injection_client.get_async_httpx_client().aclose()
-        await self.management_client.get_async_httpx_client().aclose()
+        """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""
+        if self._owns_http:
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self

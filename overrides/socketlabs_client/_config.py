@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
     "DEFAULT_MANAGEMENT_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
     "SANDBOX_EXTRA",
     "SERVER_SETTINGS",
@@ -53,6 +54,8 @@ DEFAULT_MANAGEMENT_URL = "https://api.socketlabs.com/v1"
 # one request, and connecting should never take more than ten seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_MAX_CONNECTIONS = 20
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
+"""The largest answer read into memory (CSV pages are streamed and not held to it)."""
 
 SANDBOX_EXTRA = frozenset({"starlette", "uvicorn"})
 """The modules the optional ``sandbox`` extra installs: only their absence means "install the extra"."""
@@ -111,6 +114,10 @@ class ClientConfig:
     retry: RetryPolicy = DEFAULT_RETRY_POLICY
     rate_limiter: RateLimiter | None = field(factory=RateLimiter)
     """One budget per client by default; ``with_options`` copies share it (see ``_ratelimit``)."""
+    default_headers: Mapping[str, str] = field(factory=dict)
+    """Headers sent with every request (after the client's own; ``Authorization`` is refused)."""
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+    """Answers larger than this are refused with ``ResponseTooLargeError`` instead of read."""
 
 
 def _server_id(value: int | str | None, source: str) -> int | None:
@@ -150,6 +157,8 @@ def resolve_config(
     auth: AuthScheme = "bearer",
     timeout: float | httpx.Timeout | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    default_headers: Mapping[str, str] | None = None,
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     env: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Resolve settings in the documented order and check them before anything is sent."""
@@ -161,6 +170,10 @@ def resolve_config(
         raise ConfigurationError(f"auth must be 'bearer' or 'basic', got {auth!r}")
     if max_connections < 1:
         raise ConfigurationError(f"max_connections must be at least 1, got {max_connections}")
+    if isinstance(max_response_size, bool) or not isinstance(max_response_size, int) or max_response_size < 1:
+        raise ConfigurationError(
+            f"max_response_size must be a positive number of bytes, got {max_response_size!r}"
+        )
     sid = (
         _server_id(server_id, "server_id")
         if server_id is not None
@@ -184,4 +197,6 @@ def resolve_config(
         auth=auth,
         timeout=resolved_timeout,
         max_connections=max_connections,
+        default_headers=dict(default_headers or {}),
+        max_response_size=max_response_size,
     )

@@ -7,7 +7,8 @@ SocketLabsError
 │   └── InvalidParameterError          a bad call argument (page size, date, ...)
 │       └── InvalidFilterError         a filter that does not fit the operation's x-filters
 ├── MessageValidationError             a message breaks a rule (field, code); nothing was sent
-└── APIError                           a call went wrong (operation, method, url)
+├── ClientStateError                   a closed client, or an async client used from another event loop
+└── APIError                           a call went wrong (operation, method, url, processed)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   ├── APITimeoutError            no answer in time
     │   └── OutcomeUnknownError        a send/create may have been processed; names what is in doubt
@@ -22,6 +23,7 @@ SocketLabsError
     │   ├── RateLimitError             429 (retry_after)
     │   └── InternalServerError        5xx
     ├── MalformedResponseError         a success status whose body does not parse
+    │   └── ResponseTooLargeError      an answer over max_response_size, or decompressing past the ratio
     ├── PaginationError                the pages do not fit together (next_page / next_row to resume)
     │   ├── RepeatedPageError          the server sent the same page twice
     │   └── CsvRangeError              a CSV page is truncated or its Content-Range is inconsistent
@@ -40,16 +42,25 @@ Error bodies are read leniently: the v2 envelope ``{"error": [...]}`` (one or
 many, any member case), the management v1 bare list, and the injection
 ``ErrorCode`` body all become ``ErrorDetail`` items; a body that is none of
 these still gives a typed error with the status. The API key never appears in
-a message: every text taken from a response is redacted first.
+a message, in any of its forms (raw, percent-encoded, inside Basic's base64):
+every text taken from a response is redacted first, and cut to length after.
+
+``APIError.processed`` carries the lifecycle's one verdict (``Processed``:
+yes / no / unknown) on whether the server acted on the request. Every error
+pickles with its attributes, so it can cross a process pool.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 from attrs import frozen
@@ -64,6 +75,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientStateError",
     "ConfigurationError",
     "CsvRangeError",
     "ErrorDetail",
@@ -82,10 +94,12 @@ __all__ = [
     "OutcomeUnknownError",
     "PaginationError",
     "PermissionDeniedError",
+    "Processed",
     "RateLimitError",
     "RateLimitWaitError",
     "RepeatedPageError",
     "ReportingHistoryError",
+    "ResponseTooLargeError",
     "SocketLabsError",
     "WebhookAuthenticationError",
     "WebhookContentTypeError",
@@ -137,8 +151,34 @@ class ErrorDetail:
     message: str
 
 
+class Processed(StrEnum):
+    """The one verdict on whether the server acted on a request."""
+
+    YES = "yes"
+    """It answered with success: the request was processed."""
+    NO = "no"
+    """It certainly was not processed (never sent, refused, rate limited): sending again is safe."""
+    UNKNOWN = "unknown"
+    """It may have been processed: a resend could act twice (for mail: deliver it twice)."""
+
+
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    error = cls.__new__(cls)
+    BaseException.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class SocketLabsError(Exception):
     """Base class of every error raised by socketlabs_client."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state: the subclasses' keyword-only ``__init__`` cannot be called with ``args``."""
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
+
+
+class ClientStateError(SocketLabsError):
+    """The client cannot send: it was closed, or (async) it is used from another event loop."""
 
 
 class ConfigurationError(SocketLabsError):
@@ -185,7 +225,10 @@ class MessageValidationError(SocketLabsError):
 
 
 class APIError(SocketLabsError):
-    """A call to the API failed; says which operation and where."""
+    """A call to the API failed; says which operation and where, and whether it was processed."""
+
+    processed: Processed = Processed.UNKNOWN
+    """The lifecycle's verdict; set on every error it raises (see ``Processed``)."""
 
     def __init__(self, message: str, *, operation: Operation | None, method: str, url: str) -> None:
         super().__init__(message)
@@ -267,6 +310,19 @@ class MalformedResponseError(APIError):
             message, operation=operation, method=response.request.method, url=_url(response.request)
         )
         self.status_code = response.status_code
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """The answer was larger than ``max_response_size``, or expanded past the decompression ratio.
+
+    Reading stopped there, so memory stays bounded; ``limit`` is the size that was exceeded.
+    """
+
+    def __init__(
+        self, message: str, *, operation: Operation | None, response: httpx.Response, limit: int
+    ) -> None:
+        super().__init__(message, operation=operation, response=response)
+        self.limit = limit
 
 
 class PaginationError(APIError):
@@ -439,30 +495,75 @@ class WebhookContentTypeError(WebhookError):
     status_code = 415
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in ``text``; used on all text that came from outside."""
+def _base64_cores(secret: bytes) -> list[str]:
+    """The base64 text that encodes ``secret`` wherever it starts in an encoded stream.
+
+    A secret inside base64 (Basic auth's ``user:key``) is spelled one of three
+    ways, by its offset modulo 3; the characters it fully determines are the
+    same whatever surrounds it, so each core is found in any such stream.
+    """
+    cores = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + secret).decode("ascii").rstrip("=")
+        start = math.ceil(offset * 4 / 3)
+        end = ((offset + len(secret)) * 4) // 3
+        core = encoded[start:end]
+        if len(core) >= 8:
+            cores.append(core)
+    return cores
+
+
+def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every form a secret can take in text that came back: raw, URL-encoded and base64 (longest first)."""
+    forms: set[str] = set()
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        if not secret:
+            continue
+        forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
+        forms.update(_base64_cores(secret.encode()))
+        forms.add(base64.b64encode(secret.encode()).decode("ascii"))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret, in each of its forms, in ``text``; used on all text that came from outside."""
+    for form in secret_forms(secrets):
+        if form in text:
+            text = text.replace(form, REDACTED)
     return text
 
 
+def preview(text: str, secrets: Iterable[str], limit: int = 300) -> str:
+    """``text`` redacted, then cut to ``limit`` characters (never cut first: a cut key would show)."""
+    return redact(text, secrets)[:limit]
+
+
+_MAX_RETRY_AFTER_TEXT = 64
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Read ``Retry-After`` as seconds or as an HTTP date (relative to ``now``); None when unreadable."""
-    if value is None:
+    """Read ``Retry-After`` as seconds or as an HTTP date (relative to ``now``); None when unreadable.
+
+    Anything that is not a finite, non-negative number of seconds or a date
+    (``inf``, ``nan``, ``1e400``, an impossible date, a huge header) is ignored.
+    """
+    if value is None or len(value) > _MAX_RETRY_AFTER_TEXT:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _url(request: httpx.Request) -> str:
@@ -510,7 +611,7 @@ def error_details(body: bytes, secrets: Iterable[str]) -> tuple[ErrorDetail, ...
     """Read the errors out of any error body the APIs are known to send."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ()
     return _details_from(_error_items(data), secrets)
 
@@ -522,7 +623,7 @@ def status_error(
     secrets = tuple(secrets)
     response.read()
     details = error_details(response.content, secrets)
-    body = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
+    body = preview(response.content.decode("utf-8", "replace"), secrets, _BODY_PREVIEW)
     status = response.status_code
     cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
     if cls is BadRequestError and any(d.error_type == REPORTING_HISTORY_ERROR_TYPE for d in details):
@@ -583,11 +684,12 @@ def parse_or_raise(
         raise status_error(operation, response, secrets)
     try:
         result = build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        preview = redact(response.content[:_BODY_PREVIEW].decode("utf-8", "replace"), secrets)
+    except Exception as exc:
+        shown = preview(response.content.decode("utf-8", "replace"), secrets, _BODY_PREVIEW)
+        reason = preview(str(exc), secrets, _BODY_PREVIEW)
         raise MalformedResponseError(
             f"{response.status_code} from {response.request.method} {_url(response.request)} has a body"
-            f" that does not match the spec ({type(exc).__name__}: {redact(str(exc), secrets)}): {preview!r}",
+            f" that does not match the spec ({type(exc).__name__}: {reason}): {shown!r}",
             operation=operation,
             response=response,
         ) from None
@@ -635,7 +737,7 @@ def messages_in_doubt(body: bytes) -> tuple[MessageInDoubt, ...]:
     """Name every message of an injection request body (never its credentials)."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ()
     messages = _member(data, "Messages") if isinstance(data, Mapping) else None
     doubts = []

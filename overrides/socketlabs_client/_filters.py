@@ -30,10 +30,10 @@ import datetime as dt
 import enum
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, urlencode
 
 from attrs import frozen
 from socketlabs_api.operations import FilterField, Operation
@@ -390,3 +390,34 @@ def resolve_untyped_filters(given: Any) -> str:
     if problems:
         raise InvalidFilterError(problems)
     return encode_filters(encoded)
+
+
+def _query_text(value: object) -> str:
+    """A query value as httpx writes it: booleans in lower case, enums by value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
+def with_query(
+    url: str,
+    params: Mapping[str, Any] | None,
+    extra: Sequence[tuple[str, str]] = (),
+    filters: str | None = None,
+) -> str:
+    """``url`` with its query written out: parameters encoded, then ``filters`` in the docs' raw form.
+
+    The one writer of a query that carries a filter, for typed calls, pagers and
+    ``client.request`` alike: httpx would percent-encode the whole filter string
+    as one value, and the docs' wire form has it raw (see ``encode_filters``).
+    """
+    own = [
+        (name, _query_text(item))
+        for name, value in dict(params or {}).items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+        if item is not None
+    ]
+    query = urlencode([*own, *extra], quote_via=quote, safe="")
+    if filters is not None:
+        query += ("&" if query else "") + "filters=" + filters
+    return f"{url}?{query}" if query else url

@@ -36,18 +36,17 @@ from itertools import count
 from os import PathLike
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
-from urllib.parse import quote, urlencode
 
 import httpx
 from attrs import frozen
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import ListQuery
+from socketlabs_api.resources import ListQuery, RequestOptions
 from socketlabs_api.types import Response
 
 from ._adhoc import is_adhoc
 from ._dates import check_range, format_api_date
 from ._errors import ConfigurationError, CsvRangeError, InvalidParameterError, RepeatedPageError
-from ._filters import resolve_filters, resolve_untyped_filters
+from ._filters import resolve_filters, resolve_untyped_filters, with_query
 
 __all__ = [
     "AsyncCsvStream",
@@ -74,6 +73,7 @@ _MAX_PAGE_NUMBER = 2_147_483_647
 _SORT_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 _CONTENT_RANGE = re.compile(r"rows (\d+)-(\d+)/(\d+)", re.ASCII)
 _PROGRESS_EVERY = 8192
+_RESUMES = 3
 
 
 @frozen
@@ -123,38 +123,19 @@ def plan(operation: Operation, query: ListQuery) -> ListPlan:
         filters = resolve_filters(operation, query.filters)
     max_items = None if query.max_items is None else _whole("max_items", query.max_items, 0, sys.maxsize)
     start_row = _whole("start_row", query.start_row, 0, sys.maxsize)
+    if max_items and max_items < size and first == 0 and start_row == 0:
+        size = max_items  # ask only for what will be delivered
     if kind == "csv":  # a CSV download is placed by row; a start page is its first row
         first, start_row = (start_row // size, start_row) if start_row else (first, first * size)
     return ListPlan(size, first, tuple(params), filters, max_items, start_row)
 
 
 def list_request(base: dict[str, Any], the_plan: ListPlan, page_number: int) -> dict[str, Any]:
-    """The request for one page: the operation's own parameters, the list ones, ``filters`` last.
-
-    The query is written into the URL rather than handed to httpx as
-    ``params``, because httpx would encode the whole filter string as one
-    value; the docs' wire form has it raw (see ``encode_filters``).
-    """
+    """The request for one page: the operation's own parameters, the list ones, ``filters`` last."""
     request = dict(base)
-    own = [
-        (name, _query_text(item))
-        for name, value in dict(request.pop("params", None) or {}).items()
-        for item in (value if isinstance(value, list | tuple) else [value])
-        if item is not None
-    ]
-    pairs = [*own, ("pageSize", str(the_plan.page_size)), ("pageNumber", str(page_number)), *the_plan.params]
-    query = urlencode(pairs, quote_via=quote, safe="")
-    if the_plan.filters is not None:
-        query += "&filters=" + the_plan.filters
-    request["url"] = f"{request['url']}?{query}"
+    extra = [("pageSize", str(the_plan.page_size)), ("pageNumber", str(page_number)), *the_plan.params]
+    request["url"] = with_query(request["url"], request.pop("params", None), extra, the_plan.filters)
     return request
-
-
-def _query_text(value: object) -> str:
-    """A query value as httpx writes it: booleans in lower case, enums by value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(getattr(value, "value", value))
 
 
 def _url(request: dict[str, Any]) -> str:
@@ -173,21 +154,29 @@ def _member(page: Any, name: str) -> Any:
 
 class _SyncSender(Protocol):
     def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]: ...
 
     def stream(
-        self, operation: Operation, request: dict[str, Any]
+        self, operation: Operation, request: dict[str, Any], options: RequestOptions | None = None
     ) -> AbstractContextManager[httpx.Response]: ...
 
 
 class _AsyncSender(Protocol):
     async def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]: ...
 
     def stream(
-        self, operation: Operation, request: dict[str, Any]
+        self, operation: Operation, request: dict[str, Any], options: RequestOptions | None = None
     ) -> AbstractAsyncContextManager[httpx.Response]: ...
 
 
@@ -232,16 +221,19 @@ class PageIterator(Generic[ItemT, PageT]):
         base: dict[str, Any],
         build: Callable[..., Response[Any]],
         the_plan: ListPlan,
+        *,
+        options: RequestOptions | None = None,
     ) -> None:
         self._sender = sender
         self._operation = operation
         self._base = base
         self._build = build
         self.plan = the_plan
+        self._options = options
 
     def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
-        response = self._sender.execute(self._operation, dict(request), self._build)
+        response = self._sender.execute(self._operation, dict(request), self._build, self._options)
         page = cast("PageT", response.parsed)
         return page, request
 
@@ -280,16 +272,19 @@ class AsyncPageIterator(Generic[ItemT, PageT]):
         base: dict[str, Any],
         build: Callable[..., Response[Any]],
         the_plan: ListPlan,
+        *,
+        options: RequestOptions | None = None,
     ) -> None:
         self._sender = sender
         self._operation = operation
         self._base = base
         self._build = build
         self.plan = the_plan
+        self._options = options
 
     async def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
-        response = await self._sender.execute(self._operation, dict(request), self._build)
+        response = await self._sender.execute(self._operation, dict(request), self._build, self._options)
         page = cast("PageT", response.parsed)
         return page, request
 
@@ -383,6 +378,8 @@ class _CsvWalk:
         self._header_pending = True
         self._overflow = False
         self._request: dict[str, Any] = {}
+        self.skip_to = the_plan.start_row
+        """Rows before this one are not delivered (``start_row``, then what a broken page delivered)."""
 
     @property
     def exhausted(self) -> bool:
@@ -452,7 +449,7 @@ class _CsvWalk:
             self._overflow = True
             batch = batch[:room]
         self._seen += len(batch)
-        skip = max(0, self.plan.start_row - first)
+        skip = max(0, self.skip_to - first)
         if skip:
             batch = batch[skip:]
         if self.plan.max_items is not None:
@@ -464,6 +461,13 @@ class _CsvWalk:
             if self.progress is not None and before // _PROGRESS_EVERY != self.delivered // _PROGRESS_EVERY:
                 self.progress(self.delivered, self.total)
         return batch
+
+    def resume_after(self, error: httpx.HTTPError, resumes: int) -> int:
+        """A page broke mid-body: ask for it again from the first row not delivered, or raise."""
+        if resumes <= 0:
+            raise self._error(f"the connection failed mid-page ({type(error).__name__})") from error
+        self.skip_to = self.next_row
+        return resumes - 1
 
     def check_overflow(self) -> None:
         """Raise if the page held more rows than its ``Content-Range`` says."""
@@ -521,13 +525,27 @@ def _tqdm_progress(enabled: Any) -> ProgressCallback | None:
 
 
 class _CsvBase:
-    def __init__(self, operation: Operation, base: dict[str, Any], the_plan: ListPlan, progress: Any) -> None:
+    def __init__(
+        self,
+        operation: Operation,
+        base: dict[str, Any],
+        the_plan: ListPlan,
+        progress: Any,
+        options: RequestOptions | None,
+    ) -> None:
         self._operation = operation
         self._base = base
         self.plan = the_plan
         self._progress = _tqdm_progress(progress)
+        self._options = options
         self.header: list[str] | None = None
         self.rows_done = 0
+
+    def _resumes(self) -> int:
+        """How often a page that breaks mid-body is asked for again (the call's ``max_retries``)."""
+        if self._options is not None and self._options.max_retries is not None:
+            return self._options.max_retries
+        return _RESUMES
 
     def _walk(self) -> _CsvWalk:
         return _CsvWalk(self._operation, self.plan, self._progress)
@@ -558,8 +576,10 @@ class CsvStream(_CsvBase):
         base: dict[str, Any],
         the_plan: ListPlan,
         progress: Any,
+        *,
+        options: RequestOptions | None = None,
     ) -> None:
-        super().__init__(operation, base, the_plan, progress)
+        super().__init__(operation, base, the_plan, progress, options)
         self._sender = sender
 
     def batches(self) -> Iterator[list[list[str]]]:
@@ -567,23 +587,27 @@ class CsvStream(_CsvBase):
         walk = self._walk()
         if walk.exhausted:  # max_rows=0: nothing to fetch
             return
+        resumes = self._resumes()
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
-            with self._sender.stream(self._operation, dict(request)) as response:
-                walk.open_page(request, response)
-                walk.start_body()
-                records = _Records()
-                try:
-                    for chunk in response.iter_text():
-                        yield from self._deliver(walk, walk.take(csv.reader(records.push(chunk))))
-                        if walk.exhausted:
-                            return
-                    yield from self._deliver(walk, walk.take(csv.reader(records.flush())))
-                except httpx.HTTPError as exc:
-                    raise walk._error(f"the connection failed mid-page ({type(exc).__name__})") from exc
+            while True:
+                with self._sender.stream(self._operation, dict(request), self._options) as response:
+                    walk.open_page(request, response)
+                    walk.start_body()
+                    records = _Records()
+                    try:
+                        for chunk in response.iter_text():
+                            yield from self._deliver(walk, walk.take(csv.reader(records.push(chunk))))
+                            if walk.exhausted:
+                                return
+                        yield from self._deliver(walk, walk.take(csv.reader(records.flush())))
+                    except httpx.HTTPError as exc:
+                        resumes = walk.resume_after(exc, resumes)  # reads are retry-safe: the page again
+                        continue
                 self.header = walk.header
-                if walk.close_page():
-                    return
+                break
+            if walk.close_page():
+                return
 
     def rows(self) -> Iterator[list[str]]:
         """Every data row as a list of strings (``header`` is set once the first page arrives)."""
@@ -628,8 +652,10 @@ class AsyncCsvStream(_CsvBase):
         base: dict[str, Any],
         the_plan: ListPlan,
         progress: Any,
+        *,
+        options: RequestOptions | None = None,
     ) -> None:
-        super().__init__(operation, base, the_plan, progress)
+        super().__init__(operation, base, the_plan, progress, options)
         self._sender = sender
 
     async def batches(self) -> AsyncIterator[list[list[str]]]:
@@ -637,25 +663,29 @@ class AsyncCsvStream(_CsvBase):
         walk = self._walk()
         if walk.exhausted:  # max_rows=0: nothing to fetch
             return
+        resumes = self._resumes()
         for number in count(walk.number):
             request = list_request(self._base, self.plan, number)
-            async with self._sender.stream(self._operation, dict(request)) as response:
-                walk.open_page(request, response)
-                walk.start_body()
-                records = _Records()
-                try:
-                    async for chunk in response.aiter_text():
-                        for batch in self._deliver(walk, walk.take(csv.reader(records.push(chunk)))):
+            while True:
+                async with self._sender.stream(self._operation, dict(request), self._options) as response:
+                    walk.open_page(request, response)
+                    walk.start_body()
+                    records = _Records()
+                    try:
+                        async for chunk in response.aiter_text():
+                            for batch in self._deliver(walk, walk.take(csv.reader(records.push(chunk)))):
+                                yield batch
+                            if walk.exhausted:
+                                return
+                        for batch in self._deliver(walk, walk.take(csv.reader(records.flush()))):
                             yield batch
-                        if walk.exhausted:
-                            return
-                    for batch in self._deliver(walk, walk.take(csv.reader(records.flush()))):
-                        yield batch
-                except httpx.HTTPError as exc:
-                    raise walk._error(f"the connection failed mid-page ({type(exc).__name__})") from exc
+                    except httpx.HTTPError as exc:
+                        resumes = walk.resume_after(exc, resumes)
+                        continue
                 self.header = walk.header
-                if walk.close_page():
-                    return
+                break
+            if walk.close_page():
+                return
 
     async def rows(self) -> AsyncIterator[list[str]]:
         """Every data row as a list of strings."""

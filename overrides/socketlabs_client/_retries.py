@@ -3,22 +3,28 @@
 ``decide`` reads the operation's ``x-retry`` (carried on ``Operation.retry``)
 and what one attempt gave:
 
-| outcome                                   | idempotent | send / once          |
-|-------------------------------------------|------------|----------------------|
-| connection refused, connect/pool timeout  | retry      | retry (never sent)   |
-| 429, or injection ``OverQuota``           | retry      | retry (not processed)|
-| 503                                       | retry      | retry (not processed)|
-| other 5xx, 408                            | retry      | outcome unknown      |
-| read timeout, reset, protocol error       | retry      | outcome unknown      |
-| 2xx whose body cannot be read             | done*      | outcome unknown      |
-| anything else (2xx, 4xx)                  | done       | done                 |
+| outcome                                   | processed | idempotent | send / once          |
+|-------------------------------------------|-----------|------------|----------------------|
+| connection refused, connect/pool timeout  | no        | retry      | retry (never sent)   |
+| a request h11 refuses to write            | no        | done*      | done*                |
+| 429, or injection ``OverQuota``           | no        | retry      | retry (not processed)|
+| 503                                       | no        | retry      | retry (not processed)|
+| other 5xx, 408                            | unknown   | retry      | outcome unknown      |
+| read timeout, reset, protocol error       | unknown   | retry      | outcome unknown      |
+| 2xx whose body cannot be read             | unknown   | done*      | outcome unknown      |
+| 4xx, an injection failure ``ErrorCode``   | no        | done       | done                 |
+| 2xx                                       | yes       | done       | done                 |
 
-(* the caller gets ``MalformedResponseError``.) A ``Retry-After`` longer than
-``max_retry_after`` is not waited for: the caller gets ``RateLimitError`` (its
-``retry_after`` says how long). "Outcome unknown" raises
-``OutcomeUnknownError`` naming the messages in doubt and is never repeated,
-because the server may have queued the mail: an email is never sent twice by
-a retry.
+(* the caller gets a typed error: ``InvalidRequestError``,
+``MalformedResponseError``.) The "processed" column is the one verdict on
+"did the server act on it?": the retry, ``OutcomeUnknownError``, every
+``SendReport`` outcome (``Outcome.REJECTED`` for no, ``IN_DOUBT`` for
+unknown) and the rate limiter's feedback all read it, never a second copy.
+A ``Retry-After`` longer than ``max_retry_after`` is not waited for: the
+caller gets ``RateLimitError`` (its ``retry_after`` says how long). "Outcome
+unknown" raises ``OutcomeUnknownError`` naming the messages in doubt and is
+never repeated, because the server may have queued the mail: an email is
+never sent twice by a retry.
 
 The loop is tenacity's (``Retrying``/``AsyncRetrying``): a strict total
 deadline that counts the next wait before taking it, jittered exponential
@@ -40,6 +46,8 @@ import tenacity
 from attrs import field, frozen
 from tenacity import RetryCallState
 
+from ._errors import Processed
+
 __all__ = [
     "DEFAULT_RETRY_POLICY",
     "Action",
@@ -57,6 +65,8 @@ RetryKind = Literal["idempotent", "send", "once"]
 
 # Errors raised before a single byte of the request could reach the server.
 _NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Raised by h11 on our side, before the request is written (a header it cannot encode).
+_REFUSED_LOCALLY: tuple[type[Exception], ...] = (httpx.LocalProtocolError,)
 
 
 class Action(StrEnum):
@@ -80,7 +90,7 @@ class Observation:
     injection_code: str | None = None
     """The ``ErrorCode`` of a 2xx injection answer."""
     unreadable: bool = False
-    """A 2xx whose body is not the JSON the operation answers."""
+    """A 2xx whose body is not the JSON the operation answers (or too large or deep to read)."""
     error: Exception | None = None
     """The transport error, when no answer came."""
 
@@ -93,6 +103,13 @@ class Decision:
     reason: str
     wait: float | None = None
     """The server's wait, when it asked for one (used instead of the backoff)."""
+    processed: Processed = Processed.UNKNOWN
+    """Whether the server acted on the request: the one verdict every layer reads."""
+    rate_limited: bool = False
+    """A 429 or ``OverQuota``: the limiter pauses the key."""
+
+
+_NO, _YES, _UNKNOWN = Processed.NO, Processed.YES, Processed.UNKNOWN
 
 
 def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decision:  # noqa: PLR0911 - one return per row of the table
@@ -101,7 +118,9 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
     if seen.error is not None:
         name = type(seen.error).__name__
         if isinstance(seen.error, _NOT_SENT):
-            return Decision(Action.RETRY, f"{name}: the request was never sent")
+            return Decision(Action.RETRY, f"{name}: the request was never sent", processed=_NO)
+        if isinstance(seen.error, _REFUSED_LOCALLY):
+            return Decision(Action.DONE, f"{name}: the request could not be written", processed=_NO)
         if repeatable:
             return Decision(Action.RETRY, f"{name} on an idempotent operation")
         return Decision(Action.UNKNOWN, f"{name} after the request was sent")
@@ -109,17 +128,22 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
     if status == 429 or seen.injection_code == "OverQuota":
         what = "429" if status == 429 else "OverQuota"
         if seen.retry_after is not None and seen.retry_after > max_retry_after:
-            return Decision(Action.DONE, f"{what}: Retry-After {seen.retry_after:g} s is over the cap")
-        return Decision(Action.RETRY, f"{what}: rate limited, not processed", seen.retry_after)
+            reason = f"{what}: Retry-After {seen.retry_after:g} s is over the cap"
+            return Decision(Action.DONE, reason, processed=_NO, rate_limited=True)
+        reason = f"{what}: rate limited, not processed"
+        return Decision(Action.RETRY, reason, seen.retry_after, processed=_NO, rate_limited=True)
     if status == 503:
-        return Decision(Action.RETRY, "503: not processed", seen.retry_after)
+        return Decision(Action.RETRY, "503: not processed", seen.retry_after, processed=_NO)
     if status >= 500 or status == 408:
         if repeatable:
             return Decision(Action.RETRY, f"{status} on an idempotent operation")
         return Decision(Action.UNKNOWN, f"{status} after the request was sent")
-    if 200 <= status < 300 and seen.unreadable and not repeatable:
-        return Decision(Action.UNKNOWN, f"{status} with a body that cannot be read")
-    return Decision(Action.DONE, f"{status}")
+    if 200 <= status < 300 and seen.unreadable:
+        action = Action.DONE if repeatable else Action.UNKNOWN
+        return Decision(action, f"{status} with a body that cannot be read")
+    if 200 <= status < 300 and seen.injection_code not in (None, "Success", "Warning"):
+        return Decision(Action.DONE, f"{status} ErrorCode {seen.injection_code}", processed=_NO)
+    return Decision(Action.DONE, f"{status}", processed=_YES if 200 <= status < 300 else _NO)
 
 
 @frozen

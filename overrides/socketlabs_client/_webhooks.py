@@ -58,6 +58,7 @@ from ._errors import (
     WebhookError,
     WebhookParseError,
     WebhookPayloadTooLargeError,
+    redact,
 )
 
 __all__ = [
@@ -160,26 +161,38 @@ def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object hook: a member given twice (in any case) makes the post ambiguous."""
+    """A JSON object hook: a member given twice (in any case) makes the post ambiguous.
+
+    The name is not quoted: it came from the body, and a refusal never echoes the body.
+    """
     seen: set[str] = set()
     for key, _ in pairs:
         folded = key.casefold()
         if folded in seen:
-            raise WebhookParseError(f"member {key!r} appears more than once (names match in any case)")
+            raise WebhookParseError("a member appears more than once (names match in any case)")
         seen.add(folded)
     return dict(pairs)
 
 
 def _text(body: bytes | bytearray | memoryview, encoding: str) -> str:
-    """The body as text in the declared charset (UTF-8 by default, a BOM dropped)."""
+    """The body as text in the declared charset (UTF-8 by default, a BOM dropped).
+
+    Only text encodings are accepted (``rot13``, ``zlib``, ``base64``... are
+    codecs too, and decoding with them raises ``LookupError``); errors name
+    the codec by Python's own name, never by what the header said.
+    """
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise WebhookContentTypeError(f"unknown charset {encoding!r}") from None
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        raise WebhookContentTypeError("unknown charset") from None
+    if not info._is_text_encoding:
+        raise WebhookContentTypeError(f"charset {info.name} is not a text encoding")
     try:
-        return bytes(body).decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+        return bytes(body).decode("utf-8-sig" if info.name == "utf-8" else info.name)
     except UnicodeDecodeError as exc:
-        raise WebhookParseError(f"body is not valid {encoding} (byte {exc.start})") from None
+        raise WebhookParseError(f"body is not valid {info.name} (byte {exc.start})") from None
+    except (UnicodeError, ValueError, LookupError):  # idna, punycode, "undefined" raise these
+        raise WebhookParseError(f"body is not valid {info.name}") from None
 
 
 def decode_body(body: Body, content_type: str | None, *, max_body_size: int | None = None) -> dict[str, Any]:
@@ -195,15 +208,15 @@ def decode_body(body: Body, content_type: str | None, *, max_body_size: int | No
     if media == "text/plain":  # what wsgiref and some proxies put in for a missing Content-Type
         media = None
     if media is not None and media not in _JSON_TYPES and media != _FORM_TYPE and not media.endswith("+json"):
-        raise WebhookContentTypeError(f"content type {media!r} is neither JSON nor {_FORM_TYPE}")
+        raise WebhookContentTypeError(f"the content type is neither JSON nor {_FORM_TYPE}")
     text = body if isinstance(body, str) else _text(body, charset or "utf-8")
     if media is None:
         media = "application/json" if text.lstrip().startswith("{") else _FORM_TYPE
     if media == _FORM_TYPE:
         try:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WebhookParseError(f"form body does not parse: {exc}") from None
+        except ValueError:  # UnicodeDecodeError included; its text would quote the field
+            raise WebhookParseError("form body does not parse (bad field or percent-encoding)") from None
         return _reject_duplicates(pairs)
     try:
         data = json.loads(text, object_pairs_hook=_reject_duplicates)
@@ -258,6 +271,10 @@ class WebhookSecrets:
             self.server_ids: frozenset[int] | None = None
         else:
             self.server_ids = frozenset([server_ids] if isinstance(server_ids, int) else server_ids)
+
+    def _plain(self) -> tuple[str, ...]:
+        """The secrets themselves, for redaction only."""
+        return tuple(secret for _, secret in self._secrets)
 
     def __repr__(self) -> str:
         ids = "any" if self.server_ids is None else sorted(self.server_ids)
@@ -377,10 +394,11 @@ def build_model(model: type[Any], data: Mapping[str, Any], what: str) -> Any:
     """``model.from_dict`` with its failures turned into a ``WebhookParseError`` that says why."""
     try:
         parsed = model.from_dict(data)
-    except KeyError as exc:
+    except KeyError as exc:  # the generated parser's own member name, not the body's text
         raise WebhookParseError(f"{what} lacks the required member {exc.args[0]!r}") from None
-    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise WebhookParseError(f"{what} does not parse: {exc}") from None
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
+        # the exception's text may quote a value from the body: say only what kind of failure it was
+        raise WebhookParseError(f"{what} does not parse ({type(exc).__name__} on a member)") from None
     check_types(parsed)
     return parsed
 
@@ -506,8 +524,10 @@ class Receiver(ABC, Generic[T]):
         return ReceiverResponse(200, text.encode("utf-8"))
 
     def _refused(self, error: WebhookError) -> ReceiverResponse:
-        logger.info("refused a %s: %s %s", self.kind, error.status_code, error.message)
-        return ReceiverResponse(error.status_code, f"{error.message}\n".encode())
+        # Messages never quote the post; the secrets are redacted anyway in case one ever does.
+        message = redact(error.message, self.secrets._plain())
+        logger.info("refused a %s: %s %s", self.kind, error.status_code, message)
+        return ReceiverResponse(error.status_code, f"{message}\n".encode())
 
     def _too_large(self) -> ReceiverResponse:
         return self._refused(
@@ -576,8 +596,11 @@ class Receiver(ABC, Generic[T]):
         if scope["method"] != "POST":
             return ReceiverResponse(405, b"POST only\n", (("allow", "POST"), ("content-type", "text/plain")))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_size:
+        try:
+            declared = _content_length(headers.get("content-length"))
+        except WebhookError as error:
+            return self._refused(error)
+        if declared is not None and declared > self.max_body_size:
             return self._too_large()
         chunks: list[bytes] = []
         size = 0
@@ -604,13 +627,38 @@ class Receiver(ABC, Generic[T]):
     def _wsgi_response(self, environ: Mapping[str, Any]) -> ReceiverResponse:
         if environ.get("REQUEST_METHOD") != "POST":
             return ReceiverResponse(405, b"POST only\n", (("allow", "POST"), ("content-type", "text/plain")))
-        declared = str(environ.get("CONTENT_LENGTH") or "").strip()
-        if not declared.isdigit():
+        try:
+            declared = _content_length(environ.get("CONTENT_LENGTH"))
+        except WebhookError as error:
+            return self._refused(error)
+        if declared is None:
             return ReceiverResponse(411, b"a Content-Length is required\n")
-        if int(declared) > self.max_body_size:
+        if declared > self.max_body_size:
             return self._too_large()
-        body = environ["wsgi.input"].read(int(declared)) if int(declared) else b""
+        body = environ["wsgi.input"].read(declared) if declared else b""
+        if len(body) < declared:
+            return self._refused(WebhookParseError("body shorter than its Content-Length"))
         return self.handle(body, environ.get("CONTENT_TYPE"))
+
+
+_DIGITS = re.compile(r"[0-9]{1,32}")
+
+
+def _content_length(value: object) -> int | None:
+    """A Content-Length as an int (``None`` when absent); 400 unless it is ASCII digits.
+
+    ``str.isdigit`` is not enough (superscripts and other scripts' digits
+    pass it, then ``int`` fails or reads them); a sign, a list or more than
+    32 digits is malformed rather than merely too large.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if not _DIGITS.fullmatch(text):
+        raise WebhookParseError("malformed Content-Length")
+    return int(text)
 
 
 async def _await(awaitable: Awaitable[object]) -> None:

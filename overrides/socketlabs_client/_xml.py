@@ -88,7 +88,17 @@ def to_xml(root: str, body: Mapping[str, Any]) -> bytes:
     element = ET.Element(root)
     for key, value in body.items():
         _append(element, str(key), value)
-    return bytes(ET.tostring(element, encoding="utf-8", xml_declaration=True))
+    return _serialize(element)
+
+
+def _serialize(element: ET.Element) -> bytes:
+    """UTF-8 with a declaration, CRs as ``&#13;``.
+
+    A parser turns a raw CR (and CRLF) into LF; as a character reference it
+    survives. ElementTree writes no CR of its own, so every CR in its output
+    came from a text member.
+    """
+    return bytes(ET.tostring(element, encoding="utf-8", xml_declaration=True)).replace(b"\r", b"&#13;")
 
 
 def _read(element: ET.Element, name: str) -> Any:
@@ -123,12 +133,16 @@ def from_xml(content: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def with_xml_member(content: bytes, name: str, value: str) -> bytes | None:
-    """``content`` with ``<name>value</name>`` added under its root; ``None`` if present or not XML."""
+    """``content`` with ``<name>value</name>`` added under its root; ``None`` if already present.
+
+    Raises ``XmlError`` when ``content`` is not well-formed: the member cannot
+    be added, and sending the body without it would only earn a misleading 401.
+    """
     try:
         root = ET.fromstring(content)  # noqa: S314 - see from_xml
-    except ET.ParseError:
-        return None
+    except ET.ParseError as exc:
+        raise XmlError(f"not well-formed XML: {exc}") from None
     if any(child.tag.casefold() == name.casefold() for child in root):
         return None
     ET.SubElement(root, name).text = value
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    return _serialize(root)

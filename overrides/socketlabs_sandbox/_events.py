@@ -12,6 +12,9 @@ so a test can ask for the one it needs:
   ``Tracking`` event; other addresses get an ``Open`` when a hash of the
   seed and the address says so (one in three).
 
+Every event carries the message's ``MessageId`` and ``MailingId``, and its
+``Tags`` and ``Metadata`` (as ``Data``) when it had any.
+
 Nothing is posted on a timer: ``pending()`` lists what is owed and
 ``deliver()`` posts it, in order, to the configured URL and records each
 ``Delivery``; tests therefore never wait on a wall clock. ``send_inbound()``
@@ -86,6 +89,11 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
         "MailingId": sent.mailing_id or f"SL{sent.server_id}-{sent.message_id}",
         "MessageId": sent.message_id,
     }
+    if sent.tags or sent.metadata:  # the message's own tags and metadata ride along on every event
+        common["Data"] = {
+            "Meta": [{"Key": key, "Value": value} for key, value in sent.metadata],
+            "Tags": list(sent.tags),
+        }
     steps: list[Payload] = [
         {
             "Type": "Queued",

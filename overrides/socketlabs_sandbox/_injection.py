@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._params import is_valid_email
-from ._state import InjectedMessage, SandboxState, SentMessage, final_status
+from ._state import InjectedMessage, SandboxState, SentMessage, final_status, record_request
 from ._xmlbody import is_xml, read_post_body
 
 __all__ = ["MAX_MESSAGES", "handle_injection"]
@@ -330,6 +330,23 @@ def _recipients(message: dict[str, Json]) -> list[_Recipient] | str:
     return recipients
 
 
+def _tags_and_metadata(message: dict[str, Json]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """A checked message's tags and metadata pairs (shared by all its recipients)."""
+    raw_tags = message.get("tags")
+    tags = tuple(t for t in raw_tags if isinstance(t, str)) if isinstance(raw_tags, list) else ()
+    raw_meta = message.get("metadata")
+    metadata = (
+        tuple(
+            (str(m.get("key")), str(m.get("value")))
+            for m in raw_meta
+            if isinstance(m, dict) and isinstance(m.get("key"), str)
+        )
+        if isinstance(raw_meta, list)
+        else ()
+    )
+    return tags, metadata
+
+
 def _process(state: SandboxState, server_id: int, index: int, message: dict[str, Json]) -> _Outcome:
     """Validate one message and accept its valid recipients."""
     error = _message_error(message)
@@ -341,6 +358,7 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
     message_id = _Template(_optional_str(message.get("messageid")))
     mailing_id = _Template(_optional_str(message.get("mailingid")))
     sender = (_address(message.get("from")) or ("", None))[0]
+    tags, metadata = _tags_and_metadata(message)
     suppressions = state.suppression_list(server_id)  # the caller holds state.lock
     outcome = _Outcome()
     accepted, failed = outcome.accepted, outcome.failed
@@ -361,6 +379,8 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
                 mailing_id.render(fields) or None,
                 final_status(email, suppressed=email.casefold() in suppressions),
                 now,
+                tags,
+                metadata,
             )
         )
     if outcome.failed:
@@ -422,6 +442,8 @@ def handle_injection(
     messages = _read_request(state.config.server_id, data)
     if isinstance(messages, str):
         return (401 if messages == "InvalidAuthentication" else 200), _response(messages, None)
+    if isinstance(data, dict):
+        record_request(state, data)
     with state.lock:
         outcomes = [
             _process(state, state.config.server_id, index, message) for index, message in enumerate(messages)

@@ -13,6 +13,7 @@ import bisect
 import heapq
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import NamedTuple
 
@@ -44,6 +45,16 @@ SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
 _FIRST_INJECTED_ID = 5_000_000_000
 
 
+KEPT_REQUESTS = 100
+"""How many injection bodies ``SandboxState.requests`` keeps (a bounded window: bulk runs send many)."""
+
+
+def record_request(state: SandboxState, data: dict[str, object]) -> None:
+    """Keep one authenticated injection body (without its key) for tests to read back."""
+    with state.lock:
+        state.requests.append({k: v for k, v in data.items() if k != "apikey"})
+
+
 class SentMessage(NamedTuple):
     """One recipient the injection endpoint accepted (what a test asserts on).
 
@@ -62,6 +73,10 @@ class SentMessage(NamedTuple):
     status: str
     timestamp: int
     """UTC seconds when it was accepted."""
+    tags: tuple[str, ...] = ()
+    """The message's ``Tags``, echoed in its events' ``Data``."""
+    metadata: tuple[tuple[str, str], ...] = ()
+    """The message's ``Metadata`` as ``(Key, Value)`` pairs, echoed in its events' ``Data.Meta``."""
 
 
 class InjectedMessage(NamedTuple):
@@ -125,6 +140,8 @@ class SandboxState:
         self.sent: list[SentMessage] = []
         self.messages: list[InjectedMessage] = []
         """Every accepted message, whole (``sent`` has one entry per recipient)."""
+        self.requests: deque[dict[str, object]] = deque(maxlen=KEPT_REQUESTS)
+        """The last injection bodies accepted for processing, as read (names folded), ``apikey`` dropped."""
         self.injected: dict[int, list[MessageRow]] = {}
         self._next_id = _FIRST_INJECTED_ID
         self.objects = ObjectStore()
@@ -141,6 +158,7 @@ class SandboxState:
             self.suppressions = {self.config.server_id: SuppressionList(seeded)}
             self.sent = []
             self.messages = []
+            self.requests.clear()
             self.injected = {}
             self._next_id = _FIRST_INJECTED_ID
             self.objects.reset()

@@ -20,6 +20,7 @@ from socketlabs_api.models import (
     MessageStatus,
     SortDirection,
 )
+from socketlabs_api.operations import OPERATIONS
 from socketlabs_client import (
     AsyncSocketLabs,
     AuthenticationError,
@@ -205,15 +206,16 @@ def test_sent_mail_appears_in_the_reports(socketlabs_client: SocketLabs, socketl
     assert any(row.to == "ok@example.com" for row in found)
 
 
-def test_generated_modules_work_with_the_client_we_build(socketlabs_client: SocketLabs) -> None:
+def test_generated_modules_work_through_the_client_lifecycle(socketlabs_client: SocketLabs) -> None:
     socketlabs_client.suppressions.add(email_address="raw@example.com")
-    envelope = check_suppression.sync(
-        client=socketlabs_client.api_client,
-        server_id=socketlabs_client.server_id or 0,
-        email_address="raw@example.com",
+    response = socketlabs_client._executor.execute(
+        OPERATIONS["checkSuppression"],
+        check_suppression._get_kwargs(
+            server_id=socketlabs_client.server_id or 0, email_address="raw@example.com"
+        ),
+        check_suppression._build_response,
     )
-    assert envelope is not None
-    assert envelope.data.is_suppressed is True  # type: ignore[union-attr]
+    assert response.parsed.data.is_suppressed is True  # type: ignore[union-attr]
 
 
 def test_the_key_never_shows_in_errors_or_debug_logs(
@@ -233,7 +235,7 @@ def test_the_key_never_shows_in_errors_or_debug_logs(
             with pytest.raises(SocketLabsError) as err:
                 call()
             texts += [str(err.value), repr(err.value), getattr(err.value, "body", "")]
-        texts += [repr(client), repr(client.config), repr(client.api_client)]
+        texts += [repr(client), repr(client.config), repr(client.http_client)]
     texts += [record.getMessage() for record in caplog.records]
     assert len(caplog.records) >= 3
     assert [t for t in texts if sentinel in t] == []

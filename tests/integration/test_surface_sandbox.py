@@ -35,6 +35,7 @@ from socketlabs_api.models import (
     SortDirection,
     TrackingEventType,
 )
+from socketlabs_api.operations import OPERATIONS
 from socketlabs_client import (
     DEFAULT_INJECT_CX_URL,
     AsyncSocketLabs,
@@ -131,8 +132,10 @@ def test_the_cx_gateway_is_a_choice_of_inject_url() -> None:
     for given in (DEFAULT_INJECT_CX_URL, DEFAULT_INJECT_CX_URL + "/email", DEFAULT_INJECT_CX_URL + "/email/"):
         with SocketLabs(api_key="k", server_id=1, inject_url=given) as cx:
             assert cx.config.inject_url == DEFAULT_INJECT_CX_URL
-            request = cx.injection_client.get_httpx_client().build_request("POST", "/email")
-            assert str(request.url) == "https://inject-cx.socketlabs.com/api/v1/email"
+            call = cx._executor._core.call(
+                cx.http_client, OPERATIONS["sendEmail"], {"method": "post", "url": "/email"}, None
+            )
+            assert str(call.request.url) == "https://inject-cx.socketlabs.com/api/v1/email"
 
 
 # --- management v1: custom bounce domains and DKIM ------------------------------------------------------

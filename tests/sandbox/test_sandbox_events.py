@@ -194,3 +194,15 @@ def test_config_sets_the_outbox() -> None:
     )
     with pytest.raises(ValueError, match="webhook_secret"):
         SandboxConfig(webhook_secret="")
+
+
+def test_a_message_tags_and_metadata_ride_along_in_data(spec: dict[str, Any]) -> None:
+    validator = _validator(spec, "WebhookEvent")
+    sent = _sent("bounce@example.com")._replace(tags=("Orders",), metadata=(("OrderId", "A-17"),))
+    events = events_for(sent, seed=1, secret="s")
+    assert [e["Data"] for e in events] == [
+        {"Meta": [{"Key": "OrderId", "Value": "A-17"}], "Tags": ["Orders"]}
+    ] * 2
+    for event in events:
+        assert list(validator.iter_errors(event)) == [], event
+    assert all("Data" not in e for e in events_for(_sent("bounce@example.com"), seed=1, secret="s"))

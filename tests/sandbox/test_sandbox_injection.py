@@ -357,3 +357,30 @@ def test_a_utf8_bom_and_charset_are_fine(sb: Sandbox, send: Callable[..., httpx.
     raw = b"\xef\xbb\xbf" + json.dumps(_body(sb, _message(Subject="Grüße"))).encode()
     assert send(None, raw=raw).json() == SUCCESS
     assert sb.state.sent[0].subject == "Grüße"
+
+
+def test_the_last_bodies_are_kept_without_the_key(sb: Sandbox, send: Callable[..., httpx.Response]) -> None:
+    """``state.requests``: what tests read back, field by field; a bounded window, credentials dropped."""
+    from socketlabs_sandbox._state import KEPT_REQUESTS
+
+    send(_body(sb, _message(Subject="in the body"), ApiKey=sb.api_key), bearer=None)
+    assert list(sb.state.requests) == [
+        {
+            "serverid": sb.server_id,
+            "messages": [
+                {
+                    "to": [{"emailaddress": "ann@example.com", "friendlyname": "Ann"}],
+                    "from": {"emailaddress": "noreply@example.com", "friendlyname": "Example"},
+                    "subject": "in the body",
+                    "textbody": "Hello Ann",
+                }
+            ],
+        }
+    ]
+    send(_body(sb, _message()), bearer="wrong-key")  # refused: not kept
+    for i in range(KEPT_REQUESTS + 5):
+        send(_body(sb, _message(Subject=f"n{i}")))
+    assert len(sb.state.requests) == KEPT_REQUESTS
+    assert sb.state.requests[0]["messages"][0]["subject"] == "n5"  # type: ignore[index]
+    sb.reset()
+    assert list(sb.state.requests) == []

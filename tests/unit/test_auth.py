@@ -5,7 +5,7 @@ import json
 
 import httpx
 import pytest
-from socketlabs_client import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
+from socketlabs_client import BasicAuth, BearerAuth, InjectionAuth, InvalidRequestError, is_new_format_key
 
 SENTINEL = "SENTINEL-KEY-7f3a9c"
 NEW_KEY = "A" * 20 + "." + "b" * 40
@@ -95,3 +95,27 @@ def test_auth_objects_never_show_the_key(auth: httpx.Auth) -> None:
     assert SENTINEL not in repr(auth)
     assert SENTINEL not in str(auth)
     assert "redacted" in repr(auth)
+
+
+def test_an_ill_formed_xml_body_with_a_legacy_key_is_refused_not_sent_without_the_key() -> None:
+    """Before, the key was silently left out and the user saw a misleading 401."""
+    request = httpx.Request(
+        "POST",
+        "https://inject.example/api/v1/email",
+        content=b"<PostBody><ServerId>1</ServerId><Messages>\x01</Messages></PostBody>",
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+    )
+    with pytest.raises(InvalidRequestError) as caught:
+        _sent(InjectionAuth(SENTINEL), request)
+    assert "ApiKey" in str(caught.value)
+    assert SENTINEL not in str(caught.value)
+    keyed = _sent(
+        InjectionAuth(SENTINEL),
+        httpx.Request(
+            "POST",
+            "https://inject.example/api/v1/email",
+            content=b"<PostBody><ServerId>1</ServerId></PostBody>",
+            headers={"Content-Type": "application/xml"},
+        ),
+    )
+    assert f"<ApiKey>{SENTINEL}</ApiKey>".encode() in keyed.content

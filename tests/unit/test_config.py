@@ -88,10 +88,8 @@ def test_client_and_config_reprs_hide_the_key() -> None:
             repr(client),
             str(client),
             repr(client.config),
-            repr(client.api_client),
-            repr(client.injection_client),
-            repr(client.management_client),
-            repr(client.management_client.get_httpx_client().auth),
+            repr(client.http_client),
+            *(repr(auth) for auth in client._executor._core.auth.values()),
         ):
             assert SENTINEL not in text
 
@@ -127,14 +125,22 @@ def test_a_gateway_url_is_accepted_as_inject_url(given: str) -> None:
         assert client.config.inject_url == DEFAULT_INJECT_URL
 
 
-def test_each_server_gets_its_own_pool_and_auth() -> None:
-    with SocketLabs(api_key="k", server_id=1, auth="basic", management_url="https://m.example/v1") as client:
-        management = client.management_client.get_httpx_client()
-        assert str(management.base_url) == "https://m.example/v1/"
-        request = management.build_request("GET", "/servers/1/dkim")
-        flow = management.auth.sync_auth_flow(request)  # type: ignore[union-attr]
-        assert next(flow).headers["Authorization"] == "Bearer k", "management v1 is Bearer only"
-        assert management is not client.api_client.get_httpx_client()
+def test_each_server_gets_its_own_url_and_auth_over_one_shared_pool() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    transport = httpx.MockTransport(answer)
+    with SocketLabs(
+        api_key="k", server_id=1, auth="basic", management_url="https://m.example/v1", transport=transport
+    ) as client:
+        client.dkim.list()
+        assert str(seen[0].url) == "https://m.example/v1/servers/1/dkim"
+        assert seen[0].headers["Authorization"] == "Bearer k", "management v1 is Bearer only"
+        copy = client.with_options(timeout=5)
+        assert copy.http_client is client.http_client, "with_options shares the pools"
 
 
 def test_models_that_carry_keys_hide_them_in_repr() -> None:

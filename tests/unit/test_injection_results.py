@@ -26,9 +26,10 @@ from socketlabs_client import (
     explain,
     failure_outcome,
 )
-from socketlabs_client._errors import connection_error, injection_error, status_error
+from socketlabs_client._errors import APIError, connection_error, injection_error, status_error
 from socketlabs_client._injection import XML_ROOT, _from_response, plan
-from socketlabs_client._xml import from_xml, to_xml, wants_xml, with_xml_member
+from socketlabs_client._retries import Observation, decide
+from socketlabs_client._xml import XmlError, from_xml, to_xml, wants_xml, with_xml_member
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 OP = OPERATIONS["sendEmail"]
@@ -108,7 +109,8 @@ def test_xml_round_trip_of_a_request_body() -> None:
     keyed = with_xml_member(planned.content, "ApiKey", "secret")
     assert keyed is not None and from_xml(keyed)[1]["ApiKey"] == "secret"
     assert with_xml_member(keyed, "apikey", "other") is None
-    assert with_xml_member(b"not xml", "ApiKey", "x") is None
+    with pytest.raises(XmlError):
+        with_xml_member(b"not xml", "ApiKey", "x")
 
 
 def test_xml_answer_parses_into_the_generated_model() -> None:
@@ -143,11 +145,21 @@ def _response(status: int, body: bytes = b"{}") -> httpx.Response:
     )
 
 
-def _injection_failure(code: str) -> InjectionRejectedError | InjectionOverQuotaError:
+def _judged(error: APIError, seen: Observation) -> APIError:
+    """The error as the lifecycle hands it over: carrying the one verdict on the answer."""
+    error.processed = decide("send", seen, 60.0).processed
+    return error
+
+
+def _injection_failure(code: str) -> APIError:
     result = InjectionResponse.from_dict({"ErrorCode": code})
     error = injection_error(OP, _response(200), result, ())
     assert isinstance(error, InjectionRejectedError | InjectionOverQuotaError)
-    return error
+    return _judged(error, Observation(status=200, injection_code=code))
+
+
+def _status(status: int) -> APIError:
+    return _judged(status_error(OP, _response(status), ()), Observation(status=status))
 
 
 @pytest.mark.parametrize(
@@ -156,12 +168,16 @@ def _injection_failure(code: str) -> InjectionRejectedError | InjectionOverQuota
         (lambda: _injection_failure("OverQuota"), Outcome.REJECTED, True),
         (lambda: _injection_failure("TooManyMessages"), Outcome.REJECTED, False),
         (lambda: _injection_failure("SomethingNew"), Outcome.REJECTED, False),
-        (lambda: status_error(OP, _response(429), ()), Outcome.REJECTED, True),
-        (lambda: status_error(OP, _response(401), ()), Outcome.REJECTED, False),
-        (lambda: status_error(OP, _response(500), ()), Outcome.IN_DOUBT, False),
-        (lambda: status_error(OP, _response(503), ()), Outcome.IN_DOUBT, False),
+        (lambda: _status(429), Outcome.REJECTED, True),
+        (lambda: _status(401), Outcome.REJECTED, False),
+        (lambda: _status(500), Outcome.IN_DOUBT, False),
+        # 503 is retried as "not processed"; the report says the same (one verdict, not two).
+        (lambda: _status(503), Outcome.REJECTED, True),
         (
-            lambda: MalformedResponseError("bad", operation=OP, response=_response(200)),
+            lambda: _judged(
+                MalformedResponseError("bad", operation=OP, response=_response(200)),
+                Observation(status=200, unreadable=True),
+            ),
             Outcome.IN_DOUBT,
             False,
         ),
@@ -186,7 +202,7 @@ def test_failure_outcome_of_connection_errors(
 ) -> None:
     request = httpx.Request("POST", "http://inject.test/api/v1/email")
     try:
-        raise connection_error(OP, request, exc) from exc
+        raise _judged(connection_error(OP, request, exc), Observation(error=exc)) from exc
     except APIConnectionError as error:
         assert type(error) is cls
         assert failure_outcome(error) == (outcome, retryable)
@@ -256,3 +272,12 @@ def test_transaction_receipts_and_codes_are_kept() -> None:
     )
     quiet = RequestResult(0, planned.body, 1, response=InjectionResponse.from_dict({"ErrorCode": "Success"}))
     assert quiet.transaction_receipt is None
+
+
+def test_xml_keeps_carriage_returns_through_the_key_being_added() -> None:
+    """A raw CR would reach the server as LF (XML end-of-line handling): it is written as ``&#13;``."""
+    body = to_xml("PostBody", {"Messages": [{"TextBody": "a\r\nb\rc"}]})
+    assert b"\r" not in body
+    keyed = with_xml_member(body, "ApiKey", "k")
+    assert keyed is not None and b"\r" not in keyed
+    assert from_xml(keyed)[1]["Messages"][0]["TextBody"] == "a\r\nb\rc"

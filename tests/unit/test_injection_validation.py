@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,8 @@ from socketlabs_client import (
     is_valid_address,
     validate_message,
 )
+from socketlabs_client._injection import Format, plan
+from socketlabs_client._xml import from_xml, with_xml_member
 
 
 def _message(**changes: Any) -> Message:
@@ -190,6 +193,137 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
 ]
 
+_HEADERS = [CustomHeader(name="X-A", value="1"), CustomHeader(name="X-B", value="2")]
+_NAMED = Address(email_address="ann@example.com", friendly_name="Ann")
+
+INJECTION_CASES: list[tuple[str, dict[str, Any], str, str]] = [
+    (
+        "CRLF in subject",
+        {"subject": "Hi\r\nBcc: x@evil.example"},
+        "Subject",
+        "MessageValidationInvalidSubject",
+    ),
+    ("LF in subject", {"subject": "Hi\nthere"}, "Subject", "MessageValidationInvalidSubject"),
+    ("CR in subject", {"subject": "Hi\rthere"}, "Subject", "MessageValidationInvalidSubject"),
+    (
+        "CRLF in a header name",
+        {"custom_headers": [*_HEADERS, CustomHeader(name="X-C\r\nBcc", value="v")]},
+        "CustomHeaders[2].Name",
+        "MessageValidationInvalidCustomHeaders",
+    ),
+    (
+        "LF in a header value",
+        {"custom_headers": [*_HEADERS, CustomHeader(name="X-C", value="v\nBcc: x@evil.example")]},
+        "CustomHeaders[2].Value",
+        "MessageValidationInvalidCustomHeaders",
+    ),
+    (
+        "CR in an attachment header",
+        {
+            "attachments": [
+                Attachment(
+                    name="a",
+                    content="eA==",
+                    content_type="text/plain",
+                    custom_headers=[CustomHeader(name="X-A", value="v\r")],
+                )
+            ]
+        },
+        "Attachments[0].CustomHeaders[0].Value",
+        "MessageValidationInvalidCustomHeaders",
+    ),
+    (
+        "LF in an attachment name",
+        {"attachments": [Attachment(name="a\n.txt", content="eA==", content_type="text/plain")]},
+        "Attachments[0].Name",
+        "InvalidAttachment",
+    ),
+    (
+        "LF in the From name",
+        {"from_": Address(email_address="noreply@example.com", friendly_name="Ex\nBcc: x@evil.example")},
+        "From.FriendlyName",
+        "EmailAddressValidationInvalidFrom",
+    ),
+    (
+        "CR in the ReplyTo name",
+        {"reply_to": Address(email_address="help@example.com", friendly_name="Help\r")},
+        "ReplyTo.FriendlyName",
+        "RecipientValidationInvalidReplyTo",
+    ),
+    (
+        "CRLF in a To name",
+        {"to": [_NAMED, Address(email_address="bob@example.com", friendly_name="Bob\r\n")]},
+        "To[1].FriendlyName",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "LF in a Cc name",
+        {"cc": [Address(email_address="bob@example.com", friendly_name="B\nob")]},
+        "Cc[0].FriendlyName",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "LF in a Bcc name",
+        {"bcc": [Address(email_address="bob@example.com", friendly_name="B\nob")]},
+        "Bcc[0].FriendlyName",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "LF in a merge RecipientName",
+        {
+            "to": _BULK_TO,
+            "merge_data": _rows(
+                [("DeliveryAddress", "a@example.com"), ("RecipientName", "Ann")],
+                [("DeliveryAddress", "b@example.com"), ("recipientname", "B\nob")],
+            ),
+        },
+        "MergeData.PerMessage[1].RecipientName",
+        "RecipientValidationInvalidRecipients",
+    ),
+    (
+        "a lone surrogate in the text body",
+        {"text_body": "Hello \ud800"},
+        "TextBody",
+        "MessageValidationInvalidCharacters",
+    ),
+    (
+        "a lone surrogate in a merge value",
+        {
+            "to": _BULK_TO,
+            "merge_data": _rows([("DeliveryAddress", "a@example.com"), ("Code", "x\udfff")]),
+        },
+        "MergeData.PerMessage[0][1].Value",
+        "MessageValidationInvalidCharacters",
+    ),
+]
+
+XML_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("NUL in the text body", {"text_body": "a\x00b"}, "TextBody"),
+    ("escape in the html body", {"html_body": "<p>\x1b[31m</p>"}, "HtmlBody"),
+    (
+        "form feed in a To name",
+        {"to": [_NAMED, Address(email_address="b@example.com", friendly_name="\x0c")]},
+        "To[1].FriendlyName",
+    ),
+    (
+        "U+FFFE in a header value",
+        {"custom_headers": [*_HEADERS, CustomHeader(name="X", value="\ufffe")]},
+        "CustomHeaders[2].Value",
+    ),
+    ("U+FFFF in a tag", {"tags": ["ok", "\uffff"]}, "Tags[1]"),
+    (
+        "a lone surrogate in metadata",
+        {"metadata": [MetadataItem(key="k", value="\ud83d")]},
+        "Metadata[0].Value",
+    ),
+    (
+        "vertical tab in a merge global",
+        {"merge_data": MergeData(global_=[MergeField(field="Brand", value="a\x0bb")])},
+        "MergeData.Global[0].Value",
+    ),
+    ("a control in the subject", {"subject": "Hi\x07"}, "Subject"),
+]
+
 
 @pytest.mark.parametrize(("changes", "field", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_each_rule_names_its_field(changes: dict[str, Any], field: str, code: str) -> None:
@@ -276,3 +410,56 @@ def test_a_basic_message_is_not_split() -> None:
 )
 def test_address_syntax(address: str, valid: bool) -> None:
     assert is_valid_address(address) is valid
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"), [c[1:] for c in INJECTION_CASES], ids=[c[0] for c in INJECTION_CASES]
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_what_would_inject_headers_or_cannot_be_encoded_is_refused(
+    changes: dict[str, Any], field: str, code: str, fmt: Format
+) -> None:
+    with pytest.raises(MessageValidationError) as caught:
+        validate_message(_message(**changes), format=fmt)
+    assert (caught.value.field, caught.value.code) == (field, code)
+    with pytest.raises(MessageValidationError) as planned:  # and nothing is planned, so nothing is sent
+        plan(_message(**changes), server_id=1, fmt=fmt)
+    assert (planned.value.field, planned.value.code, planned.value.message_index) == (field, code, 0)
+
+
+@pytest.mark.parametrize(("changes", "field"), [c[1:] for c in XML_CASES], ids=[c[0] for c in XML_CASES])
+def test_characters_xml_cannot_hold_are_refused_for_an_xml_body(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(MessageValidationError) as caught:
+        plan(_message(**changes), server_id=1, fmt="xml")
+    assert (caught.value.field, caught.value.code) == (field, "MessageValidationInvalidCharacters")
+    if field == "Metadata[0].Value":
+        return  # a lone surrogate is refused in JSON too (above)
+    # JSON escapes controls and U+FFFE/U+FFFF, so the same message is planned, and its bytes parse back.
+    (request,) = plan(_message(**changes), server_id=1, fmt="json")
+    assert json.loads(request.content) == request.wire
+
+
+def test_tab_cr_lf_in_bodies_and_a_non_bmp_character_are_fine_in_both_formats() -> None:
+    message = _message(
+        text_body="a\tb\r\nc\n",
+        html_body="<p>\U0001f600</p>",
+        to=[Address(email_address="a@example.com", friendly_name="Ann \U0001f600")],
+    )
+    for fmt in ("json", "xml"):
+        (request,) = plan(message, server_id=1, fmt=fmt)
+        if fmt == "xml":
+            _root, members = from_xml(request.content)
+            assert members["Messages"][0]["HtmlBody"] == "<p>\U0001f600</p>"
+        else:
+            assert json.loads(request.content) == request.wire
+
+
+def test_every_planned_xml_body_is_well_formed_and_carries_a_legacy_key() -> None:
+    """What an XML plan produces always takes the ``ApiKey`` member (it was silently dropped before)."""
+    bulk = BulkMessage(subject="Hi\t%%Code%%", from_=("noreply@example.com", "Ex <&> ample"), text="x & y")
+    for i in range(120):
+        bulk.add_recipient(f"r{i}@example.com", f"R&{i}", {"Code": f"<{i}>"})
+    for request in plan(bulk, server_id=1, fmt="xml"):
+        keyed = with_xml_member(request.content, "ApiKey", "legacy-key")
+        assert keyed is not None
+        assert from_xml(keyed)[1]["ApiKey"] == "legacy-key"

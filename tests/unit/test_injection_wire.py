@@ -24,7 +24,7 @@ from socketlabs_client import (
     MessageValidationError,
     SendReport,
 )
-from socketlabs_client._injection import RequestResult, _recipients_of, plan
+from socketlabs_client._injection import Format, RequestResult, _recipients_of, plan
 
 SERVER = 4321
 
@@ -159,12 +159,17 @@ def test_a_dry_run_report_lists_recipients_in_message_order() -> None:
 # ---------------------------------------------------------------- bad input
 
 
-def _outcome(bulk: BulkMessage, per_message: int, fast: bool) -> tuple[str, str, int | None] | list[Any]:
+def _outcome(
+    bulk: BulkMessage, per_message: int, fast: bool, fmt: Format = "json"
+) -> tuple[str, str, int | None] | list[Any]:
     """The first error (field, code, message index), or the bodies, from the models or from ``plan``."""
     try:
         if fast:
-            return [p.wire for p in plan([bulk], server_id=SERVER, recipients_per_message=per_message)]
-        return [m.to_dict() for m in _models_of(bulk.build(max_recipients=per_message))]
+            planned = plan([bulk], server_id=SERVER, recipients_per_message=per_message, fmt=fmt)
+            for request in planned:
+                request.content  # noqa: B018 - every planned body encodes
+            return [p.wire for p in planned]
+        return [m.to_dict() for m in _models_of(bulk.build(max_recipients=per_message, format=fmt))]
     except MessageValidationError as exc:
         return (exc.field, exc.code, exc.message_index if fast else 0)
 
@@ -172,29 +177,76 @@ def _outcome(bulk: BulkMessage, per_message: int, fast: bool) -> tuple[str, str,
 ADDRESSES = st.sampled_from(
     ["a@example.com", "b@example.org", "bad", "x@", "@y", "a b@example.com", "a@b@c", "%%x%%@example.com", ""]
 )
-TEXT = st.sampled_from(["", " ", "Code", "deliveryaddress", "RecipientName", "Ünï", "x"])
-VALUES: st.SearchStrategy[Any] = st.one_of(st.sampled_from(["", "v", "ç"]), st.integers(0, 2), st.none())
+# What the wire cannot carry: line breaks in a name, controls XML refuses, U+FFFF, a lone surrogate.
+AWKWARD = ["A\r\nBcc: x@evil.example", "a\nb", "\x00", "\x1b", "\uffff", "\ud800", "\t ok"]
+TEXT = st.sampled_from(["", " ", "Code", "deliveryaddress", "RecipientName", "Ünï", "x", "K\x01", "K\udc00"])
+VALUES: st.SearchStrategy[Any] = st.one_of(
+    st.sampled_from(["", "v", "ç", *AWKWARD]), st.integers(0, 2), st.none()
+)
 ROWS = st.builds(
     BulkRecipient,
     address=st.one_of(ADDRESSES, st.integers(0, 1)),
-    name=st.one_of(st.none(), st.sampled_from(["", "Ann", "%%Code%%"]), st.integers(0, 1)),
+    name=st.one_of(st.none(), st.sampled_from(["", "Ann", "%%Code%%", *AWKWARD]), st.integers(0, 1)),
     merge=st.dictionaries(TEXT, VALUES, max_size=3),
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(rows=st.lists(ROWS, min_size=1, max_size=9), per_message=st.integers(1, 4))
+@settings(max_examples=400, deadline=None)
+@given(
+    rows=st.lists(ROWS, min_size=1, max_size=9),
+    per_message=st.integers(1, 4),
+    fmt=st.sampled_from(["json", "xml"]),
+)
 def test_any_rows_give_the_models_bodies_or_their_first_error(
-    rows: list[BulkRecipient], per_message: int
+    rows: list[BulkRecipient], per_message: int, fmt: Format
 ) -> None:
     bulk = BulkMessage(subject="Hi", from_="noreply@example.com", text="x", recipients=rows)
     try:
-        expected = _outcome(bulk, per_message, fast=False)
+        expected = _outcome(bulk, per_message, fast=False, fmt=fmt)
     except (TypeError, AttributeError) as exc:  # a row the model path cannot even build
         with pytest.raises(type(exc)):
-            _outcome(bulk, per_message, fast=True)
+            _outcome(bulk, per_message, fast=True, fmt=fmt)
         return
-    assert _outcome(bulk, per_message, fast=True) == expected
+    assert _outcome(bulk, per_message, fast=True, fmt=fmt) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "merge", "fmt", "field", "code"),
+    [
+        (
+            "B\r\nBcc: x@evil.example",
+            {},
+            "json",
+            "MergeData.PerMessage[3].RecipientName",
+            "RecipientValidationInvalidRecipients",
+        ),
+        (
+            None,
+            {"Code": "\x00"},
+            "xml",
+            "MergeData.PerMessage[3][1].Value",
+            "MessageValidationInvalidCharacters",
+        ),
+        (
+            None,
+            {"Code": "\ud800"},
+            "json",
+            "MergeData.PerMessage[3][1].Value",
+            "MessageValidationInvalidCharacters",
+        ),
+    ],
+)
+def test_a_row_the_wire_cannot_carry_far_into_a_merge_is_refused(
+    name: str | None, merge: dict[str, str], fmt: Format, field: str, code: str
+) -> None:
+    bulk = BulkMessage(subject="Hi", from_="noreply@example.com", text="x")
+    for i in range(60):
+        bulk.add_recipient(f"r{i}@example.com", merge={"Code": str(i)})
+    bulk.recipients[53] = BulkRecipient("bad@example.com", name, merge or {"Code": "1"})
+    with pytest.raises(MessageValidationError) as caught:
+        plan(bulk, server_id=1, fmt=fmt)
+    assert (caught.value.field, caught.value.code) == (field, code)
+    assert _outcome(bulk, 50, fast=True, fmt=fmt)[:2] == (field, code)
 
 
 def test_a_bad_row_far_into_a_merge_is_named_as_the_models_name_it() -> None:

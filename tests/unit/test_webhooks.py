@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import io
 import json
 import logging
 from pathlib import Path
@@ -290,6 +291,16 @@ def test_integer_member_table_matches_the_spec() -> None:
         (b"<xml/>", "application/xml", WebhookContentTypeError, "neither JSON"),
         (b"Type=Queued", "multipart/form-data; boundary=x", WebhookContentTypeError, "neither JSON"),
         (b"{}", "application/json; charset=no-such-codec", WebhookContentTypeError, "unknown charset"),
+        (b"{}", "application/json; charset=utf\x00", WebhookContentTypeError, "unknown charset"),
+        (b"{}", "application/json; charset=rot13", WebhookContentTypeError, "not a text encoding"),
+        (b"{}", "application/json; charset=zlib", WebhookContentTypeError, "not a text encoding"),
+        (b"eA==", "application/json; charset=base64", WebhookContentTypeError, "not a text encoding"),
+        (b"xn--abc-", "application/json; charset=idna", WebhookParseError, "not valid idna"),
+        (b"{}", "application/json; charset=undefined", WebhookParseError, "not valid undefined"),
+        (b"Type=Queued&SecretKey=%ff%fe", FORM, WebhookParseError, "percent-encoding"),
+        (b"Type=Queued&SecretKey", FORM, WebhookParseError, "bad field"),
+        (b"{" * 100_000, JSON, WebhookParseError, "not JSON"),
+        (b"42", JSON, WebhookParseError, "JSON object"),
         (b"[" * 100_000, JSON, WebhookParseError, "not JSON"),
         (b'{"ServerId": 1, "SecretKey": "s"}', JSON, WebhookParseError, "no Type"),
     ],
@@ -519,3 +530,64 @@ def test_handler_maps_each_error_to_its_status() -> None:
     answer = receiver.handle(_body(missing), JSON)
     assert answer.status == 400
     assert b"FailureType" in answer.body
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"Type=Queued&" + SECRET.encode() + b"&ServerId=1", FORM),  # a malformed field: the bare secret
+        (b"SecretKey=" + SECRET.encode() + b"&" + SECRET.encode(), FORM),
+        (b"SecretKey=" + SECRET.encode() + b"%ff&Type=Queued", FORM),
+        (("{" + f'"{SECRET}": 1, "{SECRET.lower()}": 2' + "}").encode(), JSON),  # a duplicate member name
+        (
+            b'{"SecretKey": "'
+            + SECRET.encode()
+            + b'", "Type": "Failed", "FailureType": "'
+            + SECRET.encode()
+            + b'"}',
+            JSON,
+        ),
+        (b"{}", "application/" + SECRET + "; charset=utf-8"),
+        (b"{}", "application/json; charset=" + SECRET),
+    ],
+)
+def test_a_refusal_never_quotes_the_post(
+    body: bytes, content_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen: list[WebhookEvent] = []
+    answer = _receiver(seen).handle(body, content_type)
+    assert 400 <= answer.status < 500
+    assert SECRET.encode() not in answer.body
+    assert SECRET.lower().encode() not in answer.body
+    assert SECRET not in caplog.text
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [("²", 400), ("-1", 400), ("1e3", 400), ("12, 12", 400), ("9" * 40, 400), ("9" * 30, 413), ("", 411)],
+)
+def test_wsgi_content_lengths(length: str, status: int) -> None:
+    seen: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": length,
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    _receiver([]).wsgi(environ, lambda s, h: seen.append(s))
+    assert int(seen[0].split()[0]) == status
+
+
+def test_wsgi_body_shorter_than_its_length_is_refused() -> None:
+    seen: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": "10",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    assert _receiver([]).wsgi(environ, lambda s, h: seen.append(s)) == [
+        b"body shorter than its Content-Length\n"
+    ]
+    assert seen == ["400 Bad Request"]

@@ -249,7 +249,14 @@ def test_flask_example() -> None:
 @pytest.mark.usefixtures("example_path")
 def test_django_example() -> None:
     pytest.importorskip("django")
+    from django.test.utils import override_settings
+
     events: list[WebhookEvent] = []
-    with serve_wsgi(_load("django_app").create_wsgi_app(WebhookSecrets(SECRET), events.append)) as url:
+    module = _load("django_app")
+    app = module.create_wsgi_app(WebhookSecrets(SECRET), events.append)
+    # Django has one settings object per process: if another test configured it first (tests/django
+    # does), the example's own settings.configure is skipped, so its URLs are put in place here.
+    site = {"ROOT_URLCONF": module.__name__, "ALLOWED_HOSTS": ["127.0.0.1"], "MIDDLEWARE": []}
+    with override_settings(**site), serve_wsgi(app) as url:
         _exercise(url, "/socketlabs/events", events)
         assert httpx.get(url + "/socketlabs/events").status_code == 405

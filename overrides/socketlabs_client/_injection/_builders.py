@@ -27,6 +27,7 @@ from .._errors import (
     MessageValidationError,
 )
 from ._checks import MAX_RECIPIENTS_PER_MESSAGE, validate_message
+from ._wire import Format
 
 _ROW_FIELDS = frozenset({"deliveryaddress", "recipientname"})
 AddressLike = str | tuple[str, str | None] | Address
@@ -258,13 +259,18 @@ class BasicMessage(_Builder):
         )
         return self
 
-    def build(self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE) -> Message:
-        """The checked ``Message`` model."""
+    def build(self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE, format: Format = "json") -> Message:
+        """The checked ``Message`` model (``format``: the body it goes in, for the character checks)."""
+        message = self._unchecked()
+        validate_message(message, max_recipients=max_recipients, format=format)
+        return message
+
+    def _unchecked(self) -> Message:
+        """The ``Message`` model before its checks (the planner checks it and keeps its ``to_dict()``)."""
         merge = MergeData(global_=self._global_merge()) if self.merge else UNSET
         message = self._message(list(self.to), merge)
         message.cc = list(self.cc) or UNSET
         message.bcc = list(self.bcc) or UNSET
-        validate_message(message, max_recipients=max_recipients)
         return message
 
 
@@ -307,13 +313,15 @@ class BulkMessage(_Builder):
         self.recipients.append(BulkRecipient(parsed.email_address, friendly, dict(merge or {})))
         return self
 
-    def build(self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE) -> list[Message]:
+    def build(
+        self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE, format: Format = "json"
+    ) -> list[Message]:
         """The checked ``Message`` models, ``max_recipients`` rows each."""
         self._check_buildable(max_recipients)
         messages = []
         for start in range(0, len(self.recipients), max_recipients):
             message = self._chunk(self.recipients[start : start + max_recipients])
-            validate_message(message, max_recipients=max_recipients)
+            validate_message(message, max_recipients=max_recipients, format=format)
             messages.append(message)
         return messages
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Any
 
 from socketlabs_api.models import (
     Address,
@@ -17,6 +18,7 @@ from socketlabs_api.types import UNSET, Unset
 from .._errors import (
     MessageValidationError,
 )
+from ._wire import Format, Wire
 
 MAX_RECIPIENTS_PER_MESSAGE = 50
 """The official libraries' cap (To + Cc + Bcc, or merge rows)."""
@@ -25,6 +27,12 @@ _MAX_ADDRESS = 320
 _ADDRESS_PART = r"[^@\s,;<>\"()\[\]\\\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(f"{_ADDRESS_PART}@{_ADDRESS_PART}")
 _PLACEHOLDER = "%%"
+
+_NOT_IN_UTF8 = re.compile("[\ud800-\udfff]")
+"""Lone surrogates (a ``str`` holds a well-formed non-BMP character as one code point): no UTF-8 for them."""
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 cannot hold, even as a character reference (``Char`` production), nor UTF-8 encode."""
 
 METADATA_AND_TAGS_LIMIT = 12_800
 """12.5 KB: metadata and tags together, measured as their JSON (UTF-8) as the sandbox does."""
@@ -52,9 +60,16 @@ def _fail(reason: str, field: str, code: str) -> MessageValidationError:
     return MessageValidationError(reason, field=field, code=code)
 
 
+def _check_line(value: object, field: str, code: str) -> None:
+    """Refuse CR/LF where the value becomes one header line (header injection)."""
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        raise _fail("must not contain CR or LF (it would start a new header line)", field, code)
+
+
 def _check_address(address: object, field: str, code: str, *, placeholders: bool = False) -> None:
     if not isinstance(address, Address):
         raise _fail("not an address", field, code)
+    _check_line(address.friendly_name, f"{field}.FriendlyName", code)
     email = address.email_address
     if placeholders and isinstance(email, str) and _PLACEHOLDER in email:
         return
@@ -83,7 +98,7 @@ def _check_body(message: Message) -> None:
         )
 
 
-def _check_pairs(items: object, member: str, first: str, code: str) -> None:
+def _check_pairs(items: object, member: str, first: str, code: str, *, headers: bool = False) -> None:
     if not _set(items):
         return
     if not isinstance(items, list):
@@ -93,15 +108,18 @@ def _check_pairs(items: object, member: str, first: str, code: str) -> None:
         value = getattr(item, "value", None)
         if _blank(key) or _blank(value):
             raise _fail(f"{first.capitalize()} and Value must both be non-empty", f"{member}[{i}]", code)
+        if headers:
+            _check_line(key, f"{member}[{i}].Name", code)
+            _check_line(value, f"{member}[{i}].Value", code)
 
 
 def _metadata_and_tags_size(message: Message) -> int:
     size = 0
     if isinstance(message.metadata, list):
         items = [{"Key": m.key, "Value": m.value} for m in message.metadata]
-        size += len(json.dumps(items, ensure_ascii=False).encode())
+        size += len(json.dumps(items, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     if isinstance(message.tags, list):
-        size += len(json.dumps(message.tags, ensure_ascii=False).encode())
+        size += len(json.dumps(message.tags, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     return size
 
 
@@ -178,6 +196,11 @@ def _check_recipients(message: Message, max_recipients: int) -> None:
                     f"MergeData.PerMessage[{i}].DeliveryAddress",
                     "RecipientValidationInvalidRecipients",
                 )
+            _check_line(
+                fields.get("recipientname"),
+                f"MergeData.PerMessage[{i}].RecipientName",
+                "RecipientValidationInvalidRecipients",
+            )
 
 
 def _check_attachments(message: Message) -> None:
@@ -189,26 +212,102 @@ def _check_attachments(message: Message) -> None:
             raise _fail("an attachment needs a Name", f"{field}.Name", "InvalidAttachment")
         if _blank(item.content_type):
             raise _fail("an attachment needs a ContentType", f"{field}.ContentType", "InvalidAttachment")
+        named = (("Name", item.name), ("ContentType", item.content_type), ("ContentId", item.content_id))
+        for member, value in named:
+            _check_line(value, f"{field}.{member}", "InvalidAttachment")
         try:
             base64.b64decode(item.content, validate=True)
         except (ValueError, TypeError):
             raise _fail("Content must be base64", f"{field}.Content", "InvalidAttachment") from None
         _check_pairs(
-            item.custom_headers, f"{field}.CustomHeaders", "name", "MessageValidationInvalidCustomHeaders"
+            item.custom_headers,
+            f"{field}.CustomHeaders",
+            "name",
+            "MessageValidationInvalidCustomHeaders",
+            headers=True,
         )
 
 
-def validate_message(message: Message, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE) -> None:
-    """Raise ``MessageValidationError`` for the first rule ``message`` breaks.
+def _bad_text(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """The wire path (``"To[0].FriendlyName"``) of the first string ``pattern`` finds, or ``None``.
+
+    The path is only built on the way back from a hit, so a clean message
+    costs one regex search per string.
+    """
+    if isinstance(value, str):
+        return "" if pattern.search(value) else None
+    if isinstance(value, dict):
+        for key, member in value.items():
+            found = _bad_text(member, pattern)
+            if found is not None:
+                return f"{key}.{found}" if found and found[0] != "[" else f"{key}{found}"
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _bad_text(item, pattern)
+            if found is not None:
+                return f"[{i}].{found}" if found and found[0] != "[" else f"[{i}]{found}"
+    return None
+
+
+def text_pattern(fmt: Format) -> re.Pattern[str]:
+    """The characters a body in this format cannot carry (every format: lone surrogates)."""
+    return _NOT_IN_XML if fmt == "xml" else _NOT_IN_UTF8
+
+
+_SUSPECT_IN_JSON: dict[str, re.Pattern[str]] = {
+    "json": _NOT_IN_UTF8,
+    "xml": re.compile(r"[\ud800-\udfff\ufffe\uffff]|\\u00(?:0[0-8bcef]|1[0-9a-f])|\\[bf]"),
+}
+"""What may betray such a character in ``json.dumps(ensure_ascii=False)`` output (controls come out
+escaped). A prefilter only: it may also match an escaped backslash before ``b``; the walk decides."""
+
+
+def _check_text(wire: Wire, fmt: Format) -> None:
+    """Refuse a string member the format cannot carry, naming its path (``"To[0].FriendlyName"``).
+
+    One C-speed ``json.dumps`` and one regex search clear an ordinary message;
+    only a suspect one is walked member by member.
+    """
+    dumped = json.dumps(wire, ensure_ascii=False, check_circular=False)
+    if _SUSPECT_IN_JSON[fmt].search(dumped) is None:
+        return
+    path = _bad_text(wire, text_pattern(fmt))
+    if path is not None:
+        what = "characters XML 1.0 cannot hold" if fmt == "xml" else "a lone surrogate (no UTF-8 for it)"
+        raise _fail(f"contains {what}", path, "MessageValidationInvalidCharacters")
+
+
+def validate_message(
+    message: Message,
+    *,
+    max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE,
+    format: Format = "json",
+) -> None:
+    """Raise ``MessageValidationError`` for the first rule ``message`` breaks (see ``check_message``)."""
+    check_message(message, max_recipients=max_recipients, format=format)
+
+
+def check_message(
+    message: Message,
+    *,
+    max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE,
+    format: Format = "json",
+) -> Wire:
+    """``validate_message``, returning the ``to_dict()`` it checked (the planner sends it as is).
 
     The official libraries' order first (subject, from present, from valid,
     reply-to valid, body, custom headers, metadata, recipients), then what
     the server documents and they do not check (template id, body conflict,
     AMP without another body, tags and the 12.5 KB limit, merge data,
-    attachments).
+    attachments), then what the wire cannot carry: CR/LF in the subject,
+    header names and values and display names (they would inject header
+    lines) and, anywhere, characters the body's ``format`` cannot encode
+    (for XML the C0 controls but tab/CR/LF, U+FFFE/U+FFFF; for both, lone
+    surrogates).
     """
     if _blank(message.subject):
         raise _fail("a message needs a subject", "Subject", "MessageValidationEmptySubject")
+    _check_line(message.subject, "Subject", "MessageValidationInvalidSubject")
     sender = message.from_
     if not isinstance(sender, Address) or _blank(sender.email_address):
         raise _fail("a message needs a From address", "From", "EmailAddressValidationMissingFrom")
@@ -223,8 +322,13 @@ def validate_message(message: Message, *, max_recipients: int = MAX_RECIPIENTS_P
             "MessageValidationEmptyMessage",
         )
     _check_body(message)
-    _check_pairs(message.custom_headers, "CustomHeaders", "name", "MessageValidationInvalidCustomHeaders")
+    _check_pairs(
+        message.custom_headers, "CustomHeaders", "name", "MessageValidationInvalidCustomHeaders", headers=True
+    )
     _check_pairs(message.metadata, "Metadata", "key", "MessageValidationInvalidMetadata")
     _check_recipients(message, max_recipients)
     _check_tags(message)
     _check_attachments(message)
+    wire = message.to_dict()
+    _check_text(wire, format)
+    return wire

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -25,7 +26,7 @@ from ._builders import (
     BulkRecipient,
     _template_to,
 )
-from ._checks import MAX_RECIPIENTS_PER_MESSAGE, is_valid_address, validate_message
+from ._checks import MAX_RECIPIENTS_PER_MESSAGE, check_message, is_valid_address, text_pattern
 from ._wire import Format, Wire, _encode, _model
 
 MAX_MESSAGES_PER_REQUEST = 10
@@ -137,31 +138,34 @@ def _recipients_of(message: Message, source: int) -> tuple[_Recipient, ...]:
     return tuple(found)
 
 
-def _model_part(message: Message, source: int, max_recipients: int) -> _Part:
+def _model_part(message: Message, source: int, max_recipients: int, fmt: Format) -> _Part:
     """A message through the models: checked, then its ``to_dict()``."""
-    validate_message(message, max_recipients=max_recipients)
-    return _Part((message.to_dict(), _recipients_of(message, source)))
+    wire = check_message(message, max_recipients=max_recipients, format=fmt)
+    return _Part((wire, _recipients_of(message, source)))
 
 
-def _row_passes(recipient: BulkRecipient) -> bool:
+def _row_passes(recipient: BulkRecipient, text: re.Pattern[str]) -> bool:
     """Whether the row checks of ``validate_message`` certainly pass for this recipient.
 
     A quick sufficient test (string types, the address syntax, named merge
-    fields); ``False`` only sends the chunk down the model path, which
+    fields, no line break in the name, no character the format cannot
+    carry); ``False`` only sends the chunk down the model path, which
     raises the exact error (or, if this was merely cautious, builds it).
     """
     address, name = recipient.address, recipient.name
     if type(address) is not str or not is_valid_address(address):
         return False
-    if name is not None and type(name) is not str:
+    if name is not None and (type(name) is not str or "\r" in name or "\n" in name):
         return False
-    for key, value in recipient.merge.items():
+    merge = recipient.merge
+    for key, value in merge.items():
         if type(key) is not str or type(value) is not str or not key.strip():
             return False
-    return True
+    # one search over the row's text (the address passed the stricter syntax check above)
+    return text.search("".join((name or "", *merge, *merge.values()))) is None
 
 
-def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int) -> list[_Part]:
+def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int, fmt: Format) -> list[_Part]:
     """``bulk.build()`` as wire dicts, without a model (and its ``to_dict``) per merge field.
 
     The chunks of a merge differ only in their rows (and whether ``To`` is
@@ -175,7 +179,7 @@ def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int) -> list[_Pa
     bulk._check_buildable(max_recipients)
     recipients = bulk.recipients
     first = bulk._chunk(recipients[:max_recipients])
-    parts = [_model_part(first, source, max_recipients)]
+    parts = [_model_part(first, source, max_recipients, fmt)]
     shell = dict(parts[0].wire)
     merge_shell: Wire = dict(shell["MergeData"])
     addressed = {named: [_template_to(named).to_dict()] for named in (False, True)}
@@ -203,19 +207,20 @@ def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int) -> list[_Pa
 
         return build
 
+    text = text_pattern(fmt)
     for start in range(max_recipients, len(recipients), max_recipients):
         chunk = recipients[start : start + max_recipients]
-        if all(map(_row_passes, chunk)):
+        if all(_row_passes(r, text) for r in chunk):
             parts.append(_Part(builder(chunk)))
         else:
-            parts.append(_model_part(bulk._chunk(chunk), source, max_recipients))
+            parts.append(_model_part(bulk._chunk(chunk), source, max_recipients, fmt))
     return parts
 
 
 Sendable = BasicMessage | BulkMessage | Message
 
 
-def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int) -> list[_Part]:
+def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int, fmt: Format) -> list[_Part]:
     items: Sequence[Sendable] = (
         [messages] if isinstance(messages, BasicMessage | BulkMessage | Message) else messages
     )
@@ -225,12 +230,11 @@ def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int) -> list
     for index, item in enumerate(items):
         try:
             if isinstance(item, BulkMessage):
-                parts.extend(_bulk_parts(item, index, max_recipients))
+                parts.extend(_bulk_parts(item, index, max_recipients, fmt))
             elif isinstance(item, BasicMessage):
-                built = item.build(max_recipients=max_recipients)
-                parts.append(_Part((built.to_dict(), _recipients_of(built, index))))
+                parts.append(_model_part(item._unchecked(), index, max_recipients, fmt))
             elif isinstance(item, Message):
-                parts.append(_model_part(item, index, max_recipients))
+                parts.append(_model_part(item, index, max_recipients, fmt))
             else:
                 raise MessageValidationError(
                     f"expected BasicMessage, BulkMessage or Message, got {type(item).__name__}",
@@ -259,7 +263,7 @@ def plan(
         raise ConfigurationError(f"recipients_per_message must be at least 1, got {recipients_per_message}")
     if fmt not in ("json", "xml"):
         raise ConfigurationError(f"format must be 'json' or 'xml', got {fmt!r}")
-    parts = _parts(messages, recipients_per_message)
+    parts = _parts(messages, recipients_per_message, fmt)
     requests = []
     for index, start in enumerate(range(0, len(parts), messages_per_request)):
         requests.append(

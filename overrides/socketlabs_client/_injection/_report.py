@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-import httpx
 from attrs import field as attr_field
 from attrs import frozen
 from socketlabs_api.models import (
@@ -21,7 +20,11 @@ from .._errors import (
     APIStatusError,
     InjectionError,
     InjectionOverQuotaError,
+    InternalServerError,
+    Processed,
     RateLimitError,
+    RateLimitWaitError,
+    SocketLabsError,
 )
 from ._planning import PlannedRequest
 from ._wire import Wire, _model, _wire
@@ -80,7 +83,7 @@ class RequestResult:
     wire: Wire = attr_field(alias="body", converter=_wire)
     recipient_count: int
     response: InjectionResponse | None = None
-    error: APIError | None = None
+    error: SocketLabsError | None = None
 
     @property
     def body(self) -> InjectionRequest:
@@ -146,33 +149,34 @@ class SendReport:
         return f"SendReport(requests={len(self.requests)}, {counts})"
 
 
-def failure_outcome(error: APIError) -> tuple[Outcome, bool]:
+def failure_outcome(error: SocketLabsError) -> tuple[Outcome, bool]:
     """Whether the recipients of a request that raised ``error`` were rejected or are in doubt.
 
-    Returns ``(outcome, retryable)``.
-
-    The one place this decision lives. A failure ``ErrorCode`` in a 200
-    answer and an HTTP 4xx mean the API refused the whole request (rejected;
-    ``OverQuota`` and 429 are rate limits, so retryable). A connection that
-    failed while connecting never carried the request (rejected, retryable).
-    Anything else where the request may have reached the API - a timeout or
-    reset after sending, a 5xx, an unreadable 200 - is in doubt: resending
-    could deliver the mail twice.
+    Returns ``(outcome, retryable)``. It reads the request lifecycle's one
+    verdict (``APIError.processed``) and nothing else: certainly not processed
+    is rejected (retryable when the refusal was a rate limit or the request
+    never left), possibly processed is in doubt, since resending could deliver
+    the mail twice. An error raised before anything was sent (a closed client)
+    is rejected.
     """
-    if isinstance(error, InjectionOverQuotaError | RateLimitError):
-        return Outcome.REJECTED, True
-    if isinstance(error, InjectionError):
+    if not isinstance(error, APIError):
         return Outcome.REJECTED, False
-    if isinstance(error, APIStatusError):
-        return (Outcome.IN_DOUBT, False) if error.status_code >= 500 else (Outcome.REJECTED, False)
-    if isinstance(error, APIConnectionError):
-        cause = error.__cause__
-        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
-            return Outcome.REJECTED, True
-    return Outcome.IN_DOUBT, False  # connection lost after sending, MalformedResponseError, ...
+    if error.processed is Processed.UNKNOWN:
+        return Outcome.IN_DOUBT, False
+    if error.processed is Processed.YES:  # processed, yet its answer could not be used
+        return Outcome.IN_DOUBT, False
+    retryable = isinstance(
+        error,
+        InjectionOverQuotaError
+        | RateLimitError
+        | RateLimitWaitError
+        | APIConnectionError
+        | InternalServerError,
+    )
+    return Outcome.REJECTED, retryable
 
 
-def _error_code(error: APIError) -> InjectionErrorCode | None:
+def _error_code(error: SocketLabsError) -> InjectionErrorCode | None:
     if isinstance(error, InjectionError):
         return error.error_code
     if isinstance(error, APIStatusError) and error.status_code == 401:
@@ -180,10 +184,10 @@ def _error_code(error: APIError) -> InjectionErrorCode | None:
     return None
 
 
-def _from_error(planned: PlannedRequest, error: APIError) -> list[RecipientResult]:
+def _from_error(planned: PlannedRequest, error: SocketLabsError) -> list[RecipientResult]:
     outcome, retryable = failure_outcome(error)
     code = _error_code(error)
-    detail = f"{type(error).__name__}: {error.message}"
+    detail = f"{type(error).__name__}: {error}"
     return [
         RecipientResult(r.address, r.name, r.message, planned.index, outcome, code, retryable, detail)
         for p in planned.parts
@@ -241,13 +245,25 @@ def _from_response(planned: PlannedRequest, response: InjectionResponse) -> list
 _Answered = tuple[RequestResult, list[RecipientResult]]
 
 
-def _answered(request: PlannedRequest, answer: InjectionResponse | APIError) -> _Answered:
+def _answered(request: PlannedRequest, answer: InjectionResponse | SocketLabsError) -> _Answered:
     """One request's results; made as each answer comes in, while later requests are in flight."""
-    if isinstance(answer, APIError):
+    if isinstance(answer, SocketLabsError):
         result = RequestResult(request.index, request.wire, request.recipient_count, error=answer)
         return result, _from_error(request, answer)
     result = RequestResult(request.index, request.wire, request.recipient_count, response=answer)
-    return result, _from_response(request, answer)
+    try:
+        return result, _from_response(request, answer)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A 2xx whose per-message results do not hold together: the server took the
+        # request, so its recipients are in doubt rather than guessed or dropped.
+        detail = f"the answer's results cannot be read ({type(exc).__name__}); check before resending"
+        return result, [
+            RecipientResult(
+                r.address, r.name, r.message, request.index, Outcome.IN_DOUBT, None, False, detail
+            )
+            for p in request.parts
+            for r in p.recipients
+        ]
 
 
 def _merged(answered: Sequence[_Answered]) -> SendReport:

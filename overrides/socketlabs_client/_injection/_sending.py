@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -14,12 +14,13 @@ from socketlabs_api.models import (
     InjectionResponse,
 )
 from socketlabs_api.operations import OPERATIONS, Operation
+from socketlabs_api.resources import RequestOptions, request_options
 from socketlabs_api.types import Response
 
 from .._auth import OWN_JSON_BODY_EXTENSION
 from .._errors import (
-    APIError,
     ConfigurationError,
+    SocketLabsError,
 )
 from .._xml import from_xml, wants_xml
 from ._checks import MAX_RECIPIENTS_PER_MESSAGE
@@ -34,7 +35,11 @@ class _SyncExecutor(Protocol):
     def resolve_server_id(self, server_id: int | None) -> int: ...
 
     def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]: ...
 
 
@@ -42,7 +47,11 @@ class _AsyncExecutor(Protocol):
     def resolve_server_id(self, server_id: int | None) -> int: ...
 
     async def execute(
-        self, operation: Operation, request: dict[str, Any], build: Callable[..., Response[Any]]
+        self,
+        operation: Operation,
+        request: dict[str, Any],
+        build: Callable[..., Response[Any]],
+        options: RequestOptions | None = None,
     ) -> Response[Any]: ...
 
 
@@ -100,6 +109,17 @@ class SendOptions:
     the limiter still holds every request to the per-key budget (100 per 60 s)."""
     messages_per_request: int = MAX_MESSAGES_PER_REQUEST
     recipients_per_message: int = MAX_RECIPIENTS_PER_MESSAGE
+    timeout: float | httpx.Timeout | None = None
+    """Per request of this send, instead of the client's (as on every typed call)."""
+    max_retries: int | None = None
+    """Retries of a request certainly not processed (429, OverQuota, 503, refused connection)."""
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
+
+    @property
+    def request_options(self) -> RequestOptions | None:
+        """The per-request options every request of this send carries."""
+        return request_options(self.timeout, self.max_retries, self.extra_headers, self.extra_query)
 
     def plan(self, messages: Sendable | Sequence[Sendable], server_id: int) -> list[PlannedRequest]:
         """Check the settings and the messages, and pack the requests."""
@@ -121,13 +141,14 @@ def send_messages(
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
     if options.dry_run:
         return _dry_report(planned)
+    per_request = options.request_options
 
     def one(request: PlannedRequest) -> _Answered:
         try:
-            answer: InjectionResponse | APIError = _answer(
-                executor.execute(*_call(request, options.format), _build)
+            answer: InjectionResponse | SocketLabsError = _answer(
+                executor.execute(*_call(request, options.format), _build, per_request)
             )
-        except APIError as exc:
+        except SocketLabsError as exc:  # every request ends in the report, whatever failed
             answer = exc
         return _answered(request, answer)
 
@@ -144,15 +165,16 @@ async def send_messages_async(
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
     if options.dry_run:
         return _dry_report(planned)
+    per_request = options.request_options
     gate = asyncio.Semaphore(options.concurrency)
 
     async def one(request: PlannedRequest) -> _Answered:
         async with gate:
             try:
-                answer: InjectionResponse | APIError = _answer(
-                    await executor.execute(*_call(request, options.format), _build)
+                answer: InjectionResponse | SocketLabsError = _answer(
+                    await executor.execute(*_call(request, options.format), _build, per_request)
                 )
-            except APIError as exc:
+            except SocketLabsError as exc:  # every request ends in the report, whatever failed
                 answer = exc
         return _answered(request, answer)
 
