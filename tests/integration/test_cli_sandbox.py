@@ -201,6 +201,8 @@ def test_report_formats_and_views(run: Any) -> None:
     aggregate = _json(run("reports", "delivered", "--view", "aggregate", "--json"))
     assert isinstance(aggregate, dict)
     run("reports", "messages", "--view", "overview", code=2)
+    refused = run("reports", "failed", "--view", "overview", "--filter", "status=eq:Failed", code=2)
+    assert "go with the detail view" in refused.stderr
 
 
 def test_bounce_is_failed_in_reports_and_webhooks(run: Any, socketlabs_sandbox: Sandbox) -> None:

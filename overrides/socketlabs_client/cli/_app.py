@@ -554,6 +554,10 @@ def reports(
     if view != "detail":
         if family == "messages":
             raise click.UsageError("the messages report has the detail view only")
+        if filters or max_items or output or fmt == "csv":
+            raise click.UsageError(
+                f"--filter, --max, -o and --format csv go with the detail view, not {view}"
+            )
         method = getattr(resource, f"{family}_{view}")
         dates = {k: v for k, v in (("start_date", start_date), ("end_date", end)) if v}
         result = _plain(_run(lambda: method(**dates)))

@@ -98,7 +98,8 @@ def from_eml(path: Path) -> BasicMessage:
             parsed = email.message_from_binary_file(handle, policy=email.policy.default)
     except OSError as exc:
         raise InvalidRequestError(f"cannot read {path}: {exc}") from None
-    assert isinstance(parsed, EmailMessage)  # noqa: S101 - the default policy builds EmailMessage
+    if not isinstance(parsed, EmailMessage):  # the default policy always builds one
+        raise InvalidRequestError(f"{path} is not an RFC 5322 message")
     senders = _address_list(parsed, "From")
     text = parsed.get_body(preferencelist=("plain",))
     html = parsed.get_body(preferencelist=("html",))
