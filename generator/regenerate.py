@@ -3,8 +3,8 @@
 This is the only way generated code changes, and the drift test calls the same
 ``generate()``. Steps: openapi-python-client (pinned, driven as a library so
 our own templates can read the spec's vendor extensions) renders into a
-temporary folder; our extra templates add ``operations.py`` and
-``resources.py``; ruff runs with the repository's configuration (never the
+temporary folder; our extra templates add ``operations.py`` and the
+``resources`` package (one module per tag); ruff runs with the repository's configuration (never the
 generator's post-hooks, whose result depends on the folder they run in); every
 file gets a "do not edit" header; ``py.typed`` is added; the result replaces
 the target folder. Same spec in, same bytes out. The same command rewrites
@@ -351,9 +351,18 @@ def _render(output: Path) -> None:
     errors = list(project.build())
     if errors:  # warnings included: a dropped content type must not pass silently
         raise RegenerateError("\n".join(f"{e.level}: {e.header}: {e.detail}" for e in errors))
-    for name in ("operations.py", "resources.py"):
-        template = project.env.get_template(f"{name}.jinja")
-        (output / name).write_text(template.render(), encoding="utf-8")
+    (output / "operations.py").write_text(
+        project.env.get_template("operations.py.jinja").render(), encoding="utf-8"
+    )
+    # One module per tag, loaded when first used; the package holds what they share.
+    resources = output / "resources"
+    resources.mkdir()
+    init = project.env.get_template("resources_init.py.jinja")
+    (resources / "__init__.py").write_text(init.render(), encoding="utf-8")
+    tag_template = project.env.get_template("resources_tag.py.jinja")
+    for tag, collection in sorted(project.openapi.endpoint_collections_by_tag.items()):
+        module = resources / f"{tag}.py"
+        module.write_text(tag_template.render(tag=tag, collection=collection), encoding="utf-8")
     (output / "py.typed").write_text("", encoding="utf-8")
 
 

@@ -9,12 +9,16 @@ from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
-from dateutil.parser import isoparse
 
 
 class Unset:
+    """The "not given" marker of the generated models (``help()`` shows it as ``UNSET``)."""
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()
@@ -110,6 +114,8 @@ def parse_datetime(value: object) -> datetime.datetime:
         if match:
             year, month, day, offset = match.groups()
             return datetime.datetime(int(year), int(month), int(day), tzinfo=_offset(offset))
+        from dateutil.parser import isoparse  # only the rarer forms need it: loaded on first use
+
         parsed = isoparse(text)
     else:
         raise TypeError(f"expected a date-time string, got {type(value).__name__}")

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -29,11 +29,13 @@ from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
-from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, inject_base_url, resolve_config
+from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
+from ._dates import DateInput, format_api_date
 from ._deadline import install
 from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
-from ._injection import Sendable, SendOptions, SendReport, send_messages, send_messages_async
+from ._injection import Sendable, SendOptions, SendOptionsDict, SendReport, send_messages, send_messages_async
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
+from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
@@ -211,6 +213,9 @@ class _Executor:
     def resolve_server_id(self, server_id: int | None) -> int:
         return self._core.resolve_server_id(server_id)
 
+    def format_date(self, value: DateInput, parameter: str) -> str:
+        return format_api_date(value, parameter)
+
     def execute(
         self,
         operation: Operation,
@@ -265,6 +270,9 @@ class _AsyncExecutor:
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return self._core.resolve_server_id(server_id)
+
+    def format_date(self, value: DateInput, parameter: str) -> str:
+        return format_api_date(value, parameter)
 
     async def execute(
         self,
@@ -444,6 +452,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         return client
 
     def _setup(self, config: ClientConfig, http: httpx.Client, owned: bool) -> None:
+        setup_logging()
         self._config = config
         self._http = http
         self._owns_http = owned
@@ -455,7 +464,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
         return self._http
 
-    def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+    def send(self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]) -> SendReport:
         """Check, batch and send messages; one result per recipient (see ``_injection.SendOptions``).
 
         ``messages``: a ``BasicMessage``, ``BulkMessage`` or ``Message`` model, or a list of them.
@@ -465,9 +474,9 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         """
         return send_messages(self._executor, messages, SendOptions(**options))
 
-    def with_options(self, **changes: Any) -> SocketLabs:
+    def with_options(self, **changes: Unpack[ClientOptions]) -> SocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
-        return type(self).from_config(self._changed(changes), http_client=self._http)
+        return type(self).from_config(self._changed(dict(changes)), http_client=self._http)
 
     def close(self) -> None:
         """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""
@@ -546,6 +555,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         return client
 
     def _setup(self, config: ClientConfig, http: httpx.AsyncClient, owned: bool) -> None:
+        setup_logging()
         self._config = config
         self._http = http
         self._owns_http = owned
@@ -557,13 +567,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
         return self._http
 
-    async def send(self, messages: Sendable | list[Sendable], **options: Any) -> SendReport:
+    async def send(
+        self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]
+    ) -> SendReport:
         """The async ``SocketLabs.send``: requests go out concurrently (``concurrency``, default 8)."""
         return await send_messages_async(self._executor, messages, SendOptions(**options))
 
-    def with_options(self, **changes: Any) -> AsyncSocketLabs:
+    def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
-        return type(self).from_config(self._changed(changes), http_client=self._http)
+        return type(self).from_config(self._changed(dict(changes)), http_client=self._http)
 
     async def aclose(self) -> None:
         """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""

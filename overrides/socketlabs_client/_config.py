@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
+from typing import TypedDict
 
 import httpx
 from attrs import field, frozen
@@ -27,7 +28,7 @@ from attrs import field, frozen
 from ._auth import AuthScheme
 from ._errors import ConfigurationError
 from ._ratelimit import RateLimiter
-from ._retries import DEFAULT_RETRY_POLICY, RetryPolicy
+from ._retries import DEFAULT_RETRY_POLICY, RetryEvent, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -39,6 +40,7 @@ __all__ = [
     "SANDBOX_EXTRA",
     "SERVER_SETTINGS",
     "ClientConfig",
+    "ClientOptions",
     "ServerSetting",
     "inject_base_url",
     "resolve_config",
@@ -118,6 +120,39 @@ class ClientConfig:
     """Headers sent with every request (after the client's own; ``Authorization`` is refused)."""
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
     """Answers larger than this are refused with ``ResponseTooLargeError`` instead of read."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """What ``with_options(...)`` may change: ``ClientConfig``'s fields and ``RetryPolicy``'s.
+
+    Keyword arguments typed one by one, so a type checker catches a misspelt
+    setting before it runs. ``timeout`` may be seconds; ``rate_limiter`` True
+    keeps the client's own, False means none.
+    """
+
+    api_key: str
+    server_id: int | None
+    base_url: str
+    inject_url: str
+    management_url: str
+    auth: AuthScheme
+    timeout: float | httpx.Timeout
+    max_connections: int
+    user_agent: str
+    retry: RetryPolicy
+    rate_limiter: RateLimiter | bool | None
+    max_retries: int
+    initial_backoff: float
+    max_backoff: float
+    max_retry_after: float
+    deadline: float | None
+    max_wait: float | None
+    on_retry: Callable[[RetryEvent], None] | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]]
+    default_headers: Mapping[str, str]
+    max_response_size: int
 
 
 def _server_id(value: int | str | None, source: str) -> int | None:

@@ -58,7 +58,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from attrs import frozen
 from socketlabs_api.models import MergeData, Message
@@ -72,6 +72,7 @@ from ._injection import (
     BasicMessage,
     BulkMessage,
     Outcome,
+    SendOptionsDict,
     SendReport,
 )
 
@@ -548,11 +549,11 @@ _Raw = tuple[str, str, str, str, bytes]
 
 
 class _SyncSender(Protocol):
-    def send(self, messages: Any, **options: Any) -> SendReport: ...
+    def send(self, messages: Any, **options: Unpack[SendOptionsDict]) -> SendReport: ...
 
 
 class _AsyncSender(Protocol):
-    async def send(self, messages: Any, **options: Any) -> SendReport: ...
+    async def send(self, messages: Any, **options: Unpack[SendOptionsDict]) -> SendReport: ...
 
 
 _RELEASE = (MessageValidationError, ConfigurationError)

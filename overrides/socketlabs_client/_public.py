@@ -7,6 +7,9 @@ nothing until a name is used.
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from . import models
 from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
 from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
@@ -17,6 +20,7 @@ from ._config import (
     DEFAULT_MANAGEMENT_URL,
     DEFAULT_TIMEOUT,
     ClientConfig,
+    ClientOptions,
     __version__,
     resolve_config,
 )
@@ -62,7 +66,6 @@ from ._errors import (
     WebhookPayloadTooLargeError,
 )
 from ._filters import Clause, F, Field, Filters, encode_filters
-from ._inbound import DEFAULT_MAX_INBOUND_SIZE, InboundReceiver, decode_content, header_values, parse_inbound
 from ._injection import (
     BasicMessage,
     BulkMessage,
@@ -71,6 +74,7 @@ from ._injection import (
     RecipientResult,
     RequestResult,
     SendOptions,
+    SendOptionsDict,
     SendReport,
     attachment,
     explain,
@@ -91,16 +95,57 @@ from ._ledger import (
 )
 from ._ratelimit import RateLimiter
 from ._retries import RetryEvent, RetryPolicy
-from ._webhooks import (
-    DEFAULT_MAX_BODY_SIZE,
-    EVENT_MODELS,
-    Receiver,
-    ReceiverResponse,
-    WebhookEvent,
-    WebhookReceiver,
-    WebhookSecrets,
-    parse_event,
-)
+
+if TYPE_CHECKING:
+    from ._inbound import (
+        DEFAULT_MAX_INBOUND_SIZE,
+        InboundReceiver,
+        decode_content,
+        header_values,
+        parse_inbound,
+    )
+    from ._webhooks import (
+        DEFAULT_MAX_BODY_SIZE,
+        EVENT_MODELS,
+        Receiver,
+        ReceiverResponse,
+        WebhookEvent,
+        WebhookReceiver,
+        WebhookSecrets,
+        parse_event,
+    )
+
+# The receivers (webhooks, inbound parse) load when first used: a program that
+# only sends mail or reads reports does not import their models at start-up.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        ("DEFAULT_MAX_INBOUND_SIZE", "InboundReceiver", "decode_content", "header_values", "parse_inbound"),
+        "._inbound",
+    ),
+    **dict.fromkeys(
+        (
+            "DEFAULT_MAX_BODY_SIZE",
+            "EVENT_MODELS",
+            "Receiver",
+            "ReceiverResponse",
+            "WebhookEvent",
+            "WebhookReceiver",
+            "WebhookSecrets",
+            "parse_event",
+        ),
+        "._webhooks",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __package__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -127,6 +172,7 @@ __all__ = [
     "BulkRecipient",
     "Clause",
     "ClientConfig",
+    "ClientOptions",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
@@ -173,6 +219,7 @@ __all__ = [
     "RetryPolicy",
     "SendLedger",
     "SendOptions",
+    "SendOptionsDict",
     "SendReport",
     "SocketLabs",
     "SocketLabsError",

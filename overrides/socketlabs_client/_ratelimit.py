@@ -35,13 +35,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pyrate_limiter import InMemoryBucket, Rate, RateItem
-from pyrate_limiter.buckets.redis_bucket import LuaScript, RedisBucket
 from socketlabs_api.operations import RATE_LIMITS, RateLimit
 
+# pyrate-limiter is imported where it is used, not here: its package imports
+# multiprocessing and sqlite3, which a program that only imports the client
+# should not pay for.
 if TYPE_CHECKING:
+    from pyrate_limiter import InMemoryBucket, Rate, RateItem
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
 
@@ -52,16 +55,23 @@ DEFAULT_MARGIN = 0.25
 
 _COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"
 _COUNT_ALL_LATER = "redis.call('ZCOUNT', bucket, window_start, '+inf')"
-if _COUNT_OWN_AND_EARLIER not in LuaScript.PUT_ITEM:  # pragma: no cover - a pyrate-limiter upgrade changed it
-    raise ImportError("pyrate-limiter's Redis script changed; review _ratelimit._PUT_ITEM")
-_PUT_ITEM = LuaScript.PUT_ITEM.replace(_COUNT_OWN_AND_EARLIER, _COUNT_ALL_LATER)
-"""pyrate-limiter's check-and-insert script, counting every stamp from the window's start on.
 
-pyrate's own counts stamps up to the caller's: across processes, a stamp
-read a moment before another process's but inserted after it does not see
-that one, and both take the last slot. Counting later stamps too closes
-that race; everything else (the window, the insert, the wait) is pyrate's.
-"""
+
+@cache
+def _put_item() -> str:
+    """pyrate-limiter's check-and-insert script, counting every stamp from the window's start on.
+
+    pyrate's own counts stamps up to the caller's: across processes, a stamp
+    read a moment before another process's but inserted after it does not see
+    that one, and both take the last slot. Counting later stamps too closes
+    that race; everything else (the window, the insert, the wait) is pyrate's.
+    """
+    from pyrate_limiter.buckets.redis_bucket import LuaScript  # noqa: PLC0415 - see the imports
+
+    if _COUNT_OWN_AND_EARLIER not in LuaScript.PUT_ITEM:  # pragma: no cover - a pyrate-limiter upgrade
+        raise ImportError("pyrate-limiter's Redis script changed; review _ratelimit._put_item")
+    return LuaScript.PUT_ITEM.replace(_COUNT_OWN_AND_EARLIER, _COUNT_ALL_LATER)
+
 
 _LEAK_EVERY = 64
 _CLOCK_RESYNC = 60.0
@@ -127,6 +137,8 @@ class _MemoryStore:
         return int(self._clock() * 1000)
 
     def put(self, key: str, family: str, rates: list[Rate]) -> int:
+        from pyrate_limiter import InMemoryBucket, RateItem  # noqa: PLC0415 - see the imports
+
         # One lock for all of it: the stamp is read under it, so stamps enter in
         # time order; and put_decision() records the verdict on the bucket and
         # reads it back, so another thread's verdict must not slip in between.
@@ -216,12 +228,14 @@ class _RedisStore:
     # pyrate's buckets record each verdict on the bucket object and read it back, so
     # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
 
-    # No lock around read-stamp-then-insert: _PUT_ITEM counts stamps later than the
+    # No lock around read-stamp-then-insert: _put_item() counts stamps later than the
     # caller's own, so callers in this process race no differently from other processes.
 
     def put(self, key: str, family: str, rates: list[Rate]) -> int:
+        from pyrate_limiter import RateItem, RedisBucket  # noqa: PLC0415 - see the imports
+
         if self._script is None:
-            self._script = str(self._sync.script_load(_PUT_ITEM))
+            self._script = str(self._sync.script_load(_put_item()))
         bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
         now_ms = self.now_ms()
         if self._leak_now():
@@ -238,9 +252,11 @@ class _RedisStore:
         return self._async[1]
 
     async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
+        from pyrate_limiter import RateItem, RedisBucket  # noqa: PLC0415 - see the imports
+
         client = self._async_client()
         if self._async_script is None:
-            self._async_script = str(await client.script_load(_PUT_ITEM))
+            self._async_script = str(await client.script_load(_put_item()))
         bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
         now_ms = self.now_ms()
         if self._leak_now():
@@ -352,6 +368,8 @@ class RateLimiter:
     @staticmethod
     def _rates_for(limit: RateLimit, margin: float, burst: int | None) -> list[Rate]:
         """The pyrate-limiter rates of one family: window plus margin, and the spreading window."""
+        from pyrate_limiter import Rate  # noqa: PLC0415 - see the imports
+
         rates = [Rate(limit.limit, round((limit.period + margin) * 1000))]
         if burst is not None and burst < limit.limit:
             rates.insert(0, Rate(burst, round(limit.period * burst / limit.limit * 1000)))

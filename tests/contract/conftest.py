@@ -20,13 +20,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import httpx
 import pytest
 from socketlabs_api.models import InjectionRequest
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import AsyncResources, Resources
+from socketlabs_api.resources import RESOURCE_NAMES, AsyncResources, Resources
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "spec" / "openapi.yaml"
@@ -147,13 +147,20 @@ class _RecordingExecutor:
     def resolve_server_id(self, server_id: int | None) -> int:
         return server_id or 1
 
-    def execute(self, operation: Operation, request: dict[str, Any], build: Any) -> Any:
+    def format_date(self, value: Any, parameter: str) -> str:
+        return str(value)
+
+    def execute(self, operation: Operation, request: dict[str, Any], build: Any, options: Any = None) -> Any:
         raise _Found(operation)
 
-    def paginate(self, operation: Operation, request: dict[str, Any], build: Any, query: Any) -> Any:
+    def paginate(
+        self, operation: Operation, request: dict[str, Any], build: Any, query: Any, options: Any = None
+    ) -> Any:
         raise _Found(operation)
 
-    def download(self, operation: Operation, request: dict[str, Any], query: Any, progress: Any) -> Any:
+    def download(
+        self, operation: Operation, request: dict[str, Any], query: Any, progress: Any, options: Any = None
+    ) -> Any:
         raise _Found(operation)
 
 
@@ -161,7 +168,8 @@ def _resource_methods(resources: type[Resources] | type[AsyncResources]) -> set[
     """``"attribute.method"`` for every public method of every resource class."""
     return {
         f"{attribute}.{name}"
-        for attribute, resource_cls in get_type_hints(resources).items()
+        for attribute in RESOURCE_NAMES
+        for resource_cls in (getattr(resources, attribute),)
         for name in dir(resource_cls)
         if not name.startswith("_") and callable(getattr(resource_cls, name))
     }

@@ -261,7 +261,7 @@ def _check_exchange(responses: list[httpx.Response], result: Any, attribute: str
     (response,) = responses
     assert 200 <= response.status_code < 300
     assert _request_violations(response) == []
-    expected = get_type_hints(getattr(get_type_hints(Resources)[attribute], method))["return"]
+    expected = get_type_hints(getattr(getattr(Resources, attribute), method))["return"]
     if getattr(expected, "__name__", "").endswith("Pager"):
         expected = get_args(expected)[1]  # the first page was fetched: its page model
     elif getattr(expected, "__name__", "").endswith("CsvDownload"):

@@ -492,7 +492,7 @@ def test_generated_requests_match_the_spec(
 def _method(operation_methods: dict[str, str], operation_id: str) -> Callable[..., Any]:
     """The unbound generated method (its signature and type hints), e.g. ``Suppressions.search``."""
     attribute, name = operation_methods[operation_id].split(".")
-    return getattr(typing.get_type_hints(Resources)[attribute], name)
+    return getattr(getattr(Resources, attribute), name)
 
 
 # --- security -----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from socketlabs_api.api.suppressions import check_suppression
+from socketlabs_api import resources
 from socketlabs_api.models import (
     Address,
     InjectionErrorCode,
@@ -20,7 +20,6 @@ from socketlabs_api.models import (
     MessageStatus,
     SortDirection,
 )
-from socketlabs_api.operations import OPERATIONS
 from socketlabs_client import (
     AsyncSocketLabs,
     AuthenticationError,
@@ -206,16 +205,16 @@ def test_sent_mail_appears_in_the_reports(socketlabs_client: SocketLabs, socketl
     assert any(row.to == "ok@example.com" for row in found)
 
 
-def test_generated_modules_work_through_the_client_lifecycle(socketlabs_client: SocketLabs) -> None:
+def test_generated_modules_work_with_the_client_we_build(socketlabs_client: SocketLabs) -> None:
+    """The generated resource classes are the client's: same executor, so the same guarantees."""
     socketlabs_client.suppressions.add(email_address="raw@example.com")
-    response = socketlabs_client._executor.execute(
-        OPERATIONS["checkSuppression"],
-        check_suppression._get_kwargs(
-            server_id=socketlabs_client.server_id or 0, email_address="raw@example.com"
-        ),
-        check_suppression._build_response,
-    )
-    assert response.parsed.data.is_suppressed is True  # type: ignore[union-attr]
+    assert type(socketlabs_client).suppressions is resources.Suppressions
+    assert isinstance(socketlabs_client.suppressions, resources.Suppressions)
+    response = socketlabs_client.with_raw_response.suppressions.check(email_address="raw@example.com")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.parsed is not None
+    assert response.parsed.data.is_suppressed is True
 
 
 def test_the_key_never_shows_in_errors_or_debug_logs(

@@ -43,6 +43,7 @@ from socketlabs_client import (
     BadRequestError,
     ConflictError,
     InvalidFilterError,
+    InvalidParameterError,
     NotFoundError,
     SocketLabs,
     is_new_format_key,
@@ -265,6 +266,30 @@ async def test_report_family_overview_aggregate_list_and_download_agree(client: 
     assert len(rows) == overview.count
     first = await run(getattr(reports, f"{family}_list")(page_size=3))
     assert [r["messageId"] for r in rows[:3]] == [item.message_id for item in first.data]
+
+
+async def test_date_parameters_take_dates_datetimes_and_strings(client: Client) -> None:
+    reports = client.reports
+    bucket = (await run(reports.delivered_aggregate())).buckets[3]
+    day = bucket.date
+    by_string = await run(reports.delivered_overview(start_date=day.isoformat(), end_date=day.isoformat()))
+    by_date = await run(reports.delivered_overview(start_date=day, end_date=day))
+    start = dt.datetime.combine(day, dt.time())  # naive: UTC
+    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    by_datetime = await run(reports.delivered_overview(start_date=start, end_date=end))
+    assert by_string.count == by_date.count == by_datetime.count == bucket.count
+    with pytest.raises(InvalidParameterError):  # before anything is sent
+        await run(reports.delivered_overview(start_date="yesterday"))
+
+
+async def test_raw_responses_carry_status_headers_and_the_parsed_body(client: Client) -> None:
+    raw = await run(client.with_raw_response.reports.delivered_overview())
+    assert raw.status_code == 200
+    assert raw.headers["content-type"].startswith("application/json")
+    assert raw.parsed is not None
+    assert raw.parsed.data == await run(client.reports.delivered_overview())
+    keys = await run(client.with_raw_response.dkim.list(domain=None, selector=None))
+    assert keys.status_code == 200 and keys.parsed is not None
 
 
 async def test_report_lists_filter_on_message_fields(client: Client) -> None:

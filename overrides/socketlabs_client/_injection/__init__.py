@@ -53,7 +53,7 @@ from ._report import (
     explain,
     failure_outcome,
 )
-from ._sending import SendOptions, send_messages, send_messages_async
+from ._sending import SendOptions, SendOptionsDict, send_messages, send_messages_async
 from ._wire import XML_ROOT, Format, Wire
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "RecipientResult",
     "RequestResult",
     "SendOptions",
+    "SendOptionsDict",
     "SendReport",
     "Sendable",
     "Source",

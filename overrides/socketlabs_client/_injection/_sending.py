@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import httpx
 from attrs import evolve, frozen
@@ -132,6 +132,21 @@ class SendOptions:
             messages_per_request=self.messages_per_request,
             recipients_per_message=self.recipients_per_message,
         )
+
+
+class SendOptionsDict(TypedDict, total=False):
+    """The keyword arguments of ``send``: the fields of ``SendOptions``, so a type checker sees typos."""
+
+    server_id: int | None
+    format: Format
+    dry_run: bool
+    concurrency: int
+    messages_per_request: int
+    recipients_per_message: int
+    timeout: float | httpx.Timeout | None
+    max_retries: int | None
+    extra_headers: Mapping[str, str] | None
+    extra_query: Mapping[str, str] | None
 
 
 def send_messages(

@@ -1,0 +1,61 @@
+"""A user's program, type-checked against the installed wheel (see test_installed_types.py).
+
+Every ``reveal_type`` line ends with an "expect" comment: the type both mypy and
+pyright must reveal there, spelled without module paths. Not imported by the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import reveal_type
+
+from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs
+from socketlabs_client.models import Suppression
+
+client = SocketLabs(api_key="key", server_id=12345)
+reveal_type(client)  # expect: SocketLabs
+reveal_type(SocketLabs.reports)  # expect: type[Reports]
+
+status = client.suppressions.check(email_address="someone@example.com")
+reveal_type(status)  # expect: SuppressionStatus
+reveal_type(status.is_suppressed)  # expect: bool
+
+for suppression in client.suppressions.search(sort_direction="asc", page_size=50):
+    reveal_type(suppression)  # expect: Suppression
+    reveal_type(suppression.email_address)  # expect: str
+    assert isinstance(suppression, Suppression)
+
+overview = client.reports.delivered_overview(start_date=date(2025, 1, 1), end_date=datetime(2025, 1, 31))
+reveal_type(overview)  # expect: ReportOverview
+
+raw = client.with_raw_response.suppressions.check(email_address="someone@example.com")
+reveal_type(raw.status_code)  # expect: HTTPStatus
+reveal_type(raw.parsed)  # expect: SuppressionStatusEnvelope | None
+
+welcome = BasicMessage(subject="Hi", from_="noreply@example.com", text="Hello", to=["ann@example.com"])
+report = client.send(welcome, dry_run=True, concurrency=2)
+reveal_type(report)  # expect: SendReport
+reveal_type(report.recipients)  # expect: tuple[RecipientResult, ...]
+
+try:
+    client.suppressions.remove(email_address="someone@example.com")
+except APIStatusError as error:
+    reveal_type(error.status_code)  # expect: int
+    reveal_type(error.errors)  # expect: tuple[ErrorDetail, ...]
+
+quick = client.with_options(timeout=5, max_retries=0)
+reveal_type(quick)  # expect: SocketLabs
+
+
+async def main() -> None:
+    async with AsyncSocketLabs(api_key="key", server_id=12345) as aclient:
+        checked = await aclient.suppressions.check(email_address="someone@example.com")
+        reveal_type(checked)  # expect: SuppressionStatus
+        async for row in aclient.suppressions.search():
+            reveal_type(row)  # expect: Suppression
+        raw_async = await aclient.with_raw_response.suppressions.check(email_address="a@example.com")
+        reveal_type(raw_async.parsed)  # expect: SuppressionStatusEnvelope | None
+
+
+asyncio.run(main())
