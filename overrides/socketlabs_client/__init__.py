@@ -13,278 +13,31 @@ from the spec); ``socketlabs_client.models`` re-exports them.
 
 from __future__ import annotations
 
-from importlib import import_module
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import models
-from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
-from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
-from ._config import (
-    DEFAULT_BASE_URL,
-    DEFAULT_INJECT_CX_URL,
-    DEFAULT_INJECT_URL,
-    DEFAULT_MANAGEMENT_URL,
-    DEFAULT_TIMEOUT,
-    ClientConfig,
-    ClientOptions,
-    __version__,
-    resolve_config,
-)
-from ._dates import format_api_date
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientStateError,
-    ConfigurationError,
-    ConflictError,
-    CsvRangeError,
-    ErrorDetail,
-    InjectionAuthenticationError,
-    InjectionError,
-    InjectionOverQuotaError,
-    InjectionRejectedError,
-    InternalServerError,
-    InvalidFilterError,
-    InvalidParameterError,
-    InvalidRequestError,
-    MalformedResponseError,
-    MessageInDoubt,
-    MessageValidationError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PaginationError,
-    PermissionDeniedError,
-    Processed,
-    RateLimitError,
-    RateLimitWaitError,
-    RepeatedPageError,
-    ReportingHistoryError,
-    ResponseTooLargeError,
-    SocketLabsError,
-    WebhookAuthenticationError,
-    WebhookContentTypeError,
-    WebhookError,
-    WebhookParseError,
-    WebhookPayloadTooLargeError,
-)
-from ._filters import Clause, F, Field, Filters, encode_filters
-from ._ratelimit import RateLimiter
-from ._retries import RetryEvent, RetryPolicy
-
 if TYPE_CHECKING:
-    from ._inbound import (
-        DEFAULT_MAX_INBOUND_SIZE,
-        InboundReceiver,
-        decode_content,
-        header_values,
-        parse_inbound,
-    )
-    from ._injection import (
-        BasicMessage,
-        BulkMessage,
-        BulkRecipient,
-        Outcome,
-        RecipientResult,
-        RequestResult,
-        SendOptions,
-        SendOptionsDict,
-        SendReport,
-        attachment,
-        explain,
-        failure_outcome,
-        inline_image,
-        is_valid_address,
-        validate_message,
-    )
-    from ._ledger import (
-        DEFAULT_LEDGER_TTL,
-        EntryState,
-        LedgerEntry,
-        LedgerReport,
-        Resolution,
-        ResolutionReport,
-        SendLedger,
-        derive_message_id,
-    )
-    from ._webhooks import (
-        DEFAULT_MAX_BODY_SIZE,
-        EVENT_MODELS,
-        Receiver,
-        ReceiverResponse,
-        WebhookEvent,
-        WebhookReceiver,
-        WebhookSecrets,
-        parse_event,
-    )
-
-# The receivers (webhooks, inbound parse), the message builders and the ledger load
-# when first used: a program that only reads reports imports none of them at start-up.
-_LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "BasicMessage",
-            "BulkMessage",
-            "BulkRecipient",
-            "Outcome",
-            "RecipientResult",
-            "RequestResult",
-            "SendOptions",
-            "SendOptionsDict",
-            "SendReport",
-            "attachment",
-            "explain",
-            "failure_outcome",
-            "inline_image",
-            "is_valid_address",
-            "validate_message",
-        ),
-        "._injection",
-    ),
-    **dict.fromkeys(
-        (
-            "DEFAULT_LEDGER_TTL",
-            "EntryState",
-            "LedgerEntry",
-            "LedgerReport",
-            "Resolution",
-            "ResolutionReport",
-            "SendLedger",
-            "derive_message_id",
-        ),
-        "._ledger",
-    ),
-    **dict.fromkeys(
-        ("DEFAULT_MAX_INBOUND_SIZE", "InboundReceiver", "decode_content", "header_values", "parse_inbound"),
-        "._inbound",
-    ),
-    **dict.fromkeys(
-        (
-            "DEFAULT_MAX_BODY_SIZE",
-            "EVENT_MODELS",
-            "Receiver",
-            "ReceiverResponse",
-            "WebhookEvent",
-            "WebhookReceiver",
-            "WebhookSecrets",
-            "parse_event",
-        ),
-        "._webhooks",
-    ),
-}
+    from ._public import *  # noqa: F403 - the public surface, for type checkers
+    from ._public import __all__ as __all__
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    """Load the public surface on first use (PEP 562), keeping ``import socketlabs_client`` cheap.
+
+    The pytest plugin (``socketlabs_client.testing``) is imported by every
+    pytest run in a project that installs this package; an eager package
+    import would tax all of them.
+    """
+    if name.startswith("__") and name not in ("__all__", "__version__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
+    _public = importlib.import_module(f"{__name__}._public")
+    if name != "__all__" and name not in _public.__all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_public, name)
     globals()[name] = value
     return value
 
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_INJECT_CX_URL",
-    "DEFAULT_INJECT_URL",
-    "DEFAULT_LEDGER_TTL",
-    "DEFAULT_MANAGEMENT_URL",
-    "DEFAULT_MAX_BODY_SIZE",
-    "DEFAULT_MAX_INBOUND_SIZE",
-    "DEFAULT_TIMEOUT",
-    "EVENT_MODELS",
-    "OPERATION_EXTENSION",
-    "APIConnectionError",
-    "APIError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AsyncSocketLabs",
-    "AuthenticationError",
-    "BadRequestError",
-    "BasicAuth",
-    "BasicMessage",
-    "BearerAuth",
-    "BulkMessage",
-    "BulkRecipient",
-    "Clause",
-    "ClientConfig",
-    "ClientOptions",
-    "ClientStateError",
-    "ConfigurationError",
-    "ConflictError",
-    "CsvRangeError",
-    "EntryState",
-    "ErrorDetail",
-    "F",
-    "Field",
-    "Filters",
-    "InboundReceiver",
-    "InjectionAuth",
-    "InjectionAuthenticationError",
-    "InjectionError",
-    "InjectionOverQuotaError",
-    "InjectionRejectedError",
-    "InternalServerError",
-    "InvalidFilterError",
-    "InvalidParameterError",
-    "InvalidRequestError",
-    "LedgerEntry",
-    "LedgerReport",
-    "MalformedResponseError",
-    "MessageInDoubt",
-    "MessageValidationError",
-    "NotFoundError",
-    "Outcome",
-    "OutcomeUnknownError",
-    "PaginationError",
-    "PermissionDeniedError",
-    "Processed",
-    "RateLimitError",
-    "RateLimitWaitError",
-    "RateLimiter",
-    "Receiver",
-    "ReceiverResponse",
-    "RecipientResult",
-    "RepeatedPageError",
-    "ReportingHistoryError",
-    "RequestResult",
-    "Resolution",
-    "ResolutionReport",
-    "ResponseTooLargeError",
-    "RetryEvent",
-    "RetryPolicy",
-    "SendLedger",
-    "SendOptions",
-    "SendOptionsDict",
-    "SendReport",
-    "SocketLabs",
-    "SocketLabsError",
-    "WebhookAuthenticationError",
-    "WebhookContentTypeError",
-    "WebhookError",
-    "WebhookEvent",
-    "WebhookParseError",
-    "WebhookPayloadTooLargeError",
-    "WebhookReceiver",
-    "WebhookSecrets",
-    "__version__",
-    "attachment",
-    "decode_content",
-    "derive_message_id",
-    "encode_filters",
-    "explain",
-    "failure_outcome",
-    "format_api_date",
-    "header_values",
-    "inline_image",
-    "is_new_format_key",
-    "is_valid_address",
-    "models",
-    "parse_event",
-    "parse_inbound",
-    "resolve_config",
-    "validate_message",
-]
+def __dir__() -> list[str]:
+    _public = importlib.import_module(f"{__name__}._public")
+    return sorted({*globals(), *_public.__all__})

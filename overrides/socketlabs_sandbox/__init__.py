@@ -3,7 +3,9 @@
 Suppressions, marketing lists, contacts, custom fields, API keys, sending
 domains, tracking settings, bounce domains and DKIM keys persist while it
 runs (per server id), reports come from a seeded deterministic
-event log (any size, computed on demand) plus what was injected, and filters,
+event log (any size, computed on demand, covering the 30 days before
+`SandboxConfig.anchor`: the sandbox's start by default, `FIXED_ANCHOR` for
+rows that never change) plus what was injected, and filters,
 sorting, paging and CSV ranges behave as the docs say. Use it in tests and
 for offline development:
 
@@ -23,22 +25,25 @@ imports the client: it is an independent reading of the spec, a referee.
 from __future__ import annotations
 
 from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, DEFAULT_WEBHOOK_SECRET, SandboxConfig
+from ._dates import FIXED_ANCHOR
 from ._events import Delivery, EventOutbox, InboundFile, events_for
 from ._faults import Fault, FaultKind, Faults
 from ._limits import RateLimitCounters, SandboxRateLimits
 from ._server import Sandbox, SandboxStartError, serve
-from ._state import SandboxState, SentMessage, Suppression
+from ._state import InjectedMessage, SandboxState, SentMessage, Suppression
 
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SERVER_ID",
     "DEFAULT_WEBHOOK_SECRET",
+    "FIXED_ANCHOR",
     "Delivery",
     "EventOutbox",
     "Fault",
     "FaultKind",
     "Faults",
     "InboundFile",
+    "InjectedMessage",
     "RateLimitCounters",
     "Sandbox",
     "SandboxConfig",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import logging
 import re
 from collections.abc import Collection, Sequence
@@ -26,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import _account, _marketing, _reports_modeled
 from ._csv import render_page
+from ._events import EventOutbox
 from ._faults import Faults, apply_fault
 from ._filters import Filter
 from ._handler import Call as _Call
@@ -52,6 +54,9 @@ API_PREFIX = "/v2"
 
 INJECTION_PREFIX = "/api/v1"
 """Where the injection path of the spec (`/email`) is mounted."""
+
+CONTROL_DELIVER = API_PREFIX + "/_sandbox/events/deliver"
+"""Sandbox-only: ``POST`` here (with the key) posts the owed event webhooks (see ``_control_deliver``)."""
 
 _MAX_INT32 = 2_147_483_647
 _SERVER_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
@@ -128,6 +133,8 @@ class SandboxApp:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.events = EventOutbox.from_state(state)
+        """The event webhooks accepted mail owes (``Sandbox.events`` is this one)."""
         self.faults = Faults()
         self.limits = SandboxRateLimits(state.config.rate_limit_window)
         self._routes: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
@@ -166,6 +173,9 @@ class SandboxApp:
             return
         request = Request(scope, receive)
         body = await request.body()
+        if request.url.path == CONTROL_DELIVER:
+            await (await self._control_deliver(request, body))(scope, receive, send)
+            return
 
         def run() -> Response:
             try:
@@ -185,6 +195,43 @@ class SandboxApp:
             response = run()
         if response is not None:
             await response(scope, receive, send)
+
+    async def _control_deliver(self, request: Request, body: bytes) -> Response:
+        """``POST {CONTROL_DELIVER}``: post the owed events now (a sandbox-only control path).
+
+        Body: ``{"webhook_url": "..."}`` (optional when one is configured). Lets a
+        sandbox in another process be told to deliver, as ``socketlabs events
+        trigger`` does; authenticated with the sandbox's key like every call.
+        """
+        if request.method != "POST":
+            return _error(405, "MethodNotAllowed", ["POST only"], {"Allow": "POST"})
+        if self._auth_problem(request.headers.get("authorization"), bearer_only=True) is not None:
+            return _error(401, "Unauthorized", ["A valid API key is required"])
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = None
+        url = data.get("webhook_url") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(url, str | None):
+            return _error(400, "InvalidRequest", ['The body must be {"webhook_url": "http://..."}'])
+        if url is not None:
+            self.events.webhook_url = url
+        if not self.events.webhook_url:
+            return _error(400, "InvalidRequest", ["No webhook_url given or configured"])
+        try:
+            done = await self.events.adeliver()
+        except ValueError as exc:
+            return _error(400, "InvalidRequest", [str(exc)])
+        answer = [
+            {
+                "type": d.payload.get("Type"),
+                "address": d.payload.get("Address"),
+                "status": d.status,
+                "error": d.error,
+            }
+            for d in done
+        ]
+        return _json(200, {"data": answer, "total": len(answer)})
 
     def _operation(self, request: Request) -> Operation | None:
         """The spec operation a request is for (route and method), if any."""

@@ -6,6 +6,7 @@ same seeded data every time it (re)starts a sandbox.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_SERVER_ID", "DEFAULT_WEBHOOK_SECRET", "SandboxConfig"]
@@ -40,6 +41,11 @@ class SandboxConfig:
       posts event webhooks and inbound messages, and the `SecretKey` it sends.
     * `suppressions` - number of seeded suppression entries; computed on demand
       like the log, so a million cost no memory until changed.
+    * `anchor` - the end of the seeded history, which covers the 30 days
+      before it. ``None`` (default): the moment the sandbox is created, so
+      "the last 7 days" always has rows; pass a timezone-aware datetime (such
+      as ``FIXED_ANCHOR``) for rows that are the same on any day. A reset keeps
+      the anchor.
     * `reporting_history_days` - how many days back the report operations may
       reach (the plan's history; `None`: no limit). Older ranges answer 400
       `ReportingHistoryExceeded`.
@@ -62,6 +68,7 @@ class SandboxConfig:
     reporting_history_days: int | None = None
     csv_truncate_page: int | None = None
     rate_limit_window: float | None = None
+    anchor: _dt.datetime | None = None
 
     def __post_init__(self) -> None:
         """Reject settings the sandbox could not honour, before it starts."""
@@ -77,5 +84,7 @@ class SandboxConfig:
             raise ValueError("webhook_secret must not be empty")
         if self.reporting_history_days is not None and self.reporting_history_days < 0:
             raise ValueError("reporting_history_days must be >= 0 or None")
+        if self.anchor is not None and self.anchor.utcoffset() is None:
+            raise ValueError("anchor must be timezone-aware (e.g. datetime(..., tzinfo=UTC))")
         if self.rate_limit_window is not None and self.rate_limit_window <= 0:
             raise ValueError("rate_limit_window must be positive or None")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = [
     "ANCHOR",
     "DAY",
+    "FIXED_ANCHOR",
     "ApiDate",
     "format_instant",
     "parse_api_date",
@@ -26,8 +27,11 @@ DAY = 86_400
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
-ANCHOR = int((_dt.datetime(2026, 1, 1, tzinfo=_dt.UTC) - _EPOCH).total_seconds())
-"""Fixed end of the seeded data, so the same config always gives the same rows."""
+FIXED_ANCHOR = _dt.datetime(2026, 1, 1, tzinfo=_dt.UTC)
+"""A fixed end of the seeded data (``SandboxConfig(anchor=FIXED_ANCHOR)``): the same rows any day."""
+
+ANCHOR = int((FIXED_ANCHOR - _EPOCH).total_seconds())
+"""``FIXED_ANCHOR`` in UTC seconds."""
 
 _API_DATE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?(Z|[+-]\d{2}:\d{2})?",

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._dates import format_instant
-from ._state import SandboxState, SentMessage
+from ._state import SandboxState, SentMessage, final_status
 
 __all__ = ["Delivery", "EventOutbox", "InboundFile", "events_for"]
 
@@ -103,7 +103,8 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
         }
     ]
     remote = f"mx.{domain or 'example.com'}"
-    if sent.status == "Suppressed":
+    status = final_status(sent.address, suppressed=sent.status == "Suppressed")
+    if status == "Suppressed":
         steps.append(
             {
                 "Type": "Failed",
@@ -112,7 +113,7 @@ def events_for(sent: SentMessage, *, seed: int, secret: str) -> list[Payload]:
                 "Reason": "The recipient is on the suppression list",
             }
         )
-    elif "bounce" in local or "fail" in local:
+    elif status == "Failed":
         steps.append(
             {
                 "Type": "Failed",
@@ -213,8 +214,18 @@ class EventOutbox:
         return cls(state, config.webhook_url, config.inbound_url, config.webhook_secret)
 
     def reset(self) -> None:
-        """Forget owed events and past deliveries (the sandbox's own reset calls this)."""
+        """Forget owed events and past deliveries, and go back to the configured URLs and secret.
+
+        The sandbox's own reset calls this, so a test that pointed the outbox
+        elsewhere does not leak that into the next one.
+        """
+        config = self.state.config
         with self.state.lock:
+            self.webhook_url, self.inbound_url, self.secret = (
+                config.webhook_url,
+                config.inbound_url,
+                config.webhook_secret,
+            )
             self._queue.clear()
             self.delivered.clear()
             self._seen, self._cursor = self.state.sent, len(self.state.sent)

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._params import is_valid_email
-from ._state import SandboxState, SentMessage, record_request
+from ._state import InjectedMessage, SandboxState, SentMessage, final_status, record_request
 from ._xmlbody import is_xml, read_post_body
 
 __all__ = ["MAX_MESSAGES", "handle_injection"]
@@ -377,7 +377,7 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
                 subject.render(fields) or subject_text,
                 message_id.render(fields) or state.next_message_id(),
                 mailing_id.render(fields) or None,
-                "Suppressed" if email.casefold() in suppressions else "Delivered",
+                final_status(email, suppressed=email.casefold() in suppressions),
                 now,
                 tags,
                 metadata,
@@ -448,7 +448,14 @@ def handle_injection(
         outcomes = [
             _process(state, state.config.server_id, index, message) for index, message in enumerate(messages)
         ]
-        for outcome in outcomes:
+        for index, (outcome, message) in enumerate(zip(outcomes, messages, strict=True)):
+            if outcome.accepted:
+                accepted = tuple(sent.address for sent in outcome.accepted)
+                state.messages.append(
+                    InjectedMessage(
+                        state.config.server_id, index, message, accepted, outcome.accepted[0].timestamp
+                    )
+                )
             state.record_sent_many(outcome.accepted)
     results: list[dict[str, Json]] = []
     for index, outcome in enumerate(outcomes):

@@ -15,7 +15,8 @@ bytes per row, and each field is picked from a 256-entry table by one byte:
 
 `messageId` is `1000000000 + index`, `mailingId` is `mailing-NNNNN` for
 each run of 100 rows, and `queuedTime` grows with the index, spread evenly
-over the 30 days before the fixed anchor date.
+over the 30 days before the anchor (`SandboxConfig.anchor`: the sandbox's
+start by default, or a fixed instant for reproducible rows).
 
 That layout is what makes big logs cheap. A filter on a table field becomes
 a 256-byte truth table applied to a whole block with `bytes.translate`; a
@@ -165,10 +166,11 @@ MaskPart = Callable[[int, int, bytes], bytes]
 class SeededLog:
     """The deterministic part of a server's log: `count` rows from `seed`."""
 
-    def __init__(self, seed: int, count: int) -> None:
+    def __init__(self, seed: int, count: int, anchor: int = ANCHOR) -> None:
         self.seed = seed
         self.count = count
-        self.start = ANCHOR - SPAN
+        self.anchor = anchor
+        self.start = anchor - SPAN
         self._cache: tuple[int, bytes] = (-1, b"")
 
     def __len__(self) -> int:

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from types import TracebackType
 
 import uvicorn
@@ -61,22 +62,61 @@ class Sandbox:
     `port=0` picks a free port; `url`, `api_url` (v2), `inject_url`
     (injection) and `management_url` (v1) are set once started. `state` is live: tests may inspect it
     (`state.sent`, `state.suppressions`) and `reset()` it between tests.
+    `events` posts the event webhooks the accepted mail owes (see `EventOutbox`).
+
+    The seeded report history covers the 30 days before `anchor` (by default
+    the moment the sandbox was made, so "the last 7 days" has rows; see
+    `SandboxConfig.anchor`).
     """
 
     def __init__(
         self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        self.config = config or SandboxConfig()
-        self.host = host
+        self._config = config or SandboxConfig()
+        self._host = host
         self._requested_port = port
-        self.port = 0
-        self.state = SandboxState(self.config)
-        self.app = SandboxApp(self.state)
-        self.events = EventOutbox.from_state(self.state)
-        """Event webhook and inbound posts: `pending()`, `deliver()`, `send_inbound()`."""
+        self._port = 0
+        self._state = SandboxState(self._config)
+        self._app = SandboxApp(self._state)
+        self._events = self._app.events
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+
+    @property
+    def config(self) -> SandboxConfig:
+        """The settings it was made with (frozen)."""
+        return self._config
+
+    @property
+    def host(self) -> str:
+        """The interface it listens on (127.0.0.1 by default)."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The TCP port while running (a free one when made with ``port=0``); 0 when stopped."""
+        return self._port
+
+    @property
+    def state(self) -> SandboxState:
+        """Everything it remembers, live: ``state.sent``, ``state.suppressions``, ``state.anchor``."""
+        return self._state
+
+    @property
+    def app(self) -> SandboxApp:
+        """The ASGI application (mount it elsewhere, or drive it without a socket)."""
+        return self._app
+
+    @property
+    def events(self) -> EventOutbox:
+        """Event webhook and inbound posts: ``pending()``, ``deliver()``, ``send_inbound()``."""
+        return self._events
+
+    @property
+    def anchor(self) -> datetime:
+        """The end of the seeded history; it covers the 30 days before it."""
+        return datetime.fromtimestamp(self._state.anchor, UTC)
 
     @property
     def api_key(self) -> str:
@@ -109,6 +149,15 @@ class Sandbox:
     def management_url(self) -> str:
         """Base URL of the management API v1 (custom bounce domains, DKIM)."""
         return self.url + MANAGEMENT_PREFIX
+
+    @property
+    def server_urls(self) -> dict[str, str]:
+        """Each API host's base URL by its spec ``x-server`` name: ``api``, ``injection``, ``management``.
+
+        Keyed by the spec's names, not a client's settings, so a client's table of
+        hosts can look every one up here and fail loudly on one the sandbox lacks.
+        """
+        return {"api": self.api_url, "injection": self.inject_url, "management": self.management_url}
 
     @property
     def faults(self) -> Faults:
@@ -165,7 +214,7 @@ class Sandbox:
                 self._cleanup()
                 raise SandboxStartError(f"the sandbox did not start within {_START_TIMEOUT:.0f} s")
             time.sleep(0.005)
-        self.port = sock.getsockname()[1]
+        self._port = sock.getsockname()[1]
         return self
 
     def stop(self) -> None:
@@ -185,7 +234,7 @@ class Sandbox:
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
-        self.port = 0
+        self._port = 0
 
     def __enter__(self) -> Sandbox:
         return self.start()

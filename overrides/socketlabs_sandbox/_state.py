@@ -25,9 +25,11 @@ from ._suppressions import SeededSuppressions, SeededView, Suppression, Suppress
 
 __all__ = [
     "SUPPRESSION_FIELDS",
+    "InjectedMessage",
     "SandboxState",
     "SentMessage",
     "Suppression",
+    "final_status",
 ]
 
 SUPPRESSION_FIELDS: dict[str, FieldSpec] = {
@@ -77,6 +79,40 @@ class SentMessage(NamedTuple):
     """The message's ``Metadata`` as ``(Key, Value)`` pairs, echoed in its events' ``Data.Meta``."""
 
 
+class InjectedMessage(NamedTuple):
+    """One message the injection endpoint accepted, whole, for tests to assert on.
+
+    `message` is the message as posted with its member names lower-cased (the
+    server matches them case-insensitively): `subject`, `textbody`,
+    `htmlbody`, `customheaders`, `metadata`, `mergedata`, `attachments`...
+    `accepted` lists the recipients it was accepted for.
+    """
+
+    server_id: int
+    position: int
+    """Its index in the request's `Messages`."""
+    message: dict[str, object]
+    accepted: tuple[str, ...]
+    timestamp: int
+
+
+def final_status(address: str, *, suppressed: bool) -> str:
+    """The status an accepted recipient ends in, told by its local part.
+
+    One rule for the report rows and the event webhooks (see `_events`), so a
+    ``bounce@`` recipient is ``Failed`` in both: suppressed, then ``bounce`` or
+    ``fail`` (Failed), then ``complain`` (Complaint), else Delivered.
+    """
+    if suppressed:
+        return "Suppressed"
+    local = address.partition("@")[0].casefold()
+    if "bounce" in local or "fail" in local:
+        return "Failed"
+    if "complain" in local:
+        return "Complaint"
+    return "Delivered"
+
+
 def _sort_key(value: str | int | None) -> tuple[int, str | int]:
     """Order values with missing first and strings case-insensitively."""
     if value is None:
@@ -97,9 +133,13 @@ class SandboxState:
         self.config = config
         self.clock = clock
         self.lock = threading.RLock()
-        self.log = SeededLog(config.seed, config.report_messages)
+        self.anchor = int(clock()) if config.anchor is None else int(config.anchor.timestamp())
+        """End of the seeded history (UTC seconds): `config.anchor`, or when this state was made."""
+        self.log = SeededLog(config.seed, config.report_messages, self.anchor)
         self.suppressions: dict[int, MutableMapping[str, Suppression]] = {}
         self.sent: list[SentMessage] = []
+        self.messages: list[InjectedMessage] = []
+        """Every accepted message, whole (``sent`` has one entry per recipient)."""
         self.requests: deque[dict[str, object]] = deque(maxlen=KEPT_REQUESTS)
         """The last injection bodies accepted for processing, as read (names folded), ``apikey`` dropped."""
         self.injected: dict[int, list[MessageRow]] = {}
@@ -114,9 +154,10 @@ class SandboxState:
     def reset(self) -> None:
         """Back to the seeded initial state."""
         with self.lock:
-            seeded = SeededSuppressions(self.config.seed, self.config.suppressions)
+            seeded = SeededSuppressions(self.config.seed, self.config.suppressions, self.anchor)
             self.suppressions = {self.config.server_id: SuppressionList(seeded)}
             self.sent = []
+            self.messages = []
             self.requests.clear()
             self.injected = {}
             self._next_id = _FIRST_INJECTED_ID

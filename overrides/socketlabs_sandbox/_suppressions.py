@@ -58,9 +58,10 @@ class Suppression:
 class SeededSuppressions:
     """`count` deterministic entries from `seed`, computed on demand (one block cached)."""
 
-    def __init__(self, seed: int, count: int) -> None:
+    def __init__(self, seed: int, count: int, anchor: int = ANCHOR) -> None:
         self.seed = seed
         self.count = count
+        self.anchor = anchor
         self.width = len(str(max(count - 1, 0)))
         self._cache: tuple[int, bytes] = (-1, b"")
 
@@ -86,7 +87,7 @@ class SeededSuppressions:
         h = self._hash(index)
         return Suppression(
             email_address=f"{_PREFIX}{index:0{self.width}d}@{_DOMAINS[h % 3]}",
-            suppression_last_update=ANCHOR - 1 - (h >> 8) % SPAN,
+            suppression_last_update=self.anchor - 1 - (h >> 8) % SPAN,
             reason=_REASONS[(h >> 40) % len(_REASONS)],
         )
 

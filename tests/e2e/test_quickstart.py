@@ -49,7 +49,7 @@ def test_the_sandbox_command_serves_until_stopped() -> None:
         [
             sys.executable,
             "-m",
-            "socketlabs_client._cli",
+            "socketlabs_client",
             "sandbox",
             "--port",
             str(port),

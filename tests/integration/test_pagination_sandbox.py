@@ -19,7 +19,7 @@ from socketlabs_client import (
     ReportingHistoryError,
     SocketLabs,
 )
-from socketlabs_sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
 MESSAGES = 2000
 SUPPRESSIONS = 1234
@@ -27,7 +27,9 @@ SUPPRESSIONS = 1234
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(report_messages=MESSAGES, suppressions=SUPPRESSIONS, seed=4)) as running:
+    with Sandbox(
+        SandboxConfig(anchor=FIXED_ANCHOR, report_messages=MESSAGES, suppressions=SUPPRESSIONS, seed=4)
+    ) as running:
         yield running
 
 
@@ -220,7 +222,7 @@ def test_async_pagers_and_csv(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_the_plans_reporting_history_is_its_own_error() -> None:
-    config = SandboxConfig(report_messages=100, reporting_history_days=30)
+    config = SandboxConfig(anchor=FIXED_ANCHOR, report_messages=100, reporting_history_days=30)
     with Sandbox(config) as limited:
         # A fake clock: "today" is 2026-01-10, so the history starts on 2025-12-11.
         limited.state.clock = lambda: dt.datetime(2026, 1, 10, 15, tzinfo=dt.UTC).timestamp()

@@ -30,7 +30,7 @@ from socketlabs_client import (
     RepeatedPageError,
     SocketLabs,
 )
-from socketlabs_sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
 SUPPRESSIONS = 57
 MESSAGES = 300
@@ -41,7 +41,9 @@ DETAIL = "/servers/{serverId}/reports/messages/detail"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(suppressions=SUPPRESSIONS, report_messages=MESSAGES, seed=11)) as running:
+    with Sandbox(
+        SandboxConfig(anchor=FIXED_ANCHOR, suppressions=SUPPRESSIONS, report_messages=MESSAGES, seed=11)
+    ) as running:
         yield running
 
 

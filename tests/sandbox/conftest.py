@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from socketlabs_sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 
@@ -56,7 +56,7 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig()) as sandbox:
+    with Sandbox(SandboxConfig(anchor=FIXED_ANCHOR)) as sandbox:
         yield sandbox
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_sandbox import Sandbox, SandboxConfig
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
 MILLION = 1_000_000
 LIMIT_BYTES = 50 * 1024 * 1024
@@ -18,7 +18,7 @@ LIMIT_BYTES = 50 * 1024 * 1024
 @pytest.fixture(scope="module")
 def big() -> Iterator[httpx.Client]:
     with (
-        Sandbox(SandboxConfig(report_messages=MILLION, seed=42)) as sandbox,
+        Sandbox(SandboxConfig(anchor=FIXED_ANCHOR, report_messages=MILLION, seed=42)) as sandbox,
         httpx.Client(
             base_url=f"{sandbox.api_url}/servers/{sandbox.server_id}",
             headers={"Authorization": f"Bearer {sandbox.api_key}"},

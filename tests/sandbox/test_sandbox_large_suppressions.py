@@ -7,7 +7,7 @@ import io
 import tracemalloc
 
 import httpx
-from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig, SandboxState
 from socketlabs_sandbox._suppressions import SeededSuppressions, SuppressionList
 
 MILLION = 1_000_000
@@ -38,7 +38,7 @@ def test_the_lazy_list_behaves_like_a_dict() -> None:
 
 
 def test_the_lazy_view_is_the_order_a_full_sort_gives() -> None:
-    state = SandboxState(SandboxConfig(suppressions=3000, seed=5))
+    state = SandboxState(SandboxConfig(anchor=FIXED_ANCHOR, suppressions=3000, seed=5))
     server = state.config.server_id
     for descending in (False, True):
         lazy = state.search_suppressions(
@@ -54,7 +54,7 @@ def test_the_lazy_view_is_the_order_a_full_sort_gives() -> None:
 def test_a_million_suppressions_page_and_download_in_little_memory() -> None:
     tracemalloc.start()
     try:
-        with Sandbox(SandboxConfig(suppressions=MILLION, seed=3)) as sandbox:
+        with Sandbox(SandboxConfig(anchor=FIXED_ANCHOR, suppressions=MILLION, seed=3)) as sandbox:
             headers = {"Authorization": f"Bearer {sandbox.api_key}"}
             base = f"{sandbox.api_url}/servers/{sandbox.server_id}/suppressions"
             with httpx.Client(headers=headers, timeout=60) as http:

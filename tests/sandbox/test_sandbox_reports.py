@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState, SentMessage
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig, SandboxState, SentMessage
 from socketlabs_sandbox._dates import ANCHOR, format_instant, parse_api_date
 from socketlabs_sandbox._filters import parse_filters
 from socketlabs_sandbox._log import MESSAGE_FIELDS
@@ -79,7 +79,7 @@ def test_seeded_rows_are_plausible(api: httpx.Client) -> None:
 
 def test_the_log_is_deterministic_per_seed() -> None:
     def page(seed: int) -> list[Row]:
-        state = SandboxState(SandboxConfig(seed=seed, report_messages=500))
+        state = SandboxState(SandboxConfig(anchor=FIXED_ANCHOR, seed=seed, report_messages=500))
         total, rows = state.query_messages(
             12345,
             start=None,
@@ -350,7 +350,7 @@ def test_another_server_has_an_empty_log(sb: Sandbox, http: httpx.Client) -> Non
 
 
 def test_an_empty_log() -> None:
-    state = SandboxState(SandboxConfig(report_messages=0))
+    state = SandboxState(SandboxConfig(anchor=FIXED_ANCHOR, report_messages=0))
     total, rows = state.query_messages(
         12345,
         start=None,
@@ -402,7 +402,7 @@ def _brute_force(
 )
 @pytest.mark.parametrize("sort_field", ["queuedTime", "to", "statusDate"])
 def test_paging_agrees_with_brute_force_across_blocks(filters_text: str, sort_field: str) -> None:
-    state = SandboxState(SandboxConfig(report_messages=3000, seed=9))
+    state = SandboxState(SandboxConfig(anchor=FIXED_ANCHOR, report_messages=3000, seed=9))
     for k, when in enumerate((state.log.time_of(0), state.log.time_of(2047), state.log.time_of(2999) + 5, 0)):
         state.record_sent(
             SentMessage(

@@ -45,7 +45,7 @@ import yaml
 from schemathesis import Case
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.specs.openapi.checks import negative_data_rejection
-from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, Sandbox, SandboxConfig
+from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, FIXED_ANCHOR, Sandbox, SandboxConfig
 from socketlabs_sandbox._dates import parse_api_date
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
@@ -269,7 +269,7 @@ def _excluded(case: Case[Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def st_sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(suppressions=5, report_messages=300)) as sandbox:
+    with Sandbox(SandboxConfig(anchor=FIXED_ANCHOR, suppressions=5, report_messages=300)) as sandbox:
         yield sandbox
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from socketlabs_sandbox import Sandbox, SandboxConfig, SandboxState
+from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig, SandboxState
 from socketlabs_sandbox._dates import parse_api_date
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -376,7 +376,7 @@ def test_csv_quotes_awkward_addresses(api: httpx.Client, stepping_clock: list[in
 
 def test_seeded_suppressions_are_deterministic() -> None:
     def entries(seed: int) -> list[tuple[str, int, str | None]]:
-        state = SandboxState(SandboxConfig(seed=seed, suppressions=20))
+        state = SandboxState(SandboxConfig(anchor=FIXED_ANCHOR, seed=seed, suppressions=20))
         listing = state.suppressions[state.config.server_id].values()
         return [(e.email_address, e.suppression_last_update, e.reason) for e in listing]
 
@@ -389,7 +389,7 @@ def test_seeded_suppressions_are_deterministic() -> None:
 
 
 def test_seeded_suppressions_are_served_and_restored_by_reset(http: httpx.Client) -> None:
-    with Sandbox(SandboxConfig(suppressions=7)) as sandbox:
+    with Sandbox(SandboxConfig(anchor=FIXED_ANCHOR, suppressions=7)) as sandbox:
         headers = {"Authorization": f"Bearer {sandbox.api_key}"}
         url = f"{sandbox.api_url}/servers/{sandbox.server_id}/suppressions"
         listing = http.get(url + "/search", headers=headers).json()

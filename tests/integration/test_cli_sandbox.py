@@ -1,0 +1,439 @@
+"""Every ``socketlabs`` command against the sandbox, in-process (CliRunner) and as a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from click.testing import CliRunner, Result
+from socketlabs_client._config import SERVER_SETTINGS
+from socketlabs_client.cli import EXIT_PARTIAL, cli
+from socketlabs_client.testing import Outbox, sandbox_environment
+from socketlabs_sandbox import DEFAULT_WEBHOOK_SECRET, Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETLABS_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])
+    return env
+
+
+@pytest.fixture
+def run(socketlabs_sandbox: Sandbox) -> Any:
+    """``run(*argv)``: the command in-process against the sandbox; the result, output checked for the key."""
+    runner = CliRunner(env=sandbox_environment(socketlabs_sandbox))
+
+    def invoke(*argv: str, code: int = 0) -> Result:
+        result = runner.invoke(cli, list(argv), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        assert socketlabs_sandbox.api_key not in result.output
+        return result
+
+    return invoke
+
+
+def _json(result: Result) -> Any:
+    return json.loads(result.stdout)
+
+
+# send -------------------------------------------------------------------------
+
+
+def test_send_from_flags_prints_the_report(run: Any, socketlabs_outbox: Outbox, tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("attached")
+    result = run(
+        "send", "--from", "me@example.com", "--to", "ann@example.com", "--to", "bob@example.com",
+        "--subject", "Hello", "--text", "Hi", "--html", "<p>Hi</p>", "--header", "X-Flow=cli",
+        "--metadata", "user=42", "--attach", str(note), "--json",
+    )  # fmt: skip
+    report = _json(result)
+    assert report["ok"] is True
+    assert [(r["address"], r["outcome"]) for r in report["recipients"]] == [
+        ("ann@example.com", "accepted"),
+        ("bob@example.com", "accepted"),
+    ]
+    mail = socketlabs_outbox.only(to="ann@example.com")
+    assert (mail.subject, mail.text, mail.html) == ("Hello", "Hi", "<p>Hi</p>")
+    assert mail.headers == {"X-Flow": "cli"} and mail.metadata == {"user": "42"}
+    assert [(a.name, a.content) for a in mail.attachments] == [("note.txt", b"attached")]
+    table = run("send", "--from", "me@example.com", "--to", "cy@example.com", "--subject", "S", "--text", "T")
+    assert "cy@example.com" in table.output and "accepted" in table.output
+
+
+def test_a_refused_recipient_exits_5(run: Any) -> None:
+    result = run(
+        "send", "--from", "me@example.com", "--to", "ok@example.com", "--to", "no@x.invalid",
+        "--subject", "S", "--text", "T", "--json", code=EXIT_PARTIAL,
+    )  # fmt: skip
+    outcomes = {r["address"]: r["outcome"] for r in _json(result)["recipients"]}
+    assert outcomes == {"ok@example.com": "accepted", "no@x.invalid": "rejected"}
+    assert result.stderr.strip() == "socketlabs: error: 1 recipient(s) not accepted"
+
+
+def test_dry_run_sends_nothing(run: Any, socketlabs_outbox: Outbox) -> None:
+    result = run(
+        "send", "--from", "me@example.com", "--to", "a@example.com", "--subject", "S", "--text", "T",
+        "--dry-run", "--json",
+    )  # fmt: skip
+    assert _json(result)["dry_run"] is True
+    assert len(socketlabs_outbox) == 0
+
+
+def test_send_a_json_message_file(run: Any, socketlabs_outbox: Outbox, tmp_path: Path) -> None:
+    (tmp_path / "logo.txt").write_text("logo")
+    message = tmp_path / "welcome.json"
+    message.write_text(
+        json.dumps(
+            {
+                "subject": "Welcome",
+                "from": "noreply@example.com",
+                "to": ["ann@example.com", ["bob@example.com", "Bob"]],
+                "text": "Hello",
+                "headers": {"X-Kind": "welcome"},
+                "tags": ["onboarding"],
+                "attachments": ["logo.txt"],
+            }
+        )
+    )
+    run("send", "--message", str(message))
+    mail = socketlabs_outbox.only(subject="Welcome")
+    assert mail.recipients == ("ann@example.com", "bob@example.com")
+    assert mail.headers == {"X-Kind": "welcome"} and mail.tags == ["onboarding"]
+    assert [a.name for a in mail.attachments] == ["logo.txt"]
+
+
+def test_send_an_eml_file(run: Any, socketlabs_outbox: Outbox, tmp_path: Path) -> None:
+    eml = tmp_path / "note.eml"
+    eml.write_bytes(
+        b"From: Me <me@example.com>\r\nTo: Ann <ann@example.com>\r\nCc: cy@example.com\r\n"
+        b"Subject: From a file\r\nX-Source: eml\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nplain body\r\n"
+        b"--b\r\nContent-Type: text/html\r\n\r\n<b>html body</b>\r\n--b--\r\n"
+    )
+    run("send", "--message", str(eml))
+    mail = socketlabs_outbox.only(subject="From a file")
+    assert mail.from_address == "me@example.com"
+    assert mail.to == ["ann@example.com"] and mail.cc == ["cy@example.com"]
+    assert (mail.text or "").strip() == "plain body" and "html body" in (mail.html or "")
+    assert mail.headers == {"X-Source": "eml"}
+
+
+def test_send_a_merge_from_csv(run: Any, socketlabs_outbox: Outbox, tmp_path: Path) -> None:
+    rows = tmp_path / "people.csv"
+    rows.write_text("email,name,Plan\na@example.com,A,gold\nb@example.com,B,free\n")
+    run(
+        "send", "--from", "me@example.com", "--subject", "Your %%Plan%% plan",
+        "--text", "Hi %%RecipientName%%",
+        "--merge-csv", str(rows),
+    )  # fmt: skip
+    mail = socketlabs_outbox.only(to="b@example.com")
+    assert mail.recipients == ("a@example.com", "b@example.com")
+    assert [(r["DeliveryAddress"], r["Plan"]) for r in mail.merge_data] == [
+        ("a@example.com", "gold"),
+        ("b@example.com", "free"),
+    ]
+
+
+# suppressions -----------------------------------------------------------------
+
+
+def test_suppressions_round_trip(run: Any, tmp_path: Path) -> None:
+    assert _json(run("suppressions", "add", "x@example.com", "y@example.com", "--json"))["added"] == [
+        "x@example.com",
+        "y@example.com",
+    ]
+    assert _json(run("suppressions", "check", "x@example.com", "--json"))["isSuppressed"] is True
+    assert "x@example.com: suppressed" in run("suppressions", "check", "x@example.com").output
+    listed = _json(run("suppressions", "list", "--filter", "emailAddress=start:x", "--json"))
+    assert [e["emailAddress"] for e in listed] == ["x@example.com"]
+    out = tmp_path / "s.csv"
+    assert _json(run("suppressions", "export", "-o", str(out), "--json"))["rows"] == 2
+    with out.open(newline="") as handle:
+        assert sorted(r["emailAddress"] for r in csv.DictReader(handle)) == ["x@example.com", "y@example.com"]
+    run("suppressions", "remove", "x@example.com", "--json")
+    assert _json(run("suppressions", "check", "x@example.com", "--json"))["isSuppressed"] is False
+
+
+# reports ----------------------------------------------------------------------
+
+
+def test_the_last_7_days_of_failed_messages_export_has_rows(run: Any, tmp_path: Path) -> None:
+    out = tmp_path / "failed.csv"
+    run(
+        "reports",
+        "messages",
+        "--since",
+        "7d",
+        "--filter",
+        "status=eq:Failed",
+        "--format",
+        "csv",
+        "-o",
+        str(out),
+    )
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows, "the seeded history is anchored to now, so the last 7 days have failed messages"
+    assert {r["status"] for r in rows} == {"Failed"}
+
+
+def test_report_formats_and_views(run: Any) -> None:
+    lines = run(
+        "reports", "messages", "--since", "30d", "--max", "3", "--format", "jsonl"
+    ).stdout.splitlines()
+    assert len(lines) == 3 and all("messageId" in json.loads(line) for line in lines)
+    assert "messages report (2 rows)" in run("reports", "messages", "--max", "2").stdout
+    overview = _json(run("reports", "failed", "--view", "overview", "--since", "30d", "--json"))
+    assert overview["count"] > 0
+    aggregate = _json(run("reports", "delivered", "--view", "aggregate", "--json"))
+    assert isinstance(aggregate, dict)
+    run("reports", "messages", "--view", "overview", code=2)
+    refused = run("reports", "failed", "--view", "overview", "--filter", "status=eq:Failed", code=2)
+    assert "go with the detail view" in refused.stderr
+
+
+def test_bounce_is_failed_in_reports_and_webhooks(run: Any, socketlabs_sandbox: Sandbox) -> None:
+    run("send", "--from", "me@example.com", "--to", "bounce@example.com", "--subject", "S", "--text", "T")
+    rows = _json(
+        run("reports", "messages", "--since", "1h", "--filter", "to=eq:bounce@example.com", "--json")
+    )
+    assert [r["status"] for r in rows] == ["Failed"]
+    assert [e["Type"] for e in socketlabs_sandbox.events.pending()] == ["Queued", "Failed"]
+
+
+# api --------------------------------------------------------------------------
+
+
+def test_api_escape_hatch(run: Any) -> None:
+    run("api", "POST", "/servers/{serverId}/suppressions", "-q", "emailAddress=api@example.com")
+    page = _json(run("api", "GET", "/servers/{serverId}/suppressions/search", "-f", "pageSize=1"))
+    assert page["total"] == 1 and page["data"][0]["emailAddress"] == "api@example.com"
+    items = _json(run("api", "get", "/servers/{serverId}/suppressions/search", "--paginate"))
+    assert [i["emailAddress"] for i in items] == ["api@example.com"]
+    assert run("api", "GET", "/servers/{serverId}/nope", code=1).stderr.startswith("socketlabs: error:")
+
+
+# events -----------------------------------------------------------------------
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def forward_target() -> Iterator[tuple[str, list[bytes]]]:
+    bodies: list[bytes] = []
+    handler = type("Recorder", (_Recorder,), {"bodies": bodies})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/forwarded", bodies
+    server.shutdown()
+    server.server_close()
+
+
+def _start_listen(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    listen = subprocess.Popen(
+        [sys.executable, "-m", "socketlabs_client", "events", "listen", "--port", "0", "--json", *extra],
+        env={**_base_env(), "SOCKETLABS_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert listen.stderr is not None
+    ready = listen.stderr.readline()
+    assert ready.startswith("Ready: receiving event webhooks on "), ready
+    return listen, ready.split(" on ")[1].split()[0]
+
+
+def test_listen_prints_the_events_trigger_makes_and_forwards_them(
+    run: Any, forward_target: tuple[str, list[bytes]]
+) -> None:
+    forward_url, forwarded = forward_target
+    listen, url = _start_listen("--max-events", "2", "--forward", forward_url)
+    try:
+        posted = _json(run("events", "trigger", "failed", "--webhook-url", url, "--json"))["posted"]
+        assert [(p["type"], p["status"]) for p in posted] == [("Queued", 200), ("Failed", 200)]
+        out, err = listen.communicate(timeout=60)
+    finally:
+        if listen.poll() is None:
+            listen.kill()
+            listen.wait()
+    assert listen.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["Type"], e["Address"]) for e in events] == [
+        ("Queued", "bounce.trigger@example.com"),
+        ("Failed", "bounce.trigger@example.com"),
+    ]
+    assert events[1]["FailureType"] == "Permanent"
+    assert [json.loads(b)["Type"] for b in forwarded] == ["Queued", "Failed"]
+    assert DEFAULT_WEBHOOK_SECRET not in out
+
+
+def test_listen_refuses_a_forged_post(run: Any, socketlabs_sandbox: Sandbox) -> None:
+    listen, url = _start_listen("--max-events", "1")
+    try:
+        socketlabs_sandbox.events.secret = "not-the-secret"
+        posted = _json(run("events", "trigger", "delivered", "--webhook-url", url, "--json"))["posted"]
+        assert {p["status"] for p in posted} == {401}
+    finally:
+        listen.kill()
+        _, err = listen.communicate(timeout=30)
+    assert "refused a post: 401" in err
+
+
+def test_trigger_without_a_webhook_url_is_one_line(run: Any) -> None:
+    result = run("events", "trigger", "open", code=1)
+    assert result.stderr.count("\n") == 1 and "webhook_url" in result.stderr
+
+
+# as subprocesses ----------------------------------------------------------------
+
+SUBPROCESS_COMMANDS = [
+    [
+        "send",
+        "--from",
+        "me@example.com",
+        "--to",
+        "sub@example.com",
+        "--subject",
+        "S",
+        "--text",
+        "T",
+        "--json",
+    ],
+    ["suppressions", "add", "sub@example.com", "--json"],
+    ["suppressions", "check", "sub@example.com", "--json"],
+    ["suppressions", "list", "--json"],
+    ["suppressions", "export", "--json"],
+    ["suppressions", "remove", "sub@example.com", "--json"],
+    ["reports", "messages", "--since", "7d", "--filter", "status=eq:Failed", "--max", "5", "--json"],
+    ["api", "GET", "/servers/{serverId}/suppressions/search", "--json"],
+]
+
+
+def test_commands_as_subprocesses(socketlabs_env: dict[str, str]) -> None:
+    for argv in SUBPROCESS_COMMANDS:  # one after the other: they share the sandbox's state
+        done = subprocess.run(
+            [sys.executable, "-m", "socketlabs_client", *argv],
+            env={**_base_env(), **socketlabs_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (argv, done.stderr)
+        assert socketlabs_env["SOCKETLABS_API_KEY"] not in done.stdout + done.stderr
+        data = json.loads(done.stdout)
+        if argv[0] == "reports":
+            assert [row["status"] for row in data] == ["Failed"] * 5
+        elif argv[:2] == ["suppressions", "check"]:
+            assert data["isSuppressed"] is True
+        elif argv[:2] == ["suppressions", "export"]:
+            assert [row["emailAddress"] for row in data] == ["sub@example.com"]
+
+
+def test_the_sandbox_command_prints_an_export_for_every_server(tmp_path: Path) -> None:
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "socketlabs_client", "sandbox", "--port", "0", "--suppressions", "3"],
+        env=_base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sandbox.stdout is not None
+        status = sandbox.stdout.readline()
+        assert (
+            status.startswith("SocketLabs sandbox on http://127.0.0.1:") and "250 seeded messages" in status
+        )
+        exports = [sandbox.stdout.readline().strip() for _ in range(len(SERVER_SETTINGS) + 2)]
+        env = dict(line.removeprefix("export ").split("=", 1) for line in exports)
+        assert {s.env_var for s in SERVER_SETTINGS} <= set(env)
+        assert "SOCKETLABS_MANAGEMENT_URL" in env
+        listed = subprocess.run(
+            [sys.executable, "-m", "socketlabs_client", "suppressions", "list", "--json"],
+            env={**_base_env(), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert len(json.loads(listed.stdout)) == 3
+        dkim = subprocess.run(  # the management host is reachable through its exported URL
+            [sys.executable, "-m", "socketlabs_client", "api", "GET", "/servers/{serverId}/bounce",
+             "--server", "management"],
+            env={**_base_env(), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert dkim.returncode == 0, dkim.stderr
+    finally:
+        sandbox.terminate()
+        sandbox.communicate(timeout=30)
+
+
+def test_the_sandbox_command_as_json_with_a_webhook_url(forward_target: tuple[str, list[bytes]]) -> None:
+    url, received = forward_target
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "socketlabs_client", "sandbox", "--port", "0", "--json", "--webhook-url", url,
+         "--anchor", "2026-01-01T00:00:00Z", "--report-messages", "40"],
+        env=_base_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert sandbox.stdout is not None
+        lines = []
+        while not lines or lines[-1] != "}\n":
+            line = sandbox.stdout.readline()
+            assert line, sandbox.communicate(timeout=10)
+            lines.append(line)
+        status = json.loads("".join(lines))
+        assert status["seeded"] == {
+            "messages": 40,
+            "suppressions": 0,
+            "from": "2025-12-02T00:00:00+00:00",
+            "to": "2026-01-01T00:00:00+00:00",
+        }
+        assert set(status["servers"]) == {s.name for s in SERVER_SETTINGS}
+        assert status["webhook_url"] == url
+        triggered = subprocess.run(  # no --webhook-url: the sandbox's own is used
+            [sys.executable, "-m", "socketlabs_client", "events", "trigger", "complaint", "--json"],
+            env={**_base_env(), **status["env"]},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        posted = json.loads(triggered.stdout)["posted"]
+        assert [p["type"] for p in posted][-1] == "Complaint"
+        assert [json.loads(body)["Type"] for body in received] == [p["type"] for p in posted]
+    finally:
+        sandbox.terminate()
+        sandbox.communicate(timeout=30)
