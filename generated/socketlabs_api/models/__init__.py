@@ -32,20 +32,28 @@ from .dkim_key import DkimKey
 from .dkim_key_create import DkimKeyCreate
 from .dkim_key_generated import DkimKeyGenerated
 from .dkim_key_update import DkimKeyUpdate
-from .engagement_tracking import EngagementTracking
-from .engagement_tracking_envelope import EngagementTrackingEnvelope
 from .error_envelope import ErrorEnvelope
 from .inbound_address import InboundAddress
 from .inbound_attachment import InboundAttachment
 from .inbound_header import InboundHeader
 from .inbound_message import InboundMessage
+from .inbound_overview import InboundOverview
+from .inbound_overview_envelope import InboundOverviewEnvelope
 from .inbound_parsed_message import InboundParsedMessage
+from .inbound_report_page import InboundReportPage
+from .inbound_report_row import InboundReportRow
+from .inbound_report_status import InboundReportStatus
 from .injection_credentials import InjectionCredentials
 from .injection_credentials_envelope import InjectionCredentialsEnvelope
 from .injection_error_code import InjectionErrorCode
 from .injection_request import InjectionRequest
 from .injection_response import InjectionResponse
+from .mailing_report import MailingReport
+from .mailing_report_page import MailingReportPage
 from .management_error import ManagementError
+from .management_tracking_domain import ManagementTrackingDomain
+from .management_tracking_domain_input import ManagementTrackingDomainInput
+from .management_tracking_domain_update import ManagementTrackingDomainUpdate
 from .marketing_list import MarketingList
 from .marketing_list_envelope import MarketingListEnvelope
 from .marketing_list_input import MarketingListInput
@@ -62,8 +70,9 @@ from .recipient_message import RecipientMessage
 from .recipient_search_page import RecipientSearchPage
 from .report_aggregate import ReportAggregate
 from .report_aggregate_envelope import ReportAggregateEnvelope
-from .report_aggregate_interval import ReportAggregateInterval
 from .report_bucket import ReportBucket
+from .report_bucket_groups import ReportBucketGroups
+from .report_interval import ReportInterval
 from .report_overview import ReportOverview
 from .report_overview_envelope import ReportOverviewEnvelope
 from .sending_domain import SendingDomain
@@ -72,14 +81,33 @@ from .sending_domain_input import SendingDomainInput
 from .sending_domain_page import SendingDomainPage
 from .sending_domain_status import SendingDomainStatus
 from .sort_direction import SortDirection
-from .stream_score_envelope import StreamScoreEnvelope
-from .stream_score_report import StreamScoreReport
-from .stream_score_report_rating import StreamScoreReportRating
+from .subaccount import Subaccount
+from .subaccount_bounce_domain import SubaccountBounceDomain
+from .subaccount_bounce_domain_envelope import SubaccountBounceDomainEnvelope
+from .subaccount_bounce_domain_input import SubaccountBounceDomainInput
+from .subaccount_bounce_domain_list import SubaccountBounceDomainList
+from .subaccount_create_with_ip_pool import SubaccountCreateWithIpPool
+from .subaccount_create_with_rule_engine import SubaccountCreateWithRuleEngine
+from .subaccount_dkim_generated import SubaccountDkimGenerated
+from .subaccount_dkim_generated_envelope import SubaccountDkimGeneratedEnvelope
+from .subaccount_dkim_key import SubaccountDkimKey
+from .subaccount_dkim_key_envelope import SubaccountDkimKeyEnvelope
+from .subaccount_dkim_key_input import SubaccountDkimKeyInput
+from .subaccount_dkim_key_list import SubaccountDkimKeyList
+from .subaccount_envelope import SubaccountEnvelope
 from .suppression import Suppression
+from .suppression_bulk_remove import SuppressionBulkRemove
+from .suppression_bulk_remove_envelope import SuppressionBulkRemoveEnvelope
+from .suppression_bulk_remove_result import SuppressionBulkRemoveResult
 from .suppression_envelope import SuppressionEnvelope
 from .suppression_page import SuppressionPage
 from .suppression_status import SuppressionStatus
 from .suppression_status_envelope import SuppressionStatusEnvelope
+from .tracking_domain import TrackingDomain
+from .tracking_domain_envelope import TrackingDomainEnvelope
+from .tracking_domain_input import TrackingDomainInput
+from .tracking_domain_list import TrackingDomainList
+from .tracking_domain_update import TrackingDomainUpdate
 from .tracking_event import TrackingEvent
 from .tracking_event_page import TrackingEventPage
 from .tracking_event_type import TrackingEventType
@@ -131,20 +159,28 @@ __all__ = (
     "DkimKeyCreate",
     "DkimKeyGenerated",
     "DkimKeyUpdate",
-    "EngagementTracking",
-    "EngagementTrackingEnvelope",
     "ErrorEnvelope",
     "InboundAddress",
     "InboundAttachment",
     "InboundHeader",
     "InboundMessage",
+    "InboundOverview",
+    "InboundOverviewEnvelope",
     "InboundParsedMessage",
+    "InboundReportPage",
+    "InboundReportRow",
+    "InboundReportStatus",
     "InjectionCredentials",
     "InjectionCredentialsEnvelope",
     "InjectionErrorCode",
     "InjectionRequest",
     "InjectionResponse",
+    "MailingReport",
+    "MailingReportPage",
     "ManagementError",
+    "ManagementTrackingDomain",
+    "ManagementTrackingDomainInput",
+    "ManagementTrackingDomainUpdate",
     "MarketingList",
     "MarketingListEnvelope",
     "MarketingListInput",
@@ -161,8 +197,9 @@ __all__ = (
     "RecipientSearchPage",
     "ReportAggregate",
     "ReportAggregateEnvelope",
-    "ReportAggregateInterval",
     "ReportBucket",
+    "ReportBucketGroups",
+    "ReportInterval",
     "ReportOverview",
     "ReportOverviewEnvelope",
     "SendingDomain",
@@ -171,14 +208,33 @@ __all__ = (
     "SendingDomainPage",
     "SendingDomainStatus",
     "SortDirection",
-    "StreamScoreEnvelope",
-    "StreamScoreReport",
-    "StreamScoreReportRating",
+    "Subaccount",
+    "SubaccountBounceDomain",
+    "SubaccountBounceDomainEnvelope",
+    "SubaccountBounceDomainInput",
+    "SubaccountBounceDomainList",
+    "SubaccountCreateWithIpPool",
+    "SubaccountCreateWithRuleEngine",
+    "SubaccountDkimGenerated",
+    "SubaccountDkimGeneratedEnvelope",
+    "SubaccountDkimKey",
+    "SubaccountDkimKeyEnvelope",
+    "SubaccountDkimKeyInput",
+    "SubaccountDkimKeyList",
+    "SubaccountEnvelope",
     "Suppression",
+    "SuppressionBulkRemove",
+    "SuppressionBulkRemoveEnvelope",
+    "SuppressionBulkRemoveResult",
     "SuppressionEnvelope",
     "SuppressionPage",
     "SuppressionStatus",
     "SuppressionStatusEnvelope",
+    "TrackingDomain",
+    "TrackingDomainEnvelope",
+    "TrackingDomainInput",
+    "TrackingDomainList",
+    "TrackingDomainUpdate",
     "TrackingEvent",
     "TrackingEventPage",
     "TrackingEventType",

@@ -125,7 +125,7 @@ def sync_detailed(
     """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
      `Content-Range: rows a-b/total` says which rows came back; every page but the last answers 206, the
-    last answers 200.
+    last answers 200. At most 500,000 rows per download (changelog, 2024-01).
 
     Args:
         server_id (int):
@@ -178,7 +178,7 @@ def sync(
     """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
      `Content-Range: rows a-b/total` says which rows came back; every page but the last answers 206, the
-    last answers 200.
+    last answers 200. At most 500,000 rows per download (changelog, 2024-01).
 
     Args:
         server_id (int):
@@ -226,7 +226,7 @@ async def asyncio_detailed(
     """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
      `Content-Range: rows a-b/total` says which rows came back; every page but the last answers 206, the
-    last answers 200.
+    last answers 200. At most 500,000 rows per download (changelog, 2024-01).
 
     Args:
         server_id (int):
@@ -277,7 +277,7 @@ async def asyncio(
     """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
      `Content-Range: rows a-b/total` says which rows came back; every page but the last answers 206, the
-    last answers 200.
+    last answers 200. At most 500,000 rows per download (changelog, 2024-01).
 
     Args:
         server_id (int):

@@ -9,6 +9,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.report_aggregate_envelope import ReportAggregateEnvelope
+from ...models.report_interval import ReportInterval
 from ...types import UNSET, Response, Unset
 
 
@@ -17,6 +18,9 @@ def _get_kwargs(
     *,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -24,6 +28,16 @@ def _get_kwargs(
     params["startDate"] = start_date
 
     params["endDate"] = end_date
+
+    json_interval: str | Unset = UNSET
+    if not isinstance(interval, Unset):
+        json_interval = interval.value
+
+    params["interval"] = json_interval
+
+    params["aggregateTypes"] = aggregate_types
+
+    params["tag"] = tag
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -94,13 +108,22 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | ReportAggregateEnvelope]:
-    """Delivered data per day in a date range
+    """Counts of delivered messages of the server per hour or day, optionally grouped
+
+     `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval by one or two
+    dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only messages with that tag.
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        interval (ReportInterval | Unset):
+        aggregate_types (str | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,6 +137,9 @@ def sync_detailed(
         server_id=server_id,
         start_date=start_date,
         end_date=end_date,
+        interval=interval,
+        aggregate_types=aggregate_types,
+        tag=tag,
     )
 
     response = client.get_httpx_client().request(
@@ -129,13 +155,22 @@ def sync(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> ErrorEnvelope | ReportAggregateEnvelope | None:
-    """Delivered data per day in a date range
+    """Counts of delivered messages of the server per hour or day, optionally grouped
+
+     `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval by one or two
+    dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only messages with that tag.
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        interval (ReportInterval | Unset):
+        aggregate_types (str | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,6 +185,9 @@ def sync(
         client=client,
         start_date=start_date,
         end_date=end_date,
+        interval=interval,
+        aggregate_types=aggregate_types,
+        tag=tag,
     ).parsed
 
 
@@ -159,13 +197,22 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | ReportAggregateEnvelope]:
-    """Delivered data per day in a date range
+    """Counts of delivered messages of the server per hour or day, optionally grouped
+
+     `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval by one or two
+    dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only messages with that tag.
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        interval (ReportInterval | Unset):
+        aggregate_types (str | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,6 +226,9 @@ async def asyncio_detailed(
         server_id=server_id,
         start_date=start_date,
         end_date=end_date,
+        interval=interval,
+        aggregate_types=aggregate_types,
+        tag=tag,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -192,13 +242,22 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> ErrorEnvelope | ReportAggregateEnvelope | None:
-    """Delivered data per day in a date range
+    """Counts of delivered messages of the server per hour or day, optionally grouped
+
+     `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval by one or two
+    dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only messages with that tag.
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        interval (ReportInterval | Unset):
+        aggregate_types (str | Unset):
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,5 +273,8 @@ async def asyncio(
             client=client,
             start_date=start_date,
             end_date=end_date,
+            interval=interval,
+            aggregate_types=aggregate_types,
+            tag=tag,
         )
     ).parsed

@@ -17,6 +17,7 @@ def _get_kwargs(
     *,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -24,6 +25,8 @@ def _get_kwargs(
     params["startDate"] = start_date
 
     params["endDate"] = end_date
+
+    params["tag"] = tag
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -94,13 +97,15 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | ReportOverviewEnvelope]:
-    """Overview of failed messages in a date range
+    """Overview of failed messages of the server in a date range
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,6 +119,7 @@ def sync_detailed(
         server_id=server_id,
         start_date=start_date,
         end_date=end_date,
+        tag=tag,
     )
 
     response = client.get_httpx_client().request(
@@ -129,13 +135,15 @@ def sync(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> ErrorEnvelope | ReportOverviewEnvelope | None:
-    """Overview of failed messages in a date range
+    """Overview of failed messages of the server in a date range
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,6 +158,7 @@ def sync(
         client=client,
         start_date=start_date,
         end_date=end_date,
+        tag=tag,
     ).parsed
 
 
@@ -159,13 +168,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> Response[ErrorEnvelope | ReportOverviewEnvelope]:
-    """Overview of failed messages in a date range
+    """Overview of failed messages of the server in a date range
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,6 +190,7 @@ async def asyncio_detailed(
         server_id=server_id,
         start_date=start_date,
         end_date=end_date,
+        tag=tag,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -192,13 +204,15 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> ErrorEnvelope | ReportOverviewEnvelope | None:
-    """Overview of failed messages in a date range
+    """Overview of failed messages of the server in a date range
 
     Args:
         server_id (int):
         start_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
         end_date (str | Unset): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+        tag (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,5 +228,6 @@ async def asyncio(
             client=client,
             start_date=start_date,
             end_date=end_date,
+            tag=tag,
         )
     ).parsed
