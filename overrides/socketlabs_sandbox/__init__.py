@@ -1,8 +1,8 @@
 """A local SocketLabs emulator: every operation of the spec, over real HTTP.
 
 Suppressions, marketing lists, contacts, custom fields, API keys, sending
-domains, tracking settings, bounce domains and DKIM keys persist while it
-runs (per server id), reports come from a seeded deterministic
+domains, tracking domains, bounce domains, DKIM keys and subaccounts persist
+while it runs (per server or subaccount id), reports come from a seeded deterministic
 event log (any size, computed on demand) plus what was injected, and filters,
 sorting, paging and CSV ranges behave as the docs say. Use it in tests and
 for offline development:
@@ -22,7 +22,13 @@ imports the client: it is an independent reading of the spec, a referee.
 
 from __future__ import annotations
 
-from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, DEFAULT_WEBHOOK_SECRET, SandboxConfig
+from ._config import (
+    DEFAULT_API_KEY,
+    DEFAULT_SERVER_ID,
+    DEFAULT_SUBACCOUNT_ID,
+    DEFAULT_WEBHOOK_SECRET,
+    SandboxConfig,
+)
 from ._events import Delivery, EventOutbox, InboundFile, events_for
 from ._faults import Fault, FaultKind, Faults
 from ._limits import RateLimitCounters, SandboxRateLimits
@@ -32,6 +38,7 @@ from ._state import SandboxState, SentMessage, Suppression
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SERVER_ID",
+    "DEFAULT_SUBACCOUNT_ID",
     "DEFAULT_WEBHOOK_SECRET",
     "Delivery",
     "EventOutbox",

@@ -341,6 +341,8 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
     message_id = _Template(_optional_str(message.get("messageid")))
     mailing_id = _Template(_optional_str(message.get("mailingid")))
     sender = (_address(message.get("from")) or ("", None))[0]
+    raw_tags = message.get("tags")
+    tags = tuple(str(tag) for tag in raw_tags) if isinstance(raw_tags, list) else ()
     suppressions = state.suppression_list(server_id)  # the caller holds state.lock
     outcome = _Outcome()
     accepted, failed = outcome.accepted, outcome.failed
@@ -361,6 +363,7 @@ def _process(state: SandboxState, server_id: int, index: int, message: dict[str,
                 mailing_id.render(fields) or None,
                 "Suppressed" if email.casefold() in suppressions else "Delivered",
                 now,
+                tags,
             )
         )
     if outcome.failed:

@@ -13,10 +13,11 @@ import bisect
 import heapq
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import NamedTuple
 
 from ._config import SandboxConfig
+from ._dates import format_instant
 from ._filters import FieldSpec, FieldType, Filter
 from ._log import MessageRow, SeededLog, SeededMatches
 from ._objects import ObjectStore
@@ -60,6 +61,8 @@ class SentMessage(NamedTuple):
     status: str
     timestamp: int
     """UTC seconds when it was accepted."""
+    tags: tuple[str, ...] = ()
+    """The message's `Tags`."""
 
 
 def _sort_key(value: str | int | None) -> tuple[int, str | int]:
@@ -86,6 +89,8 @@ class SandboxState:
         self.suppressions: dict[int, MutableMapping[str, Suppression]] = {}
         self.sent: list[SentMessage] = []
         self.injected: dict[int, list[MessageRow]] = {}
+        self.inbound: dict[int, list[dict[str, object]]] = {}
+        """The inbound posts made per server, as the Inbound Parse report rows (`_at`: UTC seconds)."""
         self._next_id = _FIRST_INJECTED_ID
         self.objects = ObjectStore()
         """Lists, contacts, custom fields, API keys, domains, tracking settings, bounce domains, DKIM keys."""
@@ -101,6 +106,7 @@ class SandboxState:
             self.suppressions = {self.config.server_id: SuppressionList(seeded)}
             self.sent = []
             self.injected = {}
+            self.inbound = {}
             self._next_id = _FIRST_INJECTED_ID
             self.objects.reset()
             self.csv_truncate_page = self.config.csv_truncate_page
@@ -211,6 +217,24 @@ class SandboxState:
 
     # Report log -------------------------------------------------------------
 
+    def record_inbound(self, server_id: int, payload: Mapping[str, object], accepted: bool) -> None:
+        """Remember an inbound post for the Inbound Parse report."""
+        message = payload.get("Message")
+        subject = message.get("Subject") if isinstance(message, dict) else None
+        score = payload.get("SpamScore")
+        now = self.now()
+        row: dict[str, object] = {
+            "from": str(payload.get("InboundMailFrom") or ""),
+            "to": str(payload.get("InboundRcptTo") or ""),
+            "subject": subject if isinstance(subject, str) else None,
+            "receivedTime": format_instant(now),
+            "status": "Posted" if accepted else "Failed",
+            "spamScore": score if isinstance(score, int | float) else None,
+            "_at": now,
+        }
+        with self.lock:
+            self.inbound.setdefault(server_id, []).append(row)
+
     def next_message_id(self) -> str:
         """A fresh id for an injected message that brought none."""
         with self.lock:
@@ -239,6 +263,7 @@ class SandboxState:
                         status=message.status,
                         queued_time=stamp,
                         status_date=stamp,
+                        tags=message.tags,
                     )
                 )
 

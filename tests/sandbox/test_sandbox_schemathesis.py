@@ -45,7 +45,13 @@ import yaml
 from schemathesis import Case
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.specs.openapi.checks import negative_data_rejection
-from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, Sandbox, SandboxConfig
+from socketlabs_sandbox import (
+    DEFAULT_API_KEY,
+    DEFAULT_SERVER_ID,
+    DEFAULT_SUBACCOUNT_ID,
+    Sandbox,
+    SandboxConfig,
+)
 from socketlabs_sandbox._dates import parse_api_date
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
@@ -229,7 +235,8 @@ CONFIG = schemathesis.Config.from_dict(
         "seed": SEED,
         "headers": {"Authorization": f"Bearer {DEFAULT_API_KEY}"},
         "checks": {"enabled": True},  # every check, as `--checks all`
-        "parameters": {"path.serverId": DEFAULT_SERVER_ID},
+        # The seeded server and subaccount: other ids are 404s that would test little.
+        "parameters": {"path.serverId": DEFAULT_SERVER_ID, "path.subaccountId": DEFAULT_SUBACCOUNT_ID},
         "generation": {"max-examples": _EXAMPLES, "deterministic": True, "database": "none"},
         "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
         "operations": [

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import remap_keys
 
@@ -22,7 +21,6 @@ class SubaccountCreateWithRuleEngine:
 
     name: str
     use_rule_engine: bool
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -30,7 +28,7 @@ class SubaccountCreateWithRuleEngine:
         use_rule_engine = self.use_rule_engine
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "name": name,
@@ -58,21 +56,4 @@ class SubaccountCreateWithRuleEngine:
             use_rule_engine=use_rule_engine,
         )
 
-        subaccount_create_with_rule_engine.additional_properties = d
         return subaccount_create_with_rule_engine
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
