@@ -406,7 +406,7 @@ class ApiKeys:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
@@ -446,7 +446,7 @@ class ApiKeys:
         """Create an API key; the secret is shown only in this answer
 
         ``POST /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -474,7 +474,7 @@ class ApiKeys:
         """Revoke an API key
 
         ``DELETE /servers/{serverId}/api-keys/{apiKeyId}`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -517,7 +517,7 @@ class AsyncApiKeys:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
@@ -557,7 +557,7 @@ class AsyncApiKeys:
         """Create an API key; the secret is shown only in this answer
 
         ``POST /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -585,7 +585,7 @@ class AsyncApiKeys:
         """Revoke an API key
 
         ``DELETE /servers/{serverId}/api-keys/{apiKeyId}`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -619,7 +619,7 @@ class BounceDomains:
         """List the custom bounce domains
 
         ``GET /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -643,7 +643,7 @@ class BounceDomains:
         """Add a custom bounce domain
 
         ``POST /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -669,7 +669,7 @@ class BounceDomains:
         """One custom bounce domain
 
         ``GET /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -696,7 +696,7 @@ class BounceDomains:
         """Make a custom bounce domain the default (or not)
 
         ``PUT /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -724,7 +724,7 @@ class BounceDomains:
         """Remove a custom bounce domain
 
         ``DELETE /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -757,7 +757,7 @@ class AsyncBounceDomains:
         """List the custom bounce domains
 
         ``GET /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -781,7 +781,7 @@ class AsyncBounceDomains:
         """Add a custom bounce domain
 
         ``POST /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -807,7 +807,7 @@ class AsyncBounceDomains:
         """One custom bounce domain
 
         ``GET /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -834,7 +834,7 @@ class AsyncBounceDomains:
         """Make a custom bounce domain the default (or not)
 
         ``PUT /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -862,7 +862,7 @@ class AsyncBounceDomains:
         """Remove a custom bounce domain
 
         ``DELETE /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -904,7 +904,7 @@ class Contacts:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
@@ -944,7 +944,7 @@ class Contacts:
         """Create a contact
 
         ``POST /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -972,7 +972,7 @@ class Contacts:
         """One item by id
 
         ``GET /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1001,7 +1001,7 @@ class Contacts:
         """Replace an item
 
         ``PUT /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1031,7 +1031,7 @@ class Contacts:
         """Delete an item
 
         ``DELETE /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1074,7 +1074,7 @@ class AsyncContacts:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
@@ -1114,7 +1114,7 @@ class AsyncContacts:
         """Create a contact
 
         ``POST /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1142,7 +1142,7 @@ class AsyncContacts:
         """One item by id
 
         ``GET /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1171,7 +1171,7 @@ class AsyncContacts:
         """Replace an item
 
         ``PUT /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1201,7 +1201,7 @@ class AsyncContacts:
         """Delete an item
 
         ``DELETE /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1238,7 +1238,7 @@ class Credentials:
         the CX gateway); pass it as the client's `inject_url`.
 
         ``POST /subaccount/{subaccountId}/credentials/injection-api`` (api). Confidence: confirmed.
-        Source: socketlabs-api.md §4.4 (H-INJ).
+        Source: https://help.socketlabs.com/docs/email/v2/injection-api.
 
         Args:
             subaccount_id (int):
@@ -1264,7 +1264,7 @@ class Credentials:
         client's `inject_url`.
 
         ``GET /servers/{serverId}/credentials/injection-api`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.4 (third-party caller UIUC EmailSender.cs).
+        Source: a third-party caller (EmailSender.cs in a public University of Illinois repository).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1297,7 +1297,7 @@ class AsyncCredentials:
         the CX gateway); pass it as the client's `inject_url`.
 
         ``POST /subaccount/{subaccountId}/credentials/injection-api`` (api). Confidence: confirmed.
-        Source: socketlabs-api.md §4.4 (H-INJ).
+        Source: https://help.socketlabs.com/docs/email/v2/injection-api.
 
         Args:
             subaccount_id (int):
@@ -1323,7 +1323,7 @@ class AsyncCredentials:
         client's `inject_url`.
 
         ``GET /servers/{serverId}/credentials/injection-api`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.4 (third-party caller UIUC EmailSender.cs).
+        Source: a third-party caller (EmailSender.cs in a public University of Illinois repository).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1362,7 +1362,7 @@ class CustomFields:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
@@ -1402,7 +1402,7 @@ class CustomFields:
         """Create a customField
 
         ``POST /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1430,7 +1430,7 @@ class CustomFields:
         """One item by id
 
         ``GET /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1459,7 +1459,7 @@ class CustomFields:
         """Replace an item
 
         ``PUT /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1489,7 +1489,7 @@ class CustomFields:
         """Delete an item
 
         ``DELETE /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1532,7 +1532,7 @@ class AsyncCustomFields:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
@@ -1572,7 +1572,7 @@ class AsyncCustomFields:
         """Create a customField
 
         ``POST /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1600,7 +1600,7 @@ class AsyncCustomFields:
         """One item by id
 
         ``GET /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1629,7 +1629,7 @@ class AsyncCustomFields:
         """Replace an item
 
         ``PUT /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1659,7 +1659,7 @@ class AsyncCustomFields:
         """Delete an item
 
         ``DELETE /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1695,7 +1695,7 @@ class Dkim:
         """List the DKIM keys
 
         ``GET /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1723,7 +1723,7 @@ class Dkim:
         """Store a DKIM key
 
         ``POST /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1750,7 +1750,7 @@ class Dkim:
         """Generate a DKIM key pair and its DNS record (not stored)
 
         ``GET /servers/{serverId}/dkim/generate`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1779,7 +1779,7 @@ class Dkim:
         """Replace a domain's DKIM key
 
         ``PUT /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1808,7 +1808,7 @@ class Dkim:
         """Remove a domain's DKIM key
 
         ``DELETE /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -1845,7 +1845,7 @@ class AsyncDkim:
         """List the DKIM keys
 
         ``GET /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1873,7 +1873,7 @@ class AsyncDkim:
         """Store a DKIM key
 
         ``POST /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1900,7 +1900,7 @@ class AsyncDkim:
         """Generate a DKIM key pair and its DNS record (not stored)
 
         ``GET /servers/{serverId}/dkim/generate`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1929,7 +1929,7 @@ class AsyncDkim:
         """Replace a domain's DKIM key
 
         ``PUT /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1958,7 +1958,7 @@ class AsyncDkim:
         """Remove a domain's DKIM key
 
         ``DELETE /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -2002,7 +2002,7 @@ class Domains:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
@@ -2042,7 +2042,7 @@ class Domains:
         """Add a sending domain (status Pending until verified)
 
         ``POST /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2070,7 +2070,7 @@ class Domains:
         """One sending domain
 
         ``GET /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2098,7 +2098,7 @@ class Domains:
         """Remove a sending domain
 
         ``DELETE /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2126,7 +2126,7 @@ class Domains:
         """Check the domain's DNS records now and update its status
 
         ``POST /servers/{serverId}/sending-domains/{domain}/verify`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2169,7 +2169,7 @@ class AsyncDomains:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
@@ -2209,7 +2209,7 @@ class AsyncDomains:
         """Add a sending domain (status Pending until verified)
 
         ``POST /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2237,7 +2237,7 @@ class AsyncDomains:
         """One sending domain
 
         ``GET /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2265,7 +2265,7 @@ class AsyncDomains:
         """Remove a sending domain
 
         ``DELETE /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2293,7 +2293,7 @@ class AsyncDomains:
         """Check the domain's DNS records now and update its status
 
         ``POST /servers/{serverId}/sending-domains/{domain}/verify`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2332,7 +2332,7 @@ class Injection:
         new format, in `Authorization: Bearer`.
 
         ``POST /email`` (injection). Confidence: confirmed.
-        Source: socketlabs-api.md §3 (LEG-INJ; official libraries PY, CS, NODE, JAVA, GO, PHP).
+        Source: http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php.
 
         Args:
             body (InjectionRequest): The injection body. Member names are matched case-
@@ -2369,7 +2369,7 @@ class AsyncInjection:
         new format, in `Authorization: Bearer`.
 
         ``POST /email`` (injection). Confidence: confirmed.
-        Source: socketlabs-api.md §3 (LEG-INJ; official libraries PY, CS, NODE, JAVA, GO, PHP).
+        Source: http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php.
 
         Args:
             body (InjectionRequest): The injection body. Member names are matched case-
@@ -2410,7 +2410,7 @@ class Lists:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
@@ -2450,7 +2450,7 @@ class Lists:
         """Create a list
 
         ``POST /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2478,7 +2478,7 @@ class Lists:
         """One item by id
 
         ``GET /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2507,7 +2507,7 @@ class Lists:
         """Replace an item
 
         ``PUT /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2537,7 +2537,7 @@ class Lists:
         """Delete an item
 
         ``DELETE /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2580,7 +2580,7 @@ class AsyncLists:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
@@ -2620,7 +2620,7 @@ class AsyncLists:
         """Create a list
 
         ``POST /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2648,7 +2648,7 @@ class AsyncLists:
         """One item by id
 
         ``GET /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2677,7 +2677,7 @@ class AsyncLists:
         """Replace an item
 
         ``PUT /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2707,7 +2707,7 @@ class AsyncLists:
         """Delete an item
 
         ``DELETE /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2752,7 +2752,7 @@ class Reports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
@@ -2805,7 +2805,7 @@ class Reports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
+        Source: github mozilla/addons-server src/olympia/users/utils.py (check_suppressed_email_confirmation).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -3864,7 +3864,7 @@ class AsyncReports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
@@ -3917,7 +3917,7 @@ class AsyncReports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
+        Source: github mozilla/addons-server src/olympia/users/utils.py (check_suppressed_email_confirmation).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -7768,7 +7768,7 @@ class Suppressions:
         """Check whether an address is suppressed
 
         ``GET /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG, H-INTRO).
+        Source: https://help.socketlabs.com/docs/api-migration; https://help.socketlabs.com/docs/introduction-to-our-apis.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -7798,7 +7798,7 @@ class Suppressions:
         suppressed succeeds.
 
         ``POST /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG).
+        Source: https://help.socketlabs.com/docs/api-migration.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -7827,7 +7827,7 @@ class Suppressions:
         Answers 404 when the address is not on the list.
 
         ``DELETE /servers/{serverId}/suppressions/remove`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG; 404 behaviour observed in mozilla/addons-server).
+        Source: https://help.socketlabs.com/docs/api-migration; 404 behaviour observed in github mozilla/addons-server src/olympia/users/tasks.py.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -7864,7 +7864,7 @@ class Suppressions:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Source: github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)").
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -7923,7 +7923,7 @@ class Suppressions:
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Source: github mozilla/addons-server src/olympia/users/tasks.py (sync_suppressed_emails_task).
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -7977,7 +7977,7 @@ class AsyncSuppressions:
         """Check whether an address is suppressed
 
         ``GET /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG, H-INTRO).
+        Source: https://help.socketlabs.com/docs/api-migration; https://help.socketlabs.com/docs/introduction-to-our-apis.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -8007,7 +8007,7 @@ class AsyncSuppressions:
         suppressed succeeds.
 
         ``POST /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG).
+        Source: https://help.socketlabs.com/docs/api-migration.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -8036,7 +8036,7 @@ class AsyncSuppressions:
         Answers 404 when the address is not on the list.
 
         ``DELETE /servers/{serverId}/suppressions/remove`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG; 404 behaviour observed in mozilla/addons-server).
+        Source: https://help.socketlabs.com/docs/api-migration; 404 behaviour observed in github mozilla/addons-server src/olympia/users/tasks.py.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -8073,7 +8073,7 @@ class AsyncSuppressions:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Source: github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)").
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -8132,7 +8132,7 @@ class AsyncSuppressions:
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Source: github mozilla/addons-server src/olympia/users/tasks.py (sync_suppressed_emails_task).
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
