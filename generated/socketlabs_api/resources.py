@@ -150,10 +150,6 @@ from .models.dkim_key import DkimKey
 from .models.dkim_key_create import DkimKeyCreate
 from .models.dkim_key_generated import DkimKeyGenerated
 from .models.dkim_key_update import DkimKeyUpdate
-from .models.inbound_overview import InboundOverview
-from .models.inbound_overview_envelope import InboundOverviewEnvelope
-from .models.inbound_report_page import InboundReportPage
-from .models.inbound_report_row import InboundReportRow
 from .models.injection_credentials import InjectionCredentials
 from .models.injection_credentials_envelope import InjectionCredentialsEnvelope
 from .models.injection_request import InjectionRequest
@@ -173,6 +169,10 @@ from .models.recipient_message import RecipientMessage
 from .models.recipient_search_page import RecipientSearchPage
 from .models.report_aggregate import ReportAggregate
 from .models.report_aggregate_envelope import ReportAggregateEnvelope
+from .models.report_inbound_overview import ReportInboundOverview
+from .models.report_inbound_overview_envelope import ReportInboundOverviewEnvelope
+from .models.report_inbound_page import ReportInboundPage
+from .models.report_inbound_row import ReportInboundRow
 from .models.report_interval import ReportInterval
 from .models.report_overview import ReportOverview
 from .models.report_overview_envelope import ReportOverviewEnvelope
@@ -3705,7 +3705,7 @@ class Reports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> InboundOverview:
+    ) -> ReportInboundOverview:
         """Overview of the inbound messages the server parsed and posted
 
         ``GET /servers/{serverId}/reports/inbound/overview`` (api). Confidence: modeled.
@@ -3728,7 +3728,7 @@ class Reports:
             ),
             _get_inbound_overview._build_response,
         )
-        return cast("InboundOverviewEnvelope", response.parsed).data
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
 
     def inbound_detail(
         self,
@@ -3742,7 +3742,7 @@ class Reports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
-    ) -> Pager[InboundReportRow, InboundReportPage]:
+    ) -> Pager[ReportInboundRow, ReportInboundPage]:
         """Page through the inbound messages the server parsed and posted
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
@@ -4817,7 +4817,7 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> InboundOverview:
+    ) -> ReportInboundOverview:
         """Overview of the inbound messages the server parsed and posted
 
         ``GET /servers/{serverId}/reports/inbound/overview`` (api). Confidence: modeled.
@@ -4840,7 +4840,7 @@ class AsyncReports:
             ),
             _get_inbound_overview._build_response,
         )
-        return cast("InboundOverviewEnvelope", response.parsed).data
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
 
     def inbound_detail(
         self,
@@ -4854,7 +4854,7 @@ class AsyncReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
-    ) -> AsyncPager[InboundReportRow, InboundReportPage]:
+    ) -> AsyncPager[ReportInboundRow, ReportInboundPage]:
         """Page through the inbound messages the server parsed and posted
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
@@ -5985,7 +5985,7 @@ class SubaccountReports:
         subaccount_id: int,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> InboundOverview:
+    ) -> ReportInboundOverview:
         """Overview of the inbound messages the subaccount parsed and posted
 
         ``GET /subaccount/{subaccountId}/reports/inbound/overview`` (api). Confidence: modeled.
@@ -6008,7 +6008,7 @@ class SubaccountReports:
             ),
             _get_subaccount_inbound_overview._build_response,
         )
-        return cast("InboundOverviewEnvelope", response.parsed).data
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
 
     def inbound_detail(
         self,
@@ -6022,7 +6022,7 @@ class SubaccountReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
-    ) -> Pager[InboundReportRow, InboundReportPage]:
+    ) -> Pager[ReportInboundRow, ReportInboundPage]:
         """Page through the inbound messages the subaccount parsed and posted
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
@@ -6844,7 +6844,7 @@ class AsyncSubaccountReports:
         subaccount_id: int,
         start_date: str | Unset = UNSET,
         end_date: str | Unset = UNSET,
-    ) -> InboundOverview:
+    ) -> ReportInboundOverview:
         """Overview of the inbound messages the subaccount parsed and posted
 
         ``GET /subaccount/{subaccountId}/reports/inbound/overview`` (api). Confidence: modeled.
@@ -6867,7 +6867,7 @@ class AsyncSubaccountReports:
             ),
             _get_subaccount_inbound_overview._build_response,
         )
-        return cast("InboundOverviewEnvelope", response.parsed).data
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
 
     def inbound_detail(
         self,
@@ -6881,7 +6881,7 @@ class AsyncSubaccountReports:
         end_date: DateInput | None = None,
         filters: FilterInput | None = None,
         max_items: int | None = None,
-    ) -> AsyncPager[InboundReportRow, InboundReportPage]:
+    ) -> AsyncPager[ReportInboundRow, ReportInboundPage]:
         """Page through the inbound messages the subaccount parsed and posted
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or

@@ -122,10 +122,10 @@ def test_inbound_reports_follow_the_posts_made(sb: Sandbox, api: httpx.Client, c
     finally:
         sb.events.inbound_url = before
     overview = api.get("/reports/inbound/overview").json()
-    conforms(overview, "InboundOverviewEnvelope")
+    conforms(overview, "ReportInboundOverviewEnvelope")
     assert overview["data"] == {"count": 1, "posted": 0, "failed": 1}
     detail = api.get("/reports/inbound/detail", params={"filters": "status=eq:Failed"}).json()
-    conforms(detail, "InboundReportPage")
+    conforms(detail, "ReportInboundPage")
     assert [(row["from"], row["to"], row["subject"]) for row in detail["data"]] == [
         ("x@example.net", "in@example.com", "Hello")
     ]

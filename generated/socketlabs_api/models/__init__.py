@@ -37,12 +37,7 @@ from .inbound_address import InboundAddress
 from .inbound_attachment import InboundAttachment
 from .inbound_header import InboundHeader
 from .inbound_message import InboundMessage
-from .inbound_overview import InboundOverview
-from .inbound_overview_envelope import InboundOverviewEnvelope
 from .inbound_parsed_message import InboundParsedMessage
-from .inbound_report_page import InboundReportPage
-from .inbound_report_row import InboundReportRow
-from .inbound_report_status import InboundReportStatus
 from .injection_credentials import InjectionCredentials
 from .injection_credentials_envelope import InjectionCredentialsEnvelope
 from .injection_error_code import InjectionErrorCode
@@ -72,6 +67,11 @@ from .report_aggregate import ReportAggregate
 from .report_aggregate_envelope import ReportAggregateEnvelope
 from .report_bucket import ReportBucket
 from .report_bucket_groups import ReportBucketGroups
+from .report_inbound_overview import ReportInboundOverview
+from .report_inbound_overview_envelope import ReportInboundOverviewEnvelope
+from .report_inbound_page import ReportInboundPage
+from .report_inbound_row import ReportInboundRow
+from .report_inbound_status import ReportInboundStatus
 from .report_interval import ReportInterval
 from .report_overview import ReportOverview
 from .report_overview_envelope import ReportOverviewEnvelope
@@ -164,12 +164,7 @@ __all__ = (
     "InboundAttachment",
     "InboundHeader",
     "InboundMessage",
-    "InboundOverview",
-    "InboundOverviewEnvelope",
     "InboundParsedMessage",
-    "InboundReportPage",
-    "InboundReportRow",
-    "InboundReportStatus",
     "InjectionCredentials",
     "InjectionCredentialsEnvelope",
     "InjectionErrorCode",
@@ -199,6 +194,11 @@ __all__ = (
     "ReportAggregateEnvelope",
     "ReportBucket",
     "ReportBucketGroups",
+    "ReportInboundOverview",
+    "ReportInboundOverviewEnvelope",
+    "ReportInboundPage",
+    "ReportInboundRow",
+    "ReportInboundStatus",
     "ReportInterval",
     "ReportOverview",
     "ReportOverviewEnvelope",

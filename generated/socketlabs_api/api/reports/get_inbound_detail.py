@@ -8,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_envelope import ErrorEnvelope
-from ...models.inbound_report_page import InboundReportPage
+from ...models.report_inbound_page import ReportInboundPage
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
 
@@ -60,9 +60,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorEnvelope | InboundReportPage | None:
+) -> ErrorEnvelope | ReportInboundPage | None:
     if response.status_code == 200:
-        response_200 = InboundReportPage.from_dict(response.json())
+        response_200 = ReportInboundPage.from_dict(response.json())
 
         return response_200
 
@@ -99,7 +99,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorEnvelope | InboundReportPage]:
+) -> Response[ErrorEnvelope | ReportInboundPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -119,7 +119,7 @@ def sync_detailed(
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
     filters: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | InboundReportPage]:
+) -> Response[ErrorEnvelope | ReportInboundPage]:
     """Page through the inbound messages the server parsed and posted
 
     Args:
@@ -137,7 +137,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | InboundReportPage]
+        Response[ErrorEnvelope | ReportInboundPage]
     """
 
     kwargs = _get_kwargs(
@@ -169,7 +169,7 @@ def sync(
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
     filters: str | Unset = UNSET,
-) -> ErrorEnvelope | InboundReportPage | None:
+) -> ErrorEnvelope | ReportInboundPage | None:
     """Page through the inbound messages the server parsed and posted
 
     Args:
@@ -187,7 +187,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | InboundReportPage
+        ErrorEnvelope | ReportInboundPage
     """
 
     return sync_detailed(
@@ -214,7 +214,7 @@ async def asyncio_detailed(
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
     filters: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | InboundReportPage]:
+) -> Response[ErrorEnvelope | ReportInboundPage]:
     """Page through the inbound messages the server parsed and posted
 
     Args:
@@ -232,7 +232,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | InboundReportPage]
+        Response[ErrorEnvelope | ReportInboundPage]
     """
 
     kwargs = _get_kwargs(
@@ -262,7 +262,7 @@ async def asyncio(
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
     filters: str | Unset = UNSET,
-) -> ErrorEnvelope | InboundReportPage | None:
+) -> ErrorEnvelope | ReportInboundPage | None:
     """Page through the inbound messages the server parsed and posted
 
     Args:
@@ -280,7 +280,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | InboundReportPage
+        ErrorEnvelope | ReportInboundPage
     """
 
     return (

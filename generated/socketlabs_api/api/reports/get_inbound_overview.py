@@ -8,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_envelope import ErrorEnvelope
-from ...models.inbound_overview_envelope import InboundOverviewEnvelope
+from ...models.report_inbound_overview_envelope import ReportInboundOverviewEnvelope
 from ...types import UNSET, Response, Unset
 
 
@@ -40,9 +40,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorEnvelope | InboundOverviewEnvelope | None:
+) -> ErrorEnvelope | ReportInboundOverviewEnvelope | None:
     if response.status_code == 200:
-        response_200 = InboundOverviewEnvelope.from_dict(response.json())
+        response_200 = ReportInboundOverviewEnvelope.from_dict(response.json())
 
         return response_200
 
@@ -79,7 +79,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorEnvelope | InboundOverviewEnvelope]:
+) -> Response[ErrorEnvelope | ReportInboundOverviewEnvelope]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -94,7 +94,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | InboundOverviewEnvelope]:
+) -> Response[ErrorEnvelope | ReportInboundOverviewEnvelope]:
     """Overview of the inbound messages the server parsed and posted
 
     Args:
@@ -107,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | InboundOverviewEnvelope]
+        Response[ErrorEnvelope | ReportInboundOverviewEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -129,7 +129,7 @@ def sync(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
-) -> ErrorEnvelope | InboundOverviewEnvelope | None:
+) -> ErrorEnvelope | ReportInboundOverviewEnvelope | None:
     """Overview of the inbound messages the server parsed and posted
 
     Args:
@@ -142,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | InboundOverviewEnvelope
+        ErrorEnvelope | ReportInboundOverviewEnvelope
     """
 
     return sync_detailed(
@@ -159,7 +159,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | InboundOverviewEnvelope]:
+) -> Response[ErrorEnvelope | ReportInboundOverviewEnvelope]:
     """Overview of the inbound messages the server parsed and posted
 
     Args:
@@ -172,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | InboundOverviewEnvelope]
+        Response[ErrorEnvelope | ReportInboundOverviewEnvelope]
     """
 
     kwargs = _get_kwargs(
@@ -192,7 +192,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
-) -> ErrorEnvelope | InboundOverviewEnvelope | None:
+) -> ErrorEnvelope | ReportInboundOverviewEnvelope | None:
     """Overview of the inbound messages the server parsed and posted
 
     Args:
@@ -205,7 +205,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | InboundOverviewEnvelope
+        ErrorEnvelope | ReportInboundOverviewEnvelope
     """
 
     return (

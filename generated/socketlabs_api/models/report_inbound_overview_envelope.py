@@ -2,45 +2,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import remap_keys
 
-T = TypeVar("T", bound="InboundOverview")
+if TYPE_CHECKING:
+    from ..models.report_inbound_overview import ReportInboundOverview
+
+
+T = TypeVar("T", bound="ReportInboundOverviewEnvelope")
 
 
 @_attrs_define
-class InboundOverview:
-    """Totals of parsed inbound messages in a date range (modeled).
-
+class ReportInboundOverviewEnvelope:
+    """
     Attributes:
-        count (int): Inbound messages parsed.
-        posted (int): Posted to your endpoint and answered 200.
-        failed (int): Posted but not accepted by your endpoint.
+        data (ReportInboundOverview): Totals of parsed inbound messages in a date range (modeled).
     """
 
-    count: int
-    posted: int
-    failed: int
+    data: ReportInboundOverview
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        count = self.count
-
-        posted = self.posted
-
-        failed = self.failed
+        data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "count": count,
-                "posted": posted,
-                "failed": failed,
+                "data": data,
             }
         )
 
@@ -48,28 +41,17 @@ class InboundOverview:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = remap_keys(
-            src_dict,
-            (
-                "count",
-                "posted",
-                "failed",
-            ),
-        )
-        count = d.pop("count")
+        from ..models.report_inbound_overview import ReportInboundOverview  # noqa: PLC0415
 
-        posted = d.pop("posted")
+        d = remap_keys(src_dict, ("data",))
+        data = ReportInboundOverview.from_dict(d.pop("data"))
 
-        failed = d.pop("failed")
-
-        inbound_overview = cls(
-            count=count,
-            posted=posted,
-            failed=failed,
+        report_inbound_overview_envelope = cls(
+            data=data,
         )
 
-        inbound_overview.additional_properties = d
-        return inbound_overview
+        report_inbound_overview_envelope.additional_properties = d
+        return report_inbound_overview_envelope
 
     @property
     def additional_keys(self) -> list[str]:

@@ -2,8 +2,8 @@
 from enum import StrEnum
 
 
-class InboundReportStatus(StrEnum):
-    """InboundReportStatus
+class ReportInboundStatus(StrEnum):
+    """ReportInboundStatus
 
     The list is open: a value the API adds later parses into a member whose
     ``is_known`` is False instead of failing; names match case-insensitively.
@@ -21,7 +21,7 @@ class InboundReportStatus(StrEnum):
         return self._name_ in type(self).__members__
 
     @classmethod
-    def _missing_(cls, value: object) -> "InboundReportStatus | None":
+    def _missing_(cls, value: object) -> "ReportInboundStatus | None":
         if not isinstance(value, str):
             return None
         folded = value.casefold()

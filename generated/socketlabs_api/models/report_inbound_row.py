@@ -8,21 +8,21 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.inbound_report_status import InboundReportStatus
+from ..models.report_inbound_status import ReportInboundStatus
 from ..types import UNSET, Unset, parse_datetime, remap_keys
 
-T = TypeVar("T", bound="InboundReportRow")
+T = TypeVar("T", bound="ReportInboundRow")
 
 
 @_attrs_define
-class InboundReportRow:
+class ReportInboundRow:
     """One parsed inbound message (modeled).
 
     Attributes:
         from_ (str):
         to (str):
         received_time (datetime.datetime):
-        status (InboundReportStatus):
+        status (ReportInboundStatus):
         subject (None | str | Unset):
         spam_score (float | None | Unset):
     """
@@ -30,7 +30,7 @@ class InboundReportRow:
     from_: str
     to: str
     received_time: datetime.datetime
-    status: InboundReportStatus
+    status: ReportInboundStatus
     subject: None | str | Unset = UNSET
     spam_score: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -92,7 +92,7 @@ class InboundReportRow:
 
         received_time = parse_datetime(d.pop("receivedTime"))
 
-        status = InboundReportStatus(d.pop("status"))
+        status = ReportInboundStatus(d.pop("status"))
 
         def _parse_subject(data: object) -> None | str | Unset:
             if data is None:
@@ -112,7 +112,7 @@ class InboundReportRow:
 
         spam_score = _parse_spam_score(d.pop("spamScore", UNSET))
 
-        inbound_report_row = cls(
+        report_inbound_row = cls(
             from_=from_,
             to=to,
             received_time=received_time,
@@ -121,8 +121,8 @@ class InboundReportRow:
             spam_score=spam_score,
         )
 
-        inbound_report_row.additional_properties = d
-        return inbound_report_row
+        report_inbound_row.additional_properties = d
+        return report_inbound_row
 
     @property
     def additional_keys(self) -> list[str]:

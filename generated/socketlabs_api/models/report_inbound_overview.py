@@ -2,38 +2,45 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import remap_keys
 
-if TYPE_CHECKING:
-    from ..models.inbound_overview import InboundOverview
-
-
-T = TypeVar("T", bound="InboundOverviewEnvelope")
+T = TypeVar("T", bound="ReportInboundOverview")
 
 
 @_attrs_define
-class InboundOverviewEnvelope:
-    """
+class ReportInboundOverview:
+    """Totals of parsed inbound messages in a date range (modeled).
+
     Attributes:
-        data (InboundOverview): Totals of parsed inbound messages in a date range (modeled).
+        count (int): Inbound messages parsed.
+        posted (int): Posted to your endpoint and answered 200.
+        failed (int): Posted but not accepted by your endpoint.
     """
 
-    data: InboundOverview
+    count: int
+    posted: int
+    failed: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = self.data.to_dict()
+        count = self.count
+
+        posted = self.posted
+
+        failed = self.failed
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "data": data,
+                "count": count,
+                "posted": posted,
+                "failed": failed,
             }
         )
 
@@ -41,17 +48,28 @@ class InboundOverviewEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_overview import InboundOverview  # noqa: PLC0415
+        d = remap_keys(
+            src_dict,
+            (
+                "count",
+                "posted",
+                "failed",
+            ),
+        )
+        count = d.pop("count")
 
-        d = remap_keys(src_dict, ("data",))
-        data = InboundOverview.from_dict(d.pop("data"))
+        posted = d.pop("posted")
 
-        inbound_overview_envelope = cls(
-            data=data,
+        failed = d.pop("failed")
+
+        report_inbound_overview = cls(
+            count=count,
+            posted=posted,
+            failed=failed,
         )
 
-        inbound_overview_envelope.additional_properties = d
-        return inbound_overview_envelope
+        report_inbound_overview.additional_properties = d
+        return report_inbound_overview
 
     @property
     def additional_keys(self) -> list[str]:

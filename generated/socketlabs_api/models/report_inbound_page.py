@@ -10,21 +10,21 @@ from attrs import field as _attrs_field
 from ..types import remap_keys
 
 if TYPE_CHECKING:
-    from ..models.inbound_report_row import InboundReportRow
+    from ..models.report_inbound_row import ReportInboundRow
 
 
-T = TypeVar("T", bound="InboundReportPage")
+T = TypeVar("T", bound="ReportInboundPage")
 
 
 @_attrs_define
-class InboundReportPage:
+class ReportInboundPage:
     """
     Attributes:
-        data (list[InboundReportRow]):
+        data (list[ReportInboundRow]):
         total (int):
     """
 
-    data: list[InboundReportRow]
+    data: list[ReportInboundRow]
     total: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -49,7 +49,7 @@ class InboundReportPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_report_row import InboundReportRow  # noqa: PLC0415
+        from ..models.report_inbound_row import ReportInboundRow  # noqa: PLC0415
 
         d = remap_keys(
             src_dict,
@@ -61,19 +61,19 @@ class InboundReportPage:
         data = []
         _data = d.pop("data")
         for data_item_data in _data:
-            data_item = InboundReportRow.from_dict(data_item_data)
+            data_item = ReportInboundRow.from_dict(data_item_data)
 
             data.append(data_item)
 
         total = d.pop("total")
 
-        inbound_report_page = cls(
+        report_inbound_page = cls(
             data=data,
             total=total,
         )
 
-        inbound_report_page.additional_properties = d
-        return inbound_report_page
+        report_inbound_page.additional_properties = d
+        return report_inbound_page
 
     @property
     def additional_keys(self) -> list[str]:
