@@ -53,7 +53,7 @@ class Operation:
         method: HTTP method, upper case.
         path: Path template, relative to the server's base URL.
         tag: The resource the operation belongs to.
-        server: ``api`` (v2 management and reporting), ``injection`` or ``management`` (v1).
+        server: The ``x-servers`` entry it lives on (``socketlabs_api.tables.SERVERS``).
         confidence: ``x-confidence``: confirmed, observed or modeled.
         shape_confidence: ``x-shape-confidence``: how sure the response body's shape is.
         source: ``x-source``: where the facts come from.
