@@ -422,6 +422,8 @@ def _render(output: Path) -> None:
         template = project.env.get_template(f"{name}.jinja")
         (output / name).write_text(template.render(), encoding="utf-8")
     (output / "py.typed").write_text("", encoding="utf-8")
+    # The spec ships inside the package (importlib.resources), for schemathesis and the contract check.
+    shutil.copyfile(SPEC, output / "openapi.yaml")
 
 
 def _ruff(output: Path) -> None:
