@@ -7648,8 +7648,9 @@ class Subaccounts:
         """Create a subaccount (Complex Sender)
 
         `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine`
-        (let the rule engine pick); neither or both is refused. The answer's `streamScore` is
-        the only StreamScore the public API is known to return.
+        (let the rule engine pick); neither or both is refused. StreamScore: the answer's
+        `streamScore` is the only StreamScore the public API is known to return; no StreamScore
+        endpoint is documented or seen anywhere, so the client has none.
 
         ``POST /subaccount`` (api). Confidence: confirmed.
         Source: https://help.socketlabs.com/docs/email/v2/creating-subaccounts; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09 subaccount API).
@@ -7707,8 +7708,9 @@ class AsyncSubaccounts:
         """Create a subaccount (Complex Sender)
 
         `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine`
-        (let the rule engine pick); neither or both is refused. The answer's `streamScore` is
-        the only StreamScore the public API is known to return.
+        (let the rule engine pick); neither or both is refused. StreamScore: the answer's
+        `streamScore` is the only StreamScore the public API is known to return; no StreamScore
+        endpoint is documented or seen anywhere, so the client has none.
 
         ``POST /subaccount`` (api). Confidence: confirmed.
         Source: https://help.socketlabs.com/docs/email/v2/creating-subaccounts; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09 subaccount API).

@@ -98,8 +98,9 @@ def sync_detailed(
     """Create a subaccount (Complex Sender)
 
      `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine` (let the rule
-    engine pick); neither or both is refused. The answer's `streamScore` is the only StreamScore the
-    public API is known to return.
+    engine pick); neither or both is refused. StreamScore: the answer's `streamScore` is the only
+    StreamScore the public API is known to return; no StreamScore endpoint is documented or seen
+    anywhere, so the client has none.
 
     Args:
         body (SubaccountCreateWithIpPool | SubaccountCreateWithRuleEngine): `name` and exactly one
@@ -132,8 +133,9 @@ def sync(
     """Create a subaccount (Complex Sender)
 
      `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine` (let the rule
-    engine pick); neither or both is refused. The answer's `streamScore` is the only StreamScore the
-    public API is known to return.
+    engine pick); neither or both is refused. StreamScore: the answer's `streamScore` is the only
+    StreamScore the public API is known to return; no StreamScore endpoint is documented or seen
+    anywhere, so the client has none.
 
     Args:
         body (SubaccountCreateWithIpPool | SubaccountCreateWithRuleEngine): `name` and exactly one
@@ -161,8 +163,9 @@ async def asyncio_detailed(
     """Create a subaccount (Complex Sender)
 
      `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine` (let the rule
-    engine pick); neither or both is refused. The answer's `streamScore` is the only StreamScore the
-    public API is known to return.
+    engine pick); neither or both is refused. StreamScore: the answer's `streamScore` is the only
+    StreamScore the public API is known to return; no StreamScore endpoint is documented or seen
+    anywhere, so the client has none.
 
     Args:
         body (SubaccountCreateWithIpPool | SubaccountCreateWithRuleEngine): `name` and exactly one
@@ -193,8 +196,9 @@ async def asyncio(
     """Create a subaccount (Complex Sender)
 
      `name` plus exactly one of `ipPoolId` (send through that IP pool) or `useRuleEngine` (let the rule
-    engine pick); neither or both is refused. The answer's `streamScore` is the only StreamScore the
-    public API is known to return.
+    engine pick); neither or both is refused. StreamScore: the answer's `streamScore` is the only
+    StreamScore the public API is known to return; no StreamScore endpoint is documented or seen
+    anywhere, so the client has none.
 
     Args:
         body (SubaccountCreateWithIpPool | SubaccountCreateWithRuleEngine): `name` and exactly one
