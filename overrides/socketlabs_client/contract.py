@@ -38,7 +38,7 @@ import httpx
 from attrs import asdict, frozen
 from socketlabs_api.operations import OPERATIONS
 
-from ._config import SERVER_SETTINGS
+from ._config import SERVER_SETTINGS, resolve_config
 from ._errors import REDACTED, ConfigurationError, redact
 from ._transport import OPERATION_EXTENSION
 
@@ -404,12 +404,12 @@ def _sandbox_client() -> Iterator[tuple[SocketLabs, int, str]]:
 
     with (
         Sandbox(SandboxConfig()) as sandbox,
-        SocketLabs(
-            sandbox.api_key,
-            sandbox.server_id,
-            base_url=sandbox.api_url,
-            inject_url=sandbox.inject_url,
-            management_url=sandbox.management_url,
+        SocketLabs.from_config(
+            resolve_config(
+                api_key=sandbox.api_key,
+                server_id=sandbox.server_id,
+                env={setting.env_var: sandbox.urls[setting.name] for setting in SERVER_SETTINGS},
+            )
         ) as client,
     ):
         yield client, DEFAULT_SUBACCOUNT_ID, f"the embedded sandbox ({sandbox.url})"

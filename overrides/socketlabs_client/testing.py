@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ._client import AsyncSocketLabs, SocketLabs
-from ._config import SANDBOX_EXTRA
+from ._config import SANDBOX_EXTRA, SERVER_SETTINGS, ClientConfig, resolve_config
 
 if TYPE_CHECKING:
     from socketlabs_sandbox import Sandbox
@@ -39,17 +39,17 @@ def socketlabs_sandbox() -> Iterator[Sandbox]:
         yield sandbox
 
 
+def _config(sandbox: Sandbox) -> ClientConfig:
+    """The sandbox's key and server, and every host of the spec's table pointed at the sandbox."""
+    urls = {setting.env_var: sandbox.urls[setting.name] for setting in SERVER_SETTINGS}
+    return resolve_config(api_key=sandbox.api_key, server_id=sandbox.server_id, env=urls)
+
+
 @pytest.fixture
 def socketlabs_client(socketlabs_sandbox: Sandbox) -> Iterator[SocketLabs]:
     """A client bound to the sandbox, which is reset to its seeded state first."""
     socketlabs_sandbox.reset()
-    with SocketLabs(
-        api_key=socketlabs_sandbox.api_key,
-        server_id=socketlabs_sandbox.server_id,
-        base_url=socketlabs_sandbox.api_url,
-        inject_url=socketlabs_sandbox.inject_url,
-        management_url=socketlabs_sandbox.management_url,
-    ) as client:
+    with SocketLabs.from_config(_config(socketlabs_sandbox)) as client:
         yield client
 
 
@@ -57,11 +57,5 @@ def socketlabs_client(socketlabs_sandbox: Sandbox) -> Iterator[SocketLabs]:
 async def async_socketlabs_client(socketlabs_sandbox: Sandbox) -> AsyncIterator[AsyncSocketLabs]:
     """The async twin of ``socketlabs_client``."""
     socketlabs_sandbox.reset()
-    async with AsyncSocketLabs(
-        api_key=socketlabs_sandbox.api_key,
-        server_id=socketlabs_sandbox.server_id,
-        base_url=socketlabs_sandbox.api_url,
-        inject_url=socketlabs_sandbox.inject_url,
-        management_url=socketlabs_sandbox.management_url,
-    ) as client:
+    async with AsyncSocketLabs.from_config(_config(socketlabs_sandbox)) as client:
         yield client

@@ -128,3 +128,15 @@ def test_main_prints_markdown_and_writes_json(tmp_path: Path, capsys: pytest.Cap
     assert "| checkSuppression | GET `/servers/{serverId}/suppressions` | confirmed | conforms |" in out
     assert json.loads(target.read_text())["verdicts"][0]["verdict"] == "conforms"
     assert main(["--sandbox", "--operation", "noSuchOperation"]) == 2
+
+
+def test_the_sandbox_mounts_every_host_of_the_spec_table() -> None:
+    from urllib.parse import urlsplit
+
+    from socketlabs_api.tables import SERVERS
+
+    with Sandbox(SandboxConfig()) as sandbox:
+        urls = sandbox.urls
+    assert set(urls) == set(SERVERS), "a host added to x-servers must be mounted by the sandbox"
+    for name, server in SERVERS.items():
+        assert urlsplit(urls[name]).path == urlsplit(server.default_url).path, name
