@@ -412,6 +412,10 @@ def _render(output: Path) -> None:
     # Keyed like the generator names endpoints, so templates find them by `endpoint.name`.
     project.env.globals["x_rate_limits"] = rate_limits_from_spec(spec)
     project.env.globals["x_tables"] = tables_from_spec(spec)
+    # Each tag's description, one paragraph: the resource class docstring says what the spec says.
+    project.env.globals["x_tags"] = {
+        str(tag.get("name")): " ".join(str(tag.get("description", "")).split()) for tag in spec.get("tags", [])
+    }
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
     }

@@ -384,7 +384,10 @@ class AsyncExecutor(Protocol):
 
 
 class ApiKeys:
-    """ApiKeys operations."""
+    """ApiKeys operations.
+
+    API keys (modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -495,7 +498,10 @@ class ApiKeys:
 
 
 class AsyncApiKeys:
-    """ApiKeys operations (async)."""
+    """ApiKeys operations (async).
+
+    API keys (modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -606,7 +612,10 @@ class AsyncApiKeys:
 
 
 class BounceDomains:
-    """BounceDomains operations."""
+    """BounceDomains operations.
+
+    Custom bounce domains of a server (v1).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -744,7 +753,10 @@ class BounceDomains:
 
 
 class AsyncBounceDomains:
-    """BounceDomains operations (async)."""
+    """BounceDomains operations (async).
+
+    Custom bounce domains of a server (v1).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -882,7 +894,10 @@ class AsyncBounceDomains:
 
 
 class Contacts:
-    """Contacts operations."""
+    """Contacts operations.
+
+    Marketing contacts (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -1052,7 +1067,10 @@ class Contacts:
 
 
 class AsyncContacts:
-    """Contacts operations (async)."""
+    """Contacts operations (async).
+
+    Marketing contacts (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -1222,7 +1240,10 @@ class AsyncContacts:
 
 
 class Credentials:
-    """Credentials operations."""
+    """Credentials operations.
+
+    Injection API credentials of servers and subaccounts.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -1281,7 +1302,10 @@ class Credentials:
 
 
 class AsyncCredentials:
-    """Credentials operations (async)."""
+    """Credentials operations (async).
+
+    Injection API credentials of servers and subaccounts.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -1340,7 +1364,10 @@ class AsyncCredentials:
 
 
 class CustomFields:
-    """CustomFields operations."""
+    """CustomFields operations.
+
+    Custom contact fields of the marketing API (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -1510,7 +1537,10 @@ class CustomFields:
 
 
 class AsyncCustomFields:
-    """CustomFields operations (async)."""
+    """CustomFields operations (async).
+
+    Custom contact fields of the marketing API (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -1680,7 +1710,10 @@ class AsyncCustomFields:
 
 
 class Dkim:
-    """Dkim operations."""
+    """Dkim operations.
+
+    DKIM keys of a server (v1).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -1830,7 +1863,10 @@ class Dkim:
 
 
 class AsyncDkim:
-    """Dkim operations (async)."""
+    """Dkim operations (async).
+
+    DKIM keys of a server (v1).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -1980,7 +2016,10 @@ class AsyncDkim:
 
 
 class Domains:
-    """Domains operations."""
+    """Domains operations.
+
+    Sending domains (modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -2147,7 +2186,10 @@ class Domains:
 
 
 class AsyncDomains:
-    """Domains operations (async)."""
+    """Domains operations (async).
+
+    Sending domains (modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -2314,7 +2356,10 @@ class AsyncDomains:
 
 
 class Injection:
-    """Injection operations."""
+    """Injection operations.
+
+    Send email through the Injection API.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -2351,7 +2396,10 @@ class Injection:
 
 
 class AsyncInjection:
-    """Injection operations (async)."""
+    """Injection operations (async).
+
+    Send email through the Injection API.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -2388,7 +2436,10 @@ class AsyncInjection:
 
 
 class Lists:
-    """Lists operations."""
+    """Lists operations.
+
+    Marketing lists (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -2558,7 +2609,10 @@ class Lists:
 
 
 class AsyncLists:
-    """Lists operations (async)."""
+    """Lists operations (async).
+
+    Marketing lists (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -2728,7 +2782,12 @@ class AsyncLists:
 
 
 class Reports:
-    """Reports operations."""
+    """Reports operations.
+
+    The server's reports: message detail and recipient search (known paths); the Overview,
+    Aggregates and Detail views of every report family, Inbound Parse and Marketing Mailings
+    (named by the vendor's changelog; paths modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -3840,7 +3899,12 @@ class Reports:
 
 
 class AsyncReports:
-    """Reports operations (async)."""
+    """Reports operations (async).
+
+    The server's reports: message detail and recipient search (known paths); the Overview,
+    Aggregates and Detail views of every report family, Inbound Parse and Marketing Mailings
+    (named by the vendor's changelog; paths modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -4952,7 +5016,10 @@ class AsyncReports:
 
 
 class SubaccountBounceDomains:
-    """SubaccountBounceDomains operations."""
+    """SubaccountBounceDomains operations.
+
+    Custom bounce domains of a subaccount.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -5038,7 +5105,10 @@ class SubaccountBounceDomains:
 
 
 class AsyncSubaccountBounceDomains:
-    """SubaccountBounceDomains operations (async)."""
+    """SubaccountBounceDomains operations (async).
+
+    Custom bounce domains of a subaccount.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -5124,7 +5194,10 @@ class AsyncSubaccountBounceDomains:
 
 
 class SubaccountDkim:
-    """SubaccountDkim operations."""
+    """SubaccountDkim operations.
+
+    DKIM keys of a subaccount.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -5246,7 +5319,10 @@ class SubaccountDkim:
 
 
 class AsyncSubaccountDkim:
-    """SubaccountDkim operations (async)."""
+    """SubaccountDkim operations (async).
+
+    DKIM keys of a subaccount.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -5368,7 +5444,10 @@ class AsyncSubaccountDkim:
 
 
 class SubaccountReports:
-    """SubaccountReports operations."""
+    """SubaccountReports operations.
+
+    Every report family for one subaccount (modeled on the server paths).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -6227,7 +6306,10 @@ class SubaccountReports:
 
 
 class AsyncSubaccountReports:
-    """SubaccountReports operations (async)."""
+    """SubaccountReports operations (async).
+
+    Every report family for one subaccount (modeled on the server paths).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -7086,7 +7168,10 @@ class AsyncSubaccountReports:
 
 
 class SubaccountSuppressions:
-    """SubaccountSuppressions operations."""
+    """SubaccountSuppressions operations.
+
+    A subaccount's suppression list.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -7238,7 +7323,10 @@ class SubaccountSuppressions:
 
 
 class AsyncSubaccountSuppressions:
-    """SubaccountSuppressions operations (async)."""
+    """SubaccountSuppressions operations (async).
+
+    A subaccount's suppression list.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -7390,7 +7478,10 @@ class AsyncSubaccountSuppressions:
 
 
 class SubaccountTrackingDomains:
-    """SubaccountTrackingDomains operations."""
+    """SubaccountTrackingDomains operations.
+
+    Engagement tracking domains of a subaccount, each with its own switches.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -7513,7 +7604,10 @@ class SubaccountTrackingDomains:
 
 
 class AsyncSubaccountTrackingDomains:
-    """SubaccountTrackingDomains operations (async)."""
+    """SubaccountTrackingDomains operations (async).
+
+    Engagement tracking domains of a subaccount, each with its own switches.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -7636,7 +7730,12 @@ class AsyncSubaccountTrackingDomains:
 
 
 class Subaccounts:
-    """Subaccounts operations."""
+    """Subaccounts operations.
+
+    Complex Sender subaccounts. A subaccount's `streamScore` is the only StreamScore the
+    public API is known to return: no StreamScore endpoint is documented or seen, and the
+    StreamMonitor reports the changelog names have no known paths, so neither is modeled.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -7696,7 +7795,12 @@ class Subaccounts:
 
 
 class AsyncSubaccounts:
-    """Subaccounts operations (async)."""
+    """Subaccounts operations (async).
+
+    Complex Sender subaccounts. A subaccount's `streamScore` is the only StreamScore the
+    public API is known to return: no StreamScore endpoint is documented or seen, and the
+    StreamMonitor reports the changelog names have no known paths, so neither is modeled.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -7756,7 +7860,10 @@ class AsyncSubaccounts:
 
 
 class Suppressions:
-    """Suppressions operations."""
+    """Suppressions operations.
+
+    The server's suppression list (a plan-level feature).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -7965,7 +8072,10 @@ class Suppressions:
 
 
 class AsyncSuppressions:
-    """Suppressions operations (async)."""
+    """Suppressions operations (async).
+
+    The server's suppression list (a plan-level feature).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -8174,7 +8284,10 @@ class AsyncSuppressions:
 
 
 class TrackingDomains:
-    """TrackingDomains operations."""
+    """TrackingDomains operations.
+
+    Engagement tracking domains of a server, each with its own switches (v1; modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -8297,7 +8410,10 @@ class TrackingDomains:
 
 
 class AsyncTrackingDomains:
-    """TrackingDomains operations (async)."""
+    """TrackingDomains operations (async).
+
+    Engagement tracking domains of a server, each with its own switches (v1; modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
