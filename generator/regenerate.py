@@ -414,7 +414,8 @@ def _render(output: Path) -> None:
     project.env.globals["x_tables"] = tables_from_spec(spec)
     # Each tag's description, one paragraph: the resource class docstring says what the spec says.
     project.env.globals["x_tags"] = {
-        str(tag.get("name")): " ".join(str(tag.get("description", "")).split()) for tag in spec.get("tags", [])
+        str(tag.get("name")): " ".join(str(tag.get("description", "")).split())
+        for tag in spec.get("tags", [])
     }
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
