@@ -210,9 +210,14 @@ class _Judge:
             found = Finding(status, "(content-type)", media or "(none)", f"spec says {', '.join(content)}")
             return "response drift", [found]
         findings: list[Finding] = []
+        for name, header in (documented.get("headers") or {}).items():
+            pattern = _resolve(self.spec, _resolve(self.spec, header).get("schema", {})).get("pattern")
+            value = response.headers.get(name)
+            if pattern and value is not None and not re.search(pattern, value):
+                findings.append(Finding(status, f"(header {name})", repr(value), f"does not match {pattern}"))
         schema = _resolve(self.spec, (content.get(media) or {}).get("schema"))
         if media == "application/json" and isinstance(schema, Mapping):
-            findings = self._body_findings(status, response, schema)
+            findings += self._body_findings(status, response, schema)
         if findings:
             return "response drift", findings
         if status < 400 or status == 404:  # 404 here: the named item is absent, as documented
@@ -375,6 +380,9 @@ def check_contract(
 def _send(http: httpx.Client, op: Any, case: Any, judge: _Judge) -> tuple[Verdict, list[Finding], int | None]:
     body = case.body
     kwargs: dict[str, Any] = {"params": dict(case.query or {})}
+    if op.pagination is not None:  # one small page: a probe, never a whole list or a 500,000-row download
+        kwargs["params"].setdefault("pageSize", 1)
+        kwargs["params"].setdefault("pageNumber", 0)
     if type(body).__name__ != "NotSet":
         kwargs["json"] = body
     headers = {"Accept": op.accept} if op.accept else {}
