@@ -3,8 +3,9 @@
 This is the only way generated code changes, and the drift test calls the same
 ``generate()``. Steps: openapi-python-client (pinned, driven as a library so
 our own templates can read the spec's vendor extensions) renders into a
-temporary folder; our extra templates add ``operations.py`` and the
-``resources`` package (one module per tag); ruff runs with the repository's configuration (never the
+temporary folder; our extra templates add ``operations.py``, the
+``resources`` package (one module per tag) and ``tables.py`` (the spec's
+tables: servers, webhook event types, enum meanings); ruff runs with the repository's configuration (never the
 generator's post-hooks, whose result depends on the folder they run in); every
 file gets a "do not edit" header; ``py.typed`` is added; the result replaces
 the target folder. Same spec in, same bytes out. The same command rewrites
@@ -50,7 +51,9 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 CONFIDENCE = ("confirmed", "observed", "modeled")
 RETRY = ("idempotent", "send", "once")
 DEFAULT_RATE_FAMILY = "default"
-SERVERS = ("api", "injection", "management")
+SERVER_KEYS = {"url", "argument", "env", "auth", "errors", "description"}
+AUTH_KINDS = ("bearer", "basic", "body")
+ERROR_SHAPES = ("v2", "v1-list", "injection")
 RETURNS = ("body", "response")
 PAGINATION = ("page", "csv")
 FILTER_TYPES = ("string", "number", "date", "boolean")
@@ -169,10 +172,73 @@ def _list_facts(
     return facts, problems
 
 
+def servers_from_spec(spec: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The top-level ``x-servers`` table (name -> facts), with its problems.
+
+    Each entry's URL must also be the URL the spec's own ``servers`` give the
+    operations on that server, so the table and the paths cannot disagree.
+    """
+    table = spec.get("x-servers")
+    if not isinstance(table, dict) or not table:
+        return {}, ["x-servers: a non-empty mapping of server name to facts is required"]
+    problems: list[str] = []
+    for name, facts in table.items():
+        if not (isinstance(facts, dict) and set(facts) == SERVER_KEYS):
+            problems.append(f"x-servers.{name}: needs exactly {sorted(SERVER_KEYS)}")
+            continue
+        if not str(facts["argument"]).isidentifier() or not str(facts["env"]).isupper():
+            problems.append(f"x-servers.{name}: argument must be an identifier, env upper case")
+        if not (isinstance(facts["auth"], list) and facts["auth"] and set(facts["auth"]) <= set(AUTH_KINDS)):
+            problems.append(f"x-servers.{name}: auth must be a non-empty list of {AUTH_KINDS}")
+        if facts["errors"] not in ERROR_SHAPES:
+            problems.append(f"x-servers.{name}: errors must be one of {ERROR_SHAPES}")
+    default = (spec.get("servers") or [{}])[0].get("url")
+    for path, item in spec.get("paths", {}).items():
+        url = (item.get("servers") or [{"url": default}])[0].get("url")
+        if url is None:  # a spec fragment without servers: nothing to compare
+            continue
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            name = op.get("x-server", "api")
+            facts = table.get(name)
+            if isinstance(facts, dict) and facts.get("url") != url:
+                problems.append(
+                    f"{method.upper()} {path}: served from {url}, x-servers.{name} says {facts.get('url')}"
+                )
+    return table, problems
+
+
+def tables_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """What ``tables.py`` renders: servers, webhook event types, numbered enums, enum meanings."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    servers, _ = servers_from_spec(spec)
+    union = schemas.get("WebhookEvent", {})
+    mapping = union.get("discriminator", {}).get("mapping", {})
+    events = {kind: str(ref).rsplit("/", 1)[-1] for kind, ref in mapping.items()}
+    numbered: dict[str, list[str]] = {}
+    for name, schema in schemas.items():
+        if not name.startswith("WebhookEvent"):
+            continue
+        parts = [schema, *(_resolve(spec, part) for part in schema.get("allOf", []))]
+        members = [item for part in parts for item in part.get("properties", {}).items()]
+        for member, prop in members:
+            target = _resolve(spec, prop)
+            if isinstance(target, dict) and target.get("x-numbered"):
+                numbered[member.casefold()] = list(target["enum"])
+    meanings = {
+        name: schema["x-enum-descriptions"]
+        for name, schema in schemas.items()
+        if isinstance(schema, dict) and "x-enum-descriptions" in schema
+    }
+    return {"servers": servers, "events": events, "numbered": numbered, "meanings": meanings}
+
+
 def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Read each operation's facts and vendor extensions, checking them as we go."""
     operations: dict[str, dict[str, Any]] = {}
-    problems: list[str] = []
+    servers, problems = servers_from_spec(spec)
     for path, item in spec.get("paths", {}).items():
         for method in HTTP_METHODS:
             op = item.get(method)
@@ -205,7 +271,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 ("x-shape-confidence", info["shape_confidence"] in CONFIDENCE),
                 ("x-source", bool(info["source"])),
                 ("x-retry", info["retry"] in RETRY),
-                ("x-server", info["server"] in SERVERS),
+                ("x-server", info["server"] in servers),
                 ("x-return", info["returns"] in RETURNS),
                 ("x-unwrap", info["unwrap"] in (None, "data")),
                 ("x-xml", _xml_ok(op.get("x-xml"))),
@@ -345,15 +411,21 @@ def _render(output: Path) -> None:
         raise RegenerateError(f"{project.header}: {project.detail}")
     # Keyed like the generator names endpoints, so templates find them by `endpoint.name`.
     project.env.globals["x_rate_limits"] = rate_limits_from_spec(spec)
+    project.env.globals["x_tables"] = tables_from_spec(spec)
+    # Each tag's description, one paragraph: the resource class docstring says what the spec says.
+    project.env.globals["x_tags"] = {
+        str(tag.get("name")): " ".join(str(tag.get("description", "")).split())
+        for tag in spec.get("tags", [])
+    }
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
     }
     errors = list(project.build())
     if errors:  # warnings included: a dropped content type must not pass silently
         raise RegenerateError("\n".join(f"{e.level}: {e.header}: {e.detail}" for e in errors))
-    (output / "operations.py").write_text(
-        project.env.get_template("operations.py.jinja").render(), encoding="utf-8"
-    )
+    for name in ("operations.py", "tables.py"):
+        template = project.env.get_template(f"{name}.jinja")
+        (output / name).write_text(template.render(), encoding="utf-8")
     # One module per tag, loaded when first used; the package holds what they share.
     resources = output / "resources"
     resources.mkdir()
@@ -364,6 +436,8 @@ def _render(output: Path) -> None:
         module = resources / f"{tag}.py"
         module.write_text(tag_template.render(tag=tag, collection=collection), encoding="utf-8")
     (output / "py.typed").write_text("", encoding="utf-8")
+    # The spec ships inside the package (importlib.resources), for schemathesis and the contract check.
+    shutil.copyfile(SPEC, output / "openapi.yaml")
 
 
 def _ruff(output: Path) -> None:

@@ -24,6 +24,7 @@ from typing import TypedDict
 
 import httpx
 from attrs import field, frozen
+from socketlabs_api.tables import SERVERS
 
 from ._auth import AuthScheme
 from ._errors import ConfigurationError
@@ -46,12 +47,12 @@ __all__ = [
     "resolve_config",
 ]
 
-DEFAULT_BASE_URL = "https://api.socketlabs.com/v2"
-DEFAULT_INJECT_URL = "https://inject.socketlabs.com/api/v1"
+DEFAULT_BASE_URL = SERVERS["api"].default_url
+DEFAULT_INJECT_URL = SERVERS["injection"].default_url
 DEFAULT_INJECT_CX_URL = "https://inject-cx.socketlabs.com/api/v1"
 """The Complex Sender (CX) injection gateway; pass it as ``inject_url`` to send through it."""
-DEFAULT_MANAGEMENT_URL = "https://api.socketlabs.com/v1"
-"""The management API v1 (custom bounce domains, DKIM)."""
+DEFAULT_MANAGEMENT_URL = SERVERS["management"].default_url
+"""The v1 base (custom bounce domains, DKIM keys and tracking domains of servers)."""
 # The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
 # one request, and connecting should never take more than ten seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -64,9 +65,9 @@ SANDBOX_EXTRA = frozenset({"starlette", "uvicorn"})
 
 ENV_API_KEY = "SOCKETLABS_API_KEY"
 ENV_SERVER_ID = "SOCKETLABS_SERVER_ID"
-ENV_BASE_URL = "SOCKETLABS_BASE_URL"
-ENV_INJECT_URL = "SOCKETLABS_INJECT_URL"
-ENV_MANAGEMENT_URL = "SOCKETLABS_MANAGEMENT_URL"
+ENV_BASE_URL = SERVERS["api"].env_var
+ENV_INJECT_URL = SERVERS["injection"].env_var
+ENV_MANAGEMENT_URL = SERVERS["management"].env_var
 _INJECTION_PATH = "/email"
 
 
@@ -84,11 +85,11 @@ class ServerSetting:
     default_url: str
 
 
-SERVER_SETTINGS: tuple[ServerSetting, ...] = (
-    ServerSetting("api", "base_url", ENV_BASE_URL, DEFAULT_BASE_URL),
-    ServerSetting("injection", "inject_url", ENV_INJECT_URL, DEFAULT_INJECT_URL),
-    ServerSetting("management", "management_url", ENV_MANAGEMENT_URL, DEFAULT_MANAGEMENT_URL),
+SERVER_SETTINGS: tuple[ServerSetting, ...] = tuple(
+    ServerSetting(server.name, server.argument, server.env_var, server.default_url)
+    for server in SERVERS.values()
 )
+"""Built from the spec's ``x-servers`` table (``socketlabs_api.tables.SERVERS``)."""
 
 try:
     __version__ = version("socketlabs-client")

@@ -66,6 +66,7 @@ import httpx
 from attrs import frozen
 from socketlabs_api.models import InjectionErrorCode, InjectionResponse
 from socketlabs_api.operations import Operation
+from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
 
 __all__ = [
@@ -111,34 +112,6 @@ __all__ = [
 REDACTED = "[redacted]"
 _BODY_PREVIEW = 300
 
-INJECTION_CODE_MEANINGS: Mapping[str, str] = {
-    "AccountDisabled": "the account is disabled",
-    "InternalError": "SocketLabs had an internal error; keep the transaction receipt for support",
-    "InvalidAuthentication": "the server id and API key do not match",
-    "InvalidData": "the request body is not a valid injection request",
-    "NoMessages": "the request has no messages",
-    "EmptyMessage": "a message has too little content",
-    "OverQuota": "rate limit exceeded",
-    "TooManyErrors": "too many authentication failures",
-    "TooManyMessages": "too many messages in one request",
-    "TooManyRecipients": "too many recipients",
-    "NoValidRecipients": "no valid recipients",
-    "InvalidAddress": "the address is not valid",
-    "InvalidAttachment": "an attachment is invalid",
-    "MessageTooLarge": "the message is too large",
-    "EmptySubject": "the message has no subject",
-    "EmptyToAddress": "the message has no To address",
-    "InvalidFrom": "the From address is missing or invalid",
-    "InvalidFromAddress": "the From address is missing or invalid",
-    "NoValidBodyParts": "the message has no text, HTML or template body",
-    "InvalidMergeData": "the merge data is invalid (values must be strings, each row needs DeliveryAddress)",
-    "InvalidTemplateId": "the API template does not exist",
-    "TemplateHasNoContent": "the API template has no content",
-    "MessageBodyConflict": "a message has both a body and an API template",
-    "MetadataOrTagsAreTooLarge": "metadata and tags exceed 12.5 KB",
-    "Warning": "some messages or recipients failed; see the per-message and per-address results",
-    "Success": "accepted",
-}
 _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErrors"})
 _ACCEPTED_CODES = frozenset({InjectionErrorCode.SUCCESS, InjectionErrorCode.WARNING})
 

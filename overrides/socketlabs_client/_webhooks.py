@@ -38,17 +38,10 @@ from urllib.parse import parse_qsl
 
 from attrs import fields, frozen, has
 from socketlabs_api.models import (
-    WebhookEventComplaint,
-    WebhookEventDeferred,
-    WebhookEventDelivered,
-    WebhookEventFailed,
-    WebhookEventFailureType,
     WebhookEventGeneric,
-    WebhookEventQueued,
-    WebhookEventTracking,
-    WebhookEventTrackingType,
     WebhookEventValidation,
 )
+from socketlabs_api.tables import EVENT_MODELS, NUMBERED_ENUMS, WebhookEvent
 from socketlabs_api.types import Unset
 
 from ._errors import (
@@ -77,47 +70,11 @@ logger = logging.getLogger("socketlabs_client.webhooks")
 DEFAULT_MAX_BODY_SIZE = 256 * 1024
 """Event posts are small (one event each); anything near this size is not one."""
 
-WebhookEvent: TypeAlias = (
-    WebhookEventQueued
-    | WebhookEventDeferred
-    | WebhookEventDelivered
-    | WebhookEventFailed
-    | WebhookEventComplaint
-    | WebhookEventTracking
-    | WebhookEventValidation
-    | WebhookEventGeneric
-)
-"""Any parsed event; an unknown ``Type`` gives ``WebhookEventGeneric``."""
-
-EVENT_MODELS: Mapping[str, type[WebhookEvent]] = {
-    "Queued": WebhookEventQueued,
-    "Deferred": WebhookEventDeferred,
-    "Delivered": WebhookEventDelivered,
-    "Failed": WebhookEventFailed,
-    "Complaint": WebhookEventComplaint,
-    "Tracking": WebhookEventTracking,
-    "Validation": WebhookEventValidation,
-}
-"""The model of each documented ``Type`` (matched case-insensitively)."""
 
 _MODELS_BY_FOLDED = {name.casefold(): (name, model) for name, model in EVENT_MODELS.items()}
 
-# Enums some senders give as numbers: the order of the vendor's .NET enums and of
-# the legacy Reporting API (socketlabs-api.md §5.4).
-_FAILURE_TYPES = (
-    WebhookEventFailureType.TEMPORARY,
-    WebhookEventFailureType.PERMANENT,
-    WebhookEventFailureType.SUPPRESSED,
-)
-_TRACKING_TYPES = (
-    WebhookEventTrackingType.CLICK,
-    WebhookEventTrackingType.OPEN,
-    WebhookEventTrackingType.UNSUBSCRIBE,
-)
-_NUMBERED_ENUMS: Mapping[str, tuple[str, ...]] = {
-    "failuretype": tuple(m.value for m in _FAILURE_TYPES),
-    "trackingtype": tuple(m.value for m in _TRACKING_TYPES),
-}
+# Enums some senders give as numbers (the spec's ``x-numbered`` enums).
+_NUMBERED_ENUMS = NUMBERED_ENUMS
 
 INTEGER_MEMBERS = frozenset(
     {"serverid", "subaccountid", "ippoolid", "messagesize", "deferralcode", "failurecode", "length"}

@@ -156,7 +156,7 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
     """
     from ._config import ENV_API_KEY, ENV_SERVER_ID, SERVER_SETTINGS  # noqa: PLC0415
 
-    urls = sandbox.server_urls
+    urls = sandbox.urls
     return {
         ENV_API_KEY: sandbox.api_key,
         ENV_SERVER_ID: str(sandbox.server_id),
@@ -167,7 +167,7 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
 def _client_arguments(sandbox: Sandbox) -> dict[str, Any]:
     from ._config import SERVER_SETTINGS  # noqa: PLC0415
 
-    urls = sandbox.server_urls
+    urls = sandbox.urls
     return {
         "api_key": sandbox.api_key,
         "server_id": sandbox.server_id,

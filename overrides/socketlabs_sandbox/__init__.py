@@ -1,8 +1,8 @@
 """A local SocketLabs emulator: every operation of the spec, over real HTTP.
 
 Suppressions, marketing lists, contacts, custom fields, API keys, sending
-domains, tracking settings, bounce domains and DKIM keys persist while it
-runs (per server id), reports come from a seeded deterministic
+domains, tracking domains, bounce domains, DKIM keys and subaccounts persist
+while it runs (per server or subaccount id), reports come from a seeded deterministic
 event log (any size, computed on demand, covering the 30 days before
 `SandboxConfig.anchor`: the sandbox's start by default, `FIXED_ANCHOR` for
 rows that never change) plus what was injected, and filters,
@@ -24,7 +24,13 @@ imports the client: it is an independent reading of the spec, a referee.
 
 from __future__ import annotations
 
-from ._config import DEFAULT_API_KEY, DEFAULT_SERVER_ID, DEFAULT_WEBHOOK_SECRET, SandboxConfig
+from ._config import (
+    DEFAULT_API_KEY,
+    DEFAULT_SERVER_ID,
+    DEFAULT_SUBACCOUNT_ID,
+    DEFAULT_WEBHOOK_SECRET,
+    SandboxConfig,
+)
 from ._dates import FIXED_ANCHOR
 from ._events import Delivery, EventOutbox, InboundFile, events_for
 from ._faults import Fault, FaultKind, Faults
@@ -35,6 +41,7 @@ from ._state import InjectedMessage, SandboxState, SentMessage, Suppression
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_SERVER_ID",
+    "DEFAULT_SUBACCOUNT_ID",
     "DEFAULT_WEBHOOK_SECRET",
     "FIXED_ANCHOR",
     "Delivery",

@@ -1,4 +1,4 @@
-"""Account operations: injection credentials, API keys, sending domains, engagement tracking.
+"""Account operations: injection credentials, API keys, sending domains.
 
 Rules the sandbox enforces:
 
@@ -45,8 +45,6 @@ ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("getSendingDomain", "GET", "/servers/{serverId}/sending-domains/{domain}", ()),
     ("deleteSendingDomain", "DELETE", "/servers/{serverId}/sending-domains/{domain}", ()),
     ("verifySendingDomain", "POST", "/servers/{serverId}/sending-domains/{domain}/verify", ()),
-    ("getEngagementTracking", "GET", "/servers/{serverId}/engagement-tracking", ()),
-    ("updateEngagementTracking", "PUT", "/servers/{serverId}/engagement-tracking", ()),
 )
 """(operationId, method, path, query names) of every account operation."""
 
@@ -67,12 +65,6 @@ _API_KEY_BODY = (
     BodyField("access", "enum", required=True, choices=ACCESS),
 )
 _DOMAIN_BODY = (BodyField("domain", "domain", required=True),)
-_TRACKING_BODY = (
-    BodyField("openTracking", "boolean", required=True),
-    BodyField("clickTracking", "boolean", required=True),
-    BodyField("unsubscribeTracking", "boolean", required=True),
-    BodyField("trackingDomain", "domain", nullable=True),
-)
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -230,28 +222,6 @@ def _verify_sending_domain(call: Call) -> Response | None:
         return json_response(200, {"data": dict(item)})
 
 
-# Engagement tracking -------------------------------------------------------
-
-
-def _get_tracking(call: Call) -> Response | None:
-    if call.query.problems:
-        return None
-    with call.state.lock:
-        return json_response(200, {"data": dict(call.state.objects.tracking_of(call.server_id))})
-
-
-def _update_tracking(call: Call) -> Response | None:
-    body = call.json_body(_TRACKING_BODY)
-    if call.query.problems:
-        return None
-    settings = {name: body[name] for name in ("openTracking", "clickTracking", "unsubscribeTracking")}
-    domain = body.get("trackingDomain")
-    settings["trackingDomain"] = None if domain is None else str(domain).lower()
-    with call.state.lock:
-        call.state.objects.tracking[call.server_id] = settings
-    return json_response(200, {"data": settings})
-
-
 HANDLERS: dict[str, Handler] = {
     "createInjectionCredentials": _create_injection_credentials,
     "getInjectionCredentials": _get_injection_credentials,
@@ -263,7 +233,5 @@ HANDLERS: dict[str, Handler] = {
     "getSendingDomain": _get_sending_domain,
     "deleteSendingDomain": _delete_sending_domain,
     "verifySendingDomain": _verify_sending_domain,
-    "getEngagementTracking": _get_tracking,
-    "updateEngagementTracking": _update_tracking,
 }
 """The handler of each account operation."""

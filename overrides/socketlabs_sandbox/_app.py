@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import _account, _marketing, _reports_modeled
+from . import _account, _marketing, _reports_modeled, _subaccounts
 from ._csv import render_page
 from ._events import EventOutbox
 from ._faults import Faults, apply_fault
@@ -121,6 +121,7 @@ OPERATIONS = (
             *_account.ROUTES,
             *_reports_modeled.ROUTES,
             *_marketing.ROUTES,
+            *_subaccounts.ROUTES,
         )
     ),
     *(Operation(*route[:2], MANAGEMENT_PREFIX, *route[2:]) for route in MANAGEMENT_ROUTES),
@@ -158,6 +159,7 @@ class SandboxApp:
             **_marketing.HANDLERS,
             **MANAGEMENT_HANDLERS,
         }
+        self._handlers.update(_subaccounts.handlers(self._handlers))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request (and answer lifespan events if enabled)."""

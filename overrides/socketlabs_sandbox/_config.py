@@ -9,13 +9,22 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_SERVER_ID", "DEFAULT_WEBHOOK_SECRET", "SandboxConfig"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_SERVER_ID",
+    "DEFAULT_SUBACCOUNT_ID",
+    "DEFAULT_WEBHOOK_SECRET",
+    "SandboxConfig",
+]
 
 DEFAULT_API_KEY = "SandboxPublicKey0001." + "sandboxSecret" + "0" * 27
 """A key in the new format (20 chars, a dot, 40 chars), so clients send it as Bearer."""
 
 DEFAULT_SERVER_ID = 12345
 """The server id the sandbox's seeded data belongs to."""
+
+DEFAULT_SUBACCOUNT_ID = 54321
+"""The subaccount that exists from the start; it owns the seeded server."""
 
 DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105 - a public test value
 """The `SecretKey` the sandbox puts in the event and inbound posts it makes."""
@@ -33,6 +42,8 @@ class SandboxConfig:
       body `ApiKey`). It is account-level: valid for every server id.
     * `server_id` - the server whose seeded data (report log, suppressions)
       exists and the only `ServerId` the injection endpoint accepts.
+    * `subaccount_id` - the subaccount that exists from the start and owns
+      `server_id` (its reports and suppressions are the server's).
     * `seed` - seeds the deterministic report event log and suppressions.
     * `report_messages` - size of the seeded message log; rows are computed
       from `seed` and their index on demand, so millions cost no memory.
@@ -59,6 +70,7 @@ class SandboxConfig:
 
     api_key: str = DEFAULT_API_KEY
     server_id: int = DEFAULT_SERVER_ID
+    subaccount_id: int = DEFAULT_SUBACCOUNT_ID
     seed: int = 1
     report_messages: int = 250
     suppressions: int = 0
@@ -76,6 +88,8 @@ class SandboxConfig:
             raise ValueError("api_key must not be empty")
         if not 1 <= self.server_id <= _MAX_SERVER_ID:
             raise ValueError(f"server_id must be between 1 and {_MAX_SERVER_ID}")
+        if not 1 <= self.subaccount_id <= _MAX_SERVER_ID:
+            raise ValueError(f"subaccount_id must be between 1 and {_MAX_SERVER_ID}")
         if self.report_messages < 0:
             raise ValueError("report_messages must be >= 0")
         if self.suppressions < 0:

@@ -326,6 +326,9 @@ class EventOutbox:
         done = Delivery("inbound", self.inbound_url, payload, *_post(self.inbound_url, payload, timeout))
         with self.state.lock:
             self.delivered.append(done)
+        server = payload.get("ServerId")
+        server_id = server if isinstance(server, int) else self.state.config.server_id
+        self.state.record_inbound(server_id, payload, accepted=done.status == 200)
         return done
 
     async def asend_inbound(self, payload: Payload, *, timeout: float = _DEFAULT_TIMEOUT) -> Delivery:

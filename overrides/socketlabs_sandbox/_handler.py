@@ -90,6 +90,14 @@ class Call:
         self.query.problems.append(f"{name} '{text}' is not a valid domain name")
         return ""
 
+    def json_object(self) -> JsonObject | None:
+        """The body as a JSON object, or None when it is not one (`json_body` reports that)."""
+        try:
+            data = json.loads(self.body) if self.body else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
     def json_body(self, fields: Collection[BodyField]) -> JsonObject:
         """The JSON object body, each declared member checked; unknown members are ignored."""
         try:
@@ -167,6 +175,15 @@ def _id_list_problem(value: object, spec: BodyField) -> str | None:
     return next((f"item: {p}" for p in map(lambda v: _integer_problem(v, inner), value) if p), None)
 
 
+def _email_list_problem(value: object, spec: BodyField) -> str | None:
+    if not isinstance(value, list) or not spec.min_length <= len(value) <= spec.max_length:
+        return f"must be a list of {spec.min_length} to {spec.max_length} email addresses"
+    for item in value:
+        if not isinstance(item, str) or not is_valid_email(item):
+            return f"item {item!r} is not a valid email address"
+    return None
+
+
 def _string_map_problem(value: object, spec: BodyField) -> str | None:
     if not isinstance(value, dict) or len(value) > 100:
         return "must be an object of at most 100 members"
@@ -186,6 +203,7 @@ _CHECKS: dict[str, Callable[[object, BodyField], str | None]] = {
     "enum": _enum_problem,
     "id_list": _id_list_problem,
     "string_map": _string_map_problem,
+    "email_list": _email_list_problem,
 }
 
 

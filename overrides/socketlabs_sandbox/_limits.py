@@ -37,8 +37,17 @@ LIMITS: dict[str, tuple[int, float]] = {"default": (100, 60.0), "reports-message
 """Family -> (requests, seconds): 100 per 60 s per key; ``*/reports/message*`` 30 per 60 s on top."""
 
 FAMILIES: dict[str, str] = {
-    "getMessageDetailReport": "reports-message",
-    "searchRecipients": "reports-message",
+    operation_id: "reports-message"
+    for operation_id in (
+        "getMessageDetailReport",
+        "searchRecipients",
+        "getMessagesOverview",
+        "getMessagesAggregate",
+        "getSubaccountMessageDetailReport",
+        "searchSubaccountRecipients",
+        "getSubaccountMessagesOverview",
+        "getSubaccountMessagesAggregate",
+    )
 }
 """operationId -> the family it counts against besides ``default``."""
 

@@ -16,7 +16,11 @@ bytes per row, and each field is picked from a 256-entry table by one byte:
 `messageId` is `1000000000 + index`, `mailingId` is `mailing-NNNNN` for
 each run of 100 rows, and `queuedTime` grows with the index, spread evenly
 over the 30 days before the anchor (`SandboxConfig.anchor`: the sandbox's
-start by default, or a fixed instant for reproducible rows).
+start by default, or a fixed instant for reproducible rows). `systemMessageId` is
+`SL` + the row's position; `processedTime` is the `statusDate` of a message
+that was delivered or failed (not `Queued` or `Deferred`); the tag of a
+seeded row is `transactional` in even mailing runs and `newsletter` in odd
+ones (injected rows keep the `Tags` they were sent with).
 
 That layout is what makes big logs cheap. A filter on a table field becomes
 a 256-byte truth table applied to a whole block with `bytes.translate`; a
@@ -60,6 +64,8 @@ MESSAGE_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("status", FieldType.ENUM, MESSAGE_STATUSES),
         FieldSpec("queuedTime", FieldType.DATE),
         FieldSpec("statusDate", FieldType.DATE),
+        FieldSpec("systemMessageId", FieldType.STRING),
+        FieldSpec("processedTime", FieldType.DATE),
     )
 }
 """Filterable and sortable fields of a message row, by wire name."""
@@ -128,11 +134,26 @@ class MessageRow(NamedTuple):
     status: str
     queued_time: int
     status_date: int | None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def system_message_id(self) -> str:
+        """SocketLabs' own id of the message (the sandbox's: its log position)."""
+        return f"SL{self.seq}"
+
+    @property
+    def processed_time(self) -> int | None:
+        """When it was delivered or failed; `None` while queued or deferred."""
+        return None if self.status in _UNPROCESSED else self.status_date
 
     def field(self, name: str) -> str | int | None:
         """The value of a field by its wire name (`queuedTime`, `from`, ...)."""
-        value: str | int | None = self[_FIELD_INDEX[name]]
-        return value
+        if name == "systemMessageId":
+            return self.system_message_id
+        if name == "processedTime":
+            return self.processed_time
+        value = self[_FIELD_INDEX[name]]
+        return None if isinstance(value, tuple) else value  # tags are not a field
 
     def to_json(self) -> dict[str, object]:
         """The row as the report endpoints answer it (camelCase, ISO dates)."""
@@ -145,8 +166,13 @@ class MessageRow(NamedTuple):
             "status": self.status,
             "queuedTime": format_instant(self.queued_time),
             "statusDate": None if self.status_date is None else format_instant(self.status_date),
+            "systemMessageId": self.system_message_id,
+            "processedTime": None if self.processed_time is None else format_instant(self.processed_time),
         }
 
+
+_UNPROCESSED = frozenset({"Queued", "Deferred"})
+_SEEDED_TAGS = (("transactional",), ("newsletter",))
 
 _FIELD_INDEX = {
     "messageId": 1,
@@ -207,6 +233,7 @@ class SeededLog:
             status_date=None
             if status == "Queued"
             else queued + 1 + (data[off + 4] | data[off + 5] << 8) % 600,
+            tags=_SEEDED_TAGS[(index // _MAILING_RUN) % 2],
         )
 
     def field_value(self, index: int, name: str) -> str | int | None:

@@ -1,4 +1,4 @@
-"""The management API v1: custom bounce domains and DKIM keys, with state.
+"""The management API v1: custom bounce domains, DKIM keys and tracking domains, with state.
 
 Served under `/v1`, as the vendor's PowerShell module calls it: Bearer
 auth only, PascalCase bodies, and errors as a bare JSON list of
@@ -14,6 +14,7 @@ enforces:
 * `GET /dkim/generate` answers a deterministic key pair for (domain,
   selector) and stores nothing. It is random-looking base64, not a usable
   RSA key: the sandbox signs nothing.
+* tracking domains follow `_tracking` (the v1 form).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.responses import Response
 
 from ._handler import BodyField, Call, Handler, json_response
 from ._objects import JsonObject
+from ._tracking import TrackingForm, tracking_handlers
 
 __all__ = ["HANDLERS", "MANAGEMENT_PREFIX", "ROUTES", "management_error"]
 
@@ -43,6 +45,10 @@ ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("generateDkimKey", "GET", "/servers/{serverId}/dkim/generate", ("domain", "selector")),
     ("updateDkimKey", "PUT", "/servers/{serverId}/dkim/{domain}", ()),
     ("deleteDkimKey", "DELETE", "/servers/{serverId}/dkim/{domain}", ("selector",)),
+    ("listTrackingDomains", "GET", "/servers/{serverId}/tracking", ()),
+    ("createTrackingDomain", "POST", "/servers/{serverId}/tracking", ()),
+    ("updateTrackingDomain", "PUT", "/servers/{serverId}/tracking/{domain}", ()),
+    ("deleteTrackingDomain", "DELETE", "/servers/{serverId}/tracking/{domain}", ()),
 )
 """(operationId, method, path, query names) of every management v1 operation."""
 
@@ -275,5 +281,9 @@ HANDLERS: dict[str, Handler] = {
     "generateDkimKey": _generate_dkim,
     "updateDkimKey": _update_dkim,
     "deleteDkimKey": _delete_dkim,
+    **{
+        f"{verb}{'TrackingDomains' if verb == 'list' else 'TrackingDomain'}": handler
+        for verb, handler in tracking_handlers(TrackingForm(v1=True), lambda call: call.server_id).items()
+    },
 }
 """The handler of each management v1 operation."""

@@ -1,10 +1,10 @@
 """The sandbox's stateful account objects, per server id.
 
 Marketing lists, contacts and custom fields; API keys; sending domains;
-engagement tracking settings; and the management v1 custom bounce domains
-and DKIM keys. Items are kept as the JSON the API answers (plus private
-members starting with `_`), because that is all the handlers serve and
-filter on. Every access happens under `SandboxState.lock`; this class does
+tracking domains; subaccounts with their bounce domains and DKIM keys; and
+the management v1 custom bounce domains and DKIM keys. Items are kept as the
+JSON the API answers (plus private members starting with `_`), because that
+is all the handlers serve and filter on. Every access happens under `SandboxState.lock`; this class does
 no locking of its own.
 """
 
@@ -21,14 +21,6 @@ __all__ = ["JsonObject", "ObjectStore", "public", "select"]
 
 JsonObject = dict[str, Any]
 
-DEFAULT_TRACKING: JsonObject = {
-    "openTracking": True,
-    "clickTracking": True,
-    "unsubscribeTracking": False,
-    "trackingDomain": None,
-}
-"""A new server's engagement tracking settings."""
-
 
 @dataclass
 class ObjectStore:
@@ -39,7 +31,12 @@ class ObjectStore:
     custom_fields: dict[int, dict[int, JsonObject]] = field(default_factory=dict)
     api_keys: dict[int, dict[int, JsonObject]] = field(default_factory=dict)
     sending_domains: dict[int, dict[str, JsonObject]] = field(default_factory=dict)
-    tracking: dict[int, JsonObject] = field(default_factory=dict)
+    tracking_domains: dict[int, dict[str, JsonObject]] = field(default_factory=dict)
+    """Tracking domains by owner: a server id, or minus a subaccount id."""
+    subaccounts: dict[int, JsonObject] = field(default_factory=dict)
+    """Created subaccounts by id (the seeded one is not stored: see `_subaccounts`)."""
+    subaccount_bounce_domains: dict[int, dict[str, JsonObject]] = field(default_factory=dict)
+    subaccount_dkim_keys: dict[int, dict[tuple[str, str], JsonObject]] = field(default_factory=dict)
     bounce_domains: dict[int, dict[str, JsonObject]] = field(default_factory=dict)
     dkim_keys: dict[int, dict[tuple[str, str], JsonObject]] = field(default_factory=dict)
     injection_keys: dict[str, int] = field(default_factory=dict)
@@ -54,7 +51,10 @@ class ObjectStore:
             self.custom_fields,
             self.api_keys,
             self.sending_domains,
-            self.tracking,
+            self.tracking_domains,
+            self.subaccounts,
+            self.subaccount_bounce_domains,
+            self.subaccount_dkim_keys,
             self.bounce_domains,
             self.dkim_keys,
             self.injection_keys,
@@ -73,10 +73,6 @@ class ObjectStore:
             for keys in self.api_keys.values()
             for key in keys.values()
         )
-
-    def tracking_of(self, server_id: int) -> JsonObject:
-        """The server's engagement tracking settings (the defaults until changed)."""
-        return self.tracking.setdefault(server_id, dict(DEFAULT_TRACKING))
 
 
 def public(item: JsonObject) -> JsonObject:

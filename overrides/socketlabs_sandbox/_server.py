@@ -147,15 +147,16 @@ class Sandbox:
 
     @property
     def management_url(self) -> str:
-        """Base URL of the management API v1 (custom bounce domains, DKIM)."""
+        """Base URL of the v1 API (custom bounce domains, DKIM, tracking domains of servers)."""
         return self.url + MANAGEMENT_PREFIX
 
     @property
-    def server_urls(self) -> dict[str, str]:
-        """Each API host's base URL by its spec ``x-server`` name: ``api``, ``injection``, ``management``.
+    def urls(self) -> dict[str, str]:
+        """Base URL by the spec's ``x-servers`` name: what a client (or its settings table) points at.
 
-        Keyed by the spec's names, not a client's settings, so a client's table of
-        hosts can look every one up here and fail loudly on one the sandbox lacks.
+        Clients read it with ``socketlabs_client.SERVER_SETTINGS``, e.g.
+        ``{s.argument: sandbox.urls[s.name] for s in SERVER_SETTINGS}``; a test
+        holds its names and paths to the spec's table.
         """
         return {"api": self.api_url, "injection": self.inject_url, "management": self.management_url}
 

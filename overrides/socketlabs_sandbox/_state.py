@@ -14,10 +14,11 @@ import heapq
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import NamedTuple
 
 from ._config import SandboxConfig
+from ._dates import format_instant
 from ._filters import FieldSpec, FieldType, Filter
 from ._log import MessageRow, SeededLog, SeededMatches
 from ._objects import ObjectStore
@@ -143,6 +144,8 @@ class SandboxState:
         self.requests: deque[dict[str, object]] = deque(maxlen=KEPT_REQUESTS)
         """The last injection bodies accepted for processing, as read (names folded), ``apikey`` dropped."""
         self.injected: dict[int, list[MessageRow]] = {}
+        self.inbound: dict[int, list[dict[str, object]]] = {}
+        """The inbound posts made per server, as the Inbound Parse report rows (`_at`: UTC seconds)."""
         self._next_id = _FIRST_INJECTED_ID
         self.objects = ObjectStore()
         """Lists, contacts, custom fields, API keys, domains, tracking settings, bounce domains, DKIM keys."""
@@ -160,6 +163,7 @@ class SandboxState:
             self.messages = []
             self.requests.clear()
             self.injected = {}
+            self.inbound = {}
             self._next_id = _FIRST_INJECTED_ID
             self.objects.reset()
             self.csv_truncate_page = self.config.csv_truncate_page
@@ -270,6 +274,24 @@ class SandboxState:
 
     # Report log -------------------------------------------------------------
 
+    def record_inbound(self, server_id: int, payload: Mapping[str, object], accepted: bool) -> None:
+        """Remember an inbound post for the Inbound Parse report."""
+        message = payload.get("Message")
+        subject = message.get("Subject") if isinstance(message, dict) else None
+        score = payload.get("SpamScore")
+        now = self.now()
+        row: dict[str, object] = {
+            "from": str(payload.get("InboundMailFrom") or ""),
+            "to": str(payload.get("InboundRcptTo") or ""),
+            "subject": subject if isinstance(subject, str) else None,
+            "receivedTime": format_instant(now),
+            "status": "Posted" if accepted else "Failed",
+            "spamScore": score if isinstance(score, int | float) else None,
+            "_at": now,
+        }
+        with self.lock:
+            self.inbound.setdefault(server_id, []).append(row)
+
     def next_message_id(self) -> str:
         """A fresh id for an injected message that brought none."""
         with self.lock:
@@ -298,6 +320,7 @@ class SandboxState:
                         status=message.status,
                         queued_time=stamp,
                         status_date=stamp,
+                        tags=message.tags,
                     )
                 )
 

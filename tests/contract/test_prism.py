@@ -30,11 +30,19 @@ from socketlabs_api.models import (
     CustomFieldInput,
     DkimKeyCreate,
     DkimKeyUpdate,
-    EngagementTracking,
     InjectionRequest,
+    ManagementTrackingDomainInput,
+    ManagementTrackingDomainUpdate,
     MarketingListInput,
+    ReportInterval,
     SendingDomainInput,
     SortDirection,
+    SubaccountBounceDomainInput,
+    SubaccountCreateWithRuleEngine,
+    SubaccountDkimKeyInput,
+    SuppressionBulkRemove,
+    TrackingDomainInput,
+    TrackingDomainUpdate,
 )
 from socketlabs_api.operations import OPERATIONS
 from socketlabs_api.resources import Resources
@@ -117,24 +125,112 @@ CALLS: dict[str, dict[str, Any]] = {
     "dkim.update": {"body": DkimKeyUpdate(selector="s2", private_key="MIIEv"), "domain": "example.com"},
     "dkim.delete": {"domain": "example.com", "selector": "s2"},
     **{
-        f"reports.{family}_{kind}": _DATES
-        for family in ("delivered", "failed", "complaint", "tracking")
-        for kind in ("overview", "aggregate")
+        f"{tag}.{family}_overview": {**_DATES, "tag": "newsletter"}
+        for tag in ("reports", "subaccount_reports")
+        for family in ("messages", "delivered", "failed", "complaint", "tracking")
     },
     **{
-        f"reports.{family}_list": {
+        f"{tag}.{family}_aggregate": {
+            **_DATES,
+            "interval": ReportInterval.HOURLY,
+            "aggregate_types": "mailingId,superTag",
+            "tag": "newsletter",
+        }
+        for tag in ("reports", "subaccount_reports")
+        for family in ("messages", "delivered", "failed", "complaint", "tracking")
+    },
+    **{
+        f"{tag}.{family}_detail": {
+            **_PAGE,
+            **_DATES,
+            "sort_field": "processedTime",
+            "filters": "systemMessageId=eq:SL1&mailingId=eq:welcome",
+        }
+        for tag in ("reports", "subaccount_reports")
+        for family in ("delivered", "failed", "complaint")
+    },
+    **{
+        f"{tag}.tracking_detail": {
             **_PAGE,
             **_DATES,
             "sort_field": "queuedTime",
             "filters": "mailingId=eq:welcome",
         }
-        for family in ("delivered", "failed", "complaint", "tracking")
+        for tag in ("reports", "subaccount_reports")
     },
     **{
         f"reports.{family}_download": {**_PAGE, **_DATES, "page_size": 5000, "filters": "to=end:example.com"}
         for family in ("delivered", "failed", "complaint", "tracking")
     },
-    "stream_score.get": _DATES,
+    **{f"{tag}.inbound_overview": _DATES for tag in ("reports", "subaccount_reports")},
+    **{
+        f"{tag}.inbound_detail": {
+            **_PAGE,
+            **_DATES,
+            "sort_field": "receivedTime",
+            "filters": "status=eq:Posted",
+        }
+        for tag in ("reports", "subaccount_reports")
+    },
+    **{
+        f"{tag}.marketing_mailings": {
+            **_PAGE,
+            **_DATES,
+            "sort_field": "processed",
+            "filters": "delivered=gt:0",
+        }
+        for tag in ("reports", "subaccount_reports")
+    },
+    "subaccount_reports.messages_detail": {
+        **_PAGE,
+        **_DATES,
+        "sort_field": "queuedTime",
+        "filters": "systemMessageId=eq:SL1",
+    },
+    "subaccount_reports.recipient_search": {
+        **_PAGE,
+        **_DATES,
+        "to_email_address": "ann@example.com",
+        "sort_field": "queuedTime",
+    },
+    "subaccounts.create": {"body": SubaccountCreateWithRuleEngine(name="News", use_rule_engine=True)},
+    "subaccounts.get": {},
+    "subaccount_bounce_domains.list": {},
+    "subaccount_bounce_domains.create": {
+        "body": SubaccountBounceDomainInput(domain="bounce.example.com", is_default=True)
+    },
+    "subaccount_bounce_domains.delete": {"domain": "bounce.example.com"},
+    "subaccount_dkim.list": {},
+    "subaccount_dkim.create": {
+        "body": SubaccountDkimKeyInput(domain="example.com", selector="s1", private_key="MIIEv")
+    },
+    "subaccount_dkim.generate": {"domain": "example.com", "selector": "s1"},
+    "subaccount_dkim.delete": {"domain": "example.com", "selector": "s1"},
+    "subaccount_tracking_domains.list": {},
+    "subaccount_tracking_domains.create": {
+        "body": TrackingDomainInput(
+            domain="t.example.com", opens_enabled=True, https_enabled=True, is_default=True
+        )
+    },
+    "subaccount_tracking_domains.update": {
+        "body": TrackingDomainUpdate(clicks_enabled=False),
+        "domain": "t.example.com",
+    },
+    "subaccount_tracking_domains.delete": {"domain": "t.example.com"},
+    "subaccount_suppressions.search": {**_PAGE, **_DATES, "sort_field": "emailAddress"},
+    "subaccount_suppressions.download": {**_PAGE, "page_size": 5000, "sort_field": "suppressionLastUpdate"},
+    "subaccount_suppressions.bulk_remove": {
+        "body": SuppressionBulkRemove(email_addresses=["a@example.com", "b@example.com"])
+    },
+    "tracking_domains.list": {},
+    "tracking_domains.create": {
+        "body": ManagementTrackingDomainInput(domain="t.example.com", opens_enabled=True, is_default=True)
+    },
+    "tracking_domains.update": {
+        "body": ManagementTrackingDomainUpdate(https_enabled=False),
+        "domain": "t.example.com",
+    },
+    "tracking_domains.delete": {"domain": "t.example.com"},
     "lists.list": {**_PAGE, "sort_field": "name", "filters": "name=start:news"},
     "lists.create": {"body": MarketingListInput(name="News", description="Weekly")},
     "lists.get": {"list_id": 1},
@@ -173,15 +269,13 @@ CALLS: dict[str, dict[str, Any]] = {
     "domains.get": {"domain": "mail.example.com"},
     "domains.delete": {"domain": "mail.example.com"},
     "domains.verify": {"domain": "mail.example.com"},
-    "tracking.get": {},
-    "tracking.update": {
-        "body": EngagementTracking(
-            open_tracking=True,
-            click_tracking=False,
-            unsubscribe_tracking=True,
-            tracking_domain="links.example.com",
-        )
-    },
+}
+# Every per-subaccount call names the subaccount (creating one does not).
+CALLS = {
+    name: {**kwargs, "subaccount_id": 777}
+    if name.startswith("subaccount_") or name == "subaccounts.get"
+    else kwargs
+    for name, kwargs in CALLS.items()
 }
 
 

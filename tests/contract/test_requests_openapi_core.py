@@ -130,10 +130,32 @@ _DOMAIN = {
     "createdDate": _DATE,
 }
 _TRACKING = {
-    "openTracking": True,
-    "clickTracking": True,
-    "unsubscribeTracking": False,
-    "trackingDomain": None,
+    "domain": "t.example.com",
+    "opensEnabled": True,
+    "clicksEnabled": True,
+    "unsubscribesEnabled": False,
+    "automaticTrackingEnabled": False,
+    "googleAnalyticsEnabled": False,
+    "httpsEnabled": True,
+    "isDefault": True,
+}
+_V1_TRACKING = {"ServerId": SERVER_ID, **{k[0].upper() + k[1:]: v for k, v in _TRACKING.items()}}
+_SUBACCOUNT = {
+    "subaccountId": 7,
+    "accountId": 1,
+    "name": "News",
+    "status": "Active",
+    "createdOn": _DATE,
+    "streamScore": 0,
+    "avgDailyVolume": 0,
+    "useRuleEngine": True,
+}
+_SUB_BOUNCE = {"domain": "bounce.example.com", "isDefault": True, "createdOn": _DATE, "updatedOn": _DATE}
+_SUB_DKIM = {
+    "domain": "example.com",
+    "selector": "s1",
+    "truncatedPrivateKey": "MII",
+    "validationStatus": "Valid",
 }
 _CSV = (200, {"Content-Type": "text/csv", "Content-Range": "rows 0-0/1"}, b"messageId\n1\n")
 
@@ -156,20 +178,6 @@ CANNED.update(
         "generateDkimKey": _ok(_GENERATED),
         "updateDkimKey": _ok(_DKIM),
         "deleteDkimKey": _ok("deleted"),
-        "getStreamScore": _ok(
-            {
-                "data": {
-                    "score": 90,
-                    "rating": "Excellent",
-                    "processed": 1,
-                    "delivered": 1,
-                    "failed": 0,
-                    "complaints": 0,
-                }
-            }
-        ),
-        "getEngagementTracking": _ok({"data": _TRACKING}),
-        "updateEngagementTracking": _ok({"data": _TRACKING}),
         "listApiKeys": _ok({"data": [_KEY], "total": 1}),
         "createApiKey": _ok({"data": {**_KEY, "apiKey": "A" * 20 + "." + "b" * 40}}),
         "revokeApiKey": _ok({"data": _KEY}),
@@ -190,17 +198,52 @@ CANNED.update(
         },
         **{
             operation: response
-            for family in ("Delivered", "Failed", "Complaint", "Tracking")
+            for infix in ("", "Subaccount")
+            for family in ("Messages", "Delivered", "Failed", "Complaint", "Tracking")
             for operation, response in (
-                (f"get{family}Overview", _ok({"data": {"count": 1, "processed": 2, "rate": 0.5}})),
+                (f"get{infix}{family}Overview", _ok({"data": {"count": 1, "processed": 2, "rate": 0.5}})),
                 (
-                    f"get{family}Aggregate",
-                    _ok({"data": {"interval": "day", "buckets": [{"date": "2024-03-01", "count": 1}]}}),
+                    f"get{infix}{family}Aggregate",
+                    _ok(
+                        {
+                            "data": {
+                                "interval": "hourly",
+                                "aggregateTypes": ["mailingId"],
+                                "buckets": [{"start": _DATE, "groups": {"mailingId": "m"}, "count": 1}],
+                            }
+                        }
+                    ),
                 ),
-                (f"list{family}", _ok({"data": [], "total": 0})),
+                (f"get{infix}{family}Detail", _ok({"data": [], "total": 0})),
                 (f"download{family}", _CSV),
+                (f"get{infix}InboundOverview", _ok({"data": {"count": 1, "posted": 1, "failed": 0}})),
+                (f"get{infix}InboundDetail", _ok({"data": [], "total": 0})),
+                (f"get{infix}MarketingMailings", _ok({"data": [], "total": 0})),
             )
         },
+        "getSubaccountMessageDetailReport": _ok({"data": [], "total": 0}),
+        "searchSubaccountRecipients": _ok({"data": [], "total": 0}),
+        "createSubaccount": _ok({"data": _SUBACCOUNT}),
+        "getSubaccount": _ok({"data": _SUBACCOUNT}),
+        "listSubaccountBounceDomains": _ok({"data": [_SUB_BOUNCE]}),
+        "createSubaccountBounceDomain": _ok({"data": _SUB_BOUNCE}),
+        "deleteSubaccountBounceDomain": _ok({"data": _SUB_BOUNCE}),
+        "listSubaccountDkimKeys": _ok({"data": [_SUB_DKIM]}),
+        "createSubaccountDkimKey": _ok({"data": _SUB_DKIM}),
+        "deleteSubaccountDkimKey": _ok({"data": _SUB_DKIM}),
+        "generateSubaccountDkimKey": _ok(
+            {"data": {k[0].lower() + k[1:]: v for k, v in _GENERATED.items() if k != "ServerId"}}
+        ),
+        "listSubaccountTrackingDomains": _ok({"data": [_TRACKING]}),
+        **{
+            f"{verb}SubaccountTrackingDomain": _ok({"data": _TRACKING})
+            for verb in ("create", "update", "delete")
+        },
+        "listTrackingDomains": _ok([_V1_TRACKING]),
+        **{f"{verb}TrackingDomain": _ok(_V1_TRACKING) for verb in ("create", "update", "delete")},
+        "searchSubaccountSuppressions": _ok({"data": [_SUPPRESSION], "total": 1}),
+        "downloadSubaccountSuppressions": CANNED["downloadSuppressions"],
+        "bulkRemoveSubaccountSuppressions": _ok({"data": {"removed": 1, "notFound": []}}),
     }
 )
 
@@ -322,7 +365,15 @@ def _kwargs_for(case: Any, method: Callable[..., Any]) -> dict[str, Any]:
         kwargs[python_name] = _convert(value, hints[python_name])
     if not isinstance(case.body, NotSet):
         assert "body" in signature.parameters
-        kwargs["body"] = hints["body"].from_dict(case.body)
+        # A oneOf body is a union of models: the first that reads the case is the branch.
+        options = typing.get_args(hints["body"]) or (hints["body"],)
+        for option in options:
+            try:
+                kwargs["body"] = option.from_dict(case.body)
+                break
+            except (KeyError, TypeError, ValueError):
+                continue
+        assert "body" in kwargs, f"no model of {hints['body']} reads {case.body!r}"
     return kwargs
 
 

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "generator"))
 
 import regenerate  # noqa: E402
+
+SPEC_SERVERS = yaml.safe_load(regenerate.SPEC.read_text(encoding="utf-8"))["x-servers"]
 
 COMMITTED = ROOT / "generated" / "socketlabs_api"
 
@@ -90,6 +93,7 @@ def _operation(**extensions: str) -> dict[str, object]:
 def test_once_retry_and_management_server_are_accepted() -> None:
     spec = {
         "x-rate-limits": {"default": {"limit": 100, "period": 60}},
+        "x-servers": SPEC_SERVERS,
         "paths": {"/x": {"post": _operation()}},
     }
     (info,) = regenerate.operations_from_spec(spec).values()

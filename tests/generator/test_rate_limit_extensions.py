@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generator"))
 
 import regenerate
+
+SPEC_SERVERS = yaml.safe_load(regenerate.SPEC.read_text(encoding="utf-8"))["x-servers"]
 
 
 def _op(**extra: Any) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def _op(**extra: Any) -> dict[str, Any]:
 
 
 def _spec(limits: Any, **extra: Any) -> dict[str, Any]:
-    return {"x-rate-limits": limits, "paths": {"/things": {"post": _op(**extra)}}}
+    return {"x-rate-limits": limits, "x-servers": SPEC_SERVERS, "paths": {"/things": {"post": _op(**extra)}}}
 
 
 def test_a_create_may_declare_once_and_a_known_family() -> None:

@@ -26,13 +26,22 @@ from socketlabs_api.models import (
     CustomFieldInput,
     DkimKeyCreate,
     DkimKeyUpdate,
-    EngagementTracking,
     InjectionRequest,
+    ManagementTrackingDomainInput,
+    ManagementTrackingDomainUpdate,
     MarketingListInput,
     Message,
+    ReportInterval,
     SendingDomainInput,
     SendingDomainStatus,
     SortDirection,
+    SubaccountBounceDomainInput,
+    SubaccountCreateWithIpPool,
+    SubaccountCreateWithRuleEngine,
+    SubaccountDkimKeyInput,
+    SuppressionBulkRemove,
+    TrackingDomainInput,
+    TrackingDomainUpdate,
     TrackingEventType,
 )
 from socketlabs_api.operations import OPERATIONS
@@ -49,7 +58,7 @@ from socketlabs_client import (
     is_new_format_key,
 )
 from socketlabs_client._pagination import AsyncCsvStream, PageIterator
-from socketlabs_sandbox import Sandbox
+from socketlabs_sandbox import DEFAULT_SUBACCOUNT_ID, Sandbox
 
 T = TypeVar("T")
 Client = SocketLabs | AsyncSocketLabs
@@ -223,7 +232,7 @@ async def test_dkim_lifecycle(client: Client) -> None:
         await run(dkim.update(DkimKeyUpdate(selector="s3", private_key="k"), domain="example.com"))
 
 
-# --- modeled reports and StreamScore ---------------------------------------------------------------------
+# --- modeled reports ---------------------------------------------------------------------
 
 FAMILIES = {"delivered": "Delivered", "failed": "Failed", "complaint": "Complaint"}
 
@@ -241,16 +250,18 @@ async def test_report_family_overview_aggregate_list_and_download_agree(client: 
 
     aggregate = await run(getattr(reports, f"{family}_aggregate")())
     assert sum(b.count for b in aggregate.buckets) == overview.count
-    dates = [b.date for b in aggregate.buckets]
+    dates = [b.start for b in aggregate.buckets]
     assert dates == sorted(dates) and len(set(dates)) == len(dates)
-    one_day = aggregate.buckets[3].date
+    one_day = aggregate.buckets[3].start.date()
     day_overview = await run(
         getattr(reports, f"{family}_overview")(start_date=one_day.isoformat(), end_date=one_day.isoformat())
     )
+    hourly = await run(getattr(reports, f"{family}_aggregate")(interval=ReportInterval.HOURLY))
+    assert sum(b.count for b in hourly.buckets) == overview.count
     assert day_overview.count == aggregate.buckets[3].count
 
     page = await run(
-        getattr(reports, f"{family}_list")(page_size=2, page_number=1, sort_direction=SortDirection.DSC)
+        getattr(reports, f"{family}_detail")(page_size=2, page_number=1, sort_direction=SortDirection.DSC)
     )
     assert page.total == overview.count and len(page.data) == 2
     if family == "tracking":
@@ -264,7 +275,7 @@ async def test_report_family_overview_aggregate_list_and_download_agree(client: 
     download = getattr(reports, f"{family}_download")
     rows = await rows_of(download(page_size=50))  # streamed across pages by Content-Range
     assert len(rows) == overview.count
-    first = await run(getattr(reports, f"{family}_list")(page_size=3))
+    first = await run(getattr(reports, f"{family}_detail")(page_size=3))
     assert [r["messageId"] for r in rows[:3]] == [item.message_id for item in first.data]
 
 
@@ -293,28 +304,70 @@ async def test_raw_responses_carry_status_headers_and_the_parsed_body(client: Cl
 
 
 async def test_report_lists_filter_on_message_fields(client: Client) -> None:
-    page = await run(client.reports.failed_list(filters="mailingId=eq:mailing-00001"))
+    page = await run(client.reports.failed_detail(filters="mailingId=eq:mailing-00001"))
     assert page.total == len(page.data) > 0
     assert {m.mailing_id for m in page.data} == {"mailing-00001"}
     with pytest.raises(InvalidFilterError, match="unknown field 'status'"):  # before anything is sent
-        await run(client.reports.tracking_list(filters="status=eq:Delivered"))
+        await run(client.reports.tracking_detail(filters="status=eq:Delivered"))
 
 
-async def test_stream_score_follows_the_overview_counts(client: Client) -> None:
-    score = await run(client.stream_score.get())
+async def test_subaccounts_create_and_own_their_resources(client: Client) -> None:
+    seeded = await run(client.subaccounts.get(subaccount_id=DEFAULT_SUBACCOUNT_ID))
     delivered = await run(client.reports.delivered_overview())
-    complaints = await run(client.reports.complaint_overview())
-    failed = await run(client.reports.failed_overview())
-    assert (score.processed, score.delivered, score.complaints, score.failed) == (
-        delivered.processed,
-        delivered.count,
-        complaints.count,
-        failed.count,
+    assert seeded.stream_score == round(100 * delivered.count / delivered.processed)
+    created = await run(client.subaccounts.create(SubaccountCreateWithIpPool(name="Bulk", ip_pool_id=7)))
+    assert (created.name, created.stream_score, created.use_rule_engine) == ("Bulk", 0, False)
+    assert (await run(client.subaccounts.get(subaccount_id=created.subaccount_id))).name == "Bulk"
+    with pytest.raises(ConflictError):
+        await run(
+            client.subaccounts.create(SubaccountCreateWithRuleEngine(name="Bulk", use_rule_engine=True))
+        )
+    with pytest.raises(NotFoundError):
+        await run(client.subaccounts.get(subaccount_id=424242))
+
+    sid = created.subaccount_id
+    bounce = client.subaccount_bounce_domains
+    first = await run(bounce.create(SubaccountBounceDomainInput(domain="B.example.com"), subaccount_id=sid))
+    assert (first.domain, first.is_default) == ("b.example.com", True)
+    assert [d.domain for d in await run(bounce.list(subaccount_id=sid))] == ["b.example.com"]
+    await run(bounce.delete(subaccount_id=sid, domain="b.example.com"))
+    assert await run(bounce.list(subaccount_id=sid)) == []
+
+    dkim = client.subaccount_dkim
+    generated = await run(dkim.generate(subaccount_id=sid, domain="example.com", selector="s1"))
+    assert generated.dns_host_name == "s1._domainkey.example.com"
+    key = SubaccountDkimKeyInput(domain="example.com", selector="s1", private_key=generated.private_key)
+    stored = await run(dkim.create(key, subaccount_id=sid))
+    assert stored.truncated_private_key == generated.private_key[:16]
+    with pytest.raises(ConflictError):
+        await run(dkim.create(key, subaccount_id=sid))
+    await run(dkim.delete(subaccount_id=sid, domain="example.com", selector="s1"))
+    assert await run(dkim.list(subaccount_id=sid)) == []
+
+    reports = client.subaccount_reports
+    assert (await run(reports.delivered_overview(subaccount_id=sid))).processed == 0, "a new one owns no mail"
+    own = await run(reports.delivered_overview(subaccount_id=DEFAULT_SUBACCOUNT_ID))
+    assert (own.count, own.processed) == (delivered.count, delivered.processed), (
+        "the seeded one owns the server"
     )
-    expected = round(100 * score.delivered / score.processed - 500 * score.complaints / score.processed)
-    assert score.score == max(0, min(100, expected))
-    empty = await run(client.stream_score.get(start_date="2001-01-01", end_date="2001-01-02"))
-    assert (empty.score, empty.rating.value, empty.processed) == (100, "Excellent", 0)
+    detail = await run(reports.failed_detail(subaccount_id=DEFAULT_SUBACCOUNT_ID, page_size=2))
+    assert {m.status.value for m in detail.data} == {"Failed"}
+
+
+async def test_subaccount_suppressions_bulk_remove(client: Client, socketlabs_sandbox: Sandbox) -> None:
+    for address in ("a@example.com", "b@example.com"):
+        await run(client.suppressions.add(email_address=address))
+    suppressions = client.subaccount_suppressions
+    page = await run(suppressions.search(subaccount_id=DEFAULT_SUBACCOUNT_ID))
+    assert {s.email_address for s in page.data} >= {"a@example.com", "b@example.com"}
+    body = SuppressionBulkRemove(email_addresses=["a@example.com", "b@example.com", "c@example.com"])
+    result = await run(suppressions.bulk_remove(body, subaccount_id=DEFAULT_SUBACCOUNT_ID))
+    assert (result.removed, result.not_found) == (2, ["c@example.com"])
+    rows = await rows_of(suppressions.download(subaccount_id=DEFAULT_SUBACCOUNT_ID))
+    assert "a@example.com" not in {row["emailAddress"] for row in rows}
+    with pytest.raises(BadRequestError):  # more than 1,000 addresses
+        too_many = SuppressionBulkRemove(email_addresses=[f"x{i}@example.com" for i in range(1001)])
+        await run(suppressions.bulk_remove(too_many, subaccount_id=DEFAULT_SUBACCOUNT_ID))
 
 
 # --- marketing: lists, contacts, custom fields ------------------------------------------------------------
@@ -406,7 +459,7 @@ async def test_marketing_state_is_per_server(client: Client, socketlabs_sandbox:
     )
 
 
-# --- API keys, sending domains, engagement tracking --------------------------------------------------------
+# --- API keys, sending domains, tracking domains --------------------------------------------------------
 
 
 async def test_a_created_api_key_works_until_revoked(client: Client, socketlabs_sandbox: Sandbox) -> None:
@@ -456,40 +509,54 @@ async def test_sending_domains_are_verified(client: Client) -> None:
     assert (await run(domains.list())).total == 1
 
 
-async def test_engagement_tracking_settings(client: Client, socketlabs_sandbox: Sandbox) -> None:
-    defaults = await run(client.tracking.get())
-    assert (defaults.open_tracking, defaults.click_tracking, defaults.unsubscribe_tracking) == (
-        True,
-        True,
-        False,
-    )
-    wanted = EngagementTracking(
-        open_tracking=False,
-        click_tracking=True,
-        unsubscribe_tracking=True,
-        tracking_domain="Links.Example.com",
-    )
-    saved = await run(client.tracking.update(wanted))
-    assert saved.tracking_domain == "links.example.com"
-    again = await run(client.tracking.get())
-    assert (again.open_tracking, again.unsubscribe_tracking, again.tracking_domain) == (
-        False,
-        True,
+async def test_tracking_domains_of_servers_and_subaccounts(
+    client: Client, socketlabs_sandbox: Sandbox
+) -> None:
+    servers = client.tracking_domains
+    first = await run(servers.create(ManagementTrackingDomainInput(domain="Links.Example.com")))
+    assert (first.domain, first.is_default, first.opens_enabled, first.https_enabled) == (
         "links.example.com",
+        True,
+        True,
+        True,
     )
-    other = await run(client.tracking.get(server_id=socketlabs_sandbox.server_id + 1))
-    assert other.open_tracking, "settings are per server"
-    with pytest.raises(BadRequestError):
-        await run(
-            client.tracking.update(
-                EngagementTracking(
-                    open_tracking=True,
-                    click_tracking=True,
-                    unsubscribe_tracking=True,
-                    tracking_domain="bad domain",
-                )
-            )
+    second = await run(
+        servers.create(ManagementTrackingDomainInput(domain="t2.example.com", is_default=True))
+    )
+    assert second.is_default
+    changed = await run(
+        servers.update(ManagementTrackingDomainUpdate(clicks_enabled=False), domain="t2.example.com")
+    )
+    assert (changed.clicks_enabled, changed.opens_enabled) == (False, True)
+    listed = await run(servers.list())
+    assert [(d.domain, d.is_default) for d in listed] == [
+        ("links.example.com", False),
+        ("t2.example.com", True),
+    ]
+    assert await run(servers.list(server_id=socketlabs_sandbox.server_id + 1)) == [], "per server"
+    with pytest.raises(ConflictError):
+        await run(servers.create(ManagementTrackingDomainInput(domain="t2.example.com")))
+    await run(servers.delete(domain="t2.example.com"))
+    with pytest.raises(NotFoundError):
+        await run(servers.delete(domain="t2.example.com"))
+
+    subaccounts = client.subaccount_tracking_domains
+    sub = DEFAULT_SUBACCOUNT_ID
+    made = await run(
+        subaccounts.create(
+            TrackingDomainInput(domain="t.example.com", https_enabled=False), subaccount_id=sub
         )
+    )
+    assert (made.domain, made.https_enabled, made.is_default) == ("t.example.com", False, True)
+    updated = await run(
+        subaccounts.update(
+            TrackingDomainUpdate(google_analytics_enabled=True), subaccount_id=sub, domain="t.example.com"
+        )
+    )
+    assert updated.google_analytics_enabled and not updated.https_enabled
+    assert [d.domain for d in await run(subaccounts.list(subaccount_id=sub))] == ["t.example.com"]
+    with pytest.raises(BadRequestError):
+        await run(subaccounts.create(TrackingDomainInput(domain="bad domain"), subaccount_id=sub))
 
 
 async def test_unknown_ids_and_bad_path_values_are_typed_errors(client: Client) -> None:

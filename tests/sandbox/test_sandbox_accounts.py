@@ -131,11 +131,15 @@ def test_object_lists_sort_filter_and_page(http: httpx.Client, sb: Sandbox) -> N
 def test_reset_forgets_every_account_object(http: httpx.Client, sb: Sandbox) -> None:
     headers = _bearer(sb.api_key)
     http.post(f"{sb.api_url}/servers/{sb.server_id}/lists", json={"name": "L"}, headers=headers)
-    http.put(
-        f"{sb.api_url}/servers/{sb.server_id}/engagement-tracking",
-        json={"openTracking": False, "clickTracking": False, "unsubscribeTracking": False},
+    http.post(
+        f"{sb.management_url}/servers/{sb.server_id}/tracking",
+        json={"Domain": "t.example.com"},
         headers=headers,
     )
+    created = http.post(
+        f"{sb.api_url}/subaccount", json={"name": "S", "useRuleEngine": True}, headers=headers
+    )
+    subaccount = created.json()["data"]["subaccountId"]
     http.post(
         f"{sb.management_url}/servers/{sb.server_id}/bounce",
         json={"Domain": "b.example.com"},
@@ -143,6 +147,6 @@ def test_reset_forgets_every_account_object(http: httpx.Client, sb: Sandbox) -> 
     )
     sb.reset()
     assert http.get(f"{sb.api_url}/servers/{sb.server_id}/lists", headers=headers).json()["total"] == 0
-    tracking = http.get(f"{sb.api_url}/servers/{sb.server_id}/engagement-tracking", headers=headers).json()
-    assert tracking["data"]["openTracking"] is True
+    assert http.get(f"{sb.management_url}/servers/{sb.server_id}/tracking", headers=headers).json() == []
+    assert http.get(f"{sb.api_url}/subaccount/{subaccount}", headers=headers).status_code == 404
     assert http.get(f"{sb.management_url}/servers/{sb.server_id}/bounce", headers=headers).json() == []

@@ -72,7 +72,7 @@ def test_reports_and_webhooks_tell_the_same_outcome(
 def test_help_shows_events_and_every_public_member() -> None:
     text = pydoc.render_doc(Sandbox, renderer=pydoc.plaintext)
     public = [name for name in dir(Sandbox) if not name.startswith("_")]
-    assert "events" in public and "anchor" in public and "server_urls" in public
+    assert "events" in public and "anchor" in public and "urls" in public
     for name in public:
         assert f"{name}" in text, name
         member = getattr(Sandbox, name)

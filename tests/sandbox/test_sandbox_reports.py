@@ -14,7 +14,18 @@ from socketlabs_sandbox._log import MESSAGE_FIELDS
 
 Conforms = Callable[[object, str], None]
 Row = dict[str, Any]
-FIELDS = ("messageId", "mailingId", "from", "to", "subject", "status", "queuedTime", "statusDate")
+FIELDS = (
+    "messageId",
+    "mailingId",
+    "from",
+    "to",
+    "subject",
+    "status",
+    "queuedTime",
+    "statusDate",
+    "systemMessageId",
+    "processedTime",
+)
 
 
 def _all_rows(api: httpx.Client, path: str = "/reports/messages/detail", **params: Any) -> list[Row]:

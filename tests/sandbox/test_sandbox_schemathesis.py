@@ -45,7 +45,14 @@ import yaml
 from schemathesis import Case
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.specs.openapi.checks import negative_data_rejection
-from socketlabs_sandbox import DEFAULT_API_KEY, DEFAULT_SERVER_ID, FIXED_ANCHOR, Sandbox, SandboxConfig
+from socketlabs_sandbox import (
+    DEFAULT_API_KEY,
+    DEFAULT_SERVER_ID,
+    DEFAULT_SUBACCOUNT_ID,
+    FIXED_ANCHOR,
+    Sandbox,
+    SandboxConfig,
+)
 from socketlabs_sandbox._dates import parse_api_date
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
@@ -229,7 +236,8 @@ CONFIG = schemathesis.Config.from_dict(
         "seed": SEED,
         "headers": {"Authorization": f"Bearer {DEFAULT_API_KEY}"},
         "checks": {"enabled": True},  # every check, as `--checks all`
-        "parameters": {"path.serverId": DEFAULT_SERVER_ID},
+        # The seeded server and subaccount: other ids are 404s that would test little.
+        "parameters": {"path.serverId": DEFAULT_SERVER_ID, "path.subaccountId": DEFAULT_SUBACCOUNT_ID},
         "generation": {"max-examples": _EXAMPLES, "deterministic": True, "database": "none"},
         "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
         "operations": [
@@ -400,6 +408,12 @@ class _Hooks:
 
     def step(self, input: StepInput) -> StepOutput:
         transition = input.transition
+        # The state machine ignores the config's path parameters: a subaccount a link
+        # did not name is the seeded one (any other is a 404 that would end the scenario).
+        path = input.case.path_parameters
+        linked = any(name == "subaccountId" for _, name in input.applied_parameters)
+        if path is not None and "subaccountId" in path and not linked:
+            path["subaccountId"] = DEFAULT_SUBACCOUNT_ID
         if transition is None:
             self.steps["initial"] += 1
         elif transition.is_inferred:

@@ -95,7 +95,7 @@ from socketlabs_sandbox import FIXED_ANCHOR, SandboxConfig
 
 def test_env_covers_every_server(socketlabs_env, socketlabs_sandbox):
     for setting in SERVER_SETTINGS:
-        assert os.environ[setting.env_var] == socketlabs_sandbox.server_urls[setting.name]
+        assert os.environ[setting.env_var] == socketlabs_sandbox.urls[setting.name]
     assert os.environ["SOCKETLABS_SERVER_ID"] == str(socketlabs_sandbox.server_id)
 
 

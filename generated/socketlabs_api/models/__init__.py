@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from .dkim_key_create import DkimKeyCreate
     from .dkim_key_generated import DkimKeyGenerated
     from .dkim_key_update import DkimKeyUpdate
-    from .engagement_tracking import EngagementTracking
-    from .engagement_tracking_envelope import EngagementTrackingEnvelope
     from .error_envelope import ErrorEnvelope
     from .inbound_address import InboundAddress
     from .inbound_attachment import InboundAttachment
@@ -54,7 +52,12 @@ if TYPE_CHECKING:
     from .injection_error_code import InjectionErrorCode
     from .injection_request import InjectionRequest
     from .injection_response import InjectionResponse
+    from .mailing_report import MailingReport
+    from .mailing_report_page import MailingReportPage
     from .management_error import ManagementError
+    from .management_tracking_domain import ManagementTrackingDomain
+    from .management_tracking_domain_input import ManagementTrackingDomainInput
+    from .management_tracking_domain_update import ManagementTrackingDomainUpdate
     from .marketing_list import MarketingList
     from .marketing_list_envelope import MarketingListEnvelope
     from .marketing_list_input import MarketingListInput
@@ -71,8 +74,14 @@ if TYPE_CHECKING:
     from .recipient_search_page import RecipientSearchPage
     from .report_aggregate import ReportAggregate
     from .report_aggregate_envelope import ReportAggregateEnvelope
-    from .report_aggregate_interval import ReportAggregateInterval
     from .report_bucket import ReportBucket
+    from .report_bucket_groups import ReportBucketGroups
+    from .report_inbound_overview import ReportInboundOverview
+    from .report_inbound_overview_envelope import ReportInboundOverviewEnvelope
+    from .report_inbound_page import ReportInboundPage
+    from .report_inbound_row import ReportInboundRow
+    from .report_inbound_status import ReportInboundStatus
+    from .report_interval import ReportInterval
     from .report_overview import ReportOverview
     from .report_overview_envelope import ReportOverviewEnvelope
     from .sending_domain import SendingDomain
@@ -81,14 +90,33 @@ if TYPE_CHECKING:
     from .sending_domain_page import SendingDomainPage
     from .sending_domain_status import SendingDomainStatus
     from .sort_direction import SortDirection
-    from .stream_score_envelope import StreamScoreEnvelope
-    from .stream_score_report import StreamScoreReport
-    from .stream_score_report_rating import StreamScoreReportRating
+    from .subaccount import Subaccount
+    from .subaccount_bounce_domain import SubaccountBounceDomain
+    from .subaccount_bounce_domain_envelope import SubaccountBounceDomainEnvelope
+    from .subaccount_bounce_domain_input import SubaccountBounceDomainInput
+    from .subaccount_bounce_domain_list import SubaccountBounceDomainList
+    from .subaccount_create_with_ip_pool import SubaccountCreateWithIpPool
+    from .subaccount_create_with_rule_engine import SubaccountCreateWithRuleEngine
+    from .subaccount_dkim_generated import SubaccountDkimGenerated
+    from .subaccount_dkim_generated_envelope import SubaccountDkimGeneratedEnvelope
+    from .subaccount_dkim_key import SubaccountDkimKey
+    from .subaccount_dkim_key_envelope import SubaccountDkimKeyEnvelope
+    from .subaccount_dkim_key_input import SubaccountDkimKeyInput
+    from .subaccount_dkim_key_list import SubaccountDkimKeyList
+    from .subaccount_envelope import SubaccountEnvelope
     from .suppression import Suppression
+    from .suppression_bulk_remove import SuppressionBulkRemove
+    from .suppression_bulk_remove_envelope import SuppressionBulkRemoveEnvelope
+    from .suppression_bulk_remove_result import SuppressionBulkRemoveResult
     from .suppression_envelope import SuppressionEnvelope
     from .suppression_page import SuppressionPage
     from .suppression_status import SuppressionStatus
     from .suppression_status_envelope import SuppressionStatusEnvelope
+    from .tracking_domain import TrackingDomain
+    from .tracking_domain_envelope import TrackingDomainEnvelope
+    from .tracking_domain_input import TrackingDomainInput
+    from .tracking_domain_list import TrackingDomainList
+    from .tracking_domain_update import TrackingDomainUpdate
     from .tracking_event import TrackingEvent
     from .tracking_event_page import TrackingEventPage
     from .tracking_event_type import TrackingEventType
@@ -140,8 +168,6 @@ _MODULES: dict[str, str] = {
     "DkimKeyCreate": ".dkim_key_create",
     "DkimKeyGenerated": ".dkim_key_generated",
     "DkimKeyUpdate": ".dkim_key_update",
-    "EngagementTracking": ".engagement_tracking",
-    "EngagementTrackingEnvelope": ".engagement_tracking_envelope",
     "ErrorEnvelope": ".error_envelope",
     "InboundAddress": ".inbound_address",
     "InboundAttachment": ".inbound_attachment",
@@ -153,7 +179,12 @@ _MODULES: dict[str, str] = {
     "InjectionErrorCode": ".injection_error_code",
     "InjectionRequest": ".injection_request",
     "InjectionResponse": ".injection_response",
+    "MailingReport": ".mailing_report",
+    "MailingReportPage": ".mailing_report_page",
     "ManagementError": ".management_error",
+    "ManagementTrackingDomain": ".management_tracking_domain",
+    "ManagementTrackingDomainInput": ".management_tracking_domain_input",
+    "ManagementTrackingDomainUpdate": ".management_tracking_domain_update",
     "MarketingList": ".marketing_list",
     "MarketingListEnvelope": ".marketing_list_envelope",
     "MarketingListInput": ".marketing_list_input",
@@ -170,8 +201,14 @@ _MODULES: dict[str, str] = {
     "RecipientSearchPage": ".recipient_search_page",
     "ReportAggregate": ".report_aggregate",
     "ReportAggregateEnvelope": ".report_aggregate_envelope",
-    "ReportAggregateInterval": ".report_aggregate_interval",
     "ReportBucket": ".report_bucket",
+    "ReportBucketGroups": ".report_bucket_groups",
+    "ReportInboundOverview": ".report_inbound_overview",
+    "ReportInboundOverviewEnvelope": ".report_inbound_overview_envelope",
+    "ReportInboundPage": ".report_inbound_page",
+    "ReportInboundRow": ".report_inbound_row",
+    "ReportInboundStatus": ".report_inbound_status",
+    "ReportInterval": ".report_interval",
     "ReportOverview": ".report_overview",
     "ReportOverviewEnvelope": ".report_overview_envelope",
     "SendingDomain": ".sending_domain",
@@ -180,14 +217,33 @@ _MODULES: dict[str, str] = {
     "SendingDomainPage": ".sending_domain_page",
     "SendingDomainStatus": ".sending_domain_status",
     "SortDirection": ".sort_direction",
-    "StreamScoreEnvelope": ".stream_score_envelope",
-    "StreamScoreReport": ".stream_score_report",
-    "StreamScoreReportRating": ".stream_score_report_rating",
+    "Subaccount": ".subaccount",
+    "SubaccountBounceDomain": ".subaccount_bounce_domain",
+    "SubaccountBounceDomainEnvelope": ".subaccount_bounce_domain_envelope",
+    "SubaccountBounceDomainInput": ".subaccount_bounce_domain_input",
+    "SubaccountBounceDomainList": ".subaccount_bounce_domain_list",
+    "SubaccountCreateWithIpPool": ".subaccount_create_with_ip_pool",
+    "SubaccountCreateWithRuleEngine": ".subaccount_create_with_rule_engine",
+    "SubaccountDkimGenerated": ".subaccount_dkim_generated",
+    "SubaccountDkimGeneratedEnvelope": ".subaccount_dkim_generated_envelope",
+    "SubaccountDkimKey": ".subaccount_dkim_key",
+    "SubaccountDkimKeyEnvelope": ".subaccount_dkim_key_envelope",
+    "SubaccountDkimKeyInput": ".subaccount_dkim_key_input",
+    "SubaccountDkimKeyList": ".subaccount_dkim_key_list",
+    "SubaccountEnvelope": ".subaccount_envelope",
     "Suppression": ".suppression",
+    "SuppressionBulkRemove": ".suppression_bulk_remove",
+    "SuppressionBulkRemoveEnvelope": ".suppression_bulk_remove_envelope",
+    "SuppressionBulkRemoveResult": ".suppression_bulk_remove_result",
     "SuppressionEnvelope": ".suppression_envelope",
     "SuppressionPage": ".suppression_page",
     "SuppressionStatus": ".suppression_status",
     "SuppressionStatusEnvelope": ".suppression_status_envelope",
+    "TrackingDomain": ".tracking_domain",
+    "TrackingDomainEnvelope": ".tracking_domain_envelope",
+    "TrackingDomainInput": ".tracking_domain_input",
+    "TrackingDomainList": ".tracking_domain_list",
+    "TrackingDomainUpdate": ".tracking_domain_update",
     "TrackingEvent": ".tracking_event",
     "TrackingEventPage": ".tracking_event_page",
     "TrackingEventType": ".tracking_event_type",
@@ -240,8 +296,6 @@ __all__ = (
     "DkimKeyCreate",
     "DkimKeyGenerated",
     "DkimKeyUpdate",
-    "EngagementTracking",
-    "EngagementTrackingEnvelope",
     "ErrorEnvelope",
     "InboundAddress",
     "InboundAttachment",
@@ -253,7 +307,12 @@ __all__ = (
     "InjectionErrorCode",
     "InjectionRequest",
     "InjectionResponse",
+    "MailingReport",
+    "MailingReportPage",
     "ManagementError",
+    "ManagementTrackingDomain",
+    "ManagementTrackingDomainInput",
+    "ManagementTrackingDomainUpdate",
     "MarketingList",
     "MarketingListEnvelope",
     "MarketingListInput",
@@ -270,8 +329,14 @@ __all__ = (
     "RecipientSearchPage",
     "ReportAggregate",
     "ReportAggregateEnvelope",
-    "ReportAggregateInterval",
     "ReportBucket",
+    "ReportBucketGroups",
+    "ReportInboundOverview",
+    "ReportInboundOverviewEnvelope",
+    "ReportInboundPage",
+    "ReportInboundRow",
+    "ReportInboundStatus",
+    "ReportInterval",
     "ReportOverview",
     "ReportOverviewEnvelope",
     "SendingDomain",
@@ -280,14 +345,33 @@ __all__ = (
     "SendingDomainPage",
     "SendingDomainStatus",
     "SortDirection",
-    "StreamScoreEnvelope",
-    "StreamScoreReport",
-    "StreamScoreReportRating",
+    "Subaccount",
+    "SubaccountBounceDomain",
+    "SubaccountBounceDomainEnvelope",
+    "SubaccountBounceDomainInput",
+    "SubaccountBounceDomainList",
+    "SubaccountCreateWithIpPool",
+    "SubaccountCreateWithRuleEngine",
+    "SubaccountDkimGenerated",
+    "SubaccountDkimGeneratedEnvelope",
+    "SubaccountDkimKey",
+    "SubaccountDkimKeyEnvelope",
+    "SubaccountDkimKeyInput",
+    "SubaccountDkimKeyList",
+    "SubaccountEnvelope",
     "Suppression",
+    "SuppressionBulkRemove",
+    "SuppressionBulkRemoveEnvelope",
+    "SuppressionBulkRemoveResult",
     "SuppressionEnvelope",
     "SuppressionPage",
     "SuppressionStatus",
     "SuppressionStatusEnvelope",
+    "TrackingDomain",
+    "TrackingDomainEnvelope",
+    "TrackingDomainInput",
+    "TrackingDomainList",
+    "TrackingDomainUpdate",
     "TrackingEvent",
     "TrackingEventPage",
     "TrackingEventType",

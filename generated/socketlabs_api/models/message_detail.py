@@ -28,6 +28,10 @@ class MessageDetail:
         from_ (None | str | Unset):
         subject (None | str | Unset):
         status_date (datetime.datetime | None | Unset):
+        system_message_id (None | str | Unset): SocketLabs' own id of the message (changelog 2024-06 SystemMessageID
+            filter).
+        processed_time (datetime.datetime | None | Unset): When the message was delivered or failed; null while it is
+            queued or deferred (changelog 2025-03).
     """
 
     message_id: str
@@ -38,6 +42,8 @@ class MessageDetail:
     from_: None | str | Unset = UNSET
     subject: None | str | Unset = UNSET
     status_date: datetime.datetime | None | Unset = UNSET
+    system_message_id: None | str | Unset = UNSET
+    processed_time: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +81,20 @@ class MessageDetail:
         else:
             status_date = self.status_date
 
+        system_message_id: None | str | Unset
+        if isinstance(self.system_message_id, Unset):
+            system_message_id = UNSET
+        else:
+            system_message_id = self.system_message_id
+
+        processed_time: None | str | Unset
+        if isinstance(self.processed_time, Unset):
+            processed_time = UNSET
+        elif isinstance(self.processed_time, datetime.datetime):
+            processed_time = self.processed_time.isoformat()
+        else:
+            processed_time = self.processed_time
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -93,6 +113,10 @@ class MessageDetail:
             field_dict["subject"] = subject
         if status_date is not UNSET:
             field_dict["statusDate"] = status_date
+        if system_message_id is not UNSET:
+            field_dict["systemMessageId"] = system_message_id
+        if processed_time is not UNSET:
+            field_dict["processedTime"] = processed_time
 
         return field_dict
 
@@ -109,6 +133,8 @@ class MessageDetail:
                 "from",
                 "subject",
                 "statusDate",
+                "systemMessageId",
+                "processedTime",
             ),
         )
         message_id = d.pop("messageId")
@@ -163,6 +189,32 @@ class MessageDetail:
 
         status_date = _parse_status_date(d.pop("statusDate", UNSET))
 
+        def _parse_system_message_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
+
+        def _parse_processed_time(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                processed_time_type_0 = parse_datetime(data)
+
+                return processed_time_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        processed_time = _parse_processed_time(d.pop("processedTime", UNSET))
+
         message_detail = cls(
             message_id=message_id,
             to=to,
@@ -172,6 +224,8 @@ class MessageDetail:
             from_=from_,
             subject=subject,
             status_date=status_date,
+            system_message_id=system_message_id,
+            processed_time=processed_time,
         )
 
         message_detail.additional_properties = d

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.report_aggregate_interval import ReportAggregateInterval
+from ..models.report_interval import ReportInterval
 from ..types import remap_keys
 
 if TYPE_CHECKING:
@@ -19,19 +19,23 @@ T = TypeVar("T", bound="ReportAggregate")
 
 @_attrs_define
 class ReportAggregate:
-    """Counts per UTC day (modeled).
+    """Counts per hour or UTC day, optionally per one or two aggregate types (modeled).
 
     Attributes:
-        interval (ReportAggregateInterval):
+        interval (ReportInterval):
+        aggregate_types (list[str]):
         buckets (list[ReportBucket]):
     """
 
-    interval: ReportAggregateInterval
+    interval: ReportInterval
+    aggregate_types: list[str]
     buckets: list[ReportBucket]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         interval = self.interval.value
+
+        aggregate_types = self.aggregate_types
 
         buckets = []
         for buckets_item_data in self.buckets:
@@ -43,6 +47,7 @@ class ReportAggregate:
         field_dict.update(
             {
                 "interval": interval,
+                "aggregateTypes": aggregate_types,
                 "buckets": buckets,
             }
         )
@@ -57,10 +62,13 @@ class ReportAggregate:
             src_dict,
             (
                 "interval",
+                "aggregateTypes",
                 "buckets",
             ),
         )
-        interval = ReportAggregateInterval(d.pop("interval"))
+        interval = ReportInterval(d.pop("interval"))
+
+        aggregate_types = cast(list[str], d.pop("aggregateTypes"))
 
         buckets = []
         _buckets = d.pop("buckets")
@@ -71,6 +79,7 @@ class ReportAggregate:
 
         report_aggregate = cls(
             interval=interval,
+            aggregate_types=aggregate_types,
             buckets=buckets,
         )
 

@@ -20,7 +20,7 @@ T = TypeVar("T", bound="ReportAggregateEnvelope")
 class ReportAggregateEnvelope:
     """
     Attributes:
-        data (ReportAggregate): Counts per UTC day (modeled).
+        data (ReportAggregate): Counts per hour or UTC day, optionally per one or two aggregate types (modeled).
     """
 
     data: ReportAggregate

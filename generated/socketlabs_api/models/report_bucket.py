@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_date, remap_keys
+from ..types import UNSET, Unset, parse_datetime, remap_keys
+
+if TYPE_CHECKING:
+    from ..models.report_bucket_groups import ReportBucketGroups
+
 
 T = TypeVar("T", bound="ReportBucket")
 
@@ -17,46 +21,66 @@ T = TypeVar("T", bound="ReportBucket")
 class ReportBucket:
     """
     Attributes:
-        date (datetime.date):
+        start (datetime.datetime): Start of the hour or UTC day.
         count (int):
+        groups (ReportBucketGroups | Unset): The bucket's value of each aggregate type asked for (absent without
+            `aggregateTypes`).
     """
 
-    date: datetime.date
+    start: datetime.datetime
     count: int
+    groups: ReportBucketGroups | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        date = self.date.isoformat()
+        start = self.start.isoformat()
 
         count = self.count
+
+        groups: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.groups, Unset):
+            groups = self.groups.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "date": date,
+                "start": start,
                 "count": count,
             }
         )
+        if groups is not UNSET:
+            field_dict["groups"] = groups
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.report_bucket_groups import ReportBucketGroups  # noqa: PLC0415
+
         d = remap_keys(
             src_dict,
             (
-                "date",
+                "start",
                 "count",
+                "groups",
             ),
         )
-        date = parse_date(d.pop("date"))
+        start = parse_datetime(d.pop("start"))
 
         count = d.pop("count")
 
+        _groups = d.pop("groups", UNSET)
+        groups: ReportBucketGroups | Unset
+        if isinstance(_groups, Unset):
+            groups = UNSET
+        else:
+            groups = ReportBucketGroups.from_dict(_groups)
+
         report_bucket = cls(
-            date=date,
+            start=start,
             count=count,
+            groups=groups,
         )
 
         report_bucket.additional_properties = d

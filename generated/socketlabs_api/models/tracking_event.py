@@ -23,6 +23,7 @@ class TrackingEvent:
         to (str):
         event_type (TrackingEventType):
         event_time (datetime.datetime):
+        system_message_id (None | str | Unset):
         mailing_id (None | str | Unset):
         from_ (None | str | Unset):
         subject (None | str | Unset):
@@ -32,6 +33,7 @@ class TrackingEvent:
     to: str
     event_type: TrackingEventType
     event_time: datetime.datetime
+    system_message_id: None | str | Unset = UNSET
     mailing_id: None | str | Unset = UNSET
     from_: None | str | Unset = UNSET
     subject: None | str | Unset = UNSET
@@ -45,6 +47,12 @@ class TrackingEvent:
         event_type = self.event_type.value
 
         event_time = self.event_time.isoformat()
+
+        system_message_id: None | str | Unset
+        if isinstance(self.system_message_id, Unset):
+            system_message_id = UNSET
+        else:
+            system_message_id = self.system_message_id
 
         mailing_id: None | str | Unset
         if isinstance(self.mailing_id, Unset):
@@ -74,6 +82,8 @@ class TrackingEvent:
                 "eventTime": event_time,
             }
         )
+        if system_message_id is not UNSET:
+            field_dict["systemMessageId"] = system_message_id
         if mailing_id is not UNSET:
             field_dict["mailingId"] = mailing_id
         if from_ is not UNSET:
@@ -92,6 +102,7 @@ class TrackingEvent:
                 "to",
                 "eventType",
                 "eventTime",
+                "systemMessageId",
                 "mailingId",
                 "from",
                 "subject",
@@ -104,6 +115,15 @@ class TrackingEvent:
         event_type = TrackingEventType(d.pop("eventType"))
 
         event_time = parse_datetime(d.pop("eventTime"))
+
+        def _parse_system_message_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
 
         def _parse_mailing_id(data: object) -> None | str | Unset:
             if data is None:
@@ -137,6 +157,7 @@ class TrackingEvent:
             to=to,
             event_type=event_type,
             event_time=event_time,
+            system_message_id=system_message_id,
             mailing_id=mailing_id,
             from_=from_,
             subject=subject,

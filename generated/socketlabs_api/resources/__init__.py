@@ -84,11 +84,41 @@ if TYPE_CHECKING:
         Reports,
         ReportsWithRawResponse,
     )
-    from .stream_score import (
-        AsyncStreamScore,
-        AsyncStreamScoreWithRawResponse,
-        StreamScore,
-        StreamScoreWithRawResponse,
+    from .subaccount_bounce_domains import (
+        AsyncSubaccountBounceDomains,
+        AsyncSubaccountBounceDomainsWithRawResponse,
+        SubaccountBounceDomains,
+        SubaccountBounceDomainsWithRawResponse,
+    )
+    from .subaccount_dkim import (
+        AsyncSubaccountDkim,
+        AsyncSubaccountDkimWithRawResponse,
+        SubaccountDkim,
+        SubaccountDkimWithRawResponse,
+    )
+    from .subaccount_reports import (
+        AsyncSubaccountReports,
+        AsyncSubaccountReportsWithRawResponse,
+        SubaccountReports,
+        SubaccountReportsWithRawResponse,
+    )
+    from .subaccount_suppressions import (
+        AsyncSubaccountSuppressions,
+        AsyncSubaccountSuppressionsWithRawResponse,
+        SubaccountSuppressions,
+        SubaccountSuppressionsWithRawResponse,
+    )
+    from .subaccount_tracking_domains import (
+        AsyncSubaccountTrackingDomains,
+        AsyncSubaccountTrackingDomainsWithRawResponse,
+        SubaccountTrackingDomains,
+        SubaccountTrackingDomainsWithRawResponse,
+    )
+    from .subaccounts import (
+        AsyncSubaccounts,
+        AsyncSubaccountsWithRawResponse,
+        Subaccounts,
+        SubaccountsWithRawResponse,
     )
     from .suppressions import (
         AsyncSuppressions,
@@ -96,11 +126,11 @@ if TYPE_CHECKING:
         Suppressions,
         SuppressionsWithRawResponse,
     )
-    from .tracking import (
-        AsyncTracking,
-        AsyncTrackingWithRawResponse,
-        Tracking,
-        TrackingWithRawResponse,
+    from .tracking_domains import (
+        AsyncTrackingDomains,
+        AsyncTrackingDomainsWithRawResponse,
+        TrackingDomains,
+        TrackingDomainsWithRawResponse,
     )
 
 
@@ -380,9 +410,14 @@ RESOURCE_NAMES: tuple[str, ...] = (
     "injection",
     "lists",
     "reports",
-    "stream_score",
+    "subaccount_bounce_domains",
+    "subaccount_dkim",
+    "subaccount_reports",
+    "subaccount_suppressions",
+    "subaccount_tracking_domains",
+    "subaccounts",
     "suppressions",
-    "tracking",
+    "tracking_domains",
 )
 """The attribute of every tag on ``Resources`` (and its async and raw twins)."""
 
@@ -411,13 +446,30 @@ class ResourcesWithRawResponse:
     )
     lists: "LazyResource[ListsWithRawResponse]" = LazyResource("lists", "ListsWithRawResponse")
     reports: "LazyResource[ReportsWithRawResponse]" = LazyResource("reports", "ReportsWithRawResponse")
-    stream_score: "LazyResource[StreamScoreWithRawResponse]" = LazyResource(
-        "stream_score", "StreamScoreWithRawResponse"
+    subaccount_bounce_domains: "LazyResource[SubaccountBounceDomainsWithRawResponse]" = LazyResource(
+        "subaccount_bounce_domains", "SubaccountBounceDomainsWithRawResponse"
+    )
+    subaccount_dkim: "LazyResource[SubaccountDkimWithRawResponse]" = LazyResource(
+        "subaccount_dkim", "SubaccountDkimWithRawResponse"
+    )
+    subaccount_reports: "LazyResource[SubaccountReportsWithRawResponse]" = LazyResource(
+        "subaccount_reports", "SubaccountReportsWithRawResponse"
+    )
+    subaccount_suppressions: "LazyResource[SubaccountSuppressionsWithRawResponse]" = LazyResource(
+        "subaccount_suppressions", "SubaccountSuppressionsWithRawResponse"
+    )
+    subaccount_tracking_domains: "LazyResource[SubaccountTrackingDomainsWithRawResponse]" = LazyResource(
+        "subaccount_tracking_domains", "SubaccountTrackingDomainsWithRawResponse"
+    )
+    subaccounts: "LazyResource[SubaccountsWithRawResponse]" = LazyResource(
+        "subaccounts", "SubaccountsWithRawResponse"
     )
     suppressions: "LazyResource[SuppressionsWithRawResponse]" = LazyResource(
         "suppressions", "SuppressionsWithRawResponse"
     )
-    tracking: "LazyResource[TrackingWithRawResponse]" = LazyResource("tracking", "TrackingWithRawResponse")
+    tracking_domains: "LazyResource[TrackingDomainsWithRawResponse]" = LazyResource(
+        "tracking_domains", "TrackingDomainsWithRawResponse"
+    )
 
 
 class Resources:
@@ -438,9 +490,22 @@ class Resources:
     injection: "LazyResource[Injection]" = LazyResource("injection", "Injection")
     lists: "LazyResource[Lists]" = LazyResource("lists", "Lists")
     reports: "LazyResource[Reports]" = LazyResource("reports", "Reports")
-    stream_score: "LazyResource[StreamScore]" = LazyResource("stream_score", "StreamScore")
+    subaccount_bounce_domains: "LazyResource[SubaccountBounceDomains]" = LazyResource(
+        "subaccount_bounce_domains", "SubaccountBounceDomains"
+    )
+    subaccount_dkim: "LazyResource[SubaccountDkim]" = LazyResource("subaccount_dkim", "SubaccountDkim")
+    subaccount_reports: "LazyResource[SubaccountReports]" = LazyResource(
+        "subaccount_reports", "SubaccountReports"
+    )
+    subaccount_suppressions: "LazyResource[SubaccountSuppressions]" = LazyResource(
+        "subaccount_suppressions", "SubaccountSuppressions"
+    )
+    subaccount_tracking_domains: "LazyResource[SubaccountTrackingDomains]" = LazyResource(
+        "subaccount_tracking_domains", "SubaccountTrackingDomains"
+    )
+    subaccounts: "LazyResource[Subaccounts]" = LazyResource("subaccounts", "Subaccounts")
     suppressions: "LazyResource[Suppressions]" = LazyResource("suppressions", "Suppressions")
-    tracking: "LazyResource[Tracking]" = LazyResource("tracking", "Tracking")
+    tracking_domains: "LazyResource[TrackingDomains]" = LazyResource("tracking_domains", "TrackingDomains")
 
     @cached_property
     def with_raw_response(self) -> ResourcesWithRawResponse:
@@ -480,14 +545,29 @@ class AsyncResourcesWithRawResponse:
     reports: "LazyResource[AsyncReportsWithRawResponse]" = LazyResource(
         "reports", "AsyncReportsWithRawResponse"
     )
-    stream_score: "LazyResource[AsyncStreamScoreWithRawResponse]" = LazyResource(
-        "stream_score", "AsyncStreamScoreWithRawResponse"
+    subaccount_bounce_domains: "LazyResource[AsyncSubaccountBounceDomainsWithRawResponse]" = LazyResource(
+        "subaccount_bounce_domains", "AsyncSubaccountBounceDomainsWithRawResponse"
+    )
+    subaccount_dkim: "LazyResource[AsyncSubaccountDkimWithRawResponse]" = LazyResource(
+        "subaccount_dkim", "AsyncSubaccountDkimWithRawResponse"
+    )
+    subaccount_reports: "LazyResource[AsyncSubaccountReportsWithRawResponse]" = LazyResource(
+        "subaccount_reports", "AsyncSubaccountReportsWithRawResponse"
+    )
+    subaccount_suppressions: "LazyResource[AsyncSubaccountSuppressionsWithRawResponse]" = LazyResource(
+        "subaccount_suppressions", "AsyncSubaccountSuppressionsWithRawResponse"
+    )
+    subaccount_tracking_domains: "LazyResource[AsyncSubaccountTrackingDomainsWithRawResponse]" = LazyResource(
+        "subaccount_tracking_domains", "AsyncSubaccountTrackingDomainsWithRawResponse"
+    )
+    subaccounts: "LazyResource[AsyncSubaccountsWithRawResponse]" = LazyResource(
+        "subaccounts", "AsyncSubaccountsWithRawResponse"
     )
     suppressions: "LazyResource[AsyncSuppressionsWithRawResponse]" = LazyResource(
         "suppressions", "AsyncSuppressionsWithRawResponse"
     )
-    tracking: "LazyResource[AsyncTrackingWithRawResponse]" = LazyResource(
-        "tracking", "AsyncTrackingWithRawResponse"
+    tracking_domains: "LazyResource[AsyncTrackingDomainsWithRawResponse]" = LazyResource(
+        "tracking_domains", "AsyncTrackingDomainsWithRawResponse"
     )
 
 
@@ -509,9 +589,26 @@ class AsyncResources:
     injection: "LazyResource[AsyncInjection]" = LazyResource("injection", "AsyncInjection")
     lists: "LazyResource[AsyncLists]" = LazyResource("lists", "AsyncLists")
     reports: "LazyResource[AsyncReports]" = LazyResource("reports", "AsyncReports")
-    stream_score: "LazyResource[AsyncStreamScore]" = LazyResource("stream_score", "AsyncStreamScore")
+    subaccount_bounce_domains: "LazyResource[AsyncSubaccountBounceDomains]" = LazyResource(
+        "subaccount_bounce_domains", "AsyncSubaccountBounceDomains"
+    )
+    subaccount_dkim: "LazyResource[AsyncSubaccountDkim]" = LazyResource(
+        "subaccount_dkim", "AsyncSubaccountDkim"
+    )
+    subaccount_reports: "LazyResource[AsyncSubaccountReports]" = LazyResource(
+        "subaccount_reports", "AsyncSubaccountReports"
+    )
+    subaccount_suppressions: "LazyResource[AsyncSubaccountSuppressions]" = LazyResource(
+        "subaccount_suppressions", "AsyncSubaccountSuppressions"
+    )
+    subaccount_tracking_domains: "LazyResource[AsyncSubaccountTrackingDomains]" = LazyResource(
+        "subaccount_tracking_domains", "AsyncSubaccountTrackingDomains"
+    )
+    subaccounts: "LazyResource[AsyncSubaccounts]" = LazyResource("subaccounts", "AsyncSubaccounts")
     suppressions: "LazyResource[AsyncSuppressions]" = LazyResource("suppressions", "AsyncSuppressions")
-    tracking: "LazyResource[AsyncTracking]" = LazyResource("tracking", "AsyncTracking")
+    tracking_domains: "LazyResource[AsyncTrackingDomains]" = LazyResource(
+        "tracking_domains", "AsyncTrackingDomains"
+    )
 
     @cached_property
     def with_raw_response(self) -> AsyncResourcesWithRawResponse:
@@ -560,18 +657,38 @@ _TAG_MODULES: dict[str, str] = {
     "ReportsWithRawResponse": "reports",
     "AsyncReports": "reports",
     "AsyncReportsWithRawResponse": "reports",
-    "StreamScore": "stream_score",
-    "StreamScoreWithRawResponse": "stream_score",
-    "AsyncStreamScore": "stream_score",
-    "AsyncStreamScoreWithRawResponse": "stream_score",
+    "SubaccountBounceDomains": "subaccount_bounce_domains",
+    "SubaccountBounceDomainsWithRawResponse": "subaccount_bounce_domains",
+    "AsyncSubaccountBounceDomains": "subaccount_bounce_domains",
+    "AsyncSubaccountBounceDomainsWithRawResponse": "subaccount_bounce_domains",
+    "SubaccountDkim": "subaccount_dkim",
+    "SubaccountDkimWithRawResponse": "subaccount_dkim",
+    "AsyncSubaccountDkim": "subaccount_dkim",
+    "AsyncSubaccountDkimWithRawResponse": "subaccount_dkim",
+    "SubaccountReports": "subaccount_reports",
+    "SubaccountReportsWithRawResponse": "subaccount_reports",
+    "AsyncSubaccountReports": "subaccount_reports",
+    "AsyncSubaccountReportsWithRawResponse": "subaccount_reports",
+    "SubaccountSuppressions": "subaccount_suppressions",
+    "SubaccountSuppressionsWithRawResponse": "subaccount_suppressions",
+    "AsyncSubaccountSuppressions": "subaccount_suppressions",
+    "AsyncSubaccountSuppressionsWithRawResponse": "subaccount_suppressions",
+    "SubaccountTrackingDomains": "subaccount_tracking_domains",
+    "SubaccountTrackingDomainsWithRawResponse": "subaccount_tracking_domains",
+    "AsyncSubaccountTrackingDomains": "subaccount_tracking_domains",
+    "AsyncSubaccountTrackingDomainsWithRawResponse": "subaccount_tracking_domains",
+    "Subaccounts": "subaccounts",
+    "SubaccountsWithRawResponse": "subaccounts",
+    "AsyncSubaccounts": "subaccounts",
+    "AsyncSubaccountsWithRawResponse": "subaccounts",
     "Suppressions": "suppressions",
     "SuppressionsWithRawResponse": "suppressions",
     "AsyncSuppressions": "suppressions",
     "AsyncSuppressionsWithRawResponse": "suppressions",
-    "Tracking": "tracking",
-    "TrackingWithRawResponse": "tracking",
-    "AsyncTracking": "tracking",
-    "AsyncTrackingWithRawResponse": "tracking",
+    "TrackingDomains": "tracking_domains",
+    "TrackingDomainsWithRawResponse": "tracking_domains",
+    "AsyncTrackingDomains": "tracking_domains",
+    "AsyncTrackingDomainsWithRawResponse": "tracking_domains",
 }
 
 
@@ -609,12 +726,22 @@ __all__ = [
     "AsyncListsWithRawResponse",
     "AsyncReports",
     "AsyncReportsWithRawResponse",
-    "AsyncStreamScore",
-    "AsyncStreamScoreWithRawResponse",
+    "AsyncSubaccountBounceDomains",
+    "AsyncSubaccountBounceDomainsWithRawResponse",
+    "AsyncSubaccountDkim",
+    "AsyncSubaccountDkimWithRawResponse",
+    "AsyncSubaccountReports",
+    "AsyncSubaccountReportsWithRawResponse",
+    "AsyncSubaccountSuppressions",
+    "AsyncSubaccountSuppressionsWithRawResponse",
+    "AsyncSubaccountTrackingDomains",
+    "AsyncSubaccountTrackingDomainsWithRawResponse",
+    "AsyncSubaccounts",
+    "AsyncSubaccountsWithRawResponse",
     "AsyncSuppressions",
     "AsyncSuppressionsWithRawResponse",
-    "AsyncTracking",
-    "AsyncTrackingWithRawResponse",
+    "AsyncTrackingDomains",
+    "AsyncTrackingDomainsWithRawResponse",
     "CsvDownload",
     "DateInput",
     "Executor",
@@ -648,10 +775,20 @@ __all__ = [
     "ListsWithRawResponse",
     "Reports",
     "ReportsWithRawResponse",
-    "StreamScore",
-    "StreamScoreWithRawResponse",
+    "SubaccountBounceDomains",
+    "SubaccountBounceDomainsWithRawResponse",
+    "SubaccountDkim",
+    "SubaccountDkimWithRawResponse",
+    "SubaccountReports",
+    "SubaccountReportsWithRawResponse",
+    "SubaccountSuppressions",
+    "SubaccountSuppressionsWithRawResponse",
+    "SubaccountTrackingDomains",
+    "SubaccountTrackingDomainsWithRawResponse",
+    "Subaccounts",
+    "SubaccountsWithRawResponse",
     "Suppressions",
     "SuppressionsWithRawResponse",
-    "Tracking",
-    "TrackingWithRawResponse",
+    "TrackingDomains",
+    "TrackingDomainsWithRawResponse",
 ]

@@ -36,7 +36,10 @@ from . import (
 
 
 class ApiKeys:
-    """ApiKeys operations."""
+    """ApiKeys operations.
+
+    API keys (modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -62,7 +65,7 @@ class ApiKeys:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
@@ -111,7 +114,7 @@ class ApiKeys:
         """Create an API key; the secret is shown only in this answer
 
         ``POST /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -148,7 +151,7 @@ class ApiKeys:
         """Revoke an API key
 
         ``DELETE /servers/{serverId}/api-keys/{apiKeyId}`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -242,7 +245,10 @@ class ApiKeysWithRawResponse:
 
 
 class AsyncApiKeys:
-    """ApiKeys operations (async)."""
+    """ApiKeys operations (async).
+
+    API keys (modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -268,7 +274,7 @@ class AsyncApiKeys:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``access`` (SocketLabsApi, InjectionApi).
@@ -317,7 +323,7 @@ class AsyncApiKeys:
         """Create an API key; the secret is shown only in this answer
 
         ``POST /servers/{serverId}/api-keys`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -354,7 +360,7 @@ class AsyncApiKeys:
         """Revoke an API key
 
         ``DELETE /servers/{serverId}/api-keys/{apiKeyId}`` (api). Confidence: modeled.
-        Source: H-INTRO ('manage multiple API keys'); DOCS (portal API Key Management); path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 

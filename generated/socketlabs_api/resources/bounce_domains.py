@@ -31,7 +31,10 @@ from . import (
 
 
 class BounceDomains:
-    """BounceDomains operations."""
+    """BounceDomains operations.
+
+    Custom bounce domains of a server (v1).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -48,7 +51,7 @@ class BounceDomains:
         """List the custom bounce domains
 
         ``GET /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -81,7 +84,7 @@ class BounceDomains:
         """Add a custom bounce domain
 
         ``POST /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -116,7 +119,7 @@ class BounceDomains:
         """One custom bounce domain
 
         ``GET /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -152,7 +155,7 @@ class BounceDomains:
         """Make a custom bounce domain the default (or not)
 
         ``PUT /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -189,7 +192,7 @@ class BounceDomains:
         """Remove a custom bounce domain
 
         ``DELETE /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -366,7 +369,10 @@ class BounceDomainsWithRawResponse:
 
 
 class AsyncBounceDomains:
-    """BounceDomains operations (async)."""
+    """BounceDomains operations (async).
+
+    Custom bounce domains of a server (v1).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -383,7 +389,7 @@ class AsyncBounceDomains:
         """List the custom bounce domains
 
         ``GET /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -416,7 +422,7 @@ class AsyncBounceDomains:
         """Add a custom bounce domain
 
         ``POST /servers/{serverId}/bounce`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -451,7 +457,7 @@ class AsyncBounceDomains:
         """One custom bounce domain
 
         ``GET /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -487,7 +493,7 @@ class AsyncBounceDomains:
         """Make a custom bounce domain the default (or not)
 
         ``PUT /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -524,7 +530,7 @@ class AsyncBounceDomains:
         """Remove a custom bounce domain
 
         ``DELETE /servers/{serverId}/bounce/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:

@@ -36,7 +36,10 @@ from . import (
 
 
 class Contacts:
-    """Contacts operations."""
+    """Contacts operations.
+
+    Marketing contacts (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -62,7 +65,7 @@ class Contacts:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
@@ -111,7 +114,7 @@ class Contacts:
         """Create a contact
 
         ``POST /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -148,7 +151,7 @@ class Contacts:
         """One item by id
 
         ``GET /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -186,7 +189,7 @@ class Contacts:
         """Replace an item
 
         ``PUT /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -225,7 +228,7 @@ class Contacts:
         """Delete an item
 
         ``DELETE /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -377,7 +380,10 @@ class ContactsWithRawResponse:
 
 
 class AsyncContacts:
-    """Contacts operations (async)."""
+    """Contacts operations (async).
+
+    Marketing contacts (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -403,7 +409,7 @@ class AsyncContacts:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``firstName`` (string), ``lastName`` (string), ``listId`` (number).
@@ -452,7 +458,7 @@ class AsyncContacts:
         """Create a contact
 
         ``POST /servers/{serverId}/contacts`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -489,7 +495,7 @@ class AsyncContacts:
         """One item by id
 
         ``GET /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -527,7 +533,7 @@ class AsyncContacts:
         """Replace an item
 
         ``PUT /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -566,7 +572,7 @@ class AsyncContacts:
         """Delete an item
 
         ``DELETE /servers/{serverId}/contacts/{contactId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 

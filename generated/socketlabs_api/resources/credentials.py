@@ -26,7 +26,10 @@ from . import (
 
 
 class Credentials:
-    """Credentials operations."""
+    """Credentials operations.
+
+    Injection API credentials of servers and subaccounts.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -46,7 +49,7 @@ class Credentials:
         the CX gateway); pass it as the client's `inject_url`.
 
         ``POST /subaccount/{subaccountId}/credentials/injection-api`` (api). Confidence: confirmed.
-        Source: socketlabs-api.md §4.4 (H-INJ).
+        Source: https://help.socketlabs.com/docs/email/v2/injection-api.
 
         Args:
             subaccount_id (int):
@@ -81,7 +84,7 @@ class Credentials:
         client's `inject_url`.
 
         ``GET /servers/{serverId}/credentials/injection-api`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.4 (third-party caller UIUC EmailSender.cs).
+        Source: a third-party caller (EmailSender.cs in a public University of Illinois repository).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -167,7 +170,10 @@ class CredentialsWithRawResponse:
 
 
 class AsyncCredentials:
-    """Credentials operations (async)."""
+    """Credentials operations (async).
+
+    Injection API credentials of servers and subaccounts.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -187,7 +193,7 @@ class AsyncCredentials:
         the CX gateway); pass it as the client's `inject_url`.
 
         ``POST /subaccount/{subaccountId}/credentials/injection-api`` (api). Confidence: confirmed.
-        Source: socketlabs-api.md §4.4 (H-INJ).
+        Source: https://help.socketlabs.com/docs/email/v2/injection-api.
 
         Args:
             subaccount_id (int):
@@ -222,7 +228,7 @@ class AsyncCredentials:
         client's `inject_url`.
 
         ``GET /servers/{serverId}/credentials/injection-api`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.4 (third-party caller UIUC EmailSender.cs).
+        Source: a third-party caller (EmailSender.cs in a public University of Illinois repository).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.

@@ -36,7 +36,10 @@ from . import (
 
 
 class CustomFields:
-    """CustomFields operations."""
+    """CustomFields operations.
+
+    Custom contact fields of the marketing API (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -62,7 +65,7 @@ class CustomFields:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
@@ -111,7 +114,7 @@ class CustomFields:
         """Create a customField
 
         ``POST /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -148,7 +151,7 @@ class CustomFields:
         """One item by id
 
         ``GET /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -186,7 +189,7 @@ class CustomFields:
         """Replace an item
 
         ``PUT /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -225,7 +228,7 @@ class CustomFields:
         """Delete an item
 
         ``DELETE /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -377,7 +380,10 @@ class CustomFieldsWithRawResponse:
 
 
 class AsyncCustomFields:
-    """CustomFields operations (async)."""
+    """CustomFields operations (async).
+
+    Custom contact fields of the marketing API (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -403,7 +409,7 @@ class AsyncCustomFields:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``dataType`` (Text, Number, Date, Boolean).
@@ -452,7 +458,7 @@ class AsyncCustomFields:
         """Create a customField
 
         ``POST /servers/{serverId}/custom-fields`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -489,7 +495,7 @@ class AsyncCustomFields:
         """One item by id
 
         ``GET /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -527,7 +533,7 @@ class AsyncCustomFields:
         """Replace an item
 
         ``PUT /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -566,7 +572,7 @@ class AsyncCustomFields:
         """Delete an item
 
         ``DELETE /servers/{serverId}/custom-fields/{customFieldId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 

@@ -31,7 +31,10 @@ from . import (
 
 
 class Dkim:
-    """Dkim operations."""
+    """Dkim operations.
+
+    DKIM keys of a server (v1).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -50,7 +53,7 @@ class Dkim:
         """List the DKIM keys
 
         ``GET /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -87,7 +90,7 @@ class Dkim:
         """Store a DKIM key
 
         ``POST /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -123,7 +126,7 @@ class Dkim:
         """Generate a DKIM key pair and its DNS record (not stored)
 
         ``GET /servers/{serverId}/dkim/generate`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -161,7 +164,7 @@ class Dkim:
         """Replace a domain's DKIM key
 
         ``PUT /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -199,7 +202,7 @@ class Dkim:
         """Remove a domain's DKIM key
 
         ``DELETE /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -386,7 +389,10 @@ class DkimWithRawResponse:
 
 
 class AsyncDkim:
-    """Dkim operations (async)."""
+    """Dkim operations (async).
+
+    DKIM keys of a server (v1).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -405,7 +411,7 @@ class AsyncDkim:
         """List the DKIM keys
 
         ``GET /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -442,7 +448,7 @@ class AsyncDkim:
         """Store a DKIM key
 
         ``POST /servers/{serverId}/dkim`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -478,7 +484,7 @@ class AsyncDkim:
         """Generate a DKIM key pair and its DNS record (not stored)
 
         ``GET /servers/{serverId}/dkim/generate`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -516,7 +522,7 @@ class AsyncDkim:
         """Replace a domain's DKIM key
 
         ``PUT /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed.
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -554,7 +560,7 @@ class AsyncDkim:
         """Remove a domain's DKIM key
 
         ``DELETE /servers/{serverId}/dkim/{domain}`` (management). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.6 (socketlabs-powershell ManagementApi).
+        Source: github socketlabs/socketlabs-powershell src/SocketLabs/ManagementApi.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:

@@ -36,7 +36,10 @@ from . import (
 
 
 class Domains:
-    """Domains operations."""
+    """Domains operations.
+
+    Sending domains (modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -62,7 +65,7 @@ class Domains:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
@@ -111,7 +114,7 @@ class Domains:
         """Add a sending domain (status Pending until verified)
 
         ``POST /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -148,7 +151,7 @@ class Domains:
         """One sending domain
 
         ``GET /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -185,7 +188,7 @@ class Domains:
         """Remove a sending domain
 
         ``DELETE /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -222,7 +225,7 @@ class Domains:
         """Check the domain's DNS records now and update its status
 
         ``POST /servers/{serverId}/sending-domains/{domain}/verify`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -372,7 +375,10 @@ class DomainsWithRawResponse:
 
 
 class AsyncDomains:
-    """Domains operations (async)."""
+    """Domains operations (async).
+
+    Sending domains (modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -398,7 +404,7 @@ class AsyncDomains:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``domain`` (string), ``status`` (Pending, Verified, Failed).
@@ -447,7 +453,7 @@ class AsyncDomains:
         """Add a sending domain (status Pending until verified)
 
         ``POST /servers/{serverId}/sending-domains`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -484,7 +490,7 @@ class AsyncDomains:
         """One sending domain
 
         ``GET /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -521,7 +527,7 @@ class AsyncDomains:
         """Remove a sending domain
 
         ``DELETE /servers/{serverId}/sending-domains/{domain}`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -558,7 +564,7 @@ class AsyncDomains:
         """Check the domain's DNS records now and update its status
 
         ``POST /servers/{serverId}/sending-domains/{domain}/verify`` (api). Confidence: modeled.
-        Source: H-INTRO names sending domains; path and shape modeled on the v2 conventions.
+        Source: https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 

@@ -25,7 +25,10 @@ from . import (
 
 
 class Injection:
-    """Injection operations."""
+    """Injection operations.
+
+    Send email through the Injection API.
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -48,7 +51,7 @@ class Injection:
         new format, in `Authorization: Bearer`.
 
         ``POST /email`` (injection). Confidence: confirmed.
-        Source: socketlabs-api.md §3 (LEG-INJ; official libraries PY, CS, NODE, JAVA, GO, PHP).
+        Source: http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php.
 
         Args:
             body (InjectionRequest): The injection body. Member names are matched case-
@@ -110,7 +113,10 @@ class InjectionWithRawResponse:
 
 
 class AsyncInjection:
-    """Injection operations (async)."""
+    """Injection operations (async).
+
+    Send email through the Injection API.
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -133,7 +139,7 @@ class AsyncInjection:
         new format, in `Authorization: Bearer`.
 
         ``POST /email`` (injection). Confidence: confirmed.
-        Source: socketlabs-api.md §3 (LEG-INJ; official libraries PY, CS, NODE, JAVA, GO, PHP).
+        Source: http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php.
 
         Args:
             body (InjectionRequest): The injection body. Member names are matched case-

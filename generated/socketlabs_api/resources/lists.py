@@ -36,7 +36,10 @@ from . import (
 
 
 class Lists:
-    """Lists operations."""
+    """Lists operations.
+
+    Marketing lists (v2, modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -62,7 +65,7 @@ class Lists:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
@@ -111,7 +114,7 @@ class Lists:
         """Create a list
 
         ``POST /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -148,7 +151,7 @@ class Lists:
         """One item by id
 
         ``GET /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -186,7 +189,7 @@ class Lists:
         """Replace an item
 
         ``PUT /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -225,7 +228,7 @@ class Lists:
         """Delete an item
 
         ``DELETE /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -377,7 +380,10 @@ class ListsWithRawResponse:
 
 
 class AsyncLists:
-    """Lists operations (async)."""
+    """Lists operations (async).
+
+    Marketing lists (v2, modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -403,7 +409,7 @@ class AsyncLists:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
         Filterable fields: ``name`` (string), ``contactCount`` (number).
@@ -452,7 +458,7 @@ class AsyncLists:
         """Create a list
 
         ``POST /servers/{serverId}/lists`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -489,7 +495,7 @@ class AsyncLists:
         """One item by id
 
         ``GET /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -527,7 +533,7 @@ class AsyncLists:
         """Replace an item
 
         ``PUT /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -566,7 +572,7 @@ class AsyncLists:
         """Delete an item
 
         ``DELETE /servers/{serverId}/lists/{listId}`` (api). Confidence: modeled.
-        Source: DOCS names a Marketing API section (contacts, lists, custom fields); paths and shapes modeled on the v2 conventions (legacy shape: ODE Marketing-API sample).
+        Source: https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API).
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 

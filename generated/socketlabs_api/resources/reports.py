@@ -17,25 +17,37 @@ from ..api.reports import download_delivered as _download_delivered
 from ..api.reports import download_failed as _download_failed
 from ..api.reports import download_tracking as _download_tracking
 from ..api.reports import get_complaint_aggregate as _get_complaint_aggregate
+from ..api.reports import get_complaint_detail as _get_complaint_detail
 from ..api.reports import get_complaint_overview as _get_complaint_overview
 from ..api.reports import get_delivered_aggregate as _get_delivered_aggregate
+from ..api.reports import get_delivered_detail as _get_delivered_detail
 from ..api.reports import get_delivered_overview as _get_delivered_overview
 from ..api.reports import get_failed_aggregate as _get_failed_aggregate
+from ..api.reports import get_failed_detail as _get_failed_detail
 from ..api.reports import get_failed_overview as _get_failed_overview
+from ..api.reports import get_inbound_detail as _get_inbound_detail
+from ..api.reports import get_inbound_overview as _get_inbound_overview
+from ..api.reports import get_marketing_mailings as _get_marketing_mailings
 from ..api.reports import get_message_detail_report as _get_message_detail_report
+from ..api.reports import get_messages_aggregate as _get_messages_aggregate
+from ..api.reports import get_messages_overview as _get_messages_overview
 from ..api.reports import get_tracking_aggregate as _get_tracking_aggregate
+from ..api.reports import get_tracking_detail as _get_tracking_detail
 from ..api.reports import get_tracking_overview as _get_tracking_overview
-from ..api.reports import list_complaint as _list_complaint
-from ..api.reports import list_delivered as _list_delivered
-from ..api.reports import list_failed as _list_failed
-from ..api.reports import list_tracking as _list_tracking
 from ..api.reports import search_recipients as _search_recipients
+from ..models.mailing_report import MailingReport
+from ..models.mailing_report_page import MailingReportPage
 from ..models.message_detail import MessageDetail
 from ..models.message_detail_page import MessageDetailPage
 from ..models.recipient_message import RecipientMessage
 from ..models.recipient_search_page import RecipientSearchPage
 from ..models.report_aggregate import ReportAggregate
 from ..models.report_aggregate_envelope import ReportAggregateEnvelope
+from ..models.report_inbound_overview import ReportInboundOverview
+from ..models.report_inbound_overview_envelope import ReportInboundOverviewEnvelope
+from ..models.report_inbound_page import ReportInboundPage
+from ..models.report_inbound_row import ReportInboundRow
+from ..models.report_interval import ReportInterval
 from ..models.report_overview import ReportOverview
 from ..models.report_overview_envelope import ReportOverviewEnvelope
 from ..models.sort_direction import SortDirection
@@ -59,7 +71,12 @@ from . import (
 
 
 class Reports:
-    """Reports operations."""
+    """Reports operations.
+
+    The server's reports: message detail and recipient search (known paths); the Overview,
+    Aggregates and Detail views of every report family, Inbound Parse and Marketing Mailings
+    (named by the vendor's changelog; paths modeled).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -87,7 +104,7 @@ class Reports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
@@ -149,7 +166,7 @@ class Reports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
+        Source: github mozilla/addons-server src/olympia/users/utils.py (check_suppressed_email_confirmation).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -186,21 +203,22 @@ class Reports:
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
-    def delivered_overview(
+    def messages_overview(
         self,
         *,
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of delivered messages in a date range
+        """Overview of messages of the server in a date range
 
-        ``GET /servers/{serverId}/reports/delivered/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/messages/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of messages reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -210,6 +228,111 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getMessagesOverview"],
+            _get_messages_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportOverviewEnvelope", response.parsed).data
+
+    def messages_aggregate(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportAggregate:
+        """Counts of messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
+
+        ``GET /servers/{serverId}/reports/messages/aggregate`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of messages reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getMessagesAggregate"],
+            _get_messages_aggregate._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportAggregateEnvelope", response.parsed).data
+
+    def delivered_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportOverview:
+        """Overview of delivered messages of the server in a date range
+
+        ``GET /servers/{serverId}/reports/delivered/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -224,6 +347,7 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -236,15 +360,22 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Delivered data per day in a date range
+        """Counts of delivered messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/delivered/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -254,6 +385,9 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -268,13 +402,16 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def delivered_list(
+    def delivered_detail(
         self,
         *,
         server_id: int | None = None,
@@ -291,16 +428,16 @@ class Reports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
-        """Page through delivered messages
+        """Page through delivered messages of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/delivered`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/delivered/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -319,11 +456,11 @@ class Reports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listDelivered"],
-            _list_delivered._get_kwargs(
+            OPERATIONS["getDeliveredDetail"],
+            _get_delivered_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_delivered._build_response,
+            _get_delivered_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -359,16 +496,17 @@ class Reports:
         """Download delivered messages as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/delivered/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -415,15 +553,16 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of failed messages in a date range
+        """Overview of failed messages of the server in a date range
 
         ``GET /servers/{serverId}/reports/failed/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -433,6 +572,7 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -447,6 +587,7 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -459,15 +600,22 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Failed data per day in a date range
+        """Counts of failed messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/failed/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -477,6 +625,9 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -491,13 +642,16 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def failed_list(
+    def failed_detail(
         self,
         *,
         server_id: int | None = None,
@@ -514,16 +668,16 @@ class Reports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
-        """Page through failed messages
+        """Page through failed messages of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/failed`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/failed/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -542,11 +696,11 @@ class Reports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listFailed"],
-            _list_failed._get_kwargs(
+            OPERATIONS["getFailedDetail"],
+            _get_failed_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_failed._build_response,
+            _get_failed_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -582,16 +736,17 @@ class Reports:
         """Download failed messages as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/failed/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -638,15 +793,16 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of complaints in a date range
+        """Overview of complaints of the server in a date range
 
         ``GET /servers/{serverId}/reports/complaint/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -656,6 +812,7 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -670,6 +827,7 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -682,15 +840,22 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Complaint data per day in a date range
+        """Counts of complaints of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/complaint/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -700,6 +865,9 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -714,13 +882,16 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def complaint_list(
+    def complaint_detail(
         self,
         *,
         server_id: int | None = None,
@@ -737,16 +908,16 @@ class Reports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Pager[MessageDetail, MessageDetailPage]:
-        """Page through complaints
+        """Page through complaints of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/complaint`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/complaint/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -765,11 +936,11 @@ class Reports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listComplaint"],
-            _list_complaint._get_kwargs(
+            OPERATIONS["getComplaintDetail"],
+            _get_complaint_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_complaint._build_response,
+            _get_complaint_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -805,16 +976,17 @@ class Reports:
         """Download complaints as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/complaint/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -861,15 +1033,16 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of tracking events (opens and clicks) in a date range
+        """Overview of tracking events (opens and clicks) of the server in a date range
 
         ``GET /servers/{serverId}/reports/tracking/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -879,6 +1052,7 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -893,6 +1067,7 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -905,15 +1080,22 @@ class Reports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Tracking data per day in a date range
+        """Counts of tracking events (opens and clicks) of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/tracking/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -923,6 +1105,9 @@ class Reports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -937,13 +1122,16 @@ class Reports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def tracking_list(
+    def tracking_detail(
         self,
         *,
         server_id: int | None = None,
@@ -960,16 +1148,16 @@ class Reports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Pager[TrackingEvent, TrackingEventPage]:
-        """Page through tracking events (opens and clicks)
+        """Page through tracking events (opens and clicks) of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/tracking`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/tracking/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -988,11 +1176,11 @@ class Reports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listTracking"],
-            _list_tracking._get_kwargs(
+            OPERATIONS["getTrackingDetail"],
+            _get_tracking_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_tracking._build_response,
+            _get_tracking_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -1028,16 +1216,17 @@ class Reports:
         """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/tracking/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1078,6 +1267,176 @@ class Reports:
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
+    def inbound_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportInboundOverview:
+        """Overview of the inbound messages the server parsed and posted
+
+        ``GET /servers/{serverId}/reports/inbound/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Inbound Parse report (Overview and Detail); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getInboundOverview"],
+            _get_inbound_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+            ),
+            _get_inbound_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
+
+    def inbound_detail(
+        self,
+        *,
+        server_id: int | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: Literal["asc", "dsc"] | SortDirection | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Pager[ReportInboundRow, ReportInboundPage]:
+        """Page through the inbound messages the server parsed and posted
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
+
+        ``GET /servers/{serverId}/reports/inbound/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Inbound Parse report (Overview and Detail); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+        Filterable fields: ``from`` (string), ``to`` (string), ``subject`` (string), ``receivedTime`` (date), ``status`` (Posted, Failed).
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``"asc"`` or ``"dsc"`` (or ``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        return self._executor.paginate(
+            OPERATIONS["getInboundDetail"],
+            _get_inbound_detail._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_inbound_detail._build_response,
+            ListQuery(
+                page_size=page_size,
+                page_number=page_number,
+                sort_field=sort_field,
+                sort_direction=sort_direction,
+                start_date=start_date,
+                end_date=end_date,
+                filters=filters,
+                max_items=max_items,
+            ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+
+    def marketing_mailings(
+        self,
+        *,
+        server_id: int | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: Literal["asc", "dsc"] | SortDirection | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Pager[MailingReport, MailingReportPage]:
+        """Page through the mailings of the server with their totals
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
+
+        ``GET /servers/{serverId}/reports/marketing/mailings`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Marketing Mailings report; path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+        Filterable fields: ``mailingId`` (string), ``processed`` (number), ``delivered`` (number), ``failed`` (number).
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``"asc"`` or ``"dsc"`` (or ``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        return self._executor.paginate(
+            OPERATIONS["getMarketingMailings"],
+            _get_marketing_mailings._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_marketing_mailings._build_response,
+            ListQuery(
+                page_size=page_size,
+                page_number=page_number,
+                sort_field=sort_field,
+                sort_direction=sort_direction,
+                start_date=start_date,
+                end_date=end_date,
+                filters=filters,
+                max_items=max_items,
+            ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+
 
 class ReportsWithRawResponse:
     """Reports operations answering the raw ``Response``.
@@ -1090,18 +1449,91 @@ class ReportsWithRawResponse:
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
+    def messages_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportOverviewEnvelope]:
+        """Overview of messages of the server in a date range: the raw ``Response``.
+
+        The same call as ``Reports.messages_overview`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getMessagesOverview"],
+            _get_messages_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportOverviewEnvelope]", response)
+
+    def messages_aggregate(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportAggregateEnvelope]:
+        """Counts of messages of the server per hour or day, optionally grouped: the raw ``Response``.
+
+        The same call as ``Reports.messages_aggregate`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getMessagesAggregate"],
+            _get_messages_aggregate._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportAggregateEnvelope]", response)
+
     def delivered_overview(
         self,
         *,
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of delivered messages in a date range: the raw ``Response``.
+        """Overview of delivered messages of the server in a date range: the raw ``Response``.
 
         The same call as ``Reports.delivered_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1116,6 +1548,7 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1128,12 +1561,15 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Delivered data per day in a date range: the raw ``Response``.
+        """Counts of delivered messages of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``Reports.delivered_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1148,6 +1584,9 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1160,12 +1599,13 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of failed messages in a date range: the raw ``Response``.
+        """Overview of failed messages of the server in a date range: the raw ``Response``.
 
         The same call as ``Reports.failed_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1180,6 +1620,7 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1192,12 +1633,15 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Failed data per day in a date range: the raw ``Response``.
+        """Counts of failed messages of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``Reports.failed_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1212,6 +1656,9 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1224,12 +1671,13 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of complaints in a date range: the raw ``Response``.
+        """Overview of complaints of the server in a date range: the raw ``Response``.
 
         The same call as ``Reports.complaint_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1244,6 +1692,7 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1256,12 +1705,15 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Complaint data per day in a date range: the raw ``Response``.
+        """Counts of complaints of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``Reports.complaint_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1276,6 +1728,9 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1288,12 +1743,13 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of tracking events (opens and clicks) in a date range: the raw ``Response``.
+        """Overview of tracking events (opens and clicks) of the server in a date range: the raw ``Response``.
 
         The same call as ``Reports.tracking_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1308,6 +1764,7 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1320,12 +1777,15 @@ class ReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Tracking data per day in a date range: the raw ``Response``.
+        """Counts of tracking events (opens and clicks) of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``Reports.tracking_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -1340,15 +1800,55 @@ class ReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("Response[ReportAggregateEnvelope]", response)
 
+    def inbound_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportInboundOverviewEnvelope]:
+        """Overview of the inbound messages the server parsed and posted: the raw ``Response``.
+
+        The same call as ``Reports.inbound_overview`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = self._executor.execute(
+            OPERATIONS["getInboundOverview"],
+            _get_inbound_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+            ),
+            _get_inbound_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportInboundOverviewEnvelope]", response)
+
 
 class AsyncReports:
-    """Reports operations (async)."""
+    """Reports operations (async).
+
+    The server's reports: message detail and recipient search (known paths); the Overview,
+    Aggregates and Detail views of every report family, Inbound Parse and Marketing Mailings
+    (named by the vendor's changelog; paths modeled).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -1376,7 +1876,7 @@ class AsyncReports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.3 (H-MIG example URL; third-party monitor client).
+        Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
 
@@ -1438,7 +1938,7 @@ class AsyncReports:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/reports/recipient-search/`` (api). Confidence: observed.
-        Source: socketlabs-api.md §4.3 (mozilla/addons-server check_suppressed_email_confirmation).
+        Source: github mozilla/addons-server src/olympia/users/utils.py (check_suppressed_email_confirmation).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1475,21 +1975,22 @@ class AsyncReports:
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
-    async def delivered_overview(
+    async def messages_overview(
         self,
         *,
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of delivered messages in a date range
+        """Overview of messages of the server in a date range
 
-        ``GET /servers/{serverId}/reports/delivered/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/messages/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of messages reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1499,6 +2000,111 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getMessagesOverview"],
+            _get_messages_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportOverviewEnvelope", response.parsed).data
+
+    async def messages_aggregate(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportAggregate:
+        """Counts of messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
+
+        ``GET /servers/{serverId}/reports/messages/aggregate`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of messages reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getMessagesAggregate"],
+            _get_messages_aggregate._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportAggregateEnvelope", response.parsed).data
+
+    async def delivered_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportOverview:
+        """Overview of delivered messages of the server in a date range
+
+        ``GET /servers/{serverId}/reports/delivered/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -1513,6 +2119,7 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1525,15 +2132,22 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Delivered data per day in a date range
+        """Counts of delivered messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/delivered/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1543,6 +2157,9 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -1557,13 +2174,16 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def delivered_list(
+    def delivered_detail(
         self,
         *,
         server_id: int | None = None,
@@ -1580,16 +2200,16 @@ class AsyncReports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
-        """Page through delivered messages
+        """Page through delivered messages of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/delivered`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/delivered/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1608,11 +2228,11 @@ class AsyncReports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listDelivered"],
-            _list_delivered._get_kwargs(
+            OPERATIONS["getDeliveredDetail"],
+            _get_delivered_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_delivered._build_response,
+            _get_delivered_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -1648,16 +2268,17 @@ class AsyncReports:
         """Download delivered messages as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/delivered/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1704,15 +2325,16 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of failed messages in a date range
+        """Overview of failed messages of the server in a date range
 
         ``GET /servers/{serverId}/reports/failed/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1722,6 +2344,7 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -1736,6 +2359,7 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1748,15 +2372,22 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Failed data per day in a date range
+        """Counts of failed messages of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/failed/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1766,6 +2397,9 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -1780,13 +2414,16 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def failed_list(
+    def failed_detail(
         self,
         *,
         server_id: int | None = None,
@@ -1803,16 +2440,16 @@ class AsyncReports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
-        """Page through failed messages
+        """Page through failed messages of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/failed`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/failed/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1831,11 +2468,11 @@ class AsyncReports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listFailed"],
-            _list_failed._get_kwargs(
+            OPERATIONS["getFailedDetail"],
+            _get_failed_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_failed._build_response,
+            _get_failed_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -1871,16 +2508,17 @@ class AsyncReports:
         """Download failed messages as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/failed/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1927,15 +2565,16 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of complaints in a date range
+        """Overview of complaints of the server in a date range
 
         ``GET /servers/{serverId}/reports/complaint/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1945,6 +2584,7 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -1959,6 +2599,7 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -1971,15 +2612,22 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Complaint data per day in a date range
+        """Counts of complaints of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/complaint/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -1989,6 +2637,9 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -2003,13 +2654,16 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def complaint_list(
+    def complaint_detail(
         self,
         *,
         server_id: int | None = None,
@@ -2026,16 +2680,16 @@ class AsyncReports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[MessageDetail, MessageDetailPage]:
-        """Page through complaints
+        """Page through complaints of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/complaint`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/complaint/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -2054,11 +2708,11 @@ class AsyncReports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listComplaint"],
-            _list_complaint._get_kwargs(
+            OPERATIONS["getComplaintDetail"],
+            _get_complaint_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_complaint._build_response,
+            _get_complaint_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -2094,16 +2748,17 @@ class AsyncReports:
         """Download complaints as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/complaint/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -2150,15 +2805,16 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportOverview:
-        """Overview of tracking events (opens and clicks) in a date range
+        """Overview of tracking events (opens and clicks) of the server in a date range
 
         ``GET /servers/{serverId}/reports/tracking/overview`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Overview view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2168,6 +2824,7 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -2182,6 +2839,7 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2194,15 +2852,22 @@ class AsyncReports:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> ReportAggregate:
-        """Tracking data per day in a date range
+        """Counts of tracking events (opens and clicks) of the server per hour or day, optionally grouped
+
+        `interval` is `hourly` or `daily` (the default); `aggregateTypes` groups each interval
+        by one or two dimensions (comma-separated, e.g. `mailingId,superTag`); `tag` keeps only
+        messages with that tag.
 
         ``GET /servers/{serverId}/reports/tracking/aggregate`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
 
@@ -2212,6 +2877,9 @@ class AsyncReports:
                 dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
             end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
                 A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            interval (ReportInterval | None):
+            aggregate_types (str | None):
+            tag (str | None):
             timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
             max_retries: Retries for this call instead of the client's (0: none).
             extra_headers: Headers added to this call's requests.
@@ -2226,13 +2894,16 @@ class AsyncReports:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("ReportAggregateEnvelope", response.parsed).data
 
-    def tracking_list(
+    def tracking_detail(
         self,
         *,
         server_id: int | None = None,
@@ -2249,16 +2920,16 @@ class AsyncReports:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> AsyncPager[TrackingEvent, TrackingEventPage]:
-        """Page through tracking events (opens and clicks)
+        """Page through tracking events (opens and clicks) of the server (the Detail view)
 
         Returns a pager: iterate it for every item across pages (``for item in ...``), or
         call ``.pages()`` for the pages; nothing is sent until then.
 
-        ``GET /servers/{serverId}/reports/tracking`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        ``GET /servers/{serverId}/reports/tracking/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -2277,11 +2948,11 @@ class AsyncReports:
         """
 
         return self._executor.paginate(
-            OPERATIONS["listTracking"],
-            _list_tracking._get_kwargs(
+            OPERATIONS["getTrackingDetail"],
+            _get_tracking_detail._get_kwargs(
                 server_id=self._executor.resolve_server_id(server_id),
             ),
-            _list_tracking._build_response,
+            _get_tracking_detail._build_response,
             ListQuery(
                 page_size=page_size,
                 page_number=page_number,
@@ -2317,16 +2988,17 @@ class AsyncReports:
         """Download tracking events (opens and clicks) as CSV, one page of rows per call
 
         `Content-Range: rows a-b/total` says which rows came back; every page but the last
-        answers 206, the last answers 200.
+        answers 206, the last answers 200. At most 500,000 rows per download (changelog,
+        2024-01).
 
         Returns a row stream: iterate it for dicts, ``.records(factory)`` for typed rows, or
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/reports/tracking/download`` (api). Confidence: modeled.
-        Source: H-INTRO ('Delivered, Failed, Complaint and Tracking data as an Overview, Aggregate or List'); path and shape modeled on the v2 conventions.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Detail (CSV) view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail.
         Modeled: the docs name this feature but publish no path or shape; both are this client's
         model on the v2 conventions and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``systemMessageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``queuedTime`` (date), ``statusDate`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -2367,6 +3039,176 @@ class AsyncReports:
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
 
+    async def inbound_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> ReportInboundOverview:
+        """Overview of the inbound messages the server parsed and posted
+
+        ``GET /servers/{serverId}/reports/inbound/overview`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Inbound Parse report (Overview and Detail); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            start_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-
+                dd`. A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            end_date (DateInput | None): `yyyy-MM-ddTHH:mm:ssK`, `yyyy-MM-ddK` or `yyyy-MM-dd`.
+                A ``date``, a ``datetime`` (naive = UTC) or an API date string.
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getInboundOverview"],
+            _get_inbound_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+            ),
+            _get_inbound_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("ReportInboundOverviewEnvelope", response.parsed).data
+
+    def inbound_detail(
+        self,
+        *,
+        server_id: int | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: Literal["asc", "dsc"] | SortDirection | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> AsyncPager[ReportInboundRow, ReportInboundPage]:
+        """Page through the inbound messages the server parsed and posted
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
+
+        ``GET /servers/{serverId}/reports/inbound/detail`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Inbound Parse report (Overview and Detail); path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+        Filterable fields: ``from`` (string), ``to`` (string), ``subject`` (string), ``receivedTime`` (date), ``status`` (Posted, Failed).
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``"asc"`` or ``"dsc"`` (or ``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        return self._executor.paginate(
+            OPERATIONS["getInboundDetail"],
+            _get_inbound_detail._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_inbound_detail._build_response,
+            ListQuery(
+                page_size=page_size,
+                page_number=page_number,
+                sort_field=sort_field,
+                sort_direction=sort_direction,
+                start_date=start_date,
+                end_date=end_date,
+                filters=filters,
+                max_items=max_items,
+            ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+
+    def marketing_mailings(
+        self,
+        *,
+        server_id: int | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: Literal["asc", "dsc"] | SortDirection | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: FilterInput | None = None,
+        max_items: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> AsyncPager[MailingReport, MailingReportPage]:
+        """Page through the mailings of the server with their totals
+
+        Returns a pager: iterate it for every item across pages (``for item in ...``), or
+        call ``.pages()`` for the pages; nothing is sent until then.
+
+        ``GET /servers/{serverId}/reports/marketing/mailings`` (api). Confidence: modeled.
+        Source: github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Marketing Mailings report; path and shape modeled on the v2 conventions.
+        Modeled: the docs name this feature but publish no path or shape; both are this client's
+        model on the v2 conventions and may differ from the live API.
+        Filterable fields: ``mailingId`` (string), ``processed`` (number), ``delivered`` (number), ``failed`` (number).
+
+        Args:
+            server_id (int | None): The server id; the client's own when not given.
+            page_size: Items (CSV: rows) per request, checked against the spec's maximum; 100 (CSV: 10000) when not given.
+            page_number: Zero-based page to start from (resume).
+            sort_field: Field to sort by.
+            sort_direction: ``"asc"`` or ``"dsc"`` (or ``SortDirection``).
+            start_date: Start of the range: ``date``, ``datetime`` (naive = UTC) or an API date string.
+            end_date: End of the range, like ``start_date``.
+            filters: Built with ``socketlabs_client.F`` (``F.status == "Delivered"``) or a wire-form string; checked before sending.
+            max_items: Stop after this many items (all when not given).
+            timeout: Seconds (or an ``httpx.Timeout``) for this call instead of the client's.
+            max_retries: Retries for this call instead of the client's (0: none).
+            extra_headers: Headers added to this call's requests.
+            extra_query: Query parameters added to this call's requests.
+        """
+
+        return self._executor.paginate(
+            OPERATIONS["getMarketingMailings"],
+            _get_marketing_mailings._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+            ),
+            _get_marketing_mailings._build_response,
+            ListQuery(
+                page_size=page_size,
+                page_number=page_number,
+                sort_field=sort_field,
+                sort_direction=sort_direction,
+                start_date=start_date,
+                end_date=end_date,
+                filters=filters,
+                max_items=max_items,
+            ),
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+
 
 class AsyncReportsWithRawResponse:
     """Reports operations answering the raw ``Response`` (async).
@@ -2379,18 +3221,91 @@ class AsyncReportsWithRawResponse:
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
 
+    async def messages_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportOverviewEnvelope]:
+        """Overview of messages of the server in a date range: the raw ``Response``.
+
+        The same call as ``AsyncReports.messages_overview`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getMessagesOverview"],
+            _get_messages_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportOverviewEnvelope]", response)
+
+    async def messages_aggregate(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportAggregateEnvelope]:
+        """Counts of messages of the server per hour or day, optionally grouped: the raw ``Response``.
+
+        The same call as ``AsyncReports.messages_aggregate`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getMessagesAggregate"],
+            _get_messages_aggregate._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
+            ),
+            _get_messages_aggregate._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportAggregateEnvelope]", response)
+
     async def delivered_overview(
         self,
         *,
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of delivered messages in a date range: the raw ``Response``.
+        """Overview of delivered messages of the server in a date range: the raw ``Response``.
 
         The same call as ``AsyncReports.delivered_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2405,6 +3320,7 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2417,12 +3333,15 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Delivered data per day in a date range: the raw ``Response``.
+        """Counts of delivered messages of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``AsyncReports.delivered_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2437,6 +3356,9 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_delivered_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2449,12 +3371,13 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of failed messages in a date range: the raw ``Response``.
+        """Overview of failed messages of the server in a date range: the raw ``Response``.
 
         The same call as ``AsyncReports.failed_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2469,6 +3392,7 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2481,12 +3405,15 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Failed data per day in a date range: the raw ``Response``.
+        """Counts of failed messages of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``AsyncReports.failed_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2501,6 +3428,9 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_failed_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2513,12 +3443,13 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of complaints in a date range: the raw ``Response``.
+        """Overview of complaints of the server in a date range: the raw ``Response``.
 
         The same call as ``AsyncReports.complaint_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2533,6 +3464,7 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2545,12 +3477,15 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Complaint data per day in a date range: the raw ``Response``.
+        """Counts of complaints of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``AsyncReports.complaint_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2565,6 +3500,9 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_complaint_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2577,12 +3515,13 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportOverviewEnvelope]:
-        """Overview of tracking events (opens and clicks) in a date range: the raw ``Response``.
+        """Overview of tracking events (opens and clicks) of the server in a date range: the raw ``Response``.
 
         The same call as ``AsyncReports.tracking_overview`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2597,6 +3536,7 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_overview._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
@@ -2609,12 +3549,15 @@ class AsyncReportsWithRawResponse:
         server_id: int | None = None,
         start_date: DateInput | None = None,
         end_date: DateInput | None = None,
+        interval: ReportInterval | None = None,
+        aggregate_types: str | None = None,
+        tag: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, str] | None = None,
     ) -> Response[ReportAggregateEnvelope]:
-        """Tracking data per day in a date range: the raw ``Response``.
+        """Counts of tracking events (opens and clicks) of the server per hour or day, optionally grouped: the raw ``Response``.
 
         The same call as ``AsyncReports.tracking_aggregate`` (same checks, retries and typed
         errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
@@ -2629,11 +3572,46 @@ class AsyncReportsWithRawResponse:
                 if start_date is None
                 else self._executor.format_date(start_date, "startDate"),
                 end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+                interval=UNSET if interval is None else interval,
+                aggregate_types=UNSET if aggregate_types is None else aggregate_types,
+                tag=UNSET if tag is None else tag,
             ),
             _get_tracking_aggregate._build_response,
             request_options(timeout, max_retries, extra_headers, extra_query),
         )
         return cast("Response[ReportAggregateEnvelope]", response)
+
+    async def inbound_overview(
+        self,
+        *,
+        server_id: int | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Response[ReportInboundOverviewEnvelope]:
+        """Overview of the inbound messages the server parsed and posted: the raw ``Response``.
+
+        The same call as ``AsyncReports.inbound_overview`` (same checks, retries and typed
+        errors), answering the ``Response`` itself: ``status_code``, ``headers``, ``content`` and
+        ``parsed``, the whole parsed body.
+        """
+
+        response = await self._executor.execute(
+            OPERATIONS["getInboundOverview"],
+            _get_inbound_overview._get_kwargs(
+                server_id=self._executor.resolve_server_id(server_id),
+                start_date=UNSET
+                if start_date is None
+                else self._executor.format_date(start_date, "startDate"),
+                end_date=UNSET if end_date is None else self._executor.format_date(end_date, "endDate"),
+            ),
+            _get_inbound_overview._build_response,
+            request_options(timeout, max_retries, extra_headers, extra_query),
+        )
+        return cast("Response[ReportInboundOverviewEnvelope]", response)
 
 
 __all__ = [

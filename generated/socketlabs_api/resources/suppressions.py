@@ -41,7 +41,10 @@ from . import (
 
 
 class Suppressions:
-    """Suppressions operations."""
+    """Suppressions operations.
+
+    The server's suppression list (a plan-level feature).
+    """
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
@@ -59,7 +62,7 @@ class Suppressions:
         """Check whether an address is suppressed
 
         ``GET /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG, H-INTRO).
+        Source: https://help.socketlabs.com/docs/api-migration; https://help.socketlabs.com/docs/introduction-to-our-apis.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -98,7 +101,7 @@ class Suppressions:
         suppressed succeeds.
 
         ``POST /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG).
+        Source: https://help.socketlabs.com/docs/api-migration.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -136,7 +139,7 @@ class Suppressions:
         Answers 404 when the address is not on the list.
 
         ``DELETE /servers/{serverId}/suppressions/remove`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG; 404 behaviour observed in mozilla/addons-server).
+        Source: https://help.socketlabs.com/docs/api-migration; 404 behaviour observed in github mozilla/addons-server src/olympia/users/tasks.py.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -182,7 +185,7 @@ class Suppressions:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Source: github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)").
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -250,7 +253,7 @@ class Suppressions:
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Source: github mozilla/addons-server src/olympia/users/tasks.py (sync_suppressed_emails_task).
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -391,7 +394,10 @@ class SuppressionsWithRawResponse:
 
 
 class AsyncSuppressions:
-    """Suppressions operations (async)."""
+    """Suppressions operations (async).
+
+    The server's suppression list (a plan-level feature).
+    """
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
@@ -409,7 +415,7 @@ class AsyncSuppressions:
         """Check whether an address is suppressed
 
         ``GET /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG, H-INTRO).
+        Source: https://help.socketlabs.com/docs/api-migration; https://help.socketlabs.com/docs/introduction-to-our-apis.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -448,7 +454,7 @@ class AsyncSuppressions:
         suppressed succeeds.
 
         ``POST /servers/{serverId}/suppressions`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG).
+        Source: https://help.socketlabs.com/docs/api-migration.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -486,7 +492,7 @@ class AsyncSuppressions:
         Answers 404 when the address is not on the list.
 
         ``DELETE /servers/{serverId}/suppressions/remove`` (api). Confidence: confirmed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (H-MIG; 404 behaviour observed in mozilla/addons-server).
+        Source: https://help.socketlabs.com/docs/api-migration; 404 behaviour observed in github mozilla/addons-server src/olympia/users/tasks.py.
         The path is confirmed; the response shape is modeled and may differ from the live API.
 
         Args:
@@ -532,7 +538,7 @@ class AsyncSuppressions:
         call ``.pages()`` for the pages; nothing is sent until then.
 
         ``GET /servers/{serverId}/suppressions/search`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server; H-MIG "GET (list)").
+        Source: github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)").
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 
@@ -600,7 +606,7 @@ class AsyncSuppressions:
         ``.save(path)`` to write a file; pages are fetched and streamed as it goes.
 
         ``GET /servers/{serverId}/suppressions/download`` (api). Confidence: observed (response shape: modeled).
-        Source: socketlabs-api.md §4.2 (mozilla/addons-server sync_suppressed_emails_task).
+        Source: github mozilla/addons-server src/olympia/users/tasks.py (sync_suppressed_emails_task).
         The path is observed; the response shape is modeled and may differ from the live API.
         Filterable fields: ``emailAddress`` (string), ``suppressionLastUpdate`` (date), ``reason`` (string).
 

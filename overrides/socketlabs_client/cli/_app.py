@@ -976,7 +976,7 @@ def _announce(running: Any, as_json: bool) -> None:
         _echo_json(
             {
                 "url": running.url,
-                "servers": running.server_urls,
+                "servers": running.urls,
                 "env": env,
                 "seeded": {
                     "messages": running.config.report_messages,
@@ -1000,7 +1000,7 @@ def _announce(running: Any, as_json: bool) -> None:
 
 
 def _exports(running: Any) -> list[str]:
-    return export_lines(running.server_urls, running.api_key, running.server_id)
+    return export_lines(running.urls, running.api_key, running.server_id)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.report_aggregate_envelope import ReportAggregateEnvelope
+from ...models.report_interval import ReportInterval
 from ...types import UNSET, Response, Unset
 
 
@@ -25,6 +26,9 @@ def _get_kwargs(
     *,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
+    interval: ReportInterval | Unset = UNSET,
+    aggregate_types: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -32,6 +36,16 @@ def _get_kwargs(
     params["startDate"] = start_date
 
     params["endDate"] = end_date
+
+    json_interval: str | Unset = UNSET
+    if not isinstance(interval, Unset):
+        json_interval = interval.value
+
+    params["interval"] = json_interval
+
+    params["aggregateTypes"] = aggregate_types
+
+    params["tag"] = tag
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
