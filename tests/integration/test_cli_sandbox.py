@@ -437,3 +437,27 @@ def test_the_sandbox_command_as_json_with_a_webhook_url(forward_target: tuple[st
     finally:
         sandbox.terminate()
         sandbox.communicate(timeout=30)
+
+
+def test_contract_command_checks_the_spec_against_the_embedded_sandbox(tmp_path: Path) -> None:
+    report = tmp_path / "contract.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "socketlabs_client",
+            "contract",
+            "--operation",
+            "checkSuppression",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| checkSuppression |" in done.stdout and "conforms" in done.stdout
+    verdicts = json.loads(report.read_text())["verdicts"]
+    assert [(v["operation_id"], v["verdict"]) for v in verdicts] == [("checkSuppression", "conforms")]

@@ -999,6 +999,23 @@ def _announce(running: Any, as_json: bool) -> None:
     sys.stdout.flush()
 
 
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def contract(arguments: tuple[str, ...]) -> None:
+    """Check the spec against an API: the embedded sandbox, or the real one with --api-key.
+
+    Read-only operations unless --write names others; a verdict per operation
+    (conforms, not found, auth refused, response drift). ``socketlabs contract -h``
+    lists its options.
+    """
+    from ..contract import main as contract_main  # noqa: PLC0415 - the contract extra, loaded when used
+
+    raise click.exceptions.Exit(contract_main(list(arguments)))
+
+
 def _exports(running: Any) -> list[str]:
     return export_lines(running.urls, running.api_key, running.server_id)
 
