@@ -442,7 +442,11 @@ def _parser() -> argparse.ArgumentParser:
         "--write", action="append", default=[], help="also run this non-GET operationId (repeatable)"
     )
     parser.add_argument("--examples", type=int, default=1, help="requests per operation (default: 1)")
-    parser.add_argument("--json", dest="json_path", help="also write the report as JSON to this file")
+    parser.add_argument(
+        "--json",
+        dest="json_path",
+        help="also write the report as JSON to this file ('-': print the JSON instead of the table)",
+    )
     parser.add_argument("--markdown", dest="markdown_path", help="also write the Markdown table to this file")
     return parser
 
@@ -470,8 +474,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"socketlabs contract: {exc}", file=sys.stderr)
         return 2
     markdown = report.to_markdown()
-    print(markdown, end="")
-    if args.json_path:
+    if args.json_path == "-":
+        print(report.to_json())
+    else:
+        print(markdown, end="")
+    if args.json_path and args.json_path != "-":
         with open(args.json_path, "w", encoding="utf-8") as handle:
             handle.write(report.to_json())
     if args.markdown_path:

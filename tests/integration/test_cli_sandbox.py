@@ -461,3 +461,15 @@ def test_contract_command_checks_the_spec_against_the_embedded_sandbox(tmp_path:
     assert "| checkSuppression |" in done.stdout and "conforms" in done.stdout
     verdicts = json.loads(report.read_text())["verdicts"]
     assert [(v["operation_id"], v["verdict"]) for v in verdicts] == [("checkSuppression", "conforms")]
+
+
+def test_contract_command_prints_json_for_scripts() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "socketlabs_client", "contract", "--operation", "listApiKeys", "--json", "-"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [v["verdict"] for v in json.loads(done.stdout)["verdicts"]] == ["conforms"]

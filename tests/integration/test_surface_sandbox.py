@@ -282,7 +282,7 @@ async def test_report_family_overview_aggregate_list_and_download_agree(client: 
 async def test_date_parameters_take_dates_datetimes_and_strings(client: Client) -> None:
     reports = client.reports
     bucket = (await run(reports.delivered_aggregate())).buckets[3]
-    day = bucket.date
+    day = bucket.start.date()
     by_string = await run(reports.delivered_overview(start_date=day.isoformat(), end_date=day.isoformat()))
     by_date = await run(reports.delivered_overview(start_date=day, end_date=day))
     start = dt.datetime.combine(day, dt.time())  # naive: UTC
