@@ -331,9 +331,16 @@ class _Records:
         self._quoted = False
 
     def push(self, chunk: str) -> list[str]:
-        """The records completed by ``chunk``, each ending in a newline."""
-        lines = (self._partial + chunk).split("\n")
+        """The records completed by ``chunk`` (for ``csv.reader``).
+
+        Text with no quote in it, outside a quoted field, is split at newlines and
+        handed on as it is: every line is a record, with no per-line work.
+        """
+        text = self._partial + chunk
+        lines = text.split("\n")
         self._partial = lines.pop()
+        if not self._quoted and not self._record and '"' not in text:
+            return lines
         done: list[str] = []
         for line in lines:
             if line.count('"') % 2:

@@ -7,11 +7,15 @@ repeated page or an inconsistent ``Content-Range`` can be served exactly.
 from __future__ import annotations
 
 import asyncio
+import csv
+import itertools
 from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from socketlabs_api.models import SortDirection
 from socketlabs_api.operations import OPERATIONS
 from socketlabs_api.resources import ListQuery
@@ -292,3 +296,25 @@ def test_zero_items_sends_nothing() -> None:
         assert list(client.suppressions.search(max_items=0)) == []
         assert list(client.suppressions.download(max_rows=0)) == []
     assert server.requests == []
+
+
+@given(
+    rows=st.lists(st.lists(st.text(alphabet='ab,"\n x', max_size=6), min_size=1, max_size=3), max_size=12),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+)
+def test_records_split_anywhere_read_as_the_whole_text_does(rows: list[list[str]], cuts: list[int]) -> None:
+    """Chunks cut anywhere (inside quotes too), plain and quoted, give csv.reader's rows of the whole."""
+    import io
+
+    from socketlabs_client._pagination import _Records
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    text = buffer.getvalue()
+    bounds = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    records = _Records()
+    got: list[list[str]] = []
+    for start, end in itertools.pairwise(bounds):
+        got += list(csv.reader(records.push(text[start:end])))
+    got += list(csv.reader(records.flush()))
+    assert got == list(csv.reader(io.StringIO(text, newline="")))
