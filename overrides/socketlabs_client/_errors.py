@@ -608,17 +608,15 @@ def status_error(
     return cls(message, operation=operation, response=response, errors=details, body=body)
 
 
-def connection_error(operation: Operation | None, request: httpx.Request, exc: httpx.HTTPError) -> APIError:
-    """Turn an httpx transport failure into ours, saying whether it timed out."""
+def connection_error(
+    operation: Operation | None, request: httpx.Request, exc: httpx.HTTPError, secrets: Iterable[str] = ()
+) -> APIError:
+    """Turn an httpx transport failure into ours, saying whether it timed out (its text redacted)."""
     url = _url(request)
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed"
-    return cls(
-        f"{request.method} {url} {what}: {type(exc).__name__}: {exc}",
-        operation=operation,
-        method=request.method,
-        url=url,
-    )
+    text = preview(f"{type(exc).__name__}: {exc}", secrets)
+    return cls(f"{request.method} {url} {what}: {text}", operation=operation, method=request.method, url=url)
 
 
 def injection_error(

@@ -33,9 +33,7 @@ from socketlabs_api.types import Response
 from ._config import DEFAULT_MAX_RESPONSE_SIZE
 from ._deadline import bounded
 from ._errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     ClientStateError,
     InjectionError,
     InvalidRequestError,
@@ -45,6 +43,7 @@ from ._errors import (
     RateLimitWaitError,
     ResponseTooLargeError,
     _url,
+    connection_error,
     outcome_unknown,
     parse_or_raise,
     parse_retry_after,
@@ -259,16 +258,10 @@ class Call:
 
     def _transport_error(self, exc: httpx.TransportError, decision: Decision) -> Exception:
         request = self.request
-        url = _url(request)
-        text = preview(f"{type(exc).__name__}: {exc}", self.life.secrets)
-        if isinstance(exc, httpx.LocalProtocolError):
-            return InvalidRequestError(f"{request.method} {url} could not be written: {text}")
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        what = "timed out" if cls is APITimeoutError else "failed"
-        error = cls(
-            f"{request.method} {url} {what}: {text}", operation=self.operation, method=request.method, url=url
-        )
-        return self._marked(error, decision)
+        if isinstance(exc, httpx.LocalProtocolError):  # refused by h11 before a byte was written
+            text = preview(f"{type(exc).__name__}: {exc}", self.life.secrets)
+            return InvalidRequestError(f"{request.method} {_url(request)} could not be written: {text}")
+        return self._marked(connection_error(self.operation, request, exc, self.life.secrets), decision)
 
     def unknown(self, decision: Decision, status: int | None) -> OutcomeUnknownError:
         """A request that may have been processed and must not be repeated."""
