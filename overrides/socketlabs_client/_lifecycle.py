@@ -176,6 +176,16 @@ class Call:
             budget = left if budget is None else min(budget, left)
         return budget
 
+    def clamp_pool_wait(self) -> None:
+        """Wait for a pooled connection no longer than the time left (sockets are clamped below)."""
+        if self.deadline is None:
+            return
+        left = max(0.001, self.deadline - time.monotonic())
+        timeouts = dict(self.request.extensions.get("timeout") or {})
+        pool = timeouts.get("pool")
+        timeouts["pool"] = left if pool is None else min(pool, left)
+        self.request.extensions["timeout"] = timeouts
+
     def wait_error(self, exc: LimitWaitExceeded) -> RateLimitWaitError:
         """The limiter would hold the request too long: it is not sent."""
         request = self.request
@@ -341,6 +351,7 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
             raise call.wait_error(exc) from None
     sent = time.monotonic()
     call.too_large = None
+    call.clamp_pool_wait()
     with bounded(call.deadline):
         try:
             response = http.send(call.request, auth=auth, stream=True)
@@ -408,6 +419,7 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
             raise call.wait_error(exc) from None
     sent = time.monotonic()
     call.too_large = None
+    call.clamp_pool_wait()
     with bounded(call.deadline):
         try:
             response = await http.send(call.request, auth=auth, stream=True)

@@ -386,3 +386,28 @@ def test_send_takes_the_per_request_options_too(raw: RawServer) -> None:
     assert len(raw.requests) == 1, "max_retries=0 for this send"
     assert raw.requests[0].headers["x-trace"] == "send-1"
     assert [(r.outcome, r.retryable) for r in report.recipients] == [(Outcome.REJECTED, True)] * 2
+
+
+def test_waiting_for_a_pooled_connection_is_bounded_by_the_deadline(raw: RawServer) -> None:
+    """One connection, held by a stalled call: the next call's wait for it ends at its deadline."""
+    import threading
+
+    raw.answer(30.0)
+    policy = RetryPolicy(max_retries=0, deadline=1.0)
+    held = threading.Event()
+    with _client(raw, max_connections=1, timeout=30.0, retry=policy) as client:
+
+        def hold() -> None:  # a longer deadline: it keeps the one connection past the second call's
+            with pytest.raises(APITimeoutError):
+                client.with_options(deadline=2.5).suppressions.check(email_address="a@example.com")
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        while not raw.requests and holder.is_alive():  # until the stalled request holds the connection
+            held.wait(0.01)
+        start = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            client.suppressions.check(email_address="b@example.com")
+        assert elapsed(start) < 1.5
+        holder.join(5)
+    assert len(raw.requests) == 1, "the second call never got the connection"
