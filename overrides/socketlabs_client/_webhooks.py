@@ -1,7 +1,8 @@
 """Event webhooks: read a SocketLabs post into a typed event, and refuse forged ones.
 
 SocketLabs signs nothing: every post carries the endpoint's ``SecretKey`` and
-the ``ServerId`` in its body (socketlabs-api.md §5.1). So a receiver must
+the ``ServerId`` in its body (help.socketlabs.com/docs/event-webhooks-authentication-and-access).
+So a receiver must
 (1) cap the body before reading it, (2) decode it (JSON, or the legacy
 form-encoded body), (3) compare ``SecretKey`` in constant time with each of
 its secrets (several, for rotation) and check ``ServerId``, and only then

@@ -1,7 +1,7 @@
 """The sandbox's outgoing side: event webhook posts and inbound parse posts.
 
 Every recipient the injection endpoint accepted owes a short, deterministic
-story of events (socketlabs-api.md §5), told by the recipient's local part
+story of events (help.socketlabs.com/docs/event-webhooks-events), told by the recipient's local part
 so a test can ask for the one it needs:
 
 * ``Queued`` always comes first;
@@ -274,7 +274,7 @@ class EventOutbox:
         headers: Sequence[tuple[str, str]] = (),
         spam_score: float = 0.0,
     ) -> Payload:
-        """An inbound parse post as SocketLabs builds it (socketlabs-api.md §6)."""
+        """An inbound parse post as SocketLabs builds it (www.socketlabs.com/api-reference/inbound-api/)."""
 
         def files(items: Sequence[InboundFile]) -> list[object] | None:
             return [
