@@ -109,15 +109,21 @@ class Lifecycle:
         return cls(policy, limiter, key_id(api_key), (api_key,), max_response_size)
 
 
-class _TooLarge(Exception):
+class _Unreadable(Exception):
+    """Why reading an answer stopped; ``limit`` is the size it went past (0: none)."""
+
     def __init__(self, limit: int, what: str) -> None:
         super().__init__(what)
         self.limit = limit
         self.what = what
 
 
-class _Undecodable(_TooLarge):
-    """A body that could not be decoded: unreadable like one too large, but not over a limit."""
+class _TooLarge(_Unreadable):
+    """Over ``max_response_size``, or expanding past the decompression ratio."""
+
+
+class _Undecodable(_Unreadable):
+    """A body that does not follow its ``Content-Encoding``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(0, f"the body cannot be decoded ({reason})")
@@ -164,7 +170,7 @@ class Call:
         )
         self.name = operation.operation_id if operation else f"{request.method} {request.url.path}"
         self.deadline = None if self.policy.deadline is None else time.monotonic() + self.policy.deadline
-        self.too_large: _TooLarge | None = None
+        self.unreadable: _Unreadable | None = None
 
     # -- before sending -------------------------------------------------------------------
 
@@ -240,7 +246,7 @@ class Call:
     def judge(self, response: httpx.Response) -> Tried[Payload]:
         """The verdict on an answer whose body was read (or, streamed, whose headers came)."""
         status = response.status_code
-        code, readable = None, self.too_large is None
+        code, readable = None, self.unreadable is None
         if (
             readable
             and 200 <= status < 300
@@ -289,18 +295,18 @@ class Call:
         status = payload.status_code
         if decision.action is Action.UNKNOWN:
             raise self.unknown(decision, status)
-        if isinstance(self.too_large, _Undecodable) and 200 <= status < 300:
-            message = f"{status} from {self.request.method} {_url(self.request)}: {self.too_large.what}"
+        if isinstance(self.unreadable, _Undecodable) and 200 <= status < 300:
+            message = f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}"
             raise self._marked(
                 MalformedResponseError(message, operation=self.operation, response=payload), decision
             )
-        if self.too_large is not None and not isinstance(self.too_large, _Undecodable):
+        if isinstance(self.unreadable, _TooLarge):
             raise self._marked(
                 ResponseTooLargeError(
-                    f"{status} from {self.request.method} {_url(self.request)}: {self.too_large.what}",
+                    f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}",
                     operation=self.operation,
                     response=payload,
-                    limit=self.too_large.limit,
+                    limit=self.unreadable.limit,
                 ),
                 decision,
             )
@@ -334,9 +340,9 @@ def _read(call: Call, response: httpx.Response) -> None:
             total += len(chunk)
             call.check_read(total, response)
     except _TooLarge as exc:
-        call.too_large = exc
+        call.unreadable = exc
     except httpx.DecodingError as exc:  # a Content-Encoding the body does not follow
-        call.too_large = _Undecodable(str(exc))
+        call.unreadable = _Undecodable(str(exc))
     finally:
         response.close()
     call.kept(response, chunks)
@@ -350,7 +356,7 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
         except LimitWaitExceeded as exc:
             raise call.wait_error(exc) from None
     sent = time.monotonic()
-    call.too_large = None
+    call.unreadable = None
     call.clamp_pool_wait()
     with bounded(call.deadline):
         try:
@@ -402,9 +408,9 @@ async def _aread(call: Call, response: httpx.Response) -> None:
             total += len(chunk)
             call.check_read(total, response)
     except _TooLarge as exc:
-        call.too_large = exc
+        call.unreadable = exc
     except httpx.DecodingError as exc:
-        call.too_large = _Undecodable(str(exc))
+        call.unreadable = _Undecodable(str(exc))
     finally:
         await response.aclose()
     call.kept(response, chunks)
@@ -418,7 +424,7 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
         except LimitWaitExceeded as exc:
             raise call.wait_error(exc) from None
     sent = time.monotonic()
-    call.too_large = None
+    call.unreadable = None
     call.clamp_pool_wait()
     with bounded(call.deadline):
         try:
