@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any, Protocol, TypedDict
+from typing import Any, TypedDict
 
 import httpx
 from attrs import evolve, frozen
@@ -14,7 +14,7 @@ from socketlabs_api.models import (
     InjectionResponse,
 )
 from socketlabs_api.operations import OPERATIONS, Operation
-from socketlabs_api.resources import RequestOptions, request_options
+from socketlabs_api.resources import AsyncExecutor, Executor, RequestOptions, request_options
 from socketlabs_api.types import Response
 
 from .._auth import OWN_JSON_BODY_EXTENSION
@@ -29,30 +29,6 @@ from ._report import SendReport, _Answered, _answered, _dry_report, _merged
 from ._wire import Format
 
 _OPERATION = OPERATIONS["sendEmail"]
-
-
-class _SyncExecutor(Protocol):
-    def resolve_server_id(self, server_id: int | None) -> int: ...
-
-    def execute(
-        self,
-        operation: Operation,
-        request: dict[str, Any],
-        build: Callable[..., Response[Any]],
-        options: RequestOptions | None = None,
-    ) -> Response[Any]: ...
-
-
-class _AsyncExecutor(Protocol):
-    def resolve_server_id(self, server_id: int | None) -> int: ...
-
-    async def execute(
-        self,
-        operation: Operation,
-        request: dict[str, Any],
-        build: Callable[..., Response[Any]],
-        options: RequestOptions | None = None,
-    ) -> Response[Any]: ...
 
 
 def _parse(response: httpx.Response) -> InjectionResponse | None:
@@ -150,7 +126,7 @@ class SendOptionsDict(TypedDict, total=False):
 
 
 def send_messages(
-    executor: _SyncExecutor, messages: Sendable | Sequence[Sendable], options: SendOptions
+    executor: Executor, messages: Sendable | Sequence[Sendable], options: SendOptions
 ) -> SendReport:
     """Check, pack and send (sync, ``options.concurrency`` requests in flight)."""
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
@@ -174,7 +150,7 @@ def send_messages(
 
 
 async def send_messages_async(
-    executor: _AsyncExecutor, messages: Sendable | Sequence[Sendable], options: SendOptions
+    executor: AsyncExecutor, messages: Sendable | Sequence[Sendable], options: SendOptions
 ) -> SendReport:
     """Check, pack and send (async, at most ``options.concurrency`` requests in flight)."""
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
