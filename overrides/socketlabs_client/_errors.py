@@ -8,6 +8,7 @@ SocketLabsError
 │       └── InvalidFilterError         a filter that does not fit the operation's x-filters
 ├── MessageValidationError             a message breaks a rule (field, code); nothing was sent
 ├── ClientStateError                   a closed client, or an async client used from another event loop
+├── NotListedError                     a streamed send's report counts accepted recipients, does not list them
 └── APIError                           a call went wrong (operation, method, url, processed)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   ├── APITimeoutError            no answer in time
@@ -152,6 +153,10 @@ class SocketLabsError(Exception):
 
 class ClientStateError(SocketLabsError):
     """The client cannot send: it was closed, or (async) it is used from another event loop."""
+
+
+class NotListedError(SocketLabsError, LookupError):
+    """A streamed send's report was asked to list recipients it only counted (see ``SendReport.counts``)."""
 
 
 class ConfigurationError(SocketLabsError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, Any, Self
@@ -295,8 +295,22 @@ class BulkMessage(_Builder):
     def __init__(self, *, recipients: Iterable[BulkRecipient | AddressLike] = (), **parts: Any) -> None:
         super().__init__(**parts)
         self.recipients: list[BulkRecipient] = []
-        for recipient in recipients:
-            self.add_recipient(recipient)
+        self._stream: Iterator[BulkRecipient | AddressLike] | None = None
+        if isinstance(recipients, Iterator):  # a generator, a csv.reader, a map: read while sending
+            self._stream = recipients
+        else:
+            for recipient in recipients:
+                self.add_recipient(recipient)
+
+    @property
+    def streamed(self) -> bool:
+        """Whether recipients come from an iterator, read once as a send goes (memory bounded by a chunk).
+
+        A send cannot look ahead in an iterator: the rows after the first chunk
+        are checked as they are read, and a row that fails is reported as
+        rejected (never sent) instead of stopping the send.
+        """
+        return self._stream is not None
 
     def add_recipient(
         self,
@@ -305,22 +319,27 @@ class BulkMessage(_Builder):
         merge: Mapping[str, str] | None = None,
     ) -> Self:
         """A recipient with its own merge fields (``merge={"Code": "123"}``)."""
-        if isinstance(address, BulkRecipient):
-            self.recipients.append(address)
-            return self
-        parsed = to_address(address, field=f"MergeData.PerMessage[{len(self.recipients)}]")
-        friendly = name or (parsed.friendly_name if isinstance(parsed.friendly_name, str) else None)
-        self.recipients.append(BulkRecipient(parsed.email_address, friendly, dict(merge or {})))
+        self.recipients.append(as_recipient(address, len(self.recipients), name, merge))
         return self
+
+    def _rows(self) -> Iterator[BulkRecipient | AddressLike]:
+        """The listed recipients, then the iterator's items (once: a second send finds none)."""
+        yield from self.recipients
+        if self._stream is not None:
+            stream, self._stream = self._stream, iter(())
+            yield from stream
 
     def build(
         self, *, max_recipients: int = MAX_RECIPIENTS_PER_MESSAGE, format: Format = "json"
     ) -> list[Message]:
         """The checked ``Message`` models, ``max_recipients`` rows each."""
         self._check_buildable(max_recipients)
+        rows = [as_recipient(item, i) for i, item in enumerate(self._rows())]
+        if not rows:
+            raise no_recipients()
         messages = []
-        for start in range(0, len(self.recipients), max_recipients):
-            message = self._chunk(self.recipients[start : start + max_recipients])
+        for start in range(0, len(rows), max_recipients):
+            message = self._chunk(rows[start : start + max_recipients])
             validate_message(message, max_recipients=max_recipients, format=format)
             messages.append(message)
         return messages
@@ -328,12 +347,8 @@ class BulkMessage(_Builder):
     def _check_buildable(self, max_recipients: int) -> None:
         if max_recipients < 1:
             raise ConfigurationError(f"max_recipients must be at least 1, got {max_recipients}")
-        if not self.recipients:
-            raise MessageValidationError(
-                "a bulk message needs at least one recipient",
-                field="MergeData.PerMessage",
-                code="RecipientValidationMissingTo",
-            )
+        if not self.recipients and not self.streamed:
+            raise no_recipients()
 
     def _chunk(self, chunk: Sequence[BulkRecipient]) -> Message:
         """The (unchecked) ``Message`` model of one chunk of rows."""
@@ -344,6 +359,29 @@ class BulkMessage(_Builder):
         # Without names the To has none: an unmatched %%RecipientName%% would be sent as written.
         to = [_template_to(named)]
         return self._message(to, merge)
+
+
+def as_recipient(
+    value: BulkRecipient | AddressLike,
+    position: int,
+    name: str | None = None,
+    merge: Mapping[str, str] | None = None,
+) -> BulkRecipient:
+    """One merge row from any accepted form (``position`` names it in an error)."""
+    if isinstance(value, BulkRecipient):
+        return value
+    parsed = to_address(value, field=f"MergeData.PerMessage[{position}]")
+    friendly = name or (parsed.friendly_name if isinstance(parsed.friendly_name, str) else None)
+    return BulkRecipient(parsed.email_address, friendly, dict(merge or {}))
+
+
+def no_recipients() -> MessageValidationError:
+    """The error of a merge with no recipient (or whose iterator an earlier send used up)."""
+    return MessageValidationError(
+        "a bulk message needs at least one recipient (an iterator of recipients is read by one send only)",
+        field="MergeData.PerMessage",
+        code="RecipientValidationMissingTo",
+    )
 
 
 def _template_to(named: bool) -> Address:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from itertools import chain, islice
 from typing import NamedTuple
 
 from attrs import frozen
@@ -25,6 +27,8 @@ from ._builders import (
     BulkMessage,
     BulkRecipient,
     _template_to,
+    as_recipient,
+    no_recipients,
 )
 from ._checks import MAX_RECIPIENTS_PER_MESSAGE, check_message, is_valid_address, text_pattern
 from ._wire import Format, Wire, _encode, _model
@@ -165,7 +169,18 @@ def _row_passes(recipient: BulkRecipient, text: re.Pattern[str]) -> bool:
     return text.search("".join((name or "", *merge, *merge.values()))) is None
 
 
-def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int, fmt: Format) -> list[_Part]:
+class Refused(NamedTuple):
+    """A recipient of a streamed merge that failed the checks: reported, never sent."""
+
+    address: str
+    name: str | None
+    message: int
+    error: MessageValidationError
+
+
+def _bulk_parts(
+    bulk: BulkMessage, source: int, max_recipients: int, fmt: Format, refused: list[Refused] | None
+) -> Iterator[_Part]:
     """``bulk.build()`` as wire dicts, without a model (and its ``to_dict``) per merge field.
 
     The chunks of a merge differ only in their rows (and whether ``To`` is
@@ -175,77 +190,214 @@ def _bulk_parts(bulk: BulkMessage, source: int, max_recipients: int, fmt: Format
     first chunk's ``to_dict()`` around rows built directly. A test checks
     that the result equals the models' ``to_dict()`` for every builder
     option.
+
+    The first chunk is checked when the generator is made (so its errors
+    raise before anything is sent). Later chunks are read from the merge's
+    rows as the parts are asked for: with ``refused`` given (recipients from
+    an iterator, which cannot be looked ahead), a later row that fails its
+    checks is appended there instead of raising; without it, it raises.
     """
     bulk._check_buildable(max_recipients)
-    recipients = bulk.recipients
-    first = bulk._chunk(recipients[:max_recipients])
-    parts = [_model_part(first, source, max_recipients, fmt)]
-    shell = dict(parts[0].wire)
-    merge_shell: Wire = dict(shell["MergeData"])
-    addressed = {named: [_template_to(named).to_dict()] for named in (False, True)}
+    items = enumerate(bulk._rows())
 
-    def builder(chunk: list[BulkRecipient]) -> Callable[[], _Built]:
-        def build() -> _Built:
-            named = any(r.name for r in chunk)
-            rows: list[list[Wire]] = []
-            found: list[_Recipient] = []
-            for r in chunk:
-                row: list[Wire] = [{"Field": "DeliveryAddress", "Value": r.address}]
-                if named:
-                    row.append({"Field": "RecipientName", "Value": r.name or ""})
-                row.extend(
-                    {"Field": k, "Value": v} for k, v in r.merge.items() if k.casefold() not in _ROW_FIELDS
-                )
-                rows.append(row)
-                found.append(_Recipient(r.address, (r.name or "") if named else None, source))
-            merge = dict(merge_shell)
-            merge["PerMessage"] = rows
-            wire = dict(shell)
-            wire["To"] = addressed[named]
-            wire["MergeData"] = merge
-            return wire, tuple(found)
+    def take(sink: list[Refused] | None) -> list[BulkRecipient] | None:
+        """The next chunk's rows (``None`` when none are left); unreadable items go to ``sink``."""
+        batch = list(islice(items, max_recipients))
+        if not batch:
+            return None
+        chunk = []
+        for position, item in batch:
+            try:
+                chunk.append(as_recipient(item, position))
+            except MessageValidationError as exc:
+                if sink is None:
+                    raise
+                sink.append(Refused(repr(item)[:200], None, source, exc))
+        return chunk
 
-        return build
+    rows = take(None)
+    if rows is None:
+        raise no_recipients()
+    first = bulk._chunk(rows)
+    head = _model_part(first, source, max_recipients, fmt)
+    build = _RowBuilder(head.wire, source)
 
-    text = text_pattern(fmt)
-    for start in range(max_recipients, len(recipients), max_recipients):
-        chunk = recipients[start : start + max_recipients]
-        if all(_row_passes(r, text) for r in chunk):
-            parts.append(_Part(builder(chunk)))
-        else:
-            parts.append(_model_part(bulk._chunk(chunk), source, max_recipients, fmt))
-    return parts
+    def later() -> Iterator[_Part]:
+        text = text_pattern(fmt)
+        while (chunk := take(refused)) is not None:
+            if chunk and all(_row_passes(r, text) for r in chunk):
+                yield _Part(partial(build, chunk))
+            elif chunk and refused is None:
+                yield _model_part(bulk._chunk(chunk), source, max_recipients, fmt)
+            elif chunk and refused is not None:
+                kept = [
+                    r for r in chunk if _row_passes(r, text) or _row_checked(bulk, r, source, fmt, refused)
+                ]
+                if kept:
+                    yield _model_part(bulk._chunk(kept), source, max_recipients, fmt)
+
+    return chain((head,), later())
+
+
+class _RowBuilder:
+    """Builds a later chunk's wire dict around the first chunk's ``to_dict()``, rows written directly."""
+
+    def __init__(self, first: Wire, source: int) -> None:
+        self._shell = dict(first)
+        self._merge_shell: Wire = dict(first["MergeData"])
+        self._addressed = {named: [_template_to(named).to_dict()] for named in (False, True)}
+        self._source = source
+
+    def __call__(self, chunk: list[BulkRecipient]) -> _Built:
+        named = any(r.name for r in chunk)
+        rows: list[list[Wire]] = []
+        found: list[_Recipient] = []
+        for r in chunk:
+            row: list[Wire] = [{"Field": "DeliveryAddress", "Value": r.address}]
+            if named:
+                row.append({"Field": "RecipientName", "Value": r.name or ""})
+            row.extend(
+                {"Field": k, "Value": v} for k, v in r.merge.items() if k.casefold() not in _ROW_FIELDS
+            )
+            rows.append(row)
+            found.append(_Recipient(r.address, (r.name or "") if named else None, self._source))
+        merge = dict(self._merge_shell)
+        merge["PerMessage"] = rows
+        wire = dict(self._shell)
+        wire["To"] = self._addressed[named]
+        wire["MergeData"] = merge
+        return wire, tuple(found)
+
+
+def _row_checked(
+    bulk: BulkMessage, row: BulkRecipient, source: int, fmt: Format, refused: list[Refused]
+) -> bool:
+    """Whether one row passes the full checks on its own; if not, it is recorded as refused."""
+    try:
+        check_message(bulk._chunk([row]), max_recipients=1, format=fmt)
+    except MessageValidationError as exc:
+        name = row.name if isinstance(row.name, str) else None
+        address = row.address if isinstance(row.address, str) else repr(row.address)
+        refused.append(Refused(address, name, source, exc))
+        return False
+    return True
 
 
 Sendable = BasicMessage | BulkMessage | Message
 
 
-def _parts(messages: Sendable | Sequence[Sendable], max_recipients: int, fmt: Format) -> list[_Part]:
+def _checked(
+    item: Sendable, index: int, max_recipients: int, fmt: Format, refused: list[Refused]
+) -> Iterable[_Part]:
+    """One passed item's parts: a list (checked now), or lazily for a merge whose rows are streamed."""
+    if isinstance(item, BulkMessage):
+        parts = _bulk_parts(item, index, max_recipients, fmt, refused if item.streamed else None)
+        return parts if item.streamed else list(parts)
+    if isinstance(item, BasicMessage):
+        return [_model_part(item._unchecked(), index, max_recipients, fmt)]
+    if isinstance(item, Message):
+        return [_model_part(item, index, max_recipients, fmt)]
+    raise MessageValidationError(
+        f"expected BasicMessage, BulkMessage or Message, got {type(item).__name__}",
+        field="Messages",
+        code="MessageValidationInvalidMessageType",
+    )
+
+
+def _indexed(error: MessageValidationError, index: int) -> MessageValidationError:
+    return MessageValidationError(error.reason, field=error.field, code=error.code, message_index=index)
+
+
+def _parts(
+    messages: Sendable | Sequence[Sendable], max_recipients: int, fmt: Format, refused: list[Refused]
+) -> Iterator[_Part]:
+    """Every part in message order.
+
+    Each item is checked before the first part is handed out, except the later
+    rows of streamed merges, which are checked as they are read.
+    """
     items: Sequence[Sendable] = (
         [messages] if isinstance(messages, BasicMessage | BulkMessage | Message) else messages
     )
     if not items:
         raise MessageValidationError("nothing to send", field="Messages", code="NoMessages")
-    parts: list[_Part] = []
+    checked: list[Iterable[_Part]] = []
     for index, item in enumerate(items):
         try:
-            if isinstance(item, BulkMessage):
-                parts.extend(_bulk_parts(item, index, max_recipients, fmt))
-            elif isinstance(item, BasicMessage):
-                parts.append(_model_part(item._unchecked(), index, max_recipients, fmt))
-            elif isinstance(item, Message):
-                parts.append(_model_part(item, index, max_recipients, fmt))
-            else:
-                raise MessageValidationError(
-                    f"expected BasicMessage, BulkMessage or Message, got {type(item).__name__}",
-                    field="Messages",
-                    code="MessageValidationInvalidMessageType",
-                )
+            checked.append(_checked(item, index, max_recipients, fmt, refused))
         except MessageValidationError as exc:
-            raise MessageValidationError(
-                exc.reason, field=exc.field, code=exc.code, message_index=index
-            ) from None
-    return parts
+            raise _indexed(exc, index) from None
+
+    def parts() -> Iterator[_Part]:
+        for index, item_parts in enumerate(checked):
+            try:
+                yield from item_parts
+            except MessageValidationError as exc:  # a streamed merge's rows, read late
+                raise _indexed(exc, index) from None
+
+    return parts()
+
+
+class Plan:
+    """The requests of a send, packed as they are asked for.
+
+    Iterating it yields each ``PlannedRequest`` once; a merge whose
+    recipients come from an iterator is read a chunk at a time, so a send
+    holds the requests in flight, not the whole list. ``refused`` collects
+    the streamed rows that failed their checks (never sent).
+    """
+
+    def __init__(
+        self,
+        parts: Iterator[_Part],
+        *,
+        server_id: int,
+        fmt: Format,
+        per_request: int,
+        refused: list[Refused],
+        streamed: bool,
+    ) -> None:
+        self._parts = parts
+        self._server_id = server_id
+        self._format: Format = fmt
+        self._per_request = per_request
+        self.refused = refused
+        self.streamed = streamed
+
+    def __iter__(self) -> Iterator[PlannedRequest]:
+        index = 0
+        while batch := tuple(islice(self._parts, self._per_request)):
+            yield PlannedRequest(index, self._server_id, self._format, batch)
+            index += 1
+
+
+def plan_lazily(
+    messages: Sendable | Sequence[Sendable],
+    *,
+    server_id: int,
+    fmt: Format = "json",
+    messages_per_request: int = MAX_MESSAGES_PER_REQUEST,
+    recipients_per_message: int = MAX_RECIPIENTS_PER_MESSAGE,
+) -> Plan:
+    """Check the messages (all but the later rows of streamed merges) and plan their requests lazily."""
+    if messages_per_request < 1:
+        raise ConfigurationError(f"messages_per_request must be at least 1, got {messages_per_request}")
+    if recipients_per_message < 1:
+        raise ConfigurationError(f"recipients_per_message must be at least 1, got {recipients_per_message}")
+    if fmt not in ("json", "xml"):
+        raise ConfigurationError(f"format must be 'json' or 'xml', got {fmt!r}")
+    items = [messages] if isinstance(messages, BasicMessage | BulkMessage | Message) else messages
+    streamed = any(isinstance(item, BulkMessage) and item.streamed for item in items)
+    refused: list[Refused] = []
+    parts = _parts(messages, recipients_per_message, fmt, refused)
+    return Plan(
+        parts,
+        server_id=server_id,
+        fmt=fmt,
+        per_request=messages_per_request,
+        refused=refused,
+        streamed=streamed,
+    )
 
 
 def plan(
@@ -257,16 +409,12 @@ def plan(
     recipients_per_message: int = MAX_RECIPIENTS_PER_MESSAGE,
 ) -> list[PlannedRequest]:
     """Check every message and pack them into requests within the limits."""
-    if messages_per_request < 1:
-        raise ConfigurationError(f"messages_per_request must be at least 1, got {messages_per_request}")
-    if recipients_per_message < 1:
-        raise ConfigurationError(f"recipients_per_message must be at least 1, got {recipients_per_message}")
-    if fmt not in ("json", "xml"):
-        raise ConfigurationError(f"format must be 'json' or 'xml', got {fmt!r}")
-    parts = _parts(messages, recipients_per_message, fmt)
-    requests = []
-    for index, start in enumerate(range(0, len(parts), messages_per_request)):
-        requests.append(
-            PlannedRequest(index, server_id, fmt, tuple(parts[start : start + messages_per_request]))
+    return list(
+        plan_lazily(
+            messages,
+            server_id=server_id,
+            fmt=fmt,
+            messages_per_request=messages_per_request,
+            recipients_per_message=recipients_per_message,
         )
-    return requests
+    )

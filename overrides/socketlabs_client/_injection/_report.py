@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
+from attrs import evolve, frozen
 from attrs import field as attr_field
-from attrs import frozen
 from socketlabs_api.models import (
     InjectionErrorCode,
     InjectionRequest,
@@ -21,12 +22,13 @@ from .._errors import (
     InjectionError,
     InjectionOverQuotaError,
     InternalServerError,
+    NotListedError,
     Processed,
     RateLimitError,
     RateLimitWaitError,
     SocketLabsError,
 )
-from ._planning import PlannedRequest
+from ._planning import PlannedRequest, Refused
 from ._wire import Wire, _model, _wire
 
 
@@ -80,15 +82,16 @@ class RequestResult:
     """
 
     index: int
-    wire: Wire = attr_field(alias="body", converter=_wire)
+    wire: Wire | None = attr_field(alias="body", converter=_wire)
+    """``None`` when the send read its recipients from an iterator: bodies are not kept then."""
     recipient_count: int
     response: InjectionResponse | None = None
     error: SocketLabsError | None = None
 
     @property
-    def body(self) -> InjectionRequest:
+    def body(self) -> InjectionRequest | None:
         """The request's body as the generated model (built from ``wire`` on each access)."""
-        return _model(self.wire)
+        return None if self.wire is None else _model(self.wire)
 
     @property
     def error_code(self) -> InjectionErrorCode | None:
@@ -110,18 +113,38 @@ class RequestResult:
 
 @frozen
 class SendReport:
-    """Everything a ``send`` did: one result per recipient, one per request."""
+    """Everything a ``send`` did: one result per recipient, one per request.
+
+    A send whose merge recipients came from an iterator (``BulkMessage.streamed``)
+    keeps its memory bounded by what is in flight: its report lists only the
+    recipients that were not accepted (rejected or in doubt, the ones to act on),
+    counts the rest in ``counts``, and keeps no request bodies.
+    """
 
     recipients: tuple[RecipientResult, ...]
     requests: tuple[RequestResult, ...]
     dry_run: bool = False
+    counts: Mapping[Outcome, int] = attr_field(factory=dict, repr=False)
+    """Recipients per outcome, listed or not (``report.counts[Outcome.ACCEPTED]``)."""
+    streamed: bool = False
+    """Recipients came from an iterator: accepted (and dry-run) recipients are counted, not listed."""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.counts:  # made from a full list: count it
+            object.__setattr__(self, "counts", Counter(r.outcome for r in self.recipients))
 
     def _with(self, outcome: Outcome) -> tuple[RecipientResult, ...]:
+        if self.streamed and outcome in (Outcome.ACCEPTED, Outcome.NOT_SENT):
+            raise NotListedError(
+                f"{self.counts.get(outcome, 0):,} recipient(s) {outcome.value}: counted, not listed, because"
+                " the recipients came from an iterator (report.counts has the figure; report.rejected and"
+                " report.in_doubt list the rest)"
+            )
         return tuple(r for r in self.recipients if r.outcome is outcome)
 
     @property
     def accepted(self) -> tuple[RecipientResult, ...]:
-        """Recipients the API accepted."""
+        """Recipients the API accepted (a streamed send's report raises ``NotListedError``)."""
         return self._with(Outcome.ACCEPTED)
 
     @property
@@ -137,15 +160,16 @@ class SendReport:
     @property
     def ok(self) -> bool:
         """Every recipient was accepted."""
-        return not self.dry_run and all(r.outcome is Outcome.ACCEPTED for r in self.recipients)
+        total = sum(self.counts.values())
+        return not self.dry_run and total > 0 and self.counts.get(Outcome.ACCEPTED, 0) == total
 
     @property
     def recipients_per_request(self) -> float:
         """Average recipients per request (the batching figure)."""
-        return len(self.recipients) / len(self.requests) if self.requests else 0.0
+        return sum(self.counts.values()) / len(self.requests) if self.requests else 0.0
 
     def __repr__(self) -> str:
-        counts = {o.value: len(self._with(o)) for o in Outcome if self._with(o)}
+        counts = {o.value: self.counts[o] for o in Outcome if self.counts.get(o)}
         return f"SendReport(requests={len(self.requests)}, {counts})"
 
 
@@ -266,19 +290,73 @@ def _answered(request: PlannedRequest, answer: InjectionResponse | SocketLabsErr
         ]
 
 
+class Collector:
+    """A send's results, gathered as each answer comes in (in any order) and merged into its report.
+
+    For a streamed send it keeps only what is not accepted, so memory follows
+    the failures, not the recipients.
+    """
+
+    def __init__(self, *, streamed: bool, dry_run: bool = False) -> None:
+        self.streamed = streamed
+        self.dry_run = dry_run
+        self._counts: Counter[Outcome] = Counter()
+        self._answered: dict[int, _Answered] = {}
+
+    def add(self, request: PlannedRequest, answer: InjectionResponse | SocketLabsError | None) -> None:
+        """One request's answer (``None``: a dry run, nothing sent)."""
+        if answer is None:
+            result = RequestResult(request.index, request.wire, request.recipient_count)
+            results = [
+                RecipientResult(r.address, r.name, r.message, request.index, Outcome.NOT_SENT)
+                for p in request.parts
+                for r in p.recipients
+            ]
+        else:
+            result, results = _answered(request, answer)
+        self._counts.update(r.outcome for r in results)
+        if self.streamed:
+            result = evolve(result, body=None)
+            results = [r for r in results if r.outcome not in (Outcome.ACCEPTED, Outcome.NOT_SENT)]
+        self._answered[request.index] = (result, results)
+
+    def report(self, refused: Sequence[Refused] = ()) -> SendReport:
+        """The report: requests in order, recipients by message (requests hold consecutive parts)."""
+        answered = [self._answered[i] for i in sorted(self._answered)]
+        recipients = [r for _, results in answered for r in results]
+        if refused:
+            recipients.extend(
+                RecipientResult(
+                    r.address,
+                    r.name,
+                    r.message,
+                    -1,
+                    Outcome.REJECTED,
+                    None,
+                    False,
+                    f"not sent: refused by the client's checks: {r.error}",
+                )
+                for r in refused
+            )
+            recipients.sort(key=lambda r: r.message)  # stable: keeps each message's order
+            self._counts[Outcome.REJECTED] += len(refused)
+        return SendReport(
+            tuple(recipients),
+            tuple(result for result, _ in answered),
+            dry_run=self.dry_run,
+            counts=dict(self._counts),
+            streamed=self.streamed,
+        )
+
+
 def _merged(answered: Sequence[_Answered]) -> SendReport:
     # Requests hold consecutive parts in message order, so the list is already by message.
     recipients = [r for _, results in answered for r in results]
     return SendReport(tuple(recipients), tuple(result for result, _ in answered))
 
 
-def _dry_report(planned: Sequence[PlannedRequest]) -> SendReport:
-    recipients = [
-        RecipientResult(r.address, r.name, r.message, request.index, Outcome.NOT_SENT)
-        for request in planned
-        for p in request.parts
-        for r in p.recipients
-    ]
-    # Already by message, as in _merged.
-    requests = [RequestResult(p.index, p.wire, p.recipient_count) for p in planned]
-    return SendReport(tuple(recipients), tuple(requests), dry_run=True)
+def _dry_report(planned: Iterable[PlannedRequest]) -> SendReport:
+    collector = Collector(streamed=False, dry_run=True)
+    for request in planned:
+        collector.add(request, None)
+    return collector.report()

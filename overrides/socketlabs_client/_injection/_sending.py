@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from http import HTTPStatus
+from itertools import chain, islice
 from typing import Any, TypedDict
 
 import httpx
@@ -24,8 +25,8 @@ from .._errors import (
 )
 from .._xml import from_xml, wants_xml
 from ._checks import MAX_RECIPIENTS_PER_MESSAGE
-from ._planning import MAX_MESSAGES_PER_REQUEST, PlannedRequest, Sendable, plan
-from ._report import SendReport, _Answered, _answered, _dry_report, _merged
+from ._planning import MAX_MESSAGES_PER_REQUEST, Plan, PlannedRequest, Sendable, plan_lazily
+from ._report import Collector, SendReport
 from ._wire import Format
 
 _OPERATION = OPERATIONS["sendEmail"]
@@ -97,11 +98,11 @@ class SendOptions:
         """The per-request options every request of this send carries."""
         return request_options(self.timeout, self.max_retries, self.extra_headers, self.extra_query)
 
-    def plan(self, messages: Sendable | Sequence[Sendable], server_id: int) -> list[PlannedRequest]:
-        """Check the settings and the messages, and pack the requests."""
+    def plan(self, messages: Sendable | Sequence[Sendable], server_id: int) -> Plan:
+        """Check the settings and the messages; the requests are packed as they are asked for."""
         if self.concurrency < 1:
             raise ConfigurationError(f"concurrency must be at least 1, got {self.concurrency}")
-        return plan(
+        return plan_lazily(
             messages,
             server_id=server_id,
             fmt=self.format,
@@ -128,25 +129,40 @@ class SendOptionsDict(TypedDict, total=False):
 def send_messages(
     executor: Executor, messages: Sendable | Sequence[Sendable], options: SendOptions
 ) -> SendReport:
-    """Check, pack and send (sync, ``options.concurrency`` requests in flight)."""
+    """Check, pack and send (sync, at most ``options.concurrency`` requests in flight).
+
+    Requests are planned as slots free up, so a streamed merge holds only the
+    requests in flight; results are gathered in this thread as they arrive.
+    """
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
-    if options.dry_run:
-        return _dry_report(planned)
+    collector = Collector(streamed=planned.streamed, dry_run=options.dry_run)
     per_request = options.request_options
 
-    def one(request: PlannedRequest) -> _Answered:
+    def answer(request: PlannedRequest) -> InjectionResponse | SocketLabsError | None:
+        if options.dry_run:
+            return None
         try:
-            answer: InjectionResponse | SocketLabsError = _answer(
-                executor.execute(*_call(request, options.format), _build, per_request)
-            )
+            return _answer(executor.execute(*_call(request, options.format), _build, per_request))
         except SocketLabsError as exc:  # every request ends in the report, whatever failed
-            answer = exc
-        return _answered(request, answer)
+            return exc
 
-    if options.concurrency == 1 or len(planned) == 1:
-        return _merged([one(r) for r in planned])
-    with ThreadPoolExecutor(max_workers=min(options.concurrency, len(planned))) as pool:
-        return _merged(list(pool.map(one, planned)))
+    requests = iter(planned)
+    head = list(islice(requests, 2))
+    if options.concurrency == 1 or options.dry_run or len(head) < 2:
+        for request in chain(head, requests):
+            collector.add(request, answer(request))
+        return collector.report(planned.refused)
+    with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+        in_flight: dict[Future[InjectionResponse | SocketLabsError | None], PlannedRequest] = {}
+        for request in chain(head, requests):
+            if len(in_flight) >= options.concurrency:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    collector.add(in_flight.pop(future), future.result())
+            in_flight[pool.submit(answer, request)] = request
+        for future in as_completed(in_flight):
+            collector.add(in_flight[future], future.result())
+    return collector.report(planned.refused)
 
 
 async def send_messages_async(
@@ -154,19 +170,23 @@ async def send_messages_async(
 ) -> SendReport:
     """Check, pack and send (async, at most ``options.concurrency`` requests in flight)."""
     planned = options.plan(messages, executor.resolve_server_id(options.server_id))
-    if options.dry_run:
-        return _dry_report(planned)
+    collector = Collector(streamed=planned.streamed, dry_run=options.dry_run)
     per_request = options.request_options
     gate = asyncio.Semaphore(options.concurrency)
 
-    async def one(request: PlannedRequest) -> _Answered:
-        async with gate:
-            try:
-                answer: InjectionResponse | SocketLabsError = _answer(
-                    await executor.execute(*_call(request, options.format), _build, per_request)
-                )
-            except SocketLabsError as exc:  # every request ends in the report, whatever failed
-                answer = exc
-        return _answered(request, answer)
+    async def one(request: PlannedRequest) -> None:
+        try:
+            answer: InjectionResponse | SocketLabsError | None = None
+            if not options.dry_run:
+                answer = _answer(await executor.execute(*_call(request, options.format), _build, per_request))
+        except SocketLabsError as exc:  # every request ends in the report, whatever failed
+            answer = exc
+        finally:
+            gate.release()
+        collector.add(request, answer)
 
-    return _merged(await asyncio.gather(*(one(r) for r in planned)))
+    async with asyncio.TaskGroup() as group:
+        for request in planned:  # planned as slots free up
+            await gate.acquire()
+            group.create_task(one(request))
+    return collector.report(planned.refused)

@@ -24,7 +24,7 @@ def _model(body: InjectionRequest | Wire) -> InjectionRequest:
     return body if isinstance(body, InjectionRequest) else InjectionRequest.from_dict(body)
 
 
-def _wire(body: InjectionRequest | Wire) -> Wire:
+def _wire(body: InjectionRequest | Wire | None) -> Wire | None:
     return body.to_dict() if isinstance(body, InjectionRequest) else body
 
 
