@@ -20,6 +20,7 @@ Usage: ``python generator/regenerate.py [--output DIR]`` or ``--coverage``
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ CONFIG = ROOT / "generator" / "config.yaml"
 TEMPLATES = ROOT / "generator" / "templates"
 PYPROJECT = ROOT / "pyproject.toml"
 REFERENCE = ROOT / "docs" / "reference" / "operations.md"
+MODELS_PAGE = ROOT / "docs" / "reference" / "models.md"
 TARGET = ROOT / "generated" / "socketlabs_api"
 PACKAGE = "socketlabs_api"
 GENERATOR_VERSION = "0.29.1"
@@ -371,6 +373,17 @@ def _class_name(schema_name: str) -> str:
     return fix_reserved_words(pascal_case(schema_name))
 
 
+def _model_link(class_name: str) -> str:
+    """A cross-reference to the model's page entry (the strict docs build fails if it is not there)."""
+    from openapi_python_client.strings import snake_case
+
+    return f"[`{class_name}`][{PACKAGE}.models.{snake_case(class_name)}.{class_name}]"
+
+
+def _error_link(name: str) -> str:
+    return f"[`{name}`][socketlabs_client._errors.{name}]"
+
+
 def _python_name(name: str) -> str:
     from openapi_python_client.strings import fix_reserved_words, snake_case
 
@@ -387,7 +400,7 @@ def _schema_text(spec: dict[str, Any], node: Any) -> str:
     if variants:
         return " or ".join(_schema_text(spec, variant) for variant in variants)
     if name and schema.get("type", "object") == "object":
-        return f"`{_class_name(name)}`"
+        return _model_link(_class_name(name))
     kind = str(schema.get("type", "object"))
     if kind == "array":
         return f"list of {_schema_text(spec, schema.get('items', {}))}"
@@ -406,10 +419,10 @@ def _python_type(spec: dict[str, Any], node: Any) -> str:
     schema = _resolve(spec, node) if isinstance(node, dict) else {}
     kind = str(schema.get("type", "object"))
     if name and kind == "object":
-        return _class_name(name)
+        return _model_link(_class_name(name))
     if kind == "array":
-        return f"list[{_python_type(spec, schema.get('items', {}))}]"
-    return PYTHON_TYPES.get(kind, "Any")
+        return f"`list[`{_python_type(spec, schema.get('items', {}))}`]`"
+    return f"`{PYTHON_TYPES.get(kind, 'Any')}`"
 
 
 def _success(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, Any]:
@@ -432,12 +445,12 @@ def _return_text(spec: dict[str, Any], op: dict[str, Any], facts: dict[str, Any]
     page = _resolve(spec, node)
     if facts["pagination"] == "page":
         item = _resolve(spec, page.get("properties", {}).get("data", {})).get("items", {})
-        return f"`Pager[{_class_name(_ref_name(item) or 'Any')}, {_class_name(_ref_name(node) or 'Any')}]`"
+        return f"`Pager[`{_python_type(spec, item)}`,` {_python_type(spec, node)}`]`"
     if facts["unwrap"] == "data":
-        return f"`{_python_type(spec, page.get('properties', {}).get('data', {}))}`"
+        return _python_type(spec, page.get("properties", {}).get("data", {}))
     if media != "application/json":
         return f"`{media}` body"
-    return f"`{_python_type(spec, node)}`"
+    return _python_type(spec, node)
 
 
 def _parameters(
@@ -478,22 +491,22 @@ def _errors(spec: dict[str, Any], op: dict[str, Any], facts: dict[str, Any]) -> 
             continue
         fallback = "InternalServerError" if status.startswith("5") else "APIStatusError"
         error = STATUS_ERRORS.get(status, fallback)
-        if f"`{error}` ({status})" not in found:
-            found.append(f"`{error}` ({status})")
+        if f"{_error_link(error)} ({status})" not in found:
+            found.append(f"{_error_link(error)} ({status})")
     if facts["server"] == "injection":
-        found += [f"`{name}`" for name in INJECTION_ERRORS]
+        found += [_error_link(name) for name in INJECTION_ERRORS]
     if "/reports/" in facts["path"] and any(
         _resolve(spec, p).get("name") == "startDate" for p in op.get("parameters", [])
     ):
-        found.append("`ReportingHistoryError` (400)")
+        found.append(f"{_error_link('ReportingHistoryError')} (400)")
     if facts["filters"]:
-        found.append("`InvalidFilterError`")
+        found.append(_error_link("InvalidFilterError"))
     if facts["pagination"] == "page":
-        found.append("`RepeatedPageError`")
+        found.append(_error_link("RepeatedPageError"))
     if facts["pagination"] == "csv":
-        found.append("`CsvRangeError`")
+        found.append(_error_link("CsvRangeError"))
     if facts["retry"] in ("send", "once"):
-        found.append("`OutcomeUnknownError`")
+        found.append(_error_link("OutcomeUnknownError"))
     return found
 
 
@@ -579,6 +592,8 @@ def reference_page(spec: dict[str, Any]) -> str:
             "",
             "| | |",
             "|---|---|",
+            f"| Python | [`client.{tag}.{record['method_name']}`]"
+            f"[{PACKAGE}.resources.{tag}.{resource_class(tag)}.{record['method_name']}] |",
             f"| HTTP | `{record['method']} {_cell(record['path'])}` on `{record['server']}` "
             f"(operationId `{record['operation_id']}`) |",
             f"| parameters | {params} |",
@@ -591,10 +606,44 @@ def reference_page(spec: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MODEL_IMPORT = re.compile(r"^    from \.(\w+) import (\w+)$", re.MULTILINE)
+MODEL_MEMBERS_HIDDEN = ("to_dict", "from_dict", "additional_keys")
+
+
+def models_page(package: Path = TARGET) -> str:
+    """``docs/reference/models.md``: one mkdocstrings entry per model the generated package exports."""
+    names = _MODEL_IMPORT.findall((package / "models" / "__init__.py").read_text(encoding="utf-8"))
+    if not names:
+        raise RegenerateError(f"{package}/models/__init__.py names no models")
+    hidden = "|".join(MODEL_MEMBERS_HIDDEN)
+    lines = [
+        REFERENCE_HEADER,
+        "# Models",
+        "",
+        f"The request and response models of `{PACKAGE}.models` (also `socketlabs_client.models`),",
+        "generated from the spec's schemas. Every model keeps members this version does not know in",
+        "`additional_properties`; an enum value it does not know parses to a member whose `is_known`",
+        "is False.",
+    ]
+    for module, name in sorted(names, key=lambda pair: pair[1]):
+        lines += [
+            "",
+            f"::: {PACKAGE}.models.{module}.{name}",
+            "    options:",
+            "      heading_level: 2",
+            f'      filters: ["!^_", "!^({hidden})$"]',
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def write_reference(page: Path = REFERENCE) -> bool:
     """Rewrite the reference page from the spec; True when it changed."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    new = reference_page(spec)
+    return write_page(page, reference_page(spec))
+
+
+def write_page(page: Path, new: str) -> bool:
+    """Write ``new`` to ``page`` unless it already holds it; True when it changed."""
     old = page.read_text(encoding="utf-8") if page.exists() else None
     if new != old:
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -733,6 +782,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.coverage or args.output == TARGET:
             changed = write_reference()
             print(f"{REFERENCE.relative_to(ROOT)} {'updated' if changed else 'unchanged'}")
+            changed = write_page(MODELS_PAGE, models_page(TARGET))
+            print(f"{MODELS_PAGE.relative_to(ROOT)} {'updated' if changed else 'unchanged'}")
     except RegenerateError as err:
         print(f"regenerate: {err}", file=sys.stderr)
         return 1

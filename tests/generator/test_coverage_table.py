@@ -41,6 +41,16 @@ def test_the_reference_page_is_current(spec: dict[str, Any]) -> None:
         )
 
 
+def test_the_models_page_names_every_generated_model() -> None:
+    committed = regenerate.MODELS_PAGE.read_text(encoding="utf-8")
+    assert committed == regenerate.models_page(regenerate.TARGET), (
+        f"docs/reference/models.md is stale. Fix: {regenerate.COMMAND} --coverage"
+    )
+    exported = (regenerate.TARGET / "models" / "__init__.py").read_text(encoding="utf-8")
+    for module, name in regenerate._MODEL_IMPORT.findall(exported):
+        assert f"\n::: socketlabs_api.models.{module}.{name}\n" in committed
+
+
 def test_the_table_has_one_row_per_operation_and_the_counts(spec: dict[str, Any]) -> None:
     table = regenerate.coverage_table(spec)
     rows = [line for line in table.splitlines() if line.startswith("| `")]
@@ -82,6 +92,13 @@ def test_a_spec_change_makes_the_page_stale(spec: dict[str, Any]) -> None:
     assert "`address` (`address`)" in regenerate.reference_page(renamed)
 
 
+def test_every_operation_links_its_method_models_and_errors(spec: dict[str, Any]) -> None:
+    page = regenerate.reference_page(spec)
+    assert "[`client.suppressions.check`][socketlabs_api.resources.suppressions.Suppressions.check]" in page
+    assert "[`SuppressionStatus`][socketlabs_api.models.suppression_status.SuppressionStatus]" in page
+    assert "[`NotFoundError`][socketlabs_client._errors.NotFoundError] (404)" in page
+
+
 def test_sources_with_pipes_and_newlines_stay_one_cell(spec: dict[str, Any]) -> None:
     changed = copy.deepcopy(spec)
     changed["paths"]["/email"]["post"]["x-source"] = "docs | libraries\n(two lines)"
@@ -93,12 +110,16 @@ def test_sources_with_pipes_and_newlines_stay_one_cell(spec: dict[str, Any]) -> 
 
 def test_errors_follow_the_documented_statuses_and_the_operation_kind(spec: dict[str, Any]) -> None:
     records = {r["operation_id"]: r for r in regenerate.operations_reference(spec)}
-    assert "`NotFoundError` (404)" in records["removeSuppression"]["errors"]
-    assert "`InjectionOverQuotaError`" in records["sendEmail"]["errors"]
-    assert "`OutcomeUnknownError`" in records["sendEmail"]["errors"]
-    assert "`CsvRangeError`" in records["downloadSuppressions"]["errors"]
-    assert "`OutcomeUnknownError`" not in records["checkSuppression"]["errors"]
-    assert "`InvalidFilterError`" in records["searchSuppressions"]["errors"]
+
+    def names(operation_id: str) -> str:
+        return " ".join(records[operation_id]["errors"])
+
+    assert "[`NotFoundError`]" in names("removeSuppression")
+    assert "[`InjectionOverQuotaError`]" in names("sendEmail")
+    assert "[`OutcomeUnknownError`]" in names("sendEmail")
+    assert "[`CsvRangeError`]" in names("downloadSuppressions")
+    assert "OutcomeUnknownError" not in names("checkSuppression")
+    assert "[`InvalidFilterError`]" in names("searchSuppressions")
 
 
 def test_write_reference_rewrites_a_stale_file(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The operations reference, written from the spec, says what the generated methods really take and return.
+"""The operations reference, written from the spec, says what the generated methods take and return.
 
 generator/regenerate.py derives each method's keywords and return type from
 the spec; the templates derive the code from it too. Comparing the page with
@@ -51,8 +51,9 @@ def test_the_page_lists_the_methods_keywords(record: dict[str, Any]) -> None:
 def test_the_page_names_the_methods_return_type(record: dict[str, Any]) -> None:
     annotation = inspect.signature(_method(record)).return_annotation
     text = annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
-    named = re.findall(r"`([^`]+)`", record["return"])[0]
-    for name in re.findall(r"[A-Za-z_][\w]*", named):
+    named = re.sub(r"\]\[[\w.]+\]", "", record["return"]).split(" (")[0]
+    assert named.strip(), record["return"]
+    for name in re.findall(r"[A-Za-z_]\w*", named):
         assert re.search(rf"\b{name}\b", text), f"{record['operation_id']}: {named!r} vs {text!r}"
 
 
