@@ -550,7 +550,8 @@ def reference_page(spec: dict[str, Any]) -> str:
         "# Operations",
         "",
         "Every operation of `spec/openapi.yaml`, written from it by "
-        f"`{COMMAND}` (`tox -e drift` fails when this page is stale). Each method "
+        f"`{COMMAND}` (or `--coverage` for the reference pages alone; `tox -e drift` fails when this "
+        "page is stale). Each method "
         "takes the per-call options `timeout`, `max_retries`, `extra_headers` and "
         "`extra_query` too, and any call may raise `APIConnectionError`, `APITimeoutError`, "
         "`MalformedResponseError`, `RateLimitWaitError`, `ClientStateError`, "
