@@ -9,12 +9,13 @@ tables: servers, webhook event types, enum meanings); ruff runs with the reposit
 generator's post-hooks, whose result depends on the folder they run in); every
 file gets a "do not edit" header; ``py.typed`` is added; the result replaces
 the target folder. Same spec in, same bytes out. The same command rewrites
-the documentation's operations reference (``docs/reference/operations.md``:
-the coverage table and each operation's parameters, return type, errors,
-confidence and source) from the spec, so it cannot drift from the operations.
+the documentation's generated reference pages, so they cannot drift:
+``docs/reference/operations.md`` (the coverage table and each operation's
+parameters, return type, errors, confidence and source), ``resources.md`` and
+``models.md`` (the mkdocstrings entries of every resource class and model).
 
 Usage: ``python generator/regenerate.py [--output DIR]`` or ``--coverage``
-(only the reference page).
+(only the reference pages).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ TEMPLATES = ROOT / "generator" / "templates"
 PYPROJECT = ROOT / "pyproject.toml"
 REFERENCE = ROOT / "docs" / "reference" / "operations.md"
 MODELS_PAGE = ROOT / "docs" / "reference" / "models.md"
+RESOURCES_PAGE = ROOT / "docs" / "reference" / "resources.md"
 TARGET = ROOT / "generated" / "socketlabs_api"
 PACKAGE = "socketlabs_api"
 GENERATOR_VERSION = "0.29.1"
@@ -607,6 +609,26 @@ def reference_page(spec: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def resources_page(spec: dict[str, Any]) -> str:
+    """``docs/reference/resources.md``: one mkdocstrings entry per resource class, in the spec's tag order."""
+    lines = [
+        REFERENCE_HEADER,
+        "# Resources",
+        "",
+        f"Each resource is a class in `{PACKAGE}.resources`, generated from the spec; `SocketLabs` and",
+        "`AsyncSocketLabs` bind them to the client's executor (auth, rate limiter, retries, typed",
+        "errors), so `client.<resource>.<method>` is the method documented here. The async twin of",
+        "each class (`Async<Name>`) has the same methods, awaitable; its list operations return async",
+        "pagers. The [operations table](operations.md) gives each method's HTTP call, errors and",
+        "confidence tier.",
+    ]
+    tags = {op["tag"] for op in operations_from_spec(spec).values()}
+    order = [str(tag.get("name")) for tag in spec.get("tags", []) if tag.get("name") in tags]
+    for tag in order + sorted(tags - set(order)):
+        lines += ["", f"## `client.{tag}`", "", f"::: {PACKAGE}.resources.{tag}.{resource_class(tag)}"]
+    return "\n".join(lines) + "\n"
+
+
 _MODEL_IMPORT = re.compile(r"^    from \.(\w+) import (\w+)$", re.MULTILINE)
 MODEL_MEMBERS_HIDDEN = ("to_dict", "from_dict", "additional_keys")
 
@@ -638,9 +660,19 @@ def models_page(package: Path = TARGET) -> str:
 
 
 def write_reference(page: Path = REFERENCE) -> bool:
-    """Rewrite the reference page from the spec; True when it changed."""
+    """Rewrite the operations page from the spec; True when it changed."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     return write_page(page, reference_page(spec))
+
+
+def write_reference_pages(package: Path = TARGET) -> dict[Path, bool]:
+    """Rewrite every generated page of the API reference; whether each changed."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    return {
+        REFERENCE: write_page(REFERENCE, reference_page(spec)),
+        RESOURCES_PAGE: write_page(RESOURCES_PAGE, resources_page(spec)),
+        MODELS_PAGE: write_page(MODELS_PAGE, models_page(package)),
+    }
 
 
 def write_page(page: Path, new: str) -> bool:
@@ -781,10 +813,8 @@ def main(argv: list[str] | None = None) -> int:
             generate(args.output)
             print(f"regenerated {args.output}")
         if args.coverage or args.output == TARGET:
-            changed = write_reference()
-            print(f"{REFERENCE.relative_to(ROOT)} {'updated' if changed else 'unchanged'}")
-            changed = write_page(MODELS_PAGE, models_page(TARGET))
-            print(f"{MODELS_PAGE.relative_to(ROOT)} {'updated' if changed else 'unchanged'}")
+            for page, changed in write_reference_pages().items():
+                print(f"{page.relative_to(ROOT)} {'updated' if changed else 'unchanged'}")
     except RegenerateError as err:
         print(f"regenerate: {err}", file=sys.stderr)
         return 1

@@ -41,6 +41,13 @@ def test_the_reference_page_is_current(spec: dict[str, Any]) -> None:
         )
 
 
+def test_the_resources_page_is_current(spec: dict[str, Any]) -> None:
+    committed = regenerate.RESOURCES_PAGE.read_text(encoding="utf-8")
+    assert committed == regenerate.resources_page(spec), (
+        f"docs/reference/resources.md is stale. Fix: {regenerate.COMMAND} --coverage"
+    )
+
+
 def test_the_models_page_names_every_generated_model() -> None:
     committed = regenerate.MODELS_PAGE.read_text(encoding="utf-8")
     assert committed == regenerate.models_page(regenerate.TARGET), (
