@@ -7,7 +7,7 @@ records the body; everything else of the vendor's send path runs as shipped.
 
 Members are compared with their names folded (the server ignores case). Each
 place where the two differ is asserted explicitly below and listed in the
-README's migration section; in each one the vendor departs from the docs:
+migration guide (docs/guides/migrating.md); in each one the vendor departs from the docs:
 
 1. ``ServerId``: the vendor sends a string (``"12345"``); the docs and every
    other official library send an integer. We send the integer.

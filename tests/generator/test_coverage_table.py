@@ -1,4 +1,4 @@
-"""The README's coverage table is generated from the spec and must match it."""
+"""The operations reference (docs/reference/operations.md) is generated from the spec and must match it."""
 
 from __future__ import annotations
 
@@ -23,22 +23,39 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
-def test_the_readme_table_is_current(spec: dict[str, Any]) -> None:
-    committed = regenerate.README.read_text(encoding="utf-8")
-    current = regenerate.with_coverage(committed, regenerate.coverage_table(spec))
+def test_the_reference_page_is_current(spec: dict[str, Any]) -> None:
+    committed = regenerate.REFERENCE.read_text(encoding="utf-8")
+    current = regenerate.reference_page(spec)
     if current != committed:
         diff = "".join(
             difflib.unified_diff(
                 committed.splitlines(keepends=True),
                 current.splitlines(keepends=True),
-                "README.md",
+                "docs/reference/operations.md",
                 "from spec",
             )
         )
         pytest.fail(
-            f"README.md's coverage table is stale.\nFix: {regenerate.COMMAND} --coverage\n\n{diff}",
+            f"docs/reference/operations.md is stale.\nFix: {regenerate.COMMAND} --coverage\n\n{diff}",
             pytrace=False,
         )
+
+
+def test_the_resources_page_is_current(spec: dict[str, Any]) -> None:
+    committed = regenerate.RESOURCES_PAGE.read_text(encoding="utf-8")
+    assert committed == regenerate.resources_page(spec), (
+        f"docs/reference/resources.md is stale. Fix: {regenerate.COMMAND} --coverage"
+    )
+
+
+def test_the_models_page_names_every_generated_model() -> None:
+    committed = regenerate.MODELS_PAGE.read_text(encoding="utf-8")
+    assert committed == regenerate.models_page(regenerate.TARGET), (
+        f"docs/reference/models.md is stale. Fix: {regenerate.COMMAND} --coverage"
+    )
+    exported = (regenerate.TARGET / "models" / "__init__.py").read_text(encoding="utf-8")
+    for module, name in regenerate._MODEL_IMPORT.findall(exported):
+        assert f"\n::: socketlabs_api.models.{module}.{name}\n" in committed
 
 
 def test_the_table_has_one_row_per_operation_and_the_counts(spec: dict[str, Any]) -> None:
@@ -58,11 +75,35 @@ def test_the_table_has_one_row_per_operation_and_the_counts(spec: dict[str, Any]
     assert table.splitlines()[0] == f"{len(operations)} operations: {expected}."
 
 
-def test_a_spec_change_makes_the_table_stale(spec: dict[str, Any]) -> None:
+def test_the_page_has_one_section_per_operation_with_its_facts(spec: dict[str, Any]) -> None:
+    page = regenerate.reference_page(spec)
+    operations = regenerate.operations_from_spec(spec)
+    sections = page.split("\n### ")[1:]
+    assert len(sections) == len(operations)
+    for op in operations.values():
+        [section] = [s for s in sections if f"(operationId `{op['operation_id']}`)" in s]
+        assert section.startswith(f"`{op['tag']}.{op['method_name']}`\n")
+        assert f"| HTTP | `{op['method']} {op['path']}` on `{op['server']}`" in section
+        assert f"| confidence | {op['confidence']}" in section
+        for row in ("parameters", "returns", "errors", "retries", "source"):
+            assert f"\n| {row} | " in section, (op["operation_id"], row)
+
+
+def test_a_spec_change_makes_the_page_stale(spec: dict[str, Any]) -> None:
+    committed = regenerate.REFERENCE.read_text(encoding="utf-8")
     changed = copy.deepcopy(spec)
     changed["paths"]["/servers/{serverId}/suppressions"]["get"]["x-confidence"] = "modeled"
-    committed = regenerate.README.read_text(encoding="utf-8")
-    assert regenerate.with_coverage(committed, regenerate.coverage_table(changed)) != committed
+    assert regenerate.reference_page(changed) != committed
+    renamed = copy.deepcopy(spec)
+    renamed["components"]["parameters"]["EmailAddress"]["name"] = "address"
+    assert "`address` (`address`)" in regenerate.reference_page(renamed)
+
+
+def test_every_operation_links_its_method_models_and_errors(spec: dict[str, Any]) -> None:
+    page = regenerate.reference_page(spec)
+    assert "[`client.suppressions.check`][socketlabs_api.resources.suppressions.Suppressions.check]" in page
+    assert "[`SuppressionStatus`][socketlabs_api.models.suppression_status.SuppressionStatus]" in page
+    assert "[`NotFoundError`][socketlabs_client._errors.NotFoundError] (404)" in page
 
 
 def test_sources_with_pipes_and_newlines_stay_one_cell(spec: dict[str, Any]) -> None:
@@ -70,22 +111,28 @@ def test_sources_with_pipes_and_newlines_stay_one_cell(spec: dict[str, Any]) -> 
     changed["paths"]["/email"]["post"]["x-source"] = "docs | libraries\n(two lines)"
     [row] = [line for line in regenerate.coverage_table(changed).splitlines() if "(sendEmail)" in line]
     assert row.endswith("| docs \\| libraries (two lines) |")
+    page = regenerate.reference_page(changed)
+    assert "| source | docs \\| libraries (two lines) |" in page
 
 
-def test_only_the_text_between_the_markers_is_replaced() -> None:
-    readme = f"intro\n{regenerate.COVERAGE_START}\nold\n{regenerate.COVERAGE_END}\noutro\n"
-    assert regenerate.with_coverage(readme, "new\n") == (
-        f"intro\n{regenerate.COVERAGE_START}\nnew\n{regenerate.COVERAGE_END}\noutro\n"
-    )
-    with pytest.raises(regenerate.RegenerateError, match="markers"):
-        regenerate.with_coverage("no markers here\n", "new\n")
+def test_errors_follow_the_documented_statuses_and_the_operation_kind(spec: dict[str, Any]) -> None:
+    records = {r["operation_id"]: r for r in regenerate.operations_reference(spec)}
+
+    def names(operation_id: str) -> str:
+        return " ".join(records[operation_id]["errors"])
+
+    assert "[`NotFoundError`]" in names("removeSuppression")
+    assert "[`InjectionOverQuotaError`]" in names("sendEmail")
+    assert "[`OutcomeUnknownError`]" in names("sendEmail")
+    assert "[`CsvRangeError`]" in names("downloadSuppressions")
+    assert "OutcomeUnknownError" not in names("checkSuppression")
+    assert "[`InvalidFilterError`]" in names("searchSuppressions")
 
 
-def test_write_coverage_rewrites_a_stale_file(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# x\n{regenerate.COVERAGE_START}\nstale\n{regenerate.COVERAGE_END}\n", encoding="utf-8"
-    )
-    assert regenerate.write_coverage(readme) is True
-    assert "| `suppressions.add` (addSuppression) | POST |" in readme.read_text(encoding="utf-8")
-    assert regenerate.write_coverage(readme) is False
+def test_write_reference_rewrites_a_stale_file(tmp_path: Path) -> None:
+    page = tmp_path / "reference" / "operations.md"
+    assert regenerate.write_reference(page) is True
+    assert "| `suppressions.add` (addSuppression) | POST |" in page.read_text(encoding="utf-8")
+    assert regenerate.write_reference(page) is False
+    page.write_text("stale\n", encoding="utf-8")
+    assert regenerate.write_reference(page) is True

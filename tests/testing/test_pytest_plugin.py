@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+TESTING_GUIDE = ROOT / "docs" / "guides" / "testing.md"
 
 
 def _env() -> dict[str, str]:
@@ -40,14 +40,14 @@ def _project(tmp_path: Path, ini: str, **files: str) -> Path:
     return tmp_path
 
 
-def _readme_example() -> str:
-    section = README.read_text(encoding="utf-8").split("## Testing your code", 1)[1]
+def _guide_example() -> str:
+    section = TESTING_GUIDE.read_text(encoding="utf-8").split("## Testing your code", 1)[1]
     match = re.search(r"```python\n# test_signup.py\n(.*?)```", section, re.DOTALL)
-    assert match, "the README's 'Testing your code' example is missing"
+    assert match, "the testing guide's 'Testing your code' example is missing"
     return match[1]
 
 
-def test_the_readme_example_passes_under_strict_mode_and_anyio(tmp_path: Path) -> None:
+def test_the_guide_example_passes_under_strict_mode_and_anyio(tmp_path: Path) -> None:
     project = _project(
         tmp_path,
         """
@@ -57,7 +57,7 @@ def test_the_readme_example_passes_under_strict_mode_and_anyio(tmp_path: Path) -
         filterwarnings = error
         markers = anyio
         """,
-        test_signup=_readme_example(),
+        test_signup=_guide_example(),
         conftest="""
         import pytest
 
