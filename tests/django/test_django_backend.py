@@ -38,7 +38,7 @@ from django.core.mail import (
 )
 from django.test.utils import override_settings
 from django.utils.log import AdminEmailHandler
-from socketlabs_client import MessageValidationError, SendReport
+from socketlabs_client import F, MessageValidationError, SendReport, SocketLabs
 from socketlabs_client._errors import SocketLabsError
 from socketlabs_client.django import EmailBackend, RecipientsRefusedError, UnsupportedFeatureError
 from socketlabs_sandbox import FaultKind, Sandbox
@@ -385,6 +385,11 @@ def test_an_answer_that_never_came_is_unknown_and_not_resent(sandbox: Sandbox) -
     assert status.recipients["ann@example.com"].message_id == _messages(sandbox)[0]["messageid"]
     assert len(sandbox.state.requests) == 1  # sent once, never again
     assert [s.message_id for s in sandbox.state.sent] == [status.message_id]  # the id to look for
+    # what the guide says to do: look the message id up in the message detail report
+    with SocketLabs(api_key=sandbox.api_key, server_id=sandbox.server_id, base_url=sandbox.api_url) as client:
+        found = list(client.reports.messages_detail(filters=F.messageId == status.message_id))
+        other = list(client.reports.messages_detail(filters=F.messageId == "not-" + status.message_id))
+    assert (len(found), len(other)) == (1, 0)
 
 
 def test_a_request_refused_before_processing_raises(sandbox: Sandbox) -> None:
