@@ -38,6 +38,8 @@ from django.core.mail import (
 )
 from django.test.utils import override_settings
 from django.utils.log import AdminEmailHandler
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from socketlabs_client import F, MessageValidationError, SendReport, SocketLabs
 from socketlabs_client._errors import SocketLabsError
 from socketlabs_client.django import EmailBackend, RecipientsRefusedError, UnsupportedFeatureError
@@ -602,3 +604,56 @@ def test_an_email_message_part_with_a_content_id_is_inline(sandbox: Sandbox) -> 
         "chart",
     )
     assert base64.b64decode(attached["content"]) == PNG
+
+
+def test_an_international_domain_goes_out_idna_encoded(sandbox: Sandbox) -> None:
+    assert send_mail("Hi", "x", "app@example.com", ["Jürgen <jurgen@bücher.example>"]) == 1
+    (sent,) = _messages(sandbox)
+    assert sent["to"] == [_address("jurgen@xn--bcher-kva.example", "Jürgen")]
+    assert [s.address for s in sandbox.state.sent] == ["jurgen@xn--bcher-kva.example"]
+
+
+_TEXT = st.text(
+    st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"], exclude_characters="%"),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tags=st.lists(_TEXT, max_size=3),
+    metadata=st.dictionaries(_TEXT, st.one_of(_TEXT, st.integers()), max_size=3),
+    merge=st.lists(st.dictionaries(_TEXT, _TEXT, max_size=3), min_size=1, max_size=3),
+)
+def test_any_tags_metadata_and_merge_data_arrive_as_given(
+    sandbox: Sandbox, tags: list[str], metadata: dict[str, Any], merge: list[dict[str, str]]
+) -> None:
+    sandbox.reset()
+    to = [f"user{i}@example.com" for i in range(len(merge))]
+    message = AnymailMessage(
+        "Hi",
+        "Body",
+        "app@example.com",
+        to,
+        tags=tags,
+        metadata=metadata,
+        merge_data=dict(zip(to, merge, strict=True)),
+    )
+    assert message.send() == 1
+    (sent,) = _messages(sandbox)
+    assert sent.get("tags", []) == tags
+    assert sent.get("metadata", []) == [{"key": k, "value": str(v)} for k, v in metadata.items()]
+    rows = sent["mergedata"]["permessage"]
+    for address, fields, row in zip(to, merge, rows, strict=True):
+        status = message.anymail_status.recipients[address]
+        assert row == [
+            {"Field": "DeliveryAddress", "Value": address},
+            *(
+                {"Field": k, "Value": v}
+                for k, v in fields.items()
+                if k.casefold() not in ("deliveryaddress", "recipientname")
+            ),
+            {"Field": "AnymailMessageId", "Value": status.message_id},
+        ]
+        assert status.status == "queued"

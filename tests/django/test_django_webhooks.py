@@ -177,6 +177,7 @@ def test_an_inbound_post_comes_back_as_an_inbound_signal(
         text="Where is it?",
         html="<p>Where is it?</p>",
         attachments=[InboundFile("photo.jpg", "image/jpeg", b"\xff\xd8\xff photo")],
+        embedded=[InboundFile("logo.png", "image/png", b"\x89PNG logo", content_id="logo@shop")],
         headers=[("X-Ticket", "T-9")],
         spam_score=1.5,
     )
@@ -207,6 +208,29 @@ def test_an_inbound_post_comes_back_as_an_inbound_signal(
     assert photo.get_content_bytes() == b"\xff\xd8\xff photo"
     (original,) = event.esp_event.message.attachments  # type: ignore[misc]
     assert base64.b64decode(original.content) == b"\xff\xd8\xff photo"
+    assert list(message.content_id_map) == ["logo@shop"]
+    logo = message.content_id_map["logo@shop"]
+    assert (logo.get_content_type(), logo.get_content_bytes()) == ("image/png", b"\x89PNG logo")
+
+
+def test_hostile_inbound_headers_are_kept_on_one_line(
+    sandbox: Sandbox, received: list[tuple[str, Any, str]]
+) -> None:
+    payload = sandbox.events.inbound_payload(
+        mail_from="customer@example.org", rcpt_to="support@example.com", subject="Hi\r\nBcc: x", text="x"
+    )
+    payload["SecretKey"] = WEBHOOK_SECRET
+    payload["Message"]["CustomHeaders"] += [
+        {"Name": "X-Split", "Value": "a\r\nBcc: evil@example.com"},
+        {"Name": "Not a name:", "Value": "v"},
+    ]
+    response = Client().post(INBOUND, data=json.dumps(payload), content_type="application/json")
+    assert response.status_code == 200
+    ((_, event, _),) = received
+    message = event.message
+    assert message["X-Split"] == "a Bcc: evil@example.com"
+    assert message["Subject"] == "Hi Bcc: x"
+    assert message["Bcc"] is None and message.get_all("Not a name:") is None
 
 
 def test_the_validation_handshake_answers_with_the_secret(
