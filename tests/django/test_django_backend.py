@@ -405,6 +405,22 @@ def test_a_request_refused_before_processing_raises(sandbox: Sandbox) -> None:
     assert sandbox.state.sent == []
 
 
+def test_a_big_merge_with_one_request_refused_reports_each_recipient(sandbox: Sandbox) -> None:
+    sandbox.faults.add(FaultKind.SERVER_ERROR, operation="sendEmail", status=503, times=1)
+    to = [f"user{i}@example.com" for i in range(11)]
+    message = AnymailMessage("Hi %%n%%", "x", "app@example.com", to, merge_data={a: {"n": a} for a in to})
+    anymail = _anymail(sandbox, SOCKETLABS_MAX_RETRIES=0, SOCKETLABS_RECIPIENTS_PER_MESSAGE=1)
+    with override_settings(ANYMAIL=anymail):
+        assert message.send() == 1  # some went: no error, the statuses say who
+    statuses = {a: r.status for a, r in message.anymail_status.recipients.items()}
+    queued = {a for a, word in statuses.items() if word == "queued"}
+    failed = {a for a, word in statuses.items() if word == "failed"}
+    assert queued | failed == set(to)
+    assert queued == {s.address for s in sandbox.state.sent}
+    assert sorted([len(queued), len(failed)]) == [1, 10]  # ten messages a request: one request of two refused
+    assert len(sandbox.state.requests) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [

@@ -315,11 +315,14 @@ class SocketLabsPayload(BasePayload):  # type: ignore[misc]  # anymail ships no 
         return [Message.from_dict(_merged(m.to_dict(), self.esp_extra)) for m in models]
 
 
-def _status(outcome: Outcome, code: str | None) -> str:
+def _status(outcome: Outcome, code: str | None, request_failed: bool) -> str:
+    """Anymail's word for one recipient's outcome (a request that failed as a whole: ``failed``)."""
     if outcome is Outcome.ACCEPTED:
         return "queued"
     if outcome is Outcome.IN_DOUBT:
         return "unknown"
+    if request_failed:
+        return "failed"
     if code == "InvalidAddress":
         return "invalid"
     return "rejected" if code is None or code in _REJECTED_CODES else "failed"
@@ -397,27 +400,37 @@ class EmailBackend(AnymailBaseBackend):  # type: ignore[misc]  # anymail ships n
             raise self._error(exc, message, payload, f"refused before sending: {exc}") from exc
         except SocketLabsError as exc:
             raise self._error(exc, message, payload, f"the send failed: {exc}") from exc
-        for request in report.requests:
-            if request.error is not None and failure_outcome(request.error)[0] is Outcome.REJECTED:
-                error = AnymailAPIError(
-                    f"SocketLabs refused the request: {request.error}",
-                    email_message=message,
-                    payload=payload,
-                    response=report,
-                    backend=self,
-                )
-                raise error from request.error
-        return report
+        refused = [
+            r.error
+            for r in report.requests
+            if r.error is not None and failure_outcome(r.error)[0] is Outcome.REJECTED
+        ]
+        if refused and len(refused) == len(
+            report.requests
+        ):  # nothing went: an error, as anymail's ESPs raise
+            error = AnymailAPIError(
+                f"SocketLabs refused the request: {refused[0]}",
+                email_message=message,
+                payload=payload,
+                response=report,
+                backend=self,
+            )
+            raise error from refused[0]
+        return report  # some went (a big merge is several requests): the statuses say which
 
     def parse_recipient_status(
         self, response: SendReport, payload: SocketLabsPayload, message: EmailMessage
     ) -> dict[str, AnymailRecipientStatus]:
         """Each recipient's anymail status and ``MessageId`` from the client's report."""
         statuses: dict[str, AnymailRecipientStatus] = {}
+        requests = {r.index: r for r in response.requests}
         for result in response.recipients:
             code = str(result.code) if result.code is not None else None
+            failed = requests[result.request].error is not None
             message_id = payload.recipient_ids.get(result.address)
-            statuses[result.address] = AnymailRecipientStatus(message_id, _status(result.outcome, code))
+            statuses[result.address] = AnymailRecipientStatus(
+                message_id, _status(result.outcome, code, failed)
+            )
         return statuses
 
     def raise_for_recipient_status(
