@@ -23,6 +23,7 @@ from anymail.exceptions import (
     AnymailConfigurationError,
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
+    AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
 from anymail.message import AnymailMessage, AnymailStatus
@@ -296,6 +297,16 @@ def test_esp_extra_is_merged_into_the_injection_message(sandbox: Sandbox) -> Non
         ("Hi Ann", "order-A-17", "spring-2026")
     ]
     assert message.anymail_status.message_id == "order-A-17"
+
+
+@pytest.mark.parametrize("extra", [{"To": "nobody"}, {"From": ["x"]}, {"Attachments": [{"Name": 1}]}])
+def test_esp_extra_of_the_wrong_shape_is_refused_before_sending(
+    sandbox: Sandbox, extra: dict[str, Any]
+) -> None:
+    message = AnymailMessage("Hi", "x", "app@example.com", ["ann@example.com"], esp_extra=extra)
+    with pytest.raises(AnymailSerializationError, match="esp_extra does not fit"):
+        message.send()
+    assert list(sandbox.state.requests) == []
 
 
 def test_send_defaults_apply_from_settings(sandbox: Sandbox) -> None:

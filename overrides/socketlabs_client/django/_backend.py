@@ -33,6 +33,7 @@ from anymail.exceptions import (
     AnymailError,
     AnymailInvalidAddress,
     AnymailRecipientsRefused,
+    AnymailSerializationError,
 )
 from anymail.message import AnymailRecipientStatus, AnymailStatus
 from anymail.utils import Attachment, EmailAddress, force_non_lazy, last
@@ -301,7 +302,7 @@ class SocketLabsPayload(BasePayload):  # type: ignore[misc]  # anymail ships no 
             built.append(BulkMessage(recipients=[row], message_id=self.recipient_ids[row.address], **parts))
         return built
 
-    def messages(self, *, recipients_per_message: int, format: Any) -> list[Message]:
+    def messages(self, *, recipients_per_message: int, format: Format) -> list[Message]:
         """The Injection API messages, ``esp_extra`` merged into each (checked again when sent)."""
         models: list[Message] = []
         for builder in self.builders():
@@ -312,7 +313,15 @@ class SocketLabsPayload(BasePayload):  # type: ignore[misc]  # anymail ships no 
         given = next((v for k, v in self.esp_extra.items() if str(k).casefold() == "messageid"), None)
         if given is not None:  # esp_extra's own MessageId is every recipient's
             self.recipient_ids = dict.fromkeys(self.recipient_ids, str(given))
-        return [Message.from_dict(_merged(m.to_dict(), self.esp_extra)) for m in models]
+        try:
+            return [Message.from_dict(_merged(m.to_dict(), self.esp_extra)) for m in models]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a member of the wrong shape
+            raise AnymailSerializationError(
+                f"esp_extra does not fit an Injection API message ({type(exc).__name__}: {exc})",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            ) from None
 
 
 def _status(outcome: Outcome, code: str | None, request_failed: bool) -> str:
