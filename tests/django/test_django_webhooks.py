@@ -30,11 +30,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from socketlabs_api.models import (
     InboundMessage,
+    InboundParsedMessage,
     WebhookEventDelivered,
     WebhookEventFailed,
     WebhookEventQueued,
     WebhookEventTracking,
 )
+from socketlabs_client.django import inbound_message
 from socketlabs_client.django import signals as old_signals
 from socketlabs_sandbox import InboundFile, Sandbox
 
@@ -468,3 +470,48 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+_HEADER_NAMES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["Date", "Message-ID", "Content-Disposition", "Received", "Sender", "References", "List-Id"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=st.tuples(_HEADER_NAMES, st.text(max_size=20)),
+    subject=st.text(max_size=20),
+    address=st.one_of(st.emails(), st.text(max_size=20)),
+    name=st.text(max_size=12),
+    attachment=st.tuples(st.text(max_size=12), st.text(max_size=20), st.text(max_size=12)),
+)
+def test_any_inbound_message_becomes_an_anymail_message_that_can_be_written(
+    header: tuple[str, str], subject: str, address: str, name: str, attachment: tuple[str, str, str]
+) -> None:
+    file_name, content_type, content_id = attachment
+    parsed = InboundParsedMessage.from_dict(
+        {
+            "From": {"EmailAddress": address, "FriendlyName": name},
+            "To": [{"EmailAddress": address}, {"EmailAddress": "support@example.com"}],
+            "Subject": subject,
+            "TextBody": "text ✓",
+            "TextCharSet": name,  # any charset name: the body is text already
+            "CustomHeaders": [{"Name": header[0], "Value": header[1]}],
+            "Attachments": [{"Name": file_name, "Content": "eHg=", "ContentType": content_type}],
+            "EmbeddedMedia": [
+                {"Name": file_name, "Content": "eHg=", "ContentType": content_type, "ContentId": content_id}
+            ],
+        }
+    )
+    message = inbound_message(parsed)
+    assert message.text == "text ✓"
+    assert "support@example.com" in str(message["To"])
+    parts = [
+        *message.attachments,
+        *message.content_id_map.values(),
+    ]  # an embedded part without a cid: attached
+    assert [part.get_content_bytes() for part in parts] == [b"xx", b"xx"]
+    assert message.as_bytes()  # what the email package took, it can write

@@ -26,13 +26,16 @@ import binascii
 import datetime
 import re
 from collections.abc import Mapping
+from email.errors import MessageError
 from email.headerregistry import Address
+from email.policy import default as default_policy
 from typing import Any
 
 from anymail.inbound import AnymailInboundMessage
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 from socketlabs_api.models import (
     InboundAddress,
+    InboundAttachment,
     InboundMessage,
     InboundParsedMessage,
     WebhookEventComplaint,
@@ -126,6 +129,7 @@ def tracking_event(event: WebhookEvent) -> AnymailTrackingEvent:
     )
 
 
+_OCTETS = "application/octet-stream"
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
 _OWN_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "reply-to", "mime-version", "content-type"})
 
@@ -134,21 +138,34 @@ def _one_line(value: object) -> str:
     return re.sub(r"[\r\n]+", " ", value) if isinstance(value, str) else ""
 
 
-def _addresses(values: object) -> str | None:
-    if not isinstance(values, list):
-        return None
-    formatted = [_address(v) for v in values if isinstance(v, InboundAddress)]
-    return ", ".join(a for a in formatted if a) or None
+_UNWRITABLE = (ValueError, TypeError, IndexError, LookupError, AttributeError, MessageError)
+"""What the email package raises for a header or part it cannot write (its parser errors included)."""
+
+
+def _fits(name: str, value: str) -> bool:
+    """Whether the email package takes ``value`` as header ``name`` and can write it out again."""
+    try:
+        default_policy.fold_binary(*default_policy.header_store_parse(name, value))
+    except _UNWRITABLE:
+        return False
+    return True
 
 
 def _address(value: object) -> str | None:
+    """One address as header text, or ``None`` when the email package cannot write it."""
     if not isinstance(value, InboundAddress) or not isinstance(value.email_address, str):
         return None
-    name = value.friendly_name if isinstance(value.friendly_name, str) else ""
+    name = _one_line(value.friendly_name) if isinstance(value.friendly_name, str) else ""
     try:
-        return str(Address(display_name=_one_line(name), addr_spec=_one_line(value.email_address)))
-    except (ValueError, IndexError):  # not an addr-spec the email package can write: keep it as text
-        return _one_line(value.email_address)
+        text = str(Address(display_name=name, addr_spec=_one_line(value.email_address)))
+    except _UNWRITABLE:
+        return None
+    return text if _fits("To", text) else None
+
+
+def _addresses(values: object) -> str | None:
+    formatted = [_address(v) for v in values] if isinstance(values, list) else []
+    return ", ".join(a for a in formatted if a) or None
 
 
 def _content(value: str) -> bytes:
@@ -158,47 +175,61 @@ def _content(value: str) -> bytes:
         return value.encode("utf-8", "surrogateescape")
 
 
+def _attachment(item: InboundAttachment, *, inline: bool) -> AnymailInboundMessage:
+    content = _content(item.content) if isinstance(item.content, str) else b""
+    content_id = _one_line(item.content_id) if inline and isinstance(item.content_id, str) else ""
+    options: dict[str, Any] = {
+        "content_type": _one_line(item.content_type) or _OCTETS,
+        "filename": _one_line(item.name) or None,
+        "content_id": content_id or None,
+    }
+    for fallback in ({}, {"content_type": _OCTETS}, {"content_type": _OCTETS, "filename": None}):
+        try:
+            part = AnymailInboundMessage.construct_attachment(content=content, **{**options, **fallback})
+            part.as_bytes()
+        except _UNWRITABLE:
+            continue
+        return part
+    return AnymailInboundMessage.construct_attachment(content_type=_OCTETS, content=content)
+
+
 def _attachments(items: object, *, inline: bool) -> list[AnymailInboundMessage]:
-    parts = []
-    for item in items if isinstance(items, list) else []:
-        content_id = _text(item.content_id) if inline else None
-        parts.append(
-            AnymailInboundMessage.construct_attachment(
-                content_type=_one_line(item.content_type) or "application/octet-stream",
-                content=_content(item.content) if isinstance(item.content, str) else b"",
-                filename=_one_line(item.name) or None,
-                content_id=_one_line(content_id) if content_id else None,
-            )
-        )
-    return parts
+    found = items if isinstance(items, list) else []
+    return [_attachment(item, inline=inline) for item in found if isinstance(item, InboundAttachment)]
 
 
 def inbound_message(parsed: InboundParsedMessage) -> AnymailInboundMessage:
     """The parsed message as anymail's ``AnymailInboundMessage`` (an ``email.message.EmailMessage``).
 
-    Header values are kept on one line (the email package refuses CR/LF in
-    them) and names that are not header names are left out.
+    What the email package cannot write is left out of it rather than failing
+    the post (the typed post, ``esp_event``, keeps everything): header values
+    are kept on one line, names that are not header names and addresses it
+    cannot parse are dropped, and an attachment whose type or name it refuses
+    becomes ``application/octet-stream``. The bodies are already text, so
+    they are written as UTF-8 whatever charset the original had.
     """
-    headers = []
+    headers: list[tuple[str, str]] = []
     for header in parsed.custom_headers if isinstance(parsed.custom_headers, list) else []:
         name = header.name if isinstance(header.name, str) else ""
         if _HEADER_NAME.fullmatch(name) and name.casefold() not in _OWN_HEADERS:
             headers.append((name, _one_line(header.value)))
     if isinstance(parsed.reply_to, InboundAddress) and (reply_to := _address(parsed.reply_to)):
         headers.append(("Reply-To", reply_to))
-    return AnymailInboundMessage.construct(
+    subject = _one_line(parsed.subject) if isinstance(parsed.subject, str) else None
+    message: AnymailInboundMessage = AnymailInboundMessage.construct(
         from_email=_address(parsed.from_),
         to=_addresses(parsed.to),
         cc=_addresses(parsed.cc),
-        subject=_one_line(parsed.subject) if isinstance(parsed.subject, str) else None,
-        headers=headers,
+        subject=subject if subject is not None and _fits("Subject", subject) else None,
         text=_text(parsed.text_body),
-        text_charset=_text(parsed.text_char_set) or "utf-8",
         html=_text(parsed.html_body),
-        html_charset=_text(parsed.html_char_set) or "utf-8",
         attachments=_attachments(parsed.attachments, inline=False)
         + _attachments(parsed.embedded_media, inline=True),
     )
+    for name, value in headers:
+        if _fits(name, value):
+            message.add_header(name, value)
+    return message
 
 
 def inbound_event(post: InboundMessage) -> AnymailInboundEvent:
