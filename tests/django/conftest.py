@@ -36,19 +36,19 @@ def django_settings() -> Iterator[None]:
 
 @pytest.fixture
 def sandbox(socketlabs_sandbox: Sandbox) -> Iterator[Sandbox]:
-    """The session sandbox, reset, with ``SOCKETLABS`` pointing at it."""
+    """The session sandbox, reset, with ``ANYMAIL`` pointing at it."""
     socketlabs_sandbox.reset()
     options = {
-        "API_KEY": socketlabs_sandbox.api_key,
-        "SERVER_ID": socketlabs_sandbox.server_id,
-        "BASE_URL": socketlabs_sandbox.api_url,
-        "INJECT_URL": socketlabs_sandbox.inject_url,
-        "MANAGEMENT_URL": socketlabs_sandbox.management_url,
-        "WEBHOOK_SECRETS": ["an-older-secret", WEBHOOK_SECRET],
+        "SOCKETLABS_API_KEY": socketlabs_sandbox.api_key,
+        "SOCKETLABS_SERVER_ID": socketlabs_sandbox.server_id,
+        "SOCKETLABS_BASE_URL": socketlabs_sandbox.api_url,
+        "SOCKETLABS_INJECT_URL": socketlabs_sandbox.inject_url,
+        "SOCKETLABS_MANAGEMENT_URL": socketlabs_sandbox.management_url,
+        "SOCKETLABS_WEBHOOK_SECRET_KEY": ["an-older-secret", WEBHOOK_SECRET],
     }
     socketlabs_sandbox.events.secret = WEBHOOK_SECRET
     try:
-        with override_settings(SOCKETLABS=options):
+        with override_settings(ANYMAIL=options):
             yield socketlabs_sandbox
     finally:
         socketlabs_sandbox.events.secret = socketlabs_sandbox.config.webhook_secret

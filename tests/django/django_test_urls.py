@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-urlpatterns = [path("socketlabs/", include("socketlabs_client.django.urls"))]
+urlpatterns = [path("anymail/socketlabs/", include("socketlabs_client.django.urls"))]

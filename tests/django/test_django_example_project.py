@@ -86,7 +86,7 @@ def test_runserver_receives_the_sandbox_events(socketlabs_sandbox: Sandbox, env:
                 assert server.poll() is None and time.monotonic() < deadline, "runserver did not start"
                 time.sleep(0.1)
         assert (welcome.status_code, welcome.json()) == (200, {"bounce-ann@example.com": "queued"})
-        socketlabs_sandbox.events.webhook_url = f"{base}/socketlabs/events/"
+        socketlabs_sandbox.events.webhook_url = f"{base}/anymail/socketlabs/tracking/"
         deliveries = socketlabs_sandbox.events.deliver()
         assert [(d.payload["Type"], d.status) for d in deliveries] == [("Queued", 200), ("Failed", 200)]
     finally:

@@ -1,10 +1,11 @@
-"""The webhook and inbound views with real Django: the sandbox posts over HTTP, signals carry the events.
+"""The webhook and inbound views with real Django: the sandbox posts over HTTP, anymail's signals carry them.
 
 A bounce goes the whole way: sent through ``send_mail``, accepted by the
 sandbox, posted back by the sandbox's event outbox to the Django site served
-on 127.0.0.1, and received as a ``tracking`` signal with ``event_type``
-``bounced``. Malformed posts go through ``django.test.Client`` with CSRF
-checks on: each gets a 4xx, and nothing secret comes back.
+on 127.0.0.1, and received by a receiver of ``anymail.signals.tracking`` as
+an ``AnymailTrackingEvent`` with ``event_type`` ``bounced``. Malformed posts
+go through ``django.test.Client`` with CSRF checks on: each gets a 4xx, and
+nothing secret comes back.
 """
 
 from __future__ import annotations
@@ -17,18 +18,31 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from anymail.exceptions import AnymailConfigurationError
+from anymail.inbound import AnymailInboundMessage
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
+from django.conf import settings as django_settings
 from django.core.mail import EmailMessage, send_mail
 from django.test import Client
 from django.test.utils import override_settings
 from django_test_site import WEBHOOK_SECRET
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from socketlabs_api.models import InboundMessage, WebhookEventFailed, WebhookEventQueued
-from socketlabs_client.django import InboundEvent, TrackingEvent, inbound, tracking
+from socketlabs_api.models import (
+    InboundMessage,
+    InboundParsedMessage,
+    WebhookEventDelivered,
+    WebhookEventFailed,
+    WebhookEventQueued,
+    WebhookEventTracking,
+)
+from socketlabs_client.django import inbound_message
+from socketlabs_client.django import signals as old_signals
 from socketlabs_sandbox import InboundFile, Sandbox
 
-EVENTS = "/socketlabs/events/"
-INBOUND = "/socketlabs/inbound/"
+EVENTS = "/anymail/socketlabs/tracking/"
+INBOUND = "/anymail/socketlabs/inbound/"
+OLD_EVENTS = "/anymail/socketlabs/events/"
 
 
 @pytest.fixture
@@ -36,10 +50,10 @@ def received() -> Iterator[list[tuple[str, Any, str]]]:
     """Every ``tracking`` and ``inbound`` signal sent during the test: ``(signal, event, esp_name)``."""
     seen: list[tuple[str, Any, str]] = []
 
-    def on_tracking(sender: object, event: TrackingEvent, esp_name: str, **kwargs: object) -> None:
+    def on_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
         seen.append(("tracking", event, esp_name))
 
-    def on_inbound(sender: object, event: InboundEvent, esp_name: str, **kwargs: object) -> None:
+    def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: object) -> None:
         seen.append(("inbound", event, esp_name))
 
     tracking.connect(on_tracking)
@@ -77,10 +91,11 @@ def test_a_bounce_comes_back_as_a_tracking_signal(
     assert isinstance(queued.esp_event, WebhookEventQueued)
     assert queued.esp_event.subject == "Your invoice"
     assert queued.esp_event.from_address == "billing@example.com"
-    assert isinstance(bounced, TrackingEvent)
+    assert isinstance(bounced, AnymailTrackingEvent)
     assert bounced.recipient == "bounce-ann@example.com"
-    assert bounced.message_id == accepted.message_id
-    assert bounced.mailing_id == deliveries[1].payload["MailingId"]
+    assert bounced.message_id == accepted.message_id == message.anymail_status.message_id  # type: ignore[attr-defined]
+    assert bounced.event_id is None  # SocketLabs events carry no id of their own
+    assert bounced.esp_event.mailing_id == deliveries[1].payload["MailingId"]
     assert bounced.reject_reason == "bounced"
     assert bounced.description == "550 5.1.1 The email account does not exist"
     assert bounced.mta_response == "smtp; 550 5.1.1 user unknown"
@@ -92,6 +107,37 @@ def test_a_bounce_comes_back_as_a_tracking_signal(
     assert bounced.esp_event.secret_key == "[redacted]"
     assert (bounced.tags, bounced.metadata) == (["invoices"], {"invoice": "2026-001"})  # echoed in Data
     assert (queued.tags, queued.metadata) == (["invoices"], {"invoice": "2026-001"})
+
+
+def test_a_receiver_gets_typed_delivered_bounced_and_opened_events(
+    sandbox: Sandbox, live_server: str, received: list[tuple[str, Any, str]]
+) -> None:
+    message = EmailMessage(
+        "News", "x", "news@example.com", ["open-ann@example.com", "bounce-bob@example.com"]
+    )
+    assert message.send() == 1
+    sandbox.events.webhook_url = live_server + EVENTS
+    assert [d.status for d in sandbox.events.deliver()] == [200] * 5
+    events = {(e.recipient, e.event_type): e for _, e, _ in received}
+    assert sorted(events) == [
+        ("bounce-bob@example.com", "bounced"),
+        ("bounce-bob@example.com", "queued"),
+        ("open-ann@example.com", "delivered"),
+        ("open-ann@example.com", "opened"),
+        ("open-ann@example.com", "queued"),
+    ]
+    status = message.anymail_status  # type: ignore[attr-defined]
+    assert {e.message_id for e in events.values()} == {status.message_id}
+    delivered = events["open-ann@example.com", "delivered"]
+    assert isinstance(delivered.esp_event, WebhookEventDelivered)
+    assert (delivered.mta_response, delivered.esp_event.remote_mta) == ("250 2.0.0 OK", "mx.example.com")
+    bounced = events["bounce-bob@example.com", "bounced"]
+    assert isinstance(bounced.esp_event, WebhookEventFailed)
+    assert (bounced.reject_reason, str(bounced.esp_event.failure_type)) == ("bounced", "Permanent")
+    opened = events["open-ann@example.com", "opened"]
+    assert isinstance(opened.esp_event, WebhookEventTracking)
+    assert (str(opened.esp_event.tracking_type), opened.user_agent) == ("Open", "Mozilla/5.0 (sandbox)")
+    assert opened.timestamp is not None and opened.timestamp.tzinfo is not None
 
 
 def test_engagement_events_in_anymail_words(
@@ -113,6 +159,15 @@ def test_engagement_events_in_anymail_words(
     assert (complained.reject_reason, complained.user_agent) == ("spam", "SandboxFBL/1.0")
 
 
+def test_the_old_signal_names_and_the_old_path_still_work(
+    sandbox: Sandbox, received: list[tuple[str, Any, str]]
+) -> None:
+    assert old_signals.tracking is tracking and old_signals.inbound is inbound
+    response = Client().post(OLD_EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    assert response.status_code == 200
+    assert [(name, e.event_type) for name, e, _ in received] == [("tracking", "delivered")]
+
+
 def test_an_inbound_post_comes_back_as_an_inbound_signal(
     sandbox: Sandbox, live_server: str, received: list[tuple[str, Any, str]]
 ) -> None:
@@ -124,6 +179,7 @@ def test_an_inbound_post_comes_back_as_an_inbound_signal(
         text="Where is it?",
         html="<p>Where is it?</p>",
         attachments=[InboundFile("photo.jpg", "image/jpeg", b"\xff\xd8\xff photo")],
+        embedded=[InboundFile("logo.png", "image/png", b"\x89PNG logo", content_id="logo@shop")],
         headers=[("X-Ticket", "T-9")],
         spam_score=1.5,
     )
@@ -131,26 +187,52 @@ def test_an_inbound_post_comes_back_as_an_inbound_signal(
     assert (delivery.status, delivery.body) == (200, "")
     ((name, event, esp),) = received
     assert (name, esp, event.event_type) == ("inbound", "SocketLabs", "inbound")
-    assert isinstance(event, InboundEvent)
+    assert isinstance(event, AnymailInboundEvent)
     assert isinstance(event.esp_event, InboundMessage)
     assert event.esp_event.secret_key == "[redacted]"
-    assert (event.envelope_sender, event.envelope_recipient) == (
+    message = event.message
+    assert isinstance(message, AnymailInboundMessage)
+    assert (message.envelope_sender, message.envelope_recipient) == (
         "customer@example.org",
         "support@inbound.example.com",
     )
-    assert event.spam_score == 1.5
-    message = event.message
-    assert message.from_.email_address == "customer@example.org"
-    assert [a.email_address for a in message.to] == ["support@inbound.example.com"]  # type: ignore[union-attr]
-    assert (message.subject, message.text_body, message.html_body) == (
+    assert message.spam_score == 1.5
+    assert message.from_email.addr_spec == "customer@example.org"
+    assert [a.addr_spec for a in message.to] == ["support@inbound.example.com"]
+    assert (message.subject, message.text, message.html) == (
         "Order 42 is late",
         "Where is it?",
         "<p>Where is it?</p>",
     )
-    assert [(h.name, h.value) for h in message.custom_headers][1:] == [("X-Ticket", "T-9")]  # type: ignore[union-attr]
-    (photo,) = message.attachments  # type: ignore[misc]
-    assert (photo.name, photo.content_type) == ("photo.jpg", "image/jpeg")
-    assert base64.b64decode(photo.content) == b"\xff\xd8\xff photo"
+    assert message["X-Ticket"] == "T-9"
+    (photo,) = message.attachments
+    assert (photo.get_filename(), photo.get_content_type()) == ("photo.jpg", "image/jpeg")
+    assert photo.get_content_bytes() == b"\xff\xd8\xff photo"
+    (original,) = event.esp_event.message.attachments  # type: ignore[misc]
+    assert base64.b64decode(original.content) == b"\xff\xd8\xff photo"
+    assert list(message.content_id_map) == ["logo@shop"]
+    logo = message.content_id_map["logo@shop"]
+    assert (logo.get_content_type(), logo.get_content_bytes()) == ("image/png", b"\x89PNG logo")
+
+
+def test_hostile_inbound_headers_are_kept_on_one_line(
+    sandbox: Sandbox, received: list[tuple[str, Any, str]]
+) -> None:
+    payload = sandbox.events.inbound_payload(
+        mail_from="customer@example.org", rcpt_to="support@example.com", subject="Hi\r\nBcc: x", text="x"
+    )
+    payload["SecretKey"] = WEBHOOK_SECRET
+    payload["Message"]["CustomHeaders"] += [
+        {"Name": "X-Split", "Value": "a\r\nBcc: evil@example.com"},
+        {"Name": "Not a name:", "Value": "v"},
+    ]
+    response = Client().post(INBOUND, data=json.dumps(payload), content_type="application/json")
+    assert response.status_code == 200
+    ((_, event, _),) = received
+    message = event.message
+    assert message["X-Split"] == "a Bcc: evil@example.com"
+    assert message["Subject"] == "Hi Bcc: x"
+    assert message["Bcc"] is None and message.get_all("Not a name:") is None
 
 
 def test_the_validation_handshake_answers_with_the_secret(
@@ -222,7 +304,8 @@ def test_only_post_and_a_good_post_through_the_test_client(
 ) -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.get(EVENTS)
-    assert (response.status_code, response["Allow"]) == (405, "POST")
+    assert response.status_code == 405
+    assert "POST" in response["Allow"] and "GET" not in response["Allow"]
     response = client.post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
     assert response.status_code == 200
     ((_, event, _),) = received
@@ -233,16 +316,68 @@ def test_only_post_and_a_good_post_through_the_test_client(
     )
 
 
-def test_server_ids_and_missing_secrets(sandbox: Sandbox) -> None:
+@override_settings(ADMINS=[])  # no error mail about the 500 below (Django would send it through the backend)
+def test_server_ids_and_missing_secrets(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     client = Client()
-    options = {"WEBHOOK_SECRETS": WEBHOOK_SECRET, "WEBHOOK_SERVER_IDS": [999]}
-    with override_settings(SOCKETLABS=options):
+    options = {"SOCKETLABS_WEBHOOK_SECRET_KEY": WEBHOOK_SECRET, "SOCKETLABS_WEBHOOK_SERVER_ID": [999]}
+    with override_settings(ANYMAIL=options):
         response = client.post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
     assert response.status_code == 401
-    from django.core.exceptions import ImproperlyConfigured
-
-    with override_settings(SOCKETLABS={}), pytest.raises(ImproperlyConfigured, match="WEBHOOK_SECRETS"):
+    with override_settings(ANYMAIL={**options, "SOCKETLABS_WEBHOOK_SERVER_ID": 12345}):
+        response = client.post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    assert response.status_code == 200
+    monkeypatch.delenv("SOCKETLABS_WEBHOOK_SECRETS", raising=False)
+    with (
+        override_settings(ANYMAIL={}),
+        pytest.raises(AnymailConfigurationError, match="SOCKETLABS_WEBHOOK_SECRET_KEY"),
+    ):
         client.post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    monkeypatch.setenv("SOCKETLABS_WEBHOOK_SECRETS", f"older, {WEBHOOK_SECRET}")
+    with override_settings(ANYMAIL={}):  # the environment, as the receiver examples read it
+        response = client.post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    assert response.status_code == 200
+
+
+@override_settings(ADMINS=[])
+def test_anymail_basic_auth_guards_the_views_too(
+    sandbox: Sandbox, received: list[tuple[str, Any, str]]
+) -> None:
+    anymail = {**django_settings.ANYMAIL, "WEBHOOK_SECRET": "hook:pa55"}
+    body = json.dumps(_good_event())
+    with override_settings(ANYMAIL=anymail):
+        for path in (EVENTS, INBOUND):
+            response = Client(raise_request_exception=False).post(
+                path, data=body, content_type="application/json"
+            )
+            assert response.status_code == 400  # anymail's AnymailWebhookValidationFailure
+            assert WEBHOOK_SECRET.encode() not in response.content
+        auth = "Basic " + base64.b64encode(b"hook:pa55").decode()
+        response = Client().post(EVENTS, data=body, content_type="application/json", HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200
+    assert [e.event_type for _, e, _ in received] == ["delivered"]
+
+
+def test_the_earlier_socketlabs_webhook_settings_warn_and_work(sandbox: Sandbox) -> None:
+    with (
+        override_settings(ANYMAIL={}, SOCKETLABS={"WEBHOOK_SECRETS": [WEBHOOK_SECRET]}),
+        pytest.warns(DeprecationWarning, match="SOCKETLABS_WEBHOOK_SECRET_KEY"),
+    ):
+        response = Client().post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    assert response.status_code == 200
+
+
+@override_settings(ADMINS=[])
+def test_a_receiver_that_raises_gets_a_500_so_socketlabs_retries(sandbox: Sandbox) -> None:
+    def broken(sender: object, **kwargs: object) -> None:
+        raise RuntimeError("database down")
+
+    tracking.connect(broken)
+    try:
+        response = Client().post(EVENTS, data=json.dumps(_good_event()), content_type="application/json")
+    finally:
+        tracking.disconnect(broken)
+    assert response.status_code == 500
+    assert b"database down" not in response.content
 
 
 _FUZZ_TYPES = st.one_of(
@@ -335,3 +470,48 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+_HEADER_NAMES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["Date", "Message-ID", "Content-Disposition", "Received", "Sender", "References", "List-Id"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    header=st.tuples(_HEADER_NAMES, st.text(max_size=20)),
+    subject=st.text(max_size=20),
+    address=st.one_of(st.emails(), st.text(max_size=20)),
+    name=st.text(max_size=12),
+    attachment=st.tuples(st.text(max_size=12), st.text(max_size=20), st.text(max_size=12)),
+)
+def test_any_inbound_message_becomes_an_anymail_message_that_can_be_written(
+    header: tuple[str, str], subject: str, address: str, name: str, attachment: tuple[str, str, str]
+) -> None:
+    file_name, content_type, content_id = attachment
+    parsed = InboundParsedMessage.from_dict(
+        {
+            "From": {"EmailAddress": address, "FriendlyName": name},
+            "To": [{"EmailAddress": address}, {"EmailAddress": "support@example.com"}],
+            "Subject": subject,
+            "TextBody": "text ✓",
+            "TextCharSet": name,  # any charset name: the body is text already
+            "CustomHeaders": [{"Name": header[0], "Value": header[1]}],
+            "Attachments": [{"Name": file_name, "Content": "eHg=", "ContentType": content_type}],
+            "EmbeddedMedia": [
+                {"Name": file_name, "Content": "eHg=", "ContentType": content_type, "ContentId": content_id}
+            ],
+        }
+    )
+    message = inbound_message(parsed)
+    assert message.text == "text ✓"
+    assert "support@example.com" in str(message["To"])
+    parts = [
+        *message.attachments,
+        *message.content_id_map.values(),
+    ]  # an embedded part without a cid: attached
+    assert [part.get_content_bytes() for part in parts] == [b"xx", b"xx"]
+    assert message.as_bytes()  # what the email package took, it can write

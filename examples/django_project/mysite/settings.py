@@ -1,4 +1,4 @@
-"""Settings: everything SocketLabs needs is ``EMAIL_BACKEND`` and ``SOCKETLABS``.
+"""Settings: everything SocketLabs needs is ``EMAIL_BACKEND`` and ``ANYMAIL`` (django-anymail's settings).
 
 The key, server id and URLs may stay out of settings: the client reads
 ``SOCKETLABS_API_KEY``, ``SOCKETLABS_SERVER_ID`` and ``SOCKETLABS_INJECT_URL``
@@ -22,9 +22,11 @@ DEFAULT_FROM_EMAIL = "Example <noreply@example.com>"
 SERVER_EMAIL = "errors@example.com"
 ADMINS = [("Ops", "ops@example.com")]
 
-SOCKETLABS = {
-    # "API_KEY": ..., "SERVER_ID": ...: or SOCKETLABS_API_KEY / SOCKETLABS_SERVER_ID in the environment
-    "WEBHOOK_SERVER_IDS": [int(os.environ["SOCKETLABS_SERVER_ID"])]
+ANYMAIL = {
+    # "SOCKETLABS_API_KEY": ..., "SOCKETLABS_SERVER_ID": ...: or the same names in the environment
+    # "SOCKETLABS_WEBHOOK_SECRET_KEY": [...]: or SOCKETLABS_WEBHOOK_SECRETS (comma-separated) in the env
+    # "WEBHOOK_SECRET": "user:password": anymail's basic auth on the webhook URLs too, if you like
+    "SOCKETLABS_WEBHOOK_SERVER_ID": int(os.environ["SOCKETLABS_SERVER_ID"])
     if "SOCKETLABS_SERVER_ID" in os.environ
     else None,
 }

@@ -7,6 +7,6 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
-    path("socketlabs/", include("socketlabs_client.django.urls")),  # events/ and inbound/
+    path("anymail/socketlabs/", include("socketlabs_client.django.urls")),  # tracking/ and inbound/
     path("welcome/<str:address>/", views.welcome),
 ]

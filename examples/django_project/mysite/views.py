@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from django.core.mail import EmailMultiAlternatives
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
-from socketlabs_client.django import InboundEvent, TrackingEvent
-from socketlabs_client.django.signals import inbound, tracking
 
 logger = logging.getLogger(__name__)
 
 
 def welcome(request: HttpRequest, address: str) -> JsonResponse:
-    """Send a welcome mail; answer with SocketLabs' per-recipient status."""
+    """Send a welcome mail; answer with each recipient's anymail status (``unknown``: see the guide)."""
     message = EmailMultiAlternatives("Welcome", "Hello!", to=[address])
     message.attach_alternative("<p>Hello!</p>", "text/html")
     message.tags = ["welcome"]  # type: ignore[attr-defined]
@@ -24,12 +23,13 @@ def welcome(request: HttpRequest, address: str) -> JsonResponse:
 
 
 @receiver(tracking)
-def on_tracking(sender: object, event: TrackingEvent, esp_name: str, **kwargs: object) -> None:
+def on_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
     """Replace with your own handling: mark bounced addresses, count opens..."""
     logger.warning("%s: %s for %s", esp_name, event.event_type, event.recipient)
 
 
 @receiver(inbound)
-def on_inbound(sender: object, event: InboundEvent, esp_name: str, **kwargs: object) -> None:
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: object) -> None:
     """Replace with your own handling: open a ticket, store the attachments..."""
-    logger.warning("%s: inbound mail from %s: %s", esp_name, event.envelope_sender, event.message.subject)
+    message = event.message
+    logger.warning("%s: inbound mail from %s: %s", esp_name, message.envelope_sender, message.subject)

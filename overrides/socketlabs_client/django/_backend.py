@@ -1,306 +1,367 @@
-"""``EMAIL_BACKEND = "socketlabs_client.django.EmailBackend"``: Django's mail through the Injection API.
+"""``EMAIL_BACKEND = "socketlabs_client.django.EmailBackend"``: an anymail ESP backend over the Injection API.
 
-Each ``EmailMessage`` becomes a ``BasicMessage`` (or, with ``merge_data``, a
-``BulkMessage``: one message per To recipient), and the whole batch goes
-out in one ``client.send`` (requests of up to ten messages). What SocketLabs
-cannot carry raises ``UnsupportedFeatureError`` before anything is sent;
-nothing is dropped silently. After sending, each message has
-``socketlabs_status`` (also as ``anymail_status``, the shape django-anymail
-users already read): a status per recipient from the client's report.
+Built on anymail's ``AnymailBaseBackend`` and ``BasePayload`` the way anymail's
+non-HTTP-library backends are (Amazon SES): anymail walks each
+``EmailMessage`` and calls the payload's ``set_*`` methods; the payload
+collects them into the client's builders; the backend sends through a
+pooled ``SocketLabs`` client and turns its per-recipient report into
+``anymail_status``. So every anymail behaviour comes along: ``SEND_DEFAULTS``,
+``pre_send``/``post_send`` signals, ``IGNORE_UNSUPPORTED_FEATURES``,
+``IGNORE_RECIPIENT_STATUS``, ``AnymailRecipientsRefused``.
+
+SocketLabs returns no message id, but it echoes the ``MessageId`` a message
+was sent with in every webhook event; so the backend gives each message one
+(``uuid4`` hex, or yours via ``esp_extra={"MessageId": ...}``) and each
+recipient of a merge its own, through a per-recipient merge field. That id
+is ``anymail_status.message_id`` and the ``message_id`` of the tracking
+events that come back.
+
+A request that may have reached SocketLabs without an answer is never sent
+again: its recipients get anymail's ``unknown`` status, and nothing raises.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Iterable, Mapping, Sequence
-from email.message import Message as MIMEMessage
-from email.utils import getaddresses
-from typing import Any
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
-from attrs import define, field
+from anymail.backends.base import AnymailBaseBackend, BasePayload
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailConfigurationError,
+    AnymailError,
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+    AnymailSerializationError,
+)
+from anymail.message import AnymailRecipientStatus, AnymailStatus
+from anymail.utils import Attachment, EmailAddress, force_non_lazy, last
 from django.conf import settings
-from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
+from socketlabs_api.models import Message
 
 from .._client import SocketLabs
-from .._errors import MessageValidationError, SocketLabsError
+from .._errors import ConfigurationError, MessageValidationError, SocketLabsError
 from .._injection import (
-    AddressLike,
     BasicMessage,
     BulkMessage,
     BulkRecipient,
+    Format,
     Outcome,
-    RecipientResult,
-    RequestResult,
     SendReport,
     attachment,
+    explain,
+    failure_outcome,
 )
-from ._settings import client_options, setting
+from ._settings import ESP_NAME, client_options, esp_setting
 
-__all__ = [
-    "EmailBackend",
-    "RecipientStatus",
-    "RecipientsRefusedError",
-    "SocketLabsStatus",
-    "UnsupportedFeatureError",
-    "to_socketlabs",
-]
-
-ESP_NAME = "SocketLabs"
+__all__ = ["EmailBackend", "SocketLabsPayload"]
 
 _AMP_TYPE = "text/x-amp-html"
-_UNSUPPORTED = ("send_at", "track_clicks", "track_opens", "envelope_sender", "merge_metadata", "esp_extra")
-"""anymail attributes SocketLabs has no member for: set, they raise rather than vanish."""
+MESSAGE_ID_FIELD = "AnymailMessageId"
+"""The per-recipient merge field that carries each merge recipient's own ``MessageId``."""
 
-_STATUS = {Outcome.ACCEPTED: "queued", Outcome.REJECTED: "rejected", Outcome.IN_DOUBT: "unknown"}
-"""Outcomes in anymail's recipient status words (``queued``: accepted, not yet delivered)."""
+_MESSAGE_MEMBERS = {
+    name.casefold(): name
+    for name in (
+        "To",
+        "From",
+        "Subject",
+        "Cc",
+        "Bcc",
+        "ReplyTo",
+        "TextBody",
+        "HtmlBody",
+        "AmpBody",
+        "ApiTemplate",
+        "MessageId",
+        "MailingId",
+        "CharSet",
+        "CustomHeaders",
+        "Attachments",
+        "MergeData",
+        "Metadata",
+        "Tags",
+    )
+}
+"""The Injection API's message members as the models spell them (the API reads names in any case)."""
 
-
-class UnsupportedFeatureError(SocketLabsError, ValueError):
-    """The message uses something the Injection API cannot carry; nothing was sent."""
-
-
-class RecipientsRefusedError(SocketLabsError):
-    """SocketLabs accepted none of a message's recipients (``status`` has each one's code)."""
-
-    def __init__(self, message: str, status: SocketLabsStatus) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@define
-class RecipientStatus:
-    """One recipient's fate: anymail's ``AnymailRecipientStatus`` shape plus SocketLabs' code."""
-
-    message_id: str | None
-    status: str
-    """``queued`` (accepted), ``rejected``, ``invalid`` (the address) or ``unknown`` (in doubt)."""
-    code: str | None = None
-    """The Injection API's code for a refusal (``InvalidAddress``...)."""
-
-
-@define
-class SocketLabsStatus:
-    """What happened to one ``EmailMessage``: anymail's ``AnymailStatus`` shape.
-
-    ``status`` is the set of the recipients' statuses; ``recipients`` maps each
-    address (as given) to its ``RecipientStatus``; ``esp_response`` holds the
-    client's ``RequestResult`` for each request the message went in, and
-    ``transaction_receipts`` their receipts (what SocketLabs support asks for).
-    """
-
-    message_id: str | None = None
-    status: set[str] = field(factory=set)
-    recipients: dict[str, RecipientStatus] = field(factory=dict)
-    esp_response: list[RequestResult] = field(factory=list)
-
-    @property
-    def transaction_receipts(self) -> list[str]:
-        """The requests' ``TransactionReceipt``s, in order, without repeats."""
-        seen: list[str] = []
-        for result in self.esp_response:
-            receipt = result.transaction_receipt
-            if receipt and receipt not in seen:
-                seen.append(receipt)
-        return seen
-
-    @property
-    def accepted(self) -> bool:
-        """At least one recipient was accepted (the message counts as sent)."""
-        return "queued" in self.status
+_ADDRESS_FIELDS = ("to", "cc", "bcc", "from", "replyto", "mergedata.permessage")
+_REJECTED_CODES = frozenset({"NoValidRecipients", "Warning"})
+"""Codes that refuse recipients (``rejected``); any other refusal is the message's own (``failed``)."""
 
 
-# ---------------------------------------------------------------- EmailMessage -> builder
-
-
-def _addresses(values: Iterable[str], what: str) -> list[tuple[str, str | None]]:
-    """Django's address strings (``"Ann <ann@example.com>"``) as ``(address, name)``."""
-    found: list[tuple[str, str | None]] = []
-    for value in values:
-        if not isinstance(value, str):
-            raise UnsupportedFeatureError(f"{what}: expected address strings, got {type(value).__name__}")
-        parsed = getaddresses([value])
-        if len(parsed) != 1 or not parsed[0][1]:
-            raise MessageValidationError(
-                f"{value!r} is not one address", field=what, code="InvalidAddressValue"
-            )
-        name, address = parsed[0]
-        found.append((address, name or None))
-    return found
-
-
-def _one(values: list[tuple[str, str | None]], what: str) -> AddressLike | None:
-    if len(values) > 1:
-        raise UnsupportedFeatureError(f"SocketLabs carries one {what} address, got {len(values)}")
-    return values[0] if values else None
-
-
-def _bodies(message: EmailMessage) -> dict[str, str]:
-    """TextBody/HtmlBody/AmpBody from the body and the alternatives; anything else is refused."""
-    bodies: dict[str, str] = {}
-    subtype = getattr(message, "content_subtype", "plain")
-    if subtype not in ("plain", "html"):
-        raise UnsupportedFeatureError(f"a text/{subtype} body: SocketLabs carries text/plain and text/html")
-    if message.body:
-        bodies["text" if subtype == "plain" else "html"] = str(message.body)
-    for content, mimetype in getattr(message, "alternatives", None) or ():
-        kind = {"text/plain": "text", "text/html": "html", _AMP_TYPE: "amp"}.get(str(mimetype).lower())
-        if kind is None:
-            raise UnsupportedFeatureError(
-                f"an alternative of type {mimetype!r}: SocketLabs carries text/plain, text/html, {_AMP_TYPE}"
-            )
-        if kind in bodies:
-            raise UnsupportedFeatureError(f"two {mimetype} parts: SocketLabs carries one of each")
-        bodies[kind] = content.decode() if isinstance(content, bytes) else str(content)
-    return bodies
-
-
-def _content_id(value: str | None) -> str | None:
-    return value.strip().removeprefix("<").removesuffix(">") if value else None
-
-
-def _attachments(message: EmailMessage, encoding: str) -> list[Any]:
-    """Each attachment: ``(filename, content, mimetype)`` or a MIME part (inline with a Content-ID)."""
-    found = []
-    for item in message.attachments:
-        if isinstance(item, MIMEMessage):  # MIMEBase, and the MIMEPart newer Django takes
-            payload = item.get_payload(decode=True)
-            if not isinstance(payload, bytes):
-                raise UnsupportedFeatureError(
-                    "a multipart attachment: attach its parts, or the message as bytes"
-                )
-            content_id = _content_id(item["Content-ID"])
-            name = item.get_filename() or (f"{content_id}" if content_id else None)
-            if not name:
-                raise UnsupportedFeatureError("an attachment without a filename or Content-ID")
-            found.append(
-                attachment(payload, name=name, content_type=item.get_content_type(), content_id=content_id)
-            )
-            continue
-        filename, content, mimetype = item
-        if isinstance(content, EmailMessage):  # message/rfc822, as Django attaches a forwarded message
-            content = content.message().as_bytes()
-        data = content.encode(encoding) if isinstance(content, str) else bytes(content)
-        name = filename or "attachment"
-        kind = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        found.append(attachment(data, name=name, content_type=kind))
-    return found
-
-
-def _headers(message: EmailMessage) -> tuple[dict[str, str], AddressLike | None, AddressLike | None]:
-    """Custom headers, and the From and Reply-To that ``extra_headers`` override (as Django does)."""
-    headers: dict[str, str] = {}
-    from_override = reply_override = None
-    for name, value in (message.extra_headers or {}).items():
-        folded = name.casefold()
-        if folded == "from":
-            from_override = _one(_addresses([str(value)], "From"), "From")
-        elif folded == "reply-to":
-            reply_override = _one(
-                _addresses([v.strip() for v in str(value).split(",")], "ReplyTo"), "Reply-To"
-            )
-        elif folded in ("to", "cc", "bcc"):
-            raise UnsupportedFeatureError(
-                f"a {name} header: SocketLabs writes it from the message's recipients"
-            )
+def _merged(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``extra`` deep-merged into ``base``, matching member names in any case as the API does."""
+    result = dict(base)
+    for key, value in extra.items():
+        name = str(key)
+        existing = next((k for k in result if k.casefold() == name.casefold()), None)
+        target = existing or _MESSAGE_MEMBERS.get(name.casefold(), name)
+        if isinstance(value, Mapping) and isinstance(result.get(target), dict):
+            result[target] = _merged(result[target], value)
         else:
-            headers[str(name)] = str(value)
-    return headers, from_override, reply_override
+            result[target] = value
+    return result
 
 
-def to_socketlabs(message: EmailMessage) -> BasicMessage | BulkMessage:
-    """The client's builder for one Django message (checked when sent)."""
-    for name in _UNSUPPORTED:
-        if getattr(message, name, None) not in (None, {}, []):
-            raise UnsupportedFeatureError(f"{name}: SocketLabs has no member for it")
-    encoding = str(message.encoding or settings.DEFAULT_CHARSET)
-    headers, from_override, reply_override = _headers(message)
-    reply_to = reply_override or _one(_addresses(message.reply_to, "ReplyTo"), "Reply-To")
-    sender = from_override or _one(_addresses([message.from_email], "From"), "From")
-    template_id = getattr(message, "template_id", None)
-    metadata = getattr(message, "metadata", None) or {}
-    parts: dict[str, Any] = {
-        "subject": str(message.subject),
-        "from_": sender,
-        "reply_to": reply_to,
-        "charset": encoding,
-        "headers": headers,
-        "attachments": _attachments(message, encoding),
-        "metadata": {str(k): str(v) for k, v in metadata.items()},
-        "tags": [str(t) for t in getattr(message, "tags", None) or ()],
-        "merge": {str(k): str(v) for k, v in (getattr(message, "merge_global_data", None) or {}).items()},
-        "api_template": template_id,
-        "message_id": getattr(message, "message_id", None),
-        "mailing_id": getattr(message, "mailing_id", None),
-        **_bodies(message),
-    }
-    to = _addresses(message.to, "To")
-    merge_data: Mapping[str, Mapping[str, Any]] | None = getattr(message, "merge_data", None)
-    if merge_data is None:
-        return BasicMessage(
-            to=to, cc=_addresses(message.cc, "Cc"), bcc=_addresses(message.bcc, "Bcc"), **parts
+class SocketLabsPayload(BasePayload):  # type: ignore[misc]  # anymail ships no type information
+    """One ``EmailMessage`` as Injection API messages (anymail calls the ``set_*`` methods)."""
+
+    esp_message_attrs: ClassVar[tuple[tuple[str, Any, Any], ...]] = (
+        # The earlier backend's expando attributes, kept: esp_extra {"MessageId"/"MailingId"} does the same.
+        ("message_id", last, force_non_lazy),
+        ("mailing_id", last, force_non_lazy),
+    )
+
+    # ---------------------------------------------------------------- collected by anymail
+
+    def init_payload(self) -> None:
+        """Empty parts; anymail fills them through the setters below."""
+        self.from_: tuple[str, str | None] | None = None
+        self.recipients: dict[str, list[tuple[str, str | None]]] = {"to": [], "cc": [], "bcc": []}
+        self.reply_to: tuple[str, str | None] | None = None
+        self.subject: str | None = None
+        self.bodies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
+        self.attachments: list[Any] = []
+        self.metadata: dict[str, str] = {}
+        self.tags: list[str] = []
+        self.template_id: str | None = None
+        self.merge_data: dict[str, Any] | None = None
+        self.merge_global_data: dict[str, str] = {}
+        self.merge_metadata: dict[str, Any] | None = None
+        self.merge_headers: dict[str, Any] | None = None
+        self.esp_extra: dict[str, Any] = {}
+        self.message_id: str | None = None
+        self.mailing_id: str | None = None
+        self.charset = str(self.message.encoding or settings.DEFAULT_CHARSET)
+        self.recipient_ids: dict[str, str] = {}
+        """Each recipient's ``MessageId``, filled by ``messages()``."""
+
+    def _address(self, email: EmailAddress) -> tuple[str, str | None]:
+        domain = str(email.domain)
+        if not domain.isascii():
+            domain = self.backend.idna_encode(domain)
+        return f"{email.username}@{domain}", str(email.display_name) or None
+
+    def set_from_email(self, email: EmailAddress) -> None:
+        """The From address (anymail refuses more than one first)."""
+        self.from_ = self._address(email)
+
+    def add_recipient(self, recipient_type: str, email: EmailAddress) -> None:
+        """A To, Cc or Bcc recipient."""
+        self.recipients[recipient_type].append(self._address(email))
+
+    def set_subject(self, subject: str) -> None:
+        """The subject."""
+        self.subject = subject
+
+    def set_reply_to(self, emails: Sequence[EmailAddress]) -> None:
+        """SocketLabs carries one Reply-To address."""
+        if len(emails) > 1:
+            self.unsupported_feature("multiple reply_to addresses")
+        if emails:
+            self.reply_to = self._address(emails[0])
+
+    def set_extra_headers(self, headers: Mapping[str, str]) -> None:
+        """Custom headers (anymail has taken From, Reply-To and To out already)."""
+        for name, value in headers.items():
+            folded = str(name).casefold()
+            if folded in ("cc", "bcc"):
+                self.unsupported_feature(f"a {name} header (SocketLabs writes it from the recipients)")
+                continue
+            self.headers[str(name)] = str(value)
+
+    def set_text_body(self, body: str) -> None:
+        """The text/plain body (an empty one is left out, so a template's body is used)."""
+        if body:
+            self.bodies["text"] = body
+
+    def set_html_body(self, body: str) -> None:
+        """The text/html body (an empty one is left out)."""
+        if body:
+            self.bodies["html"] = body
+
+    def add_alternative(self, content: str, mimetype: str) -> None:
+        """An AMP part is the ``AmpBody``; anything else is refused as anymail refuses it."""
+        if str(mimetype).lower() == _AMP_TYPE and "amp" not in self.bodies:
+            self.bodies["amp"] = content if isinstance(content, str) else bytes(content).decode()
+        else:
+            super().add_alternative(content, mimetype)
+
+    def add_attachment(self, item: Attachment) -> None:
+        """An attachment; an inline one (with a Content-ID) keeps it as ``ContentId``."""
+        content = item.content
+        data = content.encode(item.charset or self.charset) if isinstance(content, str) else bytes(content)
+        content_id = item.cid if item.inline and item.cid else None
+        name = item.name or content_id or "attachment"
+        self.attachments.append(
+            attachment(data, name=str(name), content_type=str(item.mimetype), content_id=content_id)
         )
-    if message.cc or message.bcc:
-        raise UnsupportedFeatureError("cc/bcc with merge_data: a merge sends one message per To recipient")
-    recipients = [
-        BulkRecipient(address, name, {str(k): str(v) for k, v in (merge_data.get(address) or {}).items()})
-        for address, name in to
-    ]
-    return BulkMessage(recipients=recipients, **parts)
+
+    def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """``Metadata`` pairs, echoed in every webhook event."""
+        self.metadata = self._strings(metadata)
+
+    def set_tags(self, tags: Sequence[str]) -> None:
+        """``Tags``, echoed in every webhook event."""
+        self.tags = [str(tag) for tag in tags]
+
+    def set_template_id(self, template_id: Any) -> None:
+        """``ApiTemplate``: a stored template's number."""
+        self.template_id = str(template_id)
+
+    def set_merge_data(self, merge_data: Mapping[str, Mapping[str, Any]]) -> None:
+        """Per-recipient ``%%Field%%`` values: one ``PerMessage`` row each."""
+        self.merge_data = dict(merge_data)
+
+    def set_merge_global_data(self, merge_global_data: Mapping[str, Any]) -> None:
+        """``MergeData.Global``."""
+        self.merge_global_data = self._strings(merge_global_data)
+
+    def set_merge_metadata(self, merge_metadata: Mapping[str, Mapping[str, Any]]) -> None:
+        """Per-recipient metadata: each such recipient gets a message of its own."""
+        self.merge_metadata = dict(merge_metadata)
+
+    def set_merge_headers(self, merge_headers: Mapping[str, Mapping[str, Any]]) -> None:
+        """Per-recipient headers: each such recipient gets a message of its own."""
+        self.merge_headers = dict(merge_headers)
+
+    def set_esp_extra(self, extra: Mapping[str, Any]) -> None:
+        """Members merged into each Injection API message (``{"MailingId": ...}``, ``{"CharSet": ...}``)."""
+        self.esp_extra = dict(extra)
+
+    def set_message_id(self, message_id: str) -> None:
+        """``MessageId`` (the earlier backend's ``message.message_id``)."""
+        self.message_id = message_id
+
+    def set_mailing_id(self, mailing_id: str) -> None:
+        """``MailingId`` (the earlier backend's ``message.mailing_id``)."""
+        self.mailing_id = mailing_id
+
+    def _strings(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """SocketLabs carries text only: numbers as written, anything else as JSON."""
+        return {str(k): v if isinstance(v, str) else self.serialize_json(v) for k, v in values.items()}
+
+    # ---------------------------------------------------------------- what goes on the wire
+
+    def _parts(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "from_": self.from_,
+            "reply_to": self.reply_to,
+            "text": self.bodies.get("text"),
+            "html": self.bodies.get("html"),
+            "amp": self.bodies.get("amp"),
+            "api_template": self.template_id,
+            "mailing_id": self.mailing_id,
+            "charset": self.charset,
+            "headers": self.headers,
+            "attachments": self.attachments,
+            "metadata": self.metadata,
+            "tags": self.tags,
+            "merge": self.merge_global_data,
+        }
+
+    def _check(self) -> None:
+        if self.template_id is not None and not self.subject:
+            # The API refuses an empty Subject (EmptySubject), template or not; so do the official libraries.
+            self.unsupported_feature("template_id without a subject (SocketLabs requires a Subject)")
+
+    def builders(self) -> list[BasicMessage | BulkMessage]:
+        """The client's builders for this message; fills ``recipient_ids``."""
+        self._check()
+        to, cc, bcc = self.recipients["to"], self.recipients["cc"], self.recipients["bcc"]
+        if not self.is_batch():
+            message_id = self.message_id or uuid.uuid4().hex
+            self.recipient_ids = {address: message_id for address, _ in to + cc + bcc}
+            return [BasicMessage(to=to, cc=cc, bcc=bcc, message_id=message_id, **self._parts())]
+        if cc or bcc:
+            self.unsupported_feature("cc or bcc with a batch send (SocketLabs merges one message per To)")
+        own = self.merge_metadata is not None or self.merge_headers is not None
+        rows: list[BulkRecipient] = []
+        for address, name in to:
+            message_id = self.message_id or uuid.uuid4().hex
+            self.recipient_ids[address] = message_id
+            merge = self._strings((self.merge_data or {}).get(address) or {})
+            if not own and self.message_id is None:
+                merge[MESSAGE_ID_FIELD] = message_id
+            rows.append(BulkRecipient(address, name, merge))
+        if not own:
+            message_id = self.message_id or f"%%{MESSAGE_ID_FIELD}%%"
+            return [BulkMessage(recipients=rows, message_id=message_id, **self._parts())]
+        built: list[BasicMessage | BulkMessage] = []
+        for row in rows:  # one message each: Metadata and CustomHeaders are per message
+            parts = self._parts()
+            own_metadata = (self.merge_metadata or {}).get(row.address) or {}
+            own_headers = (self.merge_headers or {}).get(row.address) or {}
+            parts["metadata"] = {**self.metadata, **self._strings(own_metadata)}
+            parts["headers"] = {**self.headers, **self._strings(own_headers)}
+            built.append(BulkMessage(recipients=[row], message_id=self.recipient_ids[row.address], **parts))
+        return built
+
+    def messages(self, *, recipients_per_message: int, format: Format) -> list[Message]:
+        """The Injection API messages, ``esp_extra`` merged into each (checked again when sent)."""
+        models: list[Message] = []
+        for builder in self.builders():
+            built = builder.build(max_recipients=recipients_per_message, format=format)
+            models.extend(built if isinstance(built, list) else [built])
+        if not self.esp_extra:
+            return models
+        given = next((v for k, v in self.esp_extra.items() if str(k).casefold() == "messageid"), None)
+        if given is not None:  # esp_extra's own MessageId is every recipient's
+            self.recipient_ids = dict.fromkeys(self.recipient_ids, str(given))
+        try:
+            return [Message.from_dict(_merged(m.to_dict(), self.esp_extra)) for m in models]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a member of the wrong shape
+            raise AnymailSerializationError(
+                f"esp_extra does not fit an Injection API message ({type(exc).__name__}: {exc})",
+                email_message=self.message,
+                payload=self,
+                backend=self.backend,
+            ) from None
 
 
-# ---------------------------------------------------------------- the backend
+def _status(outcome: Outcome, code: str | None, request_failed: bool) -> str:
+    """Anymail's word for one recipient's outcome (a request that failed as a whole: ``failed``)."""
+    if outcome is Outcome.ACCEPTED:
+        return "queued"
+    if outcome is Outcome.IN_DOUBT:
+        return "unknown"
+    if request_failed:
+        return "failed"
+    if code == "InvalidAddress":
+        return "invalid"
+    return "rejected" if code is None or code in _REJECTED_CODES else "failed"
 
 
-def _recipient_status(result: RecipientResult, message_id: str | None) -> RecipientStatus:
-    code = str(result.code) if result.code is not None else None
-    word = _STATUS.get(result.outcome, "unknown")
-    if word == "rejected" and code == "InvalidAddress":
-        word = "invalid"
-    return RecipientStatus(message_id, word, code)
-
-
-def _statuses(
-    report: SendReport, sent: Sequence[EmailMessage], message_ids: Sequence[str | None]
-) -> list[SocketLabsStatus]:
-    statuses = [SocketLabsStatus(message_id=m) for m in message_ids]
-    for result in report.recipients:
-        status = statuses[result.message]
-        recipient = _recipient_status(result, status.message_id)
-        status.recipients[result.address] = recipient
-        status.status.add(recipient.status)
-        request = report.requests[result.request]
-        if request not in status.esp_response:
-            status.esp_response.append(request)
-    for message, status in zip(sent, statuses, strict=True):
-        message.socketlabs_status = status  # type: ignore[attr-defined]
-        message.anymail_status = status  # type: ignore[attr-defined]
-    return statuses
-
-
-class EmailBackend(BaseEmailBackend):
-    """Django's email backend for SocketLabs (settings: ``SOCKETLABS = {"API_KEY": ..., "SERVER_ID": ...}``).
+class EmailBackend(AnymailBaseBackend):  # type: ignore[misc]  # anymail ships no type information
+    """Django's email backend for SocketLabs (``ANYMAIL = {"SOCKETLABS_API_KEY": ..., ...}``).
 
     One pooled ``SocketLabs`` client per open connection: ``with
-    get_connection() as connection:`` sends every message on it over the
-    same pool; a bare ``send_mail`` opens and closes one. Keyword arguments
-    (``api_key=``, ``server_id=``, ``inject_url=``...) override the settings.
-    ``send_messages`` returns how many messages SocketLabs accepted (at least
-    one recipient each) and raises, unless ``fail_silently``, on anything that
-    stopped a message: a check, a refusal of every recipient, an API error.
+    get_connection() as connection:`` sends every message over the same pool;
+    a bare ``send_mail`` opens and closes one. Each message is one injection
+    request, as with every anymail backend. Keyword arguments
+    (``api_key=``, ``server_id=``, ``inject_url=``...) override the settings,
+    and ``send_mail(auth_password=...)`` is taken as the API key.
     """
 
+    esp_name = ESP_NAME
+
     def __init__(self, fail_silently: bool = False, **kwargs: Any) -> None:
-        super().__init__(fail_silently=fail_silently)
-        # send_mail(auth_user=, auth_password=) arrive as username/password: the password is the API key
         kwargs.pop("username", None)
         password = kwargs.pop("password", None)
         if password is not None:
             kwargs.setdefault("api_key", password)
-        self._options = {k: kwargs.pop(k) for k in list(kwargs) if k in _CLIENT_KEYWORDS}
-        self.format = kwargs.pop("format", None) or setting("FORMAT", "json")
-        if kwargs:
-            raise TypeError(f"unknown EmailBackend arguments: {', '.join(sorted(kwargs))}")
+        self.client_options = client_options(kwargs)
+        fmt = esp_setting("format", kwargs) or "json"
+        if fmt not in ("json", "xml"):
+            raise AnymailConfigurationError(f"SOCKETLABS_FORMAT must be 'json' or 'xml', got {fmt!r}")
+        self.format: Format = "xml" if fmt == "xml" else "json"
+        self.recipients_per_message = int(esp_setting("recipients_per_message", kwargs) or 50)
+        super().__init__(fail_silently=fail_silently, **kwargs)
         self.client: SocketLabs | None = None
 
     def open(self) -> bool:
@@ -308,11 +369,9 @@ class EmailBackend(BaseEmailBackend):
         if self.client is not None:
             return False
         try:
-            self.client = SocketLabs(**client_options(self._options))
-        except SocketLabsError:
-            if not self.fail_silently:
-                raise
-            return False
+            self.client = SocketLabs(**self.client_options)
+        except ConfigurationError as exc:
+            raise AnymailConfigurationError(f"SocketLabs: {exc}") from exc
         return True
 
     def close(self) -> None:
@@ -321,74 +380,95 @@ class EmailBackend(BaseEmailBackend):
         if client is not None:
             client.close()
 
-    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        """Send a batch; return how many messages SocketLabs accepted."""
-        if not email_messages:
-            return 0
-        created = self.open()
+    def _send(self, message: EmailMessage) -> bool:
+        if self.client is None:  # _send is only called between open() and close()
+            raise AnymailConfigurationError("the SocketLabs client is not open")
+        sent: bool = super()._send(message)
+        return sent
+
+    def build_message_payload(self, message: EmailMessage, defaults: dict[str, Any]) -> SocketLabsPayload:
+        """The payload anymail fills from the message."""
+        return SocketLabsPayload(message, defaults, self)
+
+    def _error(
+        self, exc: SocketLabsError, message: EmailMessage, payload: SocketLabsPayload, text: str
+    ) -> AnymailError:
+        field = getattr(exc, "field", "") or ""
+        kind = AnymailInvalidAddress if field.casefold().startswith(_ADDRESS_FIELDS) else AnymailAPIError
+        return kind(text, email_message=message, payload=payload, backend=self)
+
+    def post_to_esp(self, payload: SocketLabsPayload, message: EmailMessage) -> SendReport:
+        """One ``client.send``; a refusal before or instead of processing raises, in doubt does not."""
+        assert self.client is not None  # noqa: S101 - _send checked it
         try:
-            return self._send(list(email_messages))
-        finally:
-            if created:
-                self.close()
+            models = payload.messages(recipients_per_message=self.recipients_per_message, format=self.format)
+            report = self.client.send(
+                list(models), format=self.format, recipients_per_message=self.recipients_per_message
+            )
+        except MessageValidationError as exc:
+            raise self._error(exc, message, payload, f"refused before sending: {exc}") from exc
+        except SocketLabsError as exc:
+            raise self._error(exc, message, payload, f"the send failed: {exc}") from exc
+        refused = [
+            r.error
+            for r in report.requests
+            if r.error is not None and failure_outcome(r.error)[0] is Outcome.REJECTED
+        ]
+        if refused and len(refused) == len(
+            report.requests
+        ):  # nothing went: an error, as anymail's ESPs raise
+            error = AnymailAPIError(
+                f"SocketLabs refused the request: {refused[0]}",
+                email_message=message,
+                payload=payload,
+                response=report,
+                backend=self,
+            )
+            raise error from refused[0]
+        return report  # some went (a big merge is several requests): the statuses say which
 
-    def _build(self, messages: list[EmailMessage]) -> list[tuple[EmailMessage, BasicMessage | BulkMessage]]:
-        built: list[tuple[EmailMessage, BasicMessage | BulkMessage]] = []
-        for message in messages:
-            if not message.recipients():
-                continue  # Django's own backends skip these too
-            try:
-                built.append((message, to_socketlabs(message)))
-            except SocketLabsError:
-                if not self.fail_silently:
-                    raise
-        return built
+    def parse_recipient_status(
+        self, response: SendReport, payload: SocketLabsPayload, message: EmailMessage
+    ) -> dict[str, AnymailRecipientStatus]:
+        """Each recipient's anymail status and ``MessageId`` from the client's report."""
+        statuses: dict[str, AnymailRecipientStatus] = {}
+        requests = {r.index: r for r in response.requests}
+        for result in response.recipients:
+            code = str(result.code) if result.code is not None else None
+            failed = requests[result.request].error is not None
+            message_id = payload.recipient_ids.get(result.address)
+            statuses[result.address] = AnymailRecipientStatus(
+                message_id, _status(result.outcome, code, failed)
+            )
+        return statuses
 
-    def _report(
-        self, client: SocketLabs, built: list[tuple[EmailMessage, BasicMessage | BulkMessage]]
-    ) -> SendReport | None:
-        """One ``client.send`` for the batch; ``fail_silently`` leaves out a message that fails its checks."""
-        while built:
-            try:
-                return client.send([b for _, b in built], format=self.format)
-            except MessageValidationError as exc:
-                if not (self.fail_silently and exc.message_index is not None):
-                    raise
-                del built[exc.message_index]  # drop the one that cannot be sent; send the rest
-            except SocketLabsError:
-                if not self.fail_silently:
-                    raise
-                return None
-        return None
-
-    def _send(self, messages: list[EmailMessage]) -> int:
-        if self.client is None:  # open() failed silently
-            return 0
-        built = self._build(messages)
-        report = self._report(self.client, built)
-        if report is None:
-            return 0
-        statuses = _statuses(report, [m for m, _ in built], [b.message_id for _, b in built])
-        if not self.fail_silently:
-            for status in statuses:
-                if not status.accepted and "unknown" not in status.status:
-                    codes = ", ".join(f"{a}: {r.code or r.status}" for a, r in status.recipients.items())
-                    raise RecipientsRefusedError(f"SocketLabs accepted no recipient ({codes})", status)
-        return sum(status.accepted for status in statuses)
-
-
-_CLIENT_KEYWORDS = frozenset(
-    {
-        "api_key",
-        "server_id",
-        "base_url",
-        "inject_url",
-        "management_url",
-        "auth",
-        "timeout",
-        "max_connections",
-        "max_retries",
-        "max_wait",
-        "rate_limiter",
-    }
-)
+    def raise_for_recipient_status(
+        self,
+        anymail_status: AnymailStatus,
+        response: SendReport,
+        payload: SocketLabsPayload,
+        message: EmailMessage,
+    ) -> None:
+        """Anymail's rule (all refused: ``AnymailRecipientsRefused``), and a message SocketLabs failed."""
+        if self.ignore_recipient_status:
+            return
+        statuses = anymail_status.status or set()
+        if statuses and statuses <= {"invalid", "rejected"}:
+            codes = ", ".join(f"{r.address}: {r.code}" for r in response.recipients)
+            raise AnymailRecipientsRefused(
+                f"SocketLabs accepted no recipient ({codes})",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )
+        if "failed" in statuses and not statuses & {"queued", "unknown"}:
+            failures = sorted({str(r.code) for r in response.recipients if r.code is not None})
+            reasons = "; ".join(explain(c) for c in failures)
+            raise AnymailAPIError(
+                f"SocketLabs refused the message: {reasons}",
+                email_message=message,
+                payload=payload,
+                response=response,
+                backend=self,
+            )

@@ -1,85 +1,120 @@
-"""Where the Django integration reads its settings: ``SOCKETLABS = {...}``, then the environment.
+"""Where the Django integration reads its settings: anymail's places first, then the environment.
 
-Names follow the client's constructor, upper-cased as Django settings are
-(``API_KEY``, ``SERVER_ID``, ``INJECT_URL``...); anything left out falls to
-the client's own resolution (``SOCKETLABS_API_KEY``, ``SOCKETLABS_SERVER_ID``,
-``SOCKETLABS_INJECT_URL``...). The webhook secrets fall back to
+Each option is looked up the way django-anymail looks up every ESP's options
+(``get_anymail_setting``): a keyword argument to the backend, then
+``ANYMAIL = {"SOCKETLABS_API_KEY": ...}``, then ``ANYMAIL_SOCKETLABS_API_KEY``,
+then a bare ``SOCKETLABS_API_KEY`` Django setting. The earlier
+``SOCKETLABS = {"API_KEY": ...}`` dict is still read after those, with a
+``DeprecationWarning`` per key, so a project can switch without a flag day.
+Anything left unset falls to the client's own resolution: the
+``SOCKETLABS_API_KEY``, ``SOCKETLABS_SERVER_ID``, ``SOCKETLABS_INJECT_URL``...
+environment variables. The webhook secret keys fall back to
 ``SOCKETLABS_WEBHOOK_SECRETS`` (comma-separated, so an old and a new key can
-both be active while you rotate), the same variable the receiver examples read.
+both be active while you rotate), the variable the receiver examples read.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from anymail.exceptions import AnymailConfigurationError
+from anymail.utils import get_anymail_setting
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["CLIENT_OPTIONS", "client_options", "setting", "webhook_secrets", "webhook_server_ids"]
+__all__ = [
+    "CLIENT_OPTIONS",
+    "ESP_NAME",
+    "client_options",
+    "esp_setting",
+    "webhook_secret_keys",
+    "webhook_server_ids",
+]
 
-CLIENT_OPTIONS: Mapping[str, str] = {
-    "API_KEY": "api_key",
-    "SERVER_ID": "server_id",
-    "BASE_URL": "base_url",
-    "INJECT_URL": "inject_url",
-    "MANAGEMENT_URL": "management_url",
-    "AUTH": "auth",
-    "TIMEOUT": "timeout",
-    "MAX_CONNECTIONS": "max_connections",
-    "MAX_RETRIES": "max_retries",
-    "MAX_WAIT": "max_wait",
-    "RATE_LIMITER": "rate_limiter",
-}
-"""``SOCKETLABS`` keys that configure the client, and the ``SocketLabs`` argument each becomes."""
+ESP_NAME = "SocketLabs"
 
-_OTHER_KEYS = frozenset(
-    {"WEBHOOK_SECRETS", "WEBHOOK_SERVER_IDS", "FORMAT", "MESSAGES_PER_REQUEST", "RECIPIENTS_PER_MESSAGE"}
+CLIENT_OPTIONS = (
+    "api_key",
+    "server_id",
+    "base_url",
+    "inject_url",
+    "management_url",
+    "auth",
+    "timeout",
+    "max_connections",
+    "max_retries",
+    "max_wait",
+    "rate_limiter",
 )
+"""Client options: ``ANYMAIL["SOCKETLABS_" + NAME]`` becomes ``SocketLabs(name=...)``."""
+
+_LEGACY_KEYS = frozenset(
+    {name.upper() for name in CLIENT_OPTIONS}
+    | {"WEBHOOK_SECRETS", "WEBHOOK_SERVER_IDS", "FORMAT", "MESSAGES_PER_REQUEST", "RECIPIENTS_PER_MESSAGE"}
+)
+_LEGACY_NEW_NAMES = {
+    "WEBHOOK_SECRETS": "SOCKETLABS_WEBHOOK_SECRET_KEY",
+    "WEBHOOK_SERVER_IDS": "SOCKETLABS_WEBHOOK_SERVER_ID",
+}
 
 
-def _all() -> Mapping[str, Any]:
-    value = getattr(settings, "SOCKETLABS", {})
+def _legacy(name: str) -> Any:
+    """One key of the deprecated ``SOCKETLABS`` dict (``None`` when absent), with a warning when used."""
+    value = getattr(settings, "SOCKETLABS", None)
+    if value is None:
+        return None
     if not isinstance(value, Mapping):
-        raise ImproperlyConfigured("settings.SOCKETLABS must be a dict")
-    unknown = sorted(set(value) - set(CLIENT_OPTIONS) - _OTHER_KEYS)
+        raise AnymailConfigurationError("settings.SOCKETLABS must be a dict")
+    unknown = sorted(set(value) - _LEGACY_KEYS)
     if unknown:  # a typo would otherwise fall silently to the environment
-        raise ImproperlyConfigured(f"settings.SOCKETLABS has unknown keys: {', '.join(unknown)}")
+        raise AnymailConfigurationError(f"settings.SOCKETLABS has unknown keys: {', '.join(unknown)}")
+    found = value.get(name)
+    if found is not None:
+        new = _LEGACY_NEW_NAMES.get(name, f"SOCKETLABS_{name}")
+        warnings.warn(
+            f'settings.SOCKETLABS["{name}"] is deprecated: use ANYMAIL = {{"{new}": ...}}',
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return found
+
+
+def esp_setting(name: str, kwargs: dict[str, Any] | None = None, *, legacy: str | None = None) -> Any:
+    """One SocketLabs option by anymail's precedence, then the old ``SOCKETLABS`` dict; ``None`` if unset."""
+    value = get_anymail_setting(name, esp_name=ESP_NAME, kwargs=kwargs, allow_bare=True, default=None)
+    if value is None:
+        value = _legacy(legacy or name.upper())
     return value
 
 
-def setting(name: str, default: Any = None) -> Any:
-    """One ``SOCKETLABS`` key (``default`` when absent)."""
-    return _all().get(name, default)
+def client_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``SocketLabs(...)`` arguments from the backend's keyword arguments and the settings."""
+    return {name: value for name in CLIENT_OPTIONS if (value := esp_setting(name, kwargs)) is not None}
 
 
-def client_options(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``SocketLabs(...)`` arguments: backend keyword arguments over ``SOCKETLABS`` (None: the env)."""
-    options = {
-        argument: value for key, argument in CLIENT_OPTIONS.items() if (value := setting(key)) is not None
-    }
-    options.update({k: v for k, v in overrides.items() if v is not None})
-    return options
-
-
-def webhook_secrets() -> list[str]:
-    """The accepted webhook secrets; a clear error when none are configured."""
-    value = setting("WEBHOOK_SECRETS")
+def webhook_secret_keys() -> list[str]:
+    """The ``SecretKey`` values a post may carry; a configuration error when there are none."""
+    value = esp_setting("webhook_secret_key", legacy="WEBHOOK_SECRETS")
     if value is None:
         value = [s.strip() for s in os.environ.get("SOCKETLABS_WEBHOOK_SECRETS", "").split(",")]
-    secrets = [value] if isinstance(value, str) else list(value)
-    secrets = [s for s in secrets if isinstance(s, str) and s]
+    values = [value] if isinstance(value, str) else list(value)
+    secrets = [s for s in values if isinstance(s, str) and s]
     if not secrets:
-        raise ImproperlyConfigured(
-            "no webhook secret: set SOCKETLABS['WEBHOOK_SECRETS'] or SOCKETLABS_WEBHOOK_SECRETS"
+        raise AnymailConfigurationError(
+            'no SocketLabs webhook secret key: set ANYMAIL = {"SOCKETLABS_WEBHOOK_SECRET_KEY": ...} '
+            "or the SOCKETLABS_WEBHOOK_SECRETS environment variable"
         )
     return secrets
 
 
 def webhook_server_ids() -> list[int] | None:
     """The server ids a post may come from (``None``: any)."""
-    value = setting("WEBHOOK_SERVER_IDS")
+    value = esp_setting("webhook_server_id", legacy="WEBHOOK_SERVER_IDS")
     if value is None:
         return None
-    return [int(value)] if isinstance(value, int | str) else [int(v) for v in value]
+    try:
+        return [int(value)] if isinstance(value, int | str) else [int(v) for v in value]
+    except (TypeError, ValueError):
+        raise AnymailConfigurationError("SOCKETLABS_WEBHOOK_SERVER_ID must be server ids (numbers)") from None

@@ -1,14 +1,19 @@
-"""``path("socketlabs/", include("socketlabs_client.django.urls"))``: ``events/`` and ``inbound/``."""
+"""``path("anymail/socketlabs/", include("socketlabs_client.django.urls"))``: ``tracking/`` and ``inbound/``.
+
+``events/`` is the earlier name of ``tracking/`` and still answers, so a
+webhook already configured in SocketLabs keeps working after the upgrade.
+"""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from .views import inbound_view, tracking_view
+from .views import SocketLabsInboundWebhookView, SocketLabsTrackingWebhookView
 
 app_name = "socketlabs"
 
 urlpatterns = [
-    path("events/", tracking_view, name="tracking_webhook"),
-    path("inbound/", inbound_view, name="inbound_webhook"),
+    path("tracking/", SocketLabsTrackingWebhookView.as_view(), name="socketlabs_tracking_webhook"),
+    path("inbound/", SocketLabsInboundWebhookView.as_view(), name="socketlabs_inbound_webhook"),
+    path("events/", SocketLabsTrackingWebhookView.as_view(), name="tracking_webhook"),
 ]

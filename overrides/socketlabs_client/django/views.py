@@ -1,95 +1,133 @@
-"""The event webhook and inbound parse views: the client's receivers behind two CSRF-exempt views.
+"""The event webhook and inbound parse views: anymail webhook views over the client's receivers.
 
 ```python
 # urls.py
 from django.urls import include, path
 
-urlpatterns = [path("socketlabs/", include("socketlabs_client.django.urls"))]
-# POST socketlabs/events/  -> tracking signal;  POST socketlabs/inbound/ -> inbound signal
+urlpatterns = [path("anymail/socketlabs/", include("socketlabs_client.django.urls"))]
+# POST .../tracking/ -> anymail.signals.tracking;  POST .../inbound/ -> anymail.signals.inbound
 ```
 
-The receivers do the work (the secret check in constant time, the
-``Validation`` handshake, the typed parse); these views only read the body
-within the receiver's limit and turn a Django request into bytes and back.
-Every malformed post is a 4xx: Django itself would answer 500 for a
-``Content-Length`` that is not a number (its ``request.body`` calls ``int``
-on it), so the length is checked here first, and the body is read from the
-stream so Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not cap an inbound
-message below the receiver's own limit.
+Two checks guard each post: anymail's own (HTTP basic auth with
+``ANYMAIL["WEBHOOK_SECRET"]``, when set: put the user and password in the
+URL you give SocketLabs, ``https://user:pass@host/...``), then SocketLabs'
+(the ``SecretKey`` in the body, compared in constant time with
+``ANYMAIL["SOCKETLABS_WEBHOOK_SECRET_KEY"]``, and optionally the
+``ServerId``). The client's receiver does the SocketLabs part, the
+``Validation`` handshake (200 with the secret key as the body) and the typed
+parse; these views read the body within the receiver's limit and send
+anymail's signals. Every malformed post is a 4xx whose body quotes nothing
+of the post: Django itself would answer 500 for a ``Content-Length`` that is
+not a number (``request.body`` calls ``int`` on it), so the length is checked
+here first, and the body is read from the stream so that
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not cap an inbound message below the
+receiver's own limit. A signal receiver that raises makes the view answer
+500, so SocketLabs delivers the post again.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
+from anymail.signals import inbound, tracking
+from anymail.webhooks.base import AnymailBaseWebhookView
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 
 from .._inbound import InboundReceiver
 from .._webhooks import Receiver, ReceiverResponse, WebhookEvent, WebhookReceiver
 from ..models import InboundMessage
-from ._backend import ESP_NAME
 from ._events import inbound_event, tracking_event
-from ._settings import webhook_secrets, webhook_server_ids
-from .signals import inbound, tracking
+from ._settings import ESP_NAME, webhook_secret_keys, webhook_server_ids
 
-__all__ = ["inbound_view", "tracking_view"]
+__all__ = [
+    "SocketLabsInboundWebhookView",
+    "SocketLabsTrackingWebhookView",
+    "inbound_view",
+    "tracking_view",
+]
 
 _DIGITS = re.compile(r"[0-9]{1,32}")
 
 
-def _send_tracking(event: WebhookEvent) -> None:
-    tracking.send(sender=tracking_view, event=tracking_event(event), esp_name=ESP_NAME)
+def _plain(status: int, text: str) -> HttpResponse:
+    return HttpResponse(f"{text}\n".encode(), status=status, content_type="text/plain; charset=utf-8")
 
 
-def _send_inbound(message: InboundMessage) -> None:
-    inbound.send(sender=inbound_view, event=inbound_event(message), esp_name=ESP_NAME)
+class _SocketLabsWebhookView(AnymailBaseWebhookView):  # type: ignore[misc]  # anymail ships no types
+    """What both views share: anymail's basic auth, then the client's receiver."""
+
+    esp_name = ESP_NAME
+    warn_if_no_basic_auth = False  # the SecretKey in every post is SocketLabs' own check
+    signal: ClassVar[Signal]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Built per request from the settings (cheap), so override_settings and key rotation apply at once.
+        self.receiver = self.make_receiver(webhook_secret_keys(), webhook_server_ids())
+
+    def make_receiver(self, secrets: list[str], server_ids: list[int] | None) -> Receiver[Any]:
+        """The client's receiver for this kind of post."""
+        raise NotImplementedError
+
+    def to_anymail(self, payload: Any) -> Any:
+        """Anymail's normalized event for one typed payload."""
+        raise NotImplementedError
+
+    def dispatch_payload(self, payload: Any) -> None:
+        """Send anymail's signal for one authenticated, typed post."""
+        self.signal.send(sender=self.__class__, event=self.to_anymail(payload), esp_name=self.esp_name)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Anymail's validators (basic auth), then the receiver; answers as the receiver says."""
+        self.run_validators(request)  # AnymailWebhookValidationFailure: Django answers 400
+        receiver = self.receiver
+        declared = str(request.META.get("CONTENT_LENGTH") or "").strip()
+        if declared and not _DIGITS.fullmatch(declared):
+            return _plain(400, "malformed Content-Length")
+        if declared and int(declared) > receiver.max_body_size:
+            return _plain(413, f"body over the limit of {receiver.max_body_size} bytes")
+        # the stream, so DATA_UPLOAD_MAX_MEMORY_SIZE does not cap it
+        body = request.read(receiver.max_body_size + 1)
+        if len(body) > receiver.max_body_size:
+            return _plain(413, f"body over the limit of {receiver.max_body_size} bytes")
+        if declared and len(body) < int(declared):
+            return _plain(400, "body shorter than its Content-Length")
+        answer: ReceiverResponse = receiver.handle(body, request.META.get("CONTENT_TYPE"))
+        return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
 
 
-def _plain(status: int, text: str, **headers: str) -> HttpResponse:
-    return HttpResponse(
-        f"{text}\n".encode(), status=status, content_type="text/plain; charset=utf-8", headers=headers
-    )
+class SocketLabsTrackingWebhookView(_SocketLabsWebhookView):
+    """``POST``: one SocketLabs event webhook post; sends ``anymail.signals.tracking``."""
+
+    signal = tracking
+
+    def make_receiver(self, secrets: list[str], server_ids: list[int] | None) -> Receiver[Any]:
+        """The client's event webhook receiver."""
+        return WebhookReceiver(self.dispatch_payload, secrets=secrets, server_ids=server_ids)
+
+    def to_anymail(self, payload: WebhookEvent) -> Any:
+        """An ``AnymailTrackingEvent``."""
+        return tracking_event(payload)
 
 
-def _answer(receiver: Receiver[Any], request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return _plain(405, "POST only", Allow="POST")
-    declared = str(request.META.get("CONTENT_LENGTH") or "").strip()
-    if declared and not _DIGITS.fullmatch(declared):
-        return _plain(400, "malformed Content-Length")
-    if declared and int(declared) > receiver.max_body_size:
-        return _plain(413, f"body over the limit of {receiver.max_body_size} bytes")
-    body = request.read(receiver.max_body_size + 1)  # the stream: not capped by DATA_UPLOAD_MAX_MEMORY_SIZE
-    if len(body) > receiver.max_body_size:
-        return _plain(413, f"body over the limit of {receiver.max_body_size} bytes")
-    if declared and len(body) < int(declared):
-        return _plain(400, "body shorter than its Content-Length")
-    answer: ReceiverResponse = receiver.handle(body, request.META.get("CONTENT_TYPE"))
-    return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
+class SocketLabsInboundWebhookView(_SocketLabsWebhookView):
+    """``POST``: one SocketLabs inbound parse post; sends ``anymail.signals.inbound``."""
+
+    signal = inbound
+
+    def make_receiver(self, secrets: list[str], server_ids: list[int] | None) -> Receiver[Any]:
+        """The client's inbound parse receiver."""
+        return InboundReceiver(self.dispatch_payload, secrets=secrets, server_ids=server_ids)
+
+    def to_anymail(self, payload: InboundMessage) -> Any:
+        """An ``AnymailInboundEvent``."""
+        return inbound_event(payload)
 
 
-def _view(make: Callable[[], Receiver[Any]]) -> Callable[[HttpRequest], HttpResponse]:
-    @csrf_exempt
-    def view(request: HttpRequest) -> HttpResponse:
-        return _answer(make(), request)
+tracking_view = SocketLabsTrackingWebhookView.as_view()
+"""The tracking view as a function (for ``path(...)``)."""
 
-    return view
-
-
-def _tracking_receiver() -> Receiver[Any]:
-    # Built per request from the settings (cheap), so override_settings and rotation apply at once.
-    return WebhookReceiver(_send_tracking, secrets=webhook_secrets(), server_ids=webhook_server_ids())
-
-
-def _inbound_receiver() -> Receiver[Any]:
-    return InboundReceiver(_send_inbound, secrets=webhook_secrets(), server_ids=webhook_server_ids())
-
-
-tracking_view = _view(_tracking_receiver)
-"""``POST``: one SocketLabs event webhook post; sends the ``tracking`` signal."""
-
-inbound_view = _view(_inbound_receiver)
-"""``POST``: one inbound parse post; sends the ``inbound`` signal."""
+inbound_view = SocketLabsInboundWebhookView.as_view()
+"""The inbound view as a function."""
