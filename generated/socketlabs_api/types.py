@@ -4,15 +4,15 @@
 import datetime
 import functools
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
-from attrs import define
+from attrs import define, fields
 
 
 class Unset:
-    """The "not given" marker of the generated models (``help()`` shows it as ``UNSET``)."""
+    """The "not given" marker of the endpoint modules' optional query parameters (never in a model)."""
 
     def __bool__(self) -> Literal[False]:
         return False
@@ -58,6 +58,47 @@ class Response(Generic[T]):
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
+
+
+M = TypeVar("M")
+
+
+def remember_nulls(*names: str) -> Callable[[type[M]], type[M]]:
+    """Note which of the nullable optional members ``names`` were given as ``None``.
+
+    Reading, absent and null are the same (``None``). Sending, they differ: an
+    update that leaves a member out keeps it, one that sends ``null`` clears it.
+    So a member given as ``None`` (to the constructor, by assignment, or as a
+    parsed ``null``) is sent as ``null`` and one never given is left out, as a
+    keyword argument left out is. The set lives in ``_explicit_nulls``.
+    """
+    tracked = frozenset(names)
+
+    def decorate(cls: type[M]) -> type[M]:
+        init: Any = cls.__init__
+        setter: Any = cls.__setattr__
+        order = tuple(f.alias for f in fields(cls) if f.init)  # type: ignore[arg-type]
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            given = tracked.intersection(order[: len(args)]).union(tracked.intersection(kwargs))
+            nulls = frozenset(name for name in given if getattr(self, name) is None)
+            object.__setattr__(self, "_explicit_nulls", nulls)
+
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            setter(self, name, value)
+            if name in tracked:  # also while attrs' __init__ runs, before the set exists
+                nulls = getattr(self, "_explicit_nulls", frozenset())
+                object.__setattr__(
+                    self, "_explicit_nulls", nulls | {name} if value is None else nulls - {name}
+                )
+
+        type.__setattr__(cls, "__init__", __init__)
+        type.__setattr__(cls, "__setattr__", __setattr__)
+        return cls
+
+    return decorate
 
 
 @functools.lru_cache(maxsize=512)
@@ -143,4 +184,5 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "remap_keys",
+    "remember_nulls",
 ]

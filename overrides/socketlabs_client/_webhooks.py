@@ -43,7 +43,6 @@ from socketlabs_api.models import (
     WebhookEventValidation,
 )
 from socketlabs_api.tables import EVENT_MODELS, NUMBERED_ENUMS, WebhookEvent
-from socketlabs_api.types import Unset
 
 from ._errors import (
     REDACTED,
@@ -98,7 +97,6 @@ _SIMPLE_TYPES: Mapping[str, tuple[type, ...]] = {
     "float": (int, float),
     "bool": (bool,),
     "None": (type(None),),
-    "Unset": (Unset,),
 }
 
 Body: TypeAlias = bytes | bytearray | memoryview | str

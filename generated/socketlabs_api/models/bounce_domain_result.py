@@ -7,11 +7,14 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="BounceDomainResult")
 
 
+@remember_nulls(
+    "validation_result",
+)
 @_attrs_define
 class BounceDomainResult:
     """
@@ -19,14 +22,15 @@ class BounceDomainResult:
         server_id (int):
         domain (str):
         is_default (bool):
-        validation_result (None | str | Unset):
+        validation_result (str | None):
     """
 
     server_id: int
     domain: str
     is_default: bool
-    validation_result: None | str | Unset = UNSET
+    validation_result: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -34,12 +38,6 @@ class BounceDomainResult:
         domain = self.domain
 
         is_default = self.is_default
-
-        validation_result: None | str | Unset
-        if isinstance(self.validation_result, Unset):
-            validation_result = UNSET
-        else:
-            validation_result = self.validation_result
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -50,8 +48,12 @@ class BounceDomainResult:
                 "IsDefault": is_default,
             }
         )
-        if validation_result is not UNSET:
+        if self.validation_result is not None:
+            validation_result: None | str
+            validation_result = self.validation_result
             field_dict["ValidationResult"] = validation_result
+        elif "validation_result" in self._explicit_nulls:
+            field_dict["ValidationResult"] = None
 
         return field_dict
 
@@ -66,20 +68,21 @@ class BounceDomainResult:
                 "ValidationResult",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("validation_result", "ValidationResult"),) if key in d and d[key] is None
+        )
         server_id = d.pop("ServerId")
 
         domain = d.pop("Domain")
 
         is_default = d.pop("IsDefault")
 
-        def _parse_validation_result(data: object) -> None | str | Unset:
+        def _parse_validation_result(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        validation_result = _parse_validation_result(d.pop("ValidationResult", UNSET))
+        validation_result = _parse_validation_result(d.pop("ValidationResult", None))
 
         bounce_domain_result = cls(
             server_id=server_id,
@@ -87,6 +90,7 @@ class BounceDomainResult:
             is_default=is_default,
             validation_result=validation_result,
         )
+        bounce_domain_result._explicit_nulls = nulls
 
         bounce_domain_result.additional_properties = d
         return bounce_domain_result

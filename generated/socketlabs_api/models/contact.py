@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.contact_custom_fields import ContactCustomFields
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Contact")
 
 
+@remember_nulls(
+    "first_name",
+    "last_name",
+)
 @_attrs_define
 class Contact:
     """
@@ -26,8 +30,8 @@ class Contact:
         list_ids (list[int]):
         custom_fields (ContactCustomFields):
         created_date (datetime.datetime):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
+        first_name (str | None):
+        last_name (str | None):
     """
 
     id: int
@@ -35,9 +39,10 @@ class Contact:
     list_ids: list[int]
     custom_fields: ContactCustomFields
     created_date: datetime.datetime
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
+    first_name: str | None = None
+    last_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -50,18 +55,6 @@ class Contact:
 
         created_date = self.created_date.isoformat()
 
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -73,10 +66,18 @@ class Contact:
                 "createdDate": created_date,
             }
         )
-        if first_name is not UNSET:
+        if self.first_name is not None:
+            first_name: None | str
+            first_name = self.first_name
             field_dict["firstName"] = first_name
-        if last_name is not UNSET:
+        elif "first_name" in self._explicit_nulls:
+            field_dict["firstName"] = None
+        if self.last_name is not None:
+            last_name: None | str
+            last_name = self.last_name
             field_dict["lastName"] = last_name
+        elif "last_name" in self._explicit_nulls:
+            field_dict["lastName"] = None
 
         return field_dict
 
@@ -96,6 +97,14 @@ class Contact:
                 "lastName",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("first_name", "firstName"),
+                ("last_name", "lastName"),
+            )
+            if key in d and d[key] is None
+        )
         id = d.pop("id")
 
         email_address = d.pop("emailAddress")
@@ -106,23 +115,19 @@ class Contact:
 
         created_date = parse_datetime(d.pop("createdDate"))
 
-        def _parse_first_name(data: object) -> None | str | Unset:
+        def _parse_first_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
+        first_name = _parse_first_name(d.pop("firstName", None))
 
-        def _parse_last_name(data: object) -> None | str | Unset:
+        def _parse_last_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
+        last_name = _parse_last_name(d.pop("lastName", None))
 
         contact = cls(
             id=id,
@@ -133,6 +138,7 @@ class Contact:
             first_name=first_name,
             last_name=last_name,
         )
+        contact._explicit_nulls = nulls
 
         contact.additional_properties = d
         return contact

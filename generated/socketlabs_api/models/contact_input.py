@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.contact_input_custom_fields import ContactInputCustomFields
@@ -16,46 +16,31 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ContactInput")
 
 
+@remember_nulls(
+    "first_name",
+    "last_name",
+)
 @_attrs_define
 class ContactInput:
     """
     Attributes:
         email_address (str):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        list_ids (list[int] | Unset): The lists the contact belongs to (each must exist).
-        custom_fields (ContactInputCustomFields | Unset): Values by custom field name (each field must exist).
+        first_name (str | None):
+        last_name (str | None):
+        list_ids (list[int] | None): The lists the contact belongs to (each must exist).
+        custom_fields (ContactInputCustomFields | None): Values by custom field name (each field must exist).
     """
 
     email_address: str
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
-    list_ids: list[int] | Unset = UNSET
-    custom_fields: ContactInputCustomFields | Unset = UNSET
+    first_name: str | None = None
+    last_name: str | None = None
+    list_ids: list[int] | None = None
+    custom_fields: ContactInputCustomFields | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
-
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
-
-        list_ids: list[int] | Unset = UNSET
-        if not isinstance(self.list_ids, Unset):
-            list_ids = self.list_ids
-
-        custom_fields: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.custom_fields, Unset):
-            custom_fields = self.custom_fields.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -64,13 +49,24 @@ class ContactInput:
                 "emailAddress": email_address,
             }
         )
-        if first_name is not UNSET:
+        if self.first_name is not None:
+            first_name: None | str
+            first_name = self.first_name
             field_dict["firstName"] = first_name
-        if last_name is not UNSET:
+        elif "first_name" in self._explicit_nulls:
+            field_dict["firstName"] = None
+        if self.last_name is not None:
+            last_name: None | str
+            last_name = self.last_name
             field_dict["lastName"] = last_name
-        if list_ids is not UNSET:
+        elif "last_name" in self._explicit_nulls:
+            field_dict["lastName"] = None
+        if self.list_ids is not None:
+            list_ids = self.list_ids
+
             field_dict["listIds"] = list_ids
-        if custom_fields is not UNSET:
+        if self.custom_fields is not None:
+            custom_fields = self.custom_fields.to_dict()
             field_dict["customFields"] = custom_fields
 
         return field_dict
@@ -89,33 +85,38 @@ class ContactInput:
                 "customFields",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("first_name", "firstName"),
+                ("last_name", "lastName"),
+            )
+            if key in d and d[key] is None
+        )
         email_address = d.pop("emailAddress")
 
-        def _parse_first_name(data: object) -> None | str | Unset:
+        def _parse_first_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
+        first_name = _parse_first_name(d.pop("firstName", None))
 
-        def _parse_last_name(data: object) -> None | str | Unset:
+        def _parse_last_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
+        last_name = _parse_last_name(d.pop("lastName", None))
 
-        list_ids = cast(list[int], d.pop("listIds", UNSET))
+        _list_ids = d.pop("listIds", None)
+        list_ids: list[int] | None = None
+        if _list_ids is not None:
+            list_ids = cast(list[int], _list_ids)
 
-        _custom_fields = d.pop("customFields", UNSET)
-        custom_fields: ContactInputCustomFields | Unset
-        if isinstance(_custom_fields, Unset):
-            custom_fields = UNSET
-        else:
+        _custom_fields = d.pop("customFields", None)
+        custom_fields: ContactInputCustomFields | None = None
+        if _custom_fields is not None:
             custom_fields = ContactInputCustomFields.from_dict(_custom_fields)
 
         contact_input = cls(
@@ -125,6 +126,7 @@ class ContactInput:
             list_ids=list_ids,
             custom_fields=custom_fields,
         )
+        contact_input._explicit_nulls = nulls
 
         contact_input.additional_properties = d
         return contact_input

@@ -7,32 +7,30 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="InboundAddress")
 
 
+@remember_nulls(
+    "friendly_name",
+)
 @_attrs_define
 class InboundAddress:
     """A mail address with its display name.
 
     Attributes:
         email_address (str):
-        friendly_name (None | str | Unset):
+        friendly_name (str | None):
     """
 
     email_address: str
-    friendly_name: None | str | Unset = UNSET
+    friendly_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
-
-        friendly_name: None | str | Unset
-        if isinstance(self.friendly_name, Unset):
-            friendly_name = UNSET
-        else:
-            friendly_name = self.friendly_name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,8 +39,12 @@ class InboundAddress:
                 "EmailAddress": email_address,
             }
         )
-        if friendly_name is not UNSET:
+        if self.friendly_name is not None:
+            friendly_name: None | str
+            friendly_name = self.friendly_name
             field_dict["FriendlyName"] = friendly_name
+        elif "friendly_name" in self._explicit_nulls:
+            field_dict["FriendlyName"] = None
 
         return field_dict
 
@@ -55,21 +57,23 @@ class InboundAddress:
                 "FriendlyName",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("friendly_name", "FriendlyName"),) if key in d and d[key] is None
+        )
         email_address = d.pop("EmailAddress")
 
-        def _parse_friendly_name(data: object) -> None | str | Unset:
+        def _parse_friendly_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        friendly_name = _parse_friendly_name(d.pop("FriendlyName", UNSET))
+        friendly_name = _parse_friendly_name(d.pop("FriendlyName", None))
 
         inbound_address = cls(
             email_address=email_address,
             friendly_name=friendly_name,
         )
+        inbound_address._explicit_nulls = nulls
 
         inbound_address.additional_properties = d
         return inbound_address

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.inbound_header import InboundHeader
@@ -16,54 +16,36 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundAttachment")
 
 
+@remember_nulls(
+    "content_type",
+    "content_id",
+    "custom_headers",
+)
 @_attrs_define
 class InboundAttachment:
     """An attachment or embedded media item; `Content` is base64 (decode it with `socketlabs_client.decode_content`).
 
     Attributes:
-        name (None | str):
+        name (str | None):
         content (str):
-        content_type (None | str | Unset):
-        content_id (None | str | Unset):
-        custom_headers (list[InboundHeader] | None | Unset):
+        content_type (str | None):
+        content_id (str | None):
+        custom_headers (list[InboundHeader] | None):
     """
 
-    name: None | str
+    name: str | None
     content: str
-    content_type: None | str | Unset = UNSET
-    content_id: None | str | Unset = UNSET
-    custom_headers: list[InboundHeader] | None | Unset = UNSET
+    content_type: str | None = None
+    content_id: str | None = None
+    custom_headers: list[InboundHeader] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name: None | str
         name = self.name
 
         content = self.content
-
-        content_type: None | str | Unset
-        if isinstance(self.content_type, Unset):
-            content_type = UNSET
-        else:
-            content_type = self.content_type
-
-        content_id: None | str | Unset
-        if isinstance(self.content_id, Unset):
-            content_id = UNSET
-        else:
-            content_id = self.content_id
-
-        custom_headers: list[dict[str, Any]] | None | Unset
-        if isinstance(self.custom_headers, Unset):
-            custom_headers = UNSET
-        elif isinstance(self.custom_headers, list):
-            custom_headers = []
-            for custom_headers_type_0_item_data in self.custom_headers:
-                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
-                custom_headers.append(custom_headers_type_0_item)
-
-        else:
-            custom_headers = self.custom_headers
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,12 +55,31 @@ class InboundAttachment:
                 "Content": content,
             }
         )
-        if content_type is not UNSET:
+        if self.content_type is not None:
+            content_type: None | str
+            content_type = self.content_type
             field_dict["ContentType"] = content_type
-        if content_id is not UNSET:
+        elif "content_type" in self._explicit_nulls:
+            field_dict["ContentType"] = None
+        if self.content_id is not None:
+            content_id: None | str
+            content_id = self.content_id
             field_dict["ContentId"] = content_id
-        if custom_headers is not UNSET:
+        elif "content_id" in self._explicit_nulls:
+            field_dict["ContentId"] = None
+        if self.custom_headers is not None:
+            custom_headers: list[dict[str, Any]] | None
+            if isinstance(self.custom_headers, list):
+                custom_headers = []
+                for custom_headers_type_0_item_data in self.custom_headers:
+                    custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
+                    custom_headers.append(custom_headers_type_0_item)
+
+            else:
+                custom_headers = self.custom_headers
             field_dict["CustomHeaders"] = custom_headers
+        elif "custom_headers" in self._explicit_nulls:
+            field_dict["CustomHeaders"] = None
 
         return field_dict
 
@@ -96,6 +97,15 @@ class InboundAttachment:
                 "CustomHeaders",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("content_type", "ContentType"),
+                ("content_id", "ContentId"),
+                ("custom_headers", "CustomHeaders"),
+            )
+            if key in d and d[key] is None
+        )
 
         def _parse_name(data: object) -> None | str:
             if data is None:
@@ -106,28 +116,22 @@ class InboundAttachment:
 
         content = d.pop("Content")
 
-        def _parse_content_type(data: object) -> None | str | Unset:
+        def _parse_content_type(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        content_type = _parse_content_type(d.pop("ContentType", UNSET))
+        content_type = _parse_content_type(d.pop("ContentType", None))
 
-        def _parse_content_id(data: object) -> None | str | Unset:
+        def _parse_content_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        content_id = _parse_content_id(d.pop("ContentId", UNSET))
+        content_id = _parse_content_id(d.pop("ContentId", None))
 
-        def _parse_custom_headers(data: object) -> list[InboundHeader] | None | Unset:
+        def _parse_custom_headers(data: object) -> list[InboundHeader] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -142,9 +146,9 @@ class InboundAttachment:
                 return custom_headers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundHeader] | None | Unset, data)
+            return cast(list[InboundHeader] | None, data)
 
-        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", UNSET))
+        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", None))
 
         inbound_attachment = cls(
             name=name,
@@ -153,6 +157,7 @@ class InboundAttachment:
             content_id=content_id,
             custom_headers=custom_headers,
         )
+        inbound_attachment._explicit_nulls = nulls
 
         inbound_attachment.additional_properties = d
         return inbound_attachment

@@ -7,32 +7,30 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="InboundHeader")
 
 
+@remember_nulls(
+    "value",
+)
 @_attrs_define
 class InboundHeader:
     """One original header of the message; values may be null.
 
     Attributes:
         name (str):
-        value (None | str | Unset):
+        value (str | None):
     """
 
     name: str
-    value: None | str | Unset = UNSET
+    value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
-
-        value: None | str | Unset
-        if isinstance(self.value, Unset):
-            value = UNSET
-        else:
-            value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,8 +39,12 @@ class InboundHeader:
                 "Name": name,
             }
         )
-        if value is not UNSET:
+        if self.value is not None:
+            value: None | str
+            value = self.value
             field_dict["Value"] = value
+        elif "value" in self._explicit_nulls:
+            field_dict["Value"] = None
 
         return field_dict
 
@@ -55,21 +57,21 @@ class InboundHeader:
                 "Value",
             ),
         )
+        nulls = frozenset(name for name, key in (("value", "Value"),) if key in d and d[key] is None)
         name = d.pop("Name")
 
-        def _parse_value(data: object) -> None | str | Unset:
+        def _parse_value(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        value = _parse_value(d.pop("Value", UNSET))
+        value = _parse_value(d.pop("Value", None))
 
         inbound_header = cls(
             name=name,
             value=value,
         )
+        inbound_header._explicit_nulls = nulls
 
         inbound_header.additional_properties = d
         return inbound_header

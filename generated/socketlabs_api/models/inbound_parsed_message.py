@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.inbound_address import InboundAddress
@@ -18,171 +18,66 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundParsedMessage")
 
 
+@remember_nulls(
+    "to",
+    "cc",
+    "bcc",
+    "reply_to",
+    "subject",
+    "text_body",
+    "html_body",
+    "text_char_set",
+    "html_char_set",
+    "message_id",
+    "mailing_id",
+    "custom_headers",
+    "attachments",
+    "embedded_media",
+)
 @_attrs_define
 class InboundParsedMessage:
     """The parsed message; EWX spells `Cc`/`Bcc` as `CC`/`BCC` (names match in any case).
 
     Attributes:
         from_ (InboundAddress): A mail address with its display name.
-        to (list[InboundAddress] | None | Unset):
-        cc (list[InboundAddress] | None | Unset):
-        bcc (list[InboundAddress] | None | Unset):
-        reply_to (InboundAddress | None | Unset):
-        subject (None | str | Unset):
-        text_body (None | str | Unset):
-        html_body (None | str | Unset):
-        text_char_set (None | str | Unset):
-        html_char_set (None | str | Unset):
-        message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
-        custom_headers (list[InboundHeader] | None | Unset):
-        attachments (list[InboundAttachment] | None | Unset):
-        embedded_media (list[InboundAttachment] | None | Unset):
+        to (list[InboundAddress] | None):
+        cc (list[InboundAddress] | None):
+        bcc (list[InboundAddress] | None):
+        reply_to (InboundAddress | None):
+        subject (str | None):
+        text_body (str | None):
+        html_body (str | None):
+        text_char_set (str | None):
+        html_char_set (str | None):
+        message_id (str | None):
+        mailing_id (str | None):
+        custom_headers (list[InboundHeader] | None):
+        attachments (list[InboundAttachment] | None):
+        embedded_media (list[InboundAttachment] | None):
     """
 
     from_: InboundAddress
-    to: list[InboundAddress] | None | Unset = UNSET
-    cc: list[InboundAddress] | None | Unset = UNSET
-    bcc: list[InboundAddress] | None | Unset = UNSET
-    reply_to: InboundAddress | None | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    text_body: None | str | Unset = UNSET
-    html_body: None | str | Unset = UNSET
-    text_char_set: None | str | Unset = UNSET
-    html_char_set: None | str | Unset = UNSET
-    message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
-    custom_headers: list[InboundHeader] | None | Unset = UNSET
-    attachments: list[InboundAttachment] | None | Unset = UNSET
-    embedded_media: list[InboundAttachment] | None | Unset = UNSET
+    to: list[InboundAddress] | None = None
+    cc: list[InboundAddress] | None = None
+    bcc: list[InboundAddress] | None = None
+    reply_to: InboundAddress | None = None
+    subject: str | None = None
+    text_body: str | None = None
+    html_body: str | None = None
+    text_char_set: str | None = None
+    html_char_set: str | None = None
+    message_id: str | None = None
+    mailing_id: str | None = None
+    custom_headers: list[InboundHeader] | None = None
+    attachments: list[InboundAttachment] | None = None
+    embedded_media: list[InboundAttachment] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.inbound_address import InboundAddress  # noqa: PLC0415
 
         from_ = self.from_.to_dict()
-
-        to: list[dict[str, Any]] | None | Unset
-        if isinstance(self.to, Unset):
-            to = UNSET
-        elif isinstance(self.to, list):
-            to = []
-            for to_type_0_item_data in self.to:
-                to_type_0_item = to_type_0_item_data.to_dict()
-                to.append(to_type_0_item)
-
-        else:
-            to = self.to
-
-        cc: list[dict[str, Any]] | None | Unset
-        if isinstance(self.cc, Unset):
-            cc = UNSET
-        elif isinstance(self.cc, list):
-            cc = []
-            for cc_type_0_item_data in self.cc:
-                cc_type_0_item = cc_type_0_item_data.to_dict()
-                cc.append(cc_type_0_item)
-
-        else:
-            cc = self.cc
-
-        bcc: list[dict[str, Any]] | None | Unset
-        if isinstance(self.bcc, Unset):
-            bcc = UNSET
-        elif isinstance(self.bcc, list):
-            bcc = []
-            for bcc_type_0_item_data in self.bcc:
-                bcc_type_0_item = bcc_type_0_item_data.to_dict()
-                bcc.append(bcc_type_0_item)
-
-        else:
-            bcc = self.bcc
-
-        reply_to: dict[str, Any] | None | Unset
-        if isinstance(self.reply_to, Unset):
-            reply_to = UNSET
-        elif isinstance(self.reply_to, InboundAddress):
-            reply_to = self.reply_to.to_dict()
-        else:
-            reply_to = self.reply_to
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        text_body: None | str | Unset
-        if isinstance(self.text_body, Unset):
-            text_body = UNSET
-        else:
-            text_body = self.text_body
-
-        html_body: None | str | Unset
-        if isinstance(self.html_body, Unset):
-            html_body = UNSET
-        else:
-            html_body = self.html_body
-
-        text_char_set: None | str | Unset
-        if isinstance(self.text_char_set, Unset):
-            text_char_set = UNSET
-        else:
-            text_char_set = self.text_char_set
-
-        html_char_set: None | str | Unset
-        if isinstance(self.html_char_set, Unset):
-            html_char_set = UNSET
-        else:
-            html_char_set = self.html_char_set
-
-        message_id: None | str | Unset
-        if isinstance(self.message_id, Unset):
-            message_id = UNSET
-        else:
-            message_id = self.message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        custom_headers: list[dict[str, Any]] | None | Unset
-        if isinstance(self.custom_headers, Unset):
-            custom_headers = UNSET
-        elif isinstance(self.custom_headers, list):
-            custom_headers = []
-            for custom_headers_type_0_item_data in self.custom_headers:
-                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
-                custom_headers.append(custom_headers_type_0_item)
-
-        else:
-            custom_headers = self.custom_headers
-
-        attachments: list[dict[str, Any]] | None | Unset
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
-            attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
-
-        else:
-            attachments = self.attachments
-
-        embedded_media: list[dict[str, Any]] | None | Unset
-        if isinstance(self.embedded_media, Unset):
-            embedded_media = UNSET
-        elif isinstance(self.embedded_media, list):
-            embedded_media = []
-            for embedded_media_type_0_item_data in self.embedded_media:
-                embedded_media_type_0_item = embedded_media_type_0_item_data.to_dict()
-                embedded_media.append(embedded_media_type_0_item)
-
-        else:
-            embedded_media = self.embedded_media
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -191,34 +86,135 @@ class InboundParsedMessage:
                 "From": from_,
             }
         )
-        if to is not UNSET:
+        if self.to is not None:
+            to: list[dict[str, Any]] | None
+            if isinstance(self.to, list):
+                to = []
+                for to_type_0_item_data in self.to:
+                    to_type_0_item = to_type_0_item_data.to_dict()
+                    to.append(to_type_0_item)
+
+            else:
+                to = self.to
             field_dict["To"] = to
-        if cc is not UNSET:
+        elif "to" in self._explicit_nulls:
+            field_dict["To"] = None
+        if self.cc is not None:
+            cc: list[dict[str, Any]] | None
+            if isinstance(self.cc, list):
+                cc = []
+                for cc_type_0_item_data in self.cc:
+                    cc_type_0_item = cc_type_0_item_data.to_dict()
+                    cc.append(cc_type_0_item)
+
+            else:
+                cc = self.cc
             field_dict["Cc"] = cc
-        if bcc is not UNSET:
+        elif "cc" in self._explicit_nulls:
+            field_dict["Cc"] = None
+        if self.bcc is not None:
+            bcc: list[dict[str, Any]] | None
+            if isinstance(self.bcc, list):
+                bcc = []
+                for bcc_type_0_item_data in self.bcc:
+                    bcc_type_0_item = bcc_type_0_item_data.to_dict()
+                    bcc.append(bcc_type_0_item)
+
+            else:
+                bcc = self.bcc
             field_dict["Bcc"] = bcc
-        if reply_to is not UNSET:
+        elif "bcc" in self._explicit_nulls:
+            field_dict["Bcc"] = None
+        if self.reply_to is not None:
+            reply_to: dict[str, Any] | None
+            if isinstance(self.reply_to, InboundAddress):
+                reply_to = self.reply_to.to_dict()
+            else:
+                reply_to = self.reply_to
             field_dict["ReplyTo"] = reply_to
-        if subject is not UNSET:
+        elif "reply_to" in self._explicit_nulls:
+            field_dict["ReplyTo"] = None
+        if self.subject is not None:
+            subject: None | str
+            subject = self.subject
             field_dict["Subject"] = subject
-        if text_body is not UNSET:
+        elif "subject" in self._explicit_nulls:
+            field_dict["Subject"] = None
+        if self.text_body is not None:
+            text_body: None | str
+            text_body = self.text_body
             field_dict["TextBody"] = text_body
-        if html_body is not UNSET:
+        elif "text_body" in self._explicit_nulls:
+            field_dict["TextBody"] = None
+        if self.html_body is not None:
+            html_body: None | str
+            html_body = self.html_body
             field_dict["HtmlBody"] = html_body
-        if text_char_set is not UNSET:
+        elif "html_body" in self._explicit_nulls:
+            field_dict["HtmlBody"] = None
+        if self.text_char_set is not None:
+            text_char_set: None | str
+            text_char_set = self.text_char_set
             field_dict["TextCharSet"] = text_char_set
-        if html_char_set is not UNSET:
+        elif "text_char_set" in self._explicit_nulls:
+            field_dict["TextCharSet"] = None
+        if self.html_char_set is not None:
+            html_char_set: None | str
+            html_char_set = self.html_char_set
             field_dict["HtmlCharSet"] = html_char_set
-        if message_id is not UNSET:
+        elif "html_char_set" in self._explicit_nulls:
+            field_dict["HtmlCharSet"] = None
+        if self.message_id is not None:
+            message_id: None | str
+            message_id = self.message_id
             field_dict["MessageId"] = message_id
-        if mailing_id is not UNSET:
+        elif "message_id" in self._explicit_nulls:
+            field_dict["MessageId"] = None
+        if self.mailing_id is not None:
+            mailing_id: None | str
+            mailing_id = self.mailing_id
             field_dict["MailingId"] = mailing_id
-        if custom_headers is not UNSET:
+        elif "mailing_id" in self._explicit_nulls:
+            field_dict["MailingId"] = None
+        if self.custom_headers is not None:
+            custom_headers: list[dict[str, Any]] | None
+            if isinstance(self.custom_headers, list):
+                custom_headers = []
+                for custom_headers_type_0_item_data in self.custom_headers:
+                    custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
+                    custom_headers.append(custom_headers_type_0_item)
+
+            else:
+                custom_headers = self.custom_headers
             field_dict["CustomHeaders"] = custom_headers
-        if attachments is not UNSET:
+        elif "custom_headers" in self._explicit_nulls:
+            field_dict["CustomHeaders"] = None
+        if self.attachments is not None:
+            attachments: list[dict[str, Any]] | None
+            if isinstance(self.attachments, list):
+                attachments = []
+                for attachments_type_0_item_data in self.attachments:
+                    attachments_type_0_item = attachments_type_0_item_data.to_dict()
+                    attachments.append(attachments_type_0_item)
+
+            else:
+                attachments = self.attachments
             field_dict["Attachments"] = attachments
-        if embedded_media is not UNSET:
+        elif "attachments" in self._explicit_nulls:
+            field_dict["Attachments"] = None
+        if self.embedded_media is not None:
+            embedded_media: list[dict[str, Any]] | None
+            if isinstance(self.embedded_media, list):
+                embedded_media = []
+                for embedded_media_type_0_item_data in self.embedded_media:
+                    embedded_media_type_0_item = embedded_media_type_0_item_data.to_dict()
+                    embedded_media.append(embedded_media_type_0_item)
+
+            else:
+                embedded_media = self.embedded_media
             field_dict["EmbeddedMedia"] = embedded_media
+        elif "embedded_media" in self._explicit_nulls:
+            field_dict["EmbeddedMedia"] = None
 
         return field_dict
 
@@ -248,12 +244,30 @@ class InboundParsedMessage:
                 "EmbeddedMedia",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("to", "To"),
+                ("cc", "Cc"),
+                ("bcc", "Bcc"),
+                ("reply_to", "ReplyTo"),
+                ("subject", "Subject"),
+                ("text_body", "TextBody"),
+                ("html_body", "HtmlBody"),
+                ("text_char_set", "TextCharSet"),
+                ("html_char_set", "HtmlCharSet"),
+                ("message_id", "MessageId"),
+                ("mailing_id", "MailingId"),
+                ("custom_headers", "CustomHeaders"),
+                ("attachments", "Attachments"),
+                ("embedded_media", "EmbeddedMedia"),
+            )
+            if key in d and d[key] is None
+        )
         from_ = InboundAddress.from_dict(d.pop("From"))
 
-        def _parse_to(data: object) -> list[InboundAddress] | None | Unset:
+        def _parse_to(data: object) -> list[InboundAddress] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -268,14 +282,12 @@ class InboundParsedMessage:
                 return to_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundAddress] | None | Unset, data)
+            return cast(list[InboundAddress] | None, data)
 
-        to = _parse_to(d.pop("To", UNSET))
+        to = _parse_to(d.pop("To", None))
 
-        def _parse_cc(data: object) -> list[InboundAddress] | None | Unset:
+        def _parse_cc(data: object) -> list[InboundAddress] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -290,14 +302,12 @@ class InboundParsedMessage:
                 return cc_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundAddress] | None | Unset, data)
+            return cast(list[InboundAddress] | None, data)
 
-        cc = _parse_cc(d.pop("Cc", UNSET))
+        cc = _parse_cc(d.pop("Cc", None))
 
-        def _parse_bcc(data: object) -> list[InboundAddress] | None | Unset:
+        def _parse_bcc(data: object) -> list[InboundAddress] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -312,14 +322,12 @@ class InboundParsedMessage:
                 return bcc_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundAddress] | None | Unset, data)
+            return cast(list[InboundAddress] | None, data)
 
-        bcc = _parse_bcc(d.pop("Bcc", UNSET))
+        bcc = _parse_bcc(d.pop("Bcc", None))
 
-        def _parse_reply_to(data: object) -> InboundAddress | None | Unset:
+        def _parse_reply_to(data: object) -> InboundAddress | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -329,77 +337,61 @@ class InboundParsedMessage:
                 return reply_to_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(InboundAddress | None | Unset, data)
+            return cast(InboundAddress | None, data)
 
-        reply_to = _parse_reply_to(d.pop("ReplyTo", UNSET))
+        reply_to = _parse_reply_to(d.pop("ReplyTo", None))
 
-        def _parse_subject(data: object) -> None | str | Unset:
+        def _parse_subject(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        subject = _parse_subject(d.pop("Subject", UNSET))
+        subject = _parse_subject(d.pop("Subject", None))
 
-        def _parse_text_body(data: object) -> None | str | Unset:
+        def _parse_text_body(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        text_body = _parse_text_body(d.pop("TextBody", UNSET))
+        text_body = _parse_text_body(d.pop("TextBody", None))
 
-        def _parse_html_body(data: object) -> None | str | Unset:
+        def _parse_html_body(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        html_body = _parse_html_body(d.pop("HtmlBody", UNSET))
+        html_body = _parse_html_body(d.pop("HtmlBody", None))
 
-        def _parse_text_char_set(data: object) -> None | str | Unset:
+        def _parse_text_char_set(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        text_char_set = _parse_text_char_set(d.pop("TextCharSet", UNSET))
+        text_char_set = _parse_text_char_set(d.pop("TextCharSet", None))
 
-        def _parse_html_char_set(data: object) -> None | str | Unset:
+        def _parse_html_char_set(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        html_char_set = _parse_html_char_set(d.pop("HtmlCharSet", UNSET))
+        html_char_set = _parse_html_char_set(d.pop("HtmlCharSet", None))
 
-        def _parse_message_id(data: object) -> None | str | Unset:
+        def _parse_message_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        message_id = _parse_message_id(d.pop("MessageId", UNSET))
+        message_id = _parse_message_id(d.pop("MessageId", None))
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
+        def _parse_mailing_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        mailing_id = _parse_mailing_id(d.pop("MailingId", UNSET))
+        mailing_id = _parse_mailing_id(d.pop("MailingId", None))
 
-        def _parse_custom_headers(data: object) -> list[InboundHeader] | None | Unset:
+        def _parse_custom_headers(data: object) -> list[InboundHeader] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -414,14 +406,12 @@ class InboundParsedMessage:
                 return custom_headers_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundHeader] | None | Unset, data)
+            return cast(list[InboundHeader] | None, data)
 
-        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", UNSET))
+        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", None))
 
-        def _parse_attachments(data: object) -> list[InboundAttachment] | None | Unset:
+        def _parse_attachments(data: object) -> list[InboundAttachment] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -436,14 +426,12 @@ class InboundParsedMessage:
                 return attachments_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundAttachment] | None | Unset, data)
+            return cast(list[InboundAttachment] | None, data)
 
-        attachments = _parse_attachments(d.pop("Attachments", UNSET))
+        attachments = _parse_attachments(d.pop("Attachments", None))
 
-        def _parse_embedded_media(data: object) -> list[InboundAttachment] | None | Unset:
+        def _parse_embedded_media(data: object) -> list[InboundAttachment] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -458,9 +446,9 @@ class InboundParsedMessage:
                 return embedded_media_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[InboundAttachment] | None | Unset, data)
+            return cast(list[InboundAttachment] | None, data)
 
-        embedded_media = _parse_embedded_media(d.pop("EmbeddedMedia", UNSET))
+        embedded_media = _parse_embedded_media(d.pop("EmbeddedMedia", None))
 
         inbound_parsed_message = cls(
             from_=from_,
@@ -479,6 +467,7 @@ class InboundParsedMessage:
             attachments=attachments,
             embedded_media=embedded_media,
         )
+        inbound_parsed_message._explicit_nulls = nulls
 
         inbound_parsed_message.additional_properties = d
         return inbound_parsed_message

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -24,12 +24,12 @@ class InjectionRequest:
         Attributes:
             server_id (int):
             messages (list[Message]):
-            api_key (str | Unset):
+            api_key (str | None):
     """
 
     server_id: int
     messages: list[Message]
-    api_key: str | Unset = _attrs_field(default=UNSET, repr=False)
+    api_key: str | None = _attrs_field(default=None, repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,8 +40,6 @@ class InjectionRequest:
             messages_item = messages_item_data.to_dict()
             messages.append(messages_item)
 
-        api_key = self.api_key
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -50,7 +48,8 @@ class InjectionRequest:
                 "Messages": messages,
             }
         )
-        if api_key is not UNSET:
+        if self.api_key is not None:
+            api_key = self.api_key
             field_dict["ApiKey"] = api_key
 
         return field_dict
@@ -76,7 +75,7 @@ class InjectionRequest:
 
             messages.append(messages_item)
 
-        api_key = d.pop("ApiKey", UNSET)
+        api_key = d.pop("ApiKey", None)
 
         injection_request = cls(
             server_id=server_id,

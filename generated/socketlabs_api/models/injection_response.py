@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.message_result import MessageResult
@@ -17,42 +17,29 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InjectionResponse")
 
 
+@remember_nulls(
+    "transaction_receipt",
+    "message_results",
+)
 @_attrs_define
 class InjectionResponse:
     """
     Attributes:
         error_code (InjectionErrorCode): Result codes of the Injection API (top level, per message and per
             address). The list is open: unknown codes are kept, never a crash.
-        transaction_receipt (None | str | Unset): Only meaningful on unexpected errors; give it to support.
-        message_results (list[MessageResult] | None | Unset): Only the messages with errors or warnings; null when there
-            are none.
+        transaction_receipt (str | None): Only meaningful on unexpected errors; give it to support.
+        message_results (list[MessageResult] | None): Only the messages with errors or warnings; null when there are
+            none.
     """
 
     error_code: InjectionErrorCode
-    transaction_receipt: None | str | Unset = UNSET
-    message_results: list[MessageResult] | None | Unset = UNSET
+    transaction_receipt: str | None = None
+    message_results: list[MessageResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         error_code = self.error_code.value
-
-        transaction_receipt: None | str | Unset
-        if isinstance(self.transaction_receipt, Unset):
-            transaction_receipt = UNSET
-        else:
-            transaction_receipt = self.transaction_receipt
-
-        message_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.message_results, Unset):
-            message_results = UNSET
-        elif isinstance(self.message_results, list):
-            message_results = []
-            for message_results_type_0_item_data in self.message_results:
-                message_results_type_0_item = message_results_type_0_item_data.to_dict()
-                message_results.append(message_results_type_0_item)
-
-        else:
-            message_results = self.message_results
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,10 +48,25 @@ class InjectionResponse:
                 "ErrorCode": error_code,
             }
         )
-        if transaction_receipt is not UNSET:
+        if self.transaction_receipt is not None:
+            transaction_receipt: None | str
+            transaction_receipt = self.transaction_receipt
             field_dict["TransactionReceipt"] = transaction_receipt
-        if message_results is not UNSET:
+        elif "transaction_receipt" in self._explicit_nulls:
+            field_dict["TransactionReceipt"] = None
+        if self.message_results is not None:
+            message_results: list[dict[str, Any]] | None
+            if isinstance(self.message_results, list):
+                message_results = []
+                for message_results_type_0_item_data in self.message_results:
+                    message_results_type_0_item = message_results_type_0_item_data.to_dict()
+                    message_results.append(message_results_type_0_item)
+
+            else:
+                message_results = self.message_results
             field_dict["MessageResults"] = message_results
+        elif "message_results" in self._explicit_nulls:
+            field_dict["MessageResults"] = None
 
         return field_dict
 
@@ -80,21 +82,25 @@ class InjectionResponse:
                 "MessageResults",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("transaction_receipt", "TransactionReceipt"),
+                ("message_results", "MessageResults"),
+            )
+            if key in d and d[key] is None
+        )
         error_code = InjectionErrorCode(d.pop("ErrorCode"))
 
-        def _parse_transaction_receipt(data: object) -> None | str | Unset:
+        def _parse_transaction_receipt(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        transaction_receipt = _parse_transaction_receipt(d.pop("TransactionReceipt", UNSET))
+        transaction_receipt = _parse_transaction_receipt(d.pop("TransactionReceipt", None))
 
-        def _parse_message_results(data: object) -> list[MessageResult] | None | Unset:
+        def _parse_message_results(data: object) -> list[MessageResult] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -109,15 +115,16 @@ class InjectionResponse:
                 return message_results_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[MessageResult] | None | Unset, data)
+            return cast(list[MessageResult] | None, data)
 
-        message_results = _parse_message_results(d.pop("MessageResults", UNSET))
+        message_results = _parse_message_results(d.pop("MessageResults", None))
 
         injection_response = cls(
             error_code=error_code,
             transaction_receipt=transaction_receipt,
             message_results=message_results,
         )
+        injection_response._explicit_nulls = nulls
 
         injection_response.additional_properties = d
         return injection_response

@@ -8,11 +8,14 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="MailingReport")
 
 
+@remember_nulls(
+    "first_queued_time",
+)
 @_attrs_define
 class MailingReport:
     """One mailing (`MailingId`) with its totals (modeled).
@@ -22,15 +25,16 @@ class MailingReport:
         processed (int):
         delivered (int):
         failed (int):
-        first_queued_time (datetime.datetime | None | Unset):
+        first_queued_time (datetime.datetime | None):
     """
 
     mailing_id: str
     processed: int
     delivered: int
     failed: int
-    first_queued_time: datetime.datetime | None | Unset = UNSET
+    first_queued_time: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         mailing_id = self.mailing_id
@@ -40,14 +44,6 @@ class MailingReport:
         delivered = self.delivered
 
         failed = self.failed
-
-        first_queued_time: None | str | Unset
-        if isinstance(self.first_queued_time, Unset):
-            first_queued_time = UNSET
-        elif isinstance(self.first_queued_time, datetime.datetime):
-            first_queued_time = self.first_queued_time.isoformat()
-        else:
-            first_queued_time = self.first_queued_time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,8 +55,15 @@ class MailingReport:
                 "failed": failed,
             }
         )
-        if first_queued_time is not UNSET:
+        if self.first_queued_time is not None:
+            first_queued_time: None | str
+            if isinstance(self.first_queued_time, datetime.datetime):
+                first_queued_time = self.first_queued_time.isoformat()
+            else:
+                first_queued_time = self.first_queued_time
             field_dict["firstQueuedTime"] = first_queued_time
+        elif "first_queued_time" in self._explicit_nulls:
+            field_dict["firstQueuedTime"] = None
 
         return field_dict
 
@@ -76,6 +79,9 @@ class MailingReport:
                 "firstQueuedTime",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("first_queued_time", "firstQueuedTime"),) if key in d and d[key] is None
+        )
         mailing_id = d.pop("mailingId")
 
         processed = d.pop("processed")
@@ -84,10 +90,8 @@ class MailingReport:
 
         failed = d.pop("failed")
 
-        def _parse_first_queued_time(data: object) -> datetime.datetime | None | Unset:
+        def _parse_first_queued_time(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -97,9 +101,9 @@ class MailingReport:
                 return first_queued_time_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        first_queued_time = _parse_first_queued_time(d.pop("firstQueuedTime", UNSET))
+        first_queued_time = _parse_first_queued_time(d.pop("firstQueuedTime", None))
 
         mailing_report = cls(
             mailing_id=mailing_id,
@@ -108,6 +112,7 @@ class MailingReport:
             failed=failed,
             first_queued_time=first_queued_time,
         )
+        mailing_report._explicit_nulls = nulls
 
         mailing_report.additional_properties = d
         return mailing_report

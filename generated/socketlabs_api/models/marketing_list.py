@@ -8,11 +8,14 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="MarketingList")
 
 
+@remember_nulls(
+    "description",
+)
 @_attrs_define
 class MarketingList:
     """
@@ -21,15 +24,16 @@ class MarketingList:
         name (str):
         contact_count (int):
         created_date (datetime.datetime):
-        description (None | str | Unset):
+        description (str | None):
     """
 
     id: int
     name: str
     contact_count: int
     created_date: datetime.datetime
-    description: None | str | Unset = UNSET
+    description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -39,12 +43,6 @@ class MarketingList:
         contact_count = self.contact_count
 
         created_date = self.created_date.isoformat()
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -56,8 +54,12 @@ class MarketingList:
                 "createdDate": created_date,
             }
         )
-        if description is not UNSET:
+        if self.description is not None:
+            description: None | str
+            description = self.description
             field_dict["description"] = description
+        elif "description" in self._explicit_nulls:
+            field_dict["description"] = None
 
         return field_dict
 
@@ -73,6 +75,9 @@ class MarketingList:
                 "description",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("description", "description"),) if key in d and d[key] is None
+        )
         id = d.pop("id")
 
         name = d.pop("name")
@@ -81,14 +86,12 @@ class MarketingList:
 
         created_date = parse_datetime(d.pop("createdDate"))
 
-        def _parse_description(data: object) -> None | str | Unset:
+        def _parse_description(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        description = _parse_description(d.pop("description", UNSET))
+        description = _parse_description(d.pop("description", None))
 
         marketing_list = cls(
             id=id,
@@ -97,6 +100,7 @@ class MarketingList:
             created_date=created_date,
             description=description,
         )
+        marketing_list._explicit_nulls = nulls
 
         marketing_list.additional_properties = d
         return marketing_list

@@ -7,31 +7,29 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="MarketingListInput")
 
 
+@remember_nulls(
+    "description",
+)
 @_attrs_define
 class MarketingListInput:
     """
     Attributes:
         name (str):
-        description (None | str | Unset):
+        description (str | None):
     """
 
     name: str
-    description: None | str | Unset = UNSET
+    description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -40,8 +38,12 @@ class MarketingListInput:
                 "name": name,
             }
         )
-        if description is not UNSET:
+        if self.description is not None:
+            description: None | str
+            description = self.description
             field_dict["description"] = description
+        elif "description" in self._explicit_nulls:
+            field_dict["description"] = None
 
         return field_dict
 
@@ -54,21 +56,23 @@ class MarketingListInput:
                 "description",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("description", "description"),) if key in d and d[key] is None
+        )
         name = d.pop("name")
 
-        def _parse_description(data: object) -> None | str | Unset:
+        def _parse_description(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        description = _parse_description(d.pop("description", UNSET))
+        description = _parse_description(d.pop("description", None))
 
         marketing_list_input = cls(
             name=name,
             description=description,
         )
+        marketing_list_input._explicit_nulls = nulls
 
         marketing_list_input.additional_properties = d
         return marketing_list_input

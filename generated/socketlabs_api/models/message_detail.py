@@ -9,11 +9,19 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="MessageDetail")
 
 
+@remember_nulls(
+    "mailing_id",
+    "from_",
+    "subject",
+    "status_date",
+    "system_message_id",
+    "processed_time",
+)
 @_attrs_define
 class MessageDetail:
     """One message of the detail report (shape modeled).
@@ -24,27 +32,27 @@ class MessageDetail:
         status (MessageStatus): Status of a message. `Delivered` and `Suppressed` are observed; the others are modeled.
             Unknown values are kept.
         queued_time (datetime.datetime):
-        mailing_id (None | str | Unset):
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
-        status_date (datetime.datetime | None | Unset):
-        system_message_id (None | str | Unset): SocketLabs' own id of the message (changelog 2024-06 SystemMessageID
-            filter).
-        processed_time (datetime.datetime | None | Unset): When the message was delivered or failed; null while it is
-            queued or deferred (changelog 2025-03).
+        mailing_id (str | None):
+        from_ (str | None):
+        subject (str | None):
+        status_date (datetime.datetime | None):
+        system_message_id (str | None): SocketLabs' own id of the message (changelog 2024-06 SystemMessageID filter).
+        processed_time (datetime.datetime | None): When the message was delivered or failed; null while it is queued or
+            deferred (changelog 2025-03).
     """
 
     message_id: str
     to: str
     status: MessageStatus
     queued_time: datetime.datetime
-    mailing_id: None | str | Unset = UNSET
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    status_date: datetime.datetime | None | Unset = UNSET
-    system_message_id: None | str | Unset = UNSET
-    processed_time: datetime.datetime | None | Unset = UNSET
+    mailing_id: str | None = None
+    from_: str | None = None
+    subject: str | None = None
+    status_date: datetime.datetime | None = None
+    system_message_id: str | None = None
+    processed_time: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -54,46 +62,6 @@ class MessageDetail:
         status = self.status.value
 
         queued_time = self.queued_time.isoformat()
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        status_date: None | str | Unset
-        if isinstance(self.status_date, Unset):
-            status_date = UNSET
-        elif isinstance(self.status_date, datetime.datetime):
-            status_date = self.status_date.isoformat()
-        else:
-            status_date = self.status_date
-
-        system_message_id: None | str | Unset
-        if isinstance(self.system_message_id, Unset):
-            system_message_id = UNSET
-        else:
-            system_message_id = self.system_message_id
-
-        processed_time: None | str | Unset
-        if isinstance(self.processed_time, Unset):
-            processed_time = UNSET
-        elif isinstance(self.processed_time, datetime.datetime):
-            processed_time = self.processed_time.isoformat()
-        else:
-            processed_time = self.processed_time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -105,18 +73,48 @@ class MessageDetail:
                 "queuedTime": queued_time,
             }
         )
-        if mailing_id is not UNSET:
+        if self.mailing_id is not None:
+            mailing_id: None | str
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        if from_ is not UNSET:
+        elif "mailing_id" in self._explicit_nulls:
+            field_dict["mailingId"] = None
+        if self.from_ is not None:
+            from_: None | str
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from_" in self._explicit_nulls:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject: None | str
+            subject = self.subject
             field_dict["subject"] = subject
-        if status_date is not UNSET:
+        elif "subject" in self._explicit_nulls:
+            field_dict["subject"] = None
+        if self.status_date is not None:
+            status_date: None | str
+            if isinstance(self.status_date, datetime.datetime):
+                status_date = self.status_date.isoformat()
+            else:
+                status_date = self.status_date
             field_dict["statusDate"] = status_date
-        if system_message_id is not UNSET:
+        elif "status_date" in self._explicit_nulls:
+            field_dict["statusDate"] = None
+        if self.system_message_id is not None:
+            system_message_id: None | str
+            system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        if processed_time is not UNSET:
+        elif "system_message_id" in self._explicit_nulls:
+            field_dict["systemMessageId"] = None
+        if self.processed_time is not None:
+            processed_time: None | str
+            if isinstance(self.processed_time, datetime.datetime):
+                processed_time = self.processed_time.isoformat()
+            else:
+                processed_time = self.processed_time
             field_dict["processedTime"] = processed_time
+        elif "processed_time" in self._explicit_nulls:
+            field_dict["processedTime"] = None
 
         return field_dict
 
@@ -137,6 +135,18 @@ class MessageDetail:
                 "processedTime",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("mailing_id", "mailingId"),
+                ("from_", "from"),
+                ("subject", "subject"),
+                ("status_date", "statusDate"),
+                ("system_message_id", "systemMessageId"),
+                ("processed_time", "processedTime"),
+            )
+            if key in d and d[key] is None
+        )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
@@ -145,37 +155,29 @@ class MessageDetail:
 
         queued_time = parse_datetime(d.pop("queuedTime"))
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
+        def _parse_mailing_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
+        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
 
-        def _parse_from_(data: object) -> None | str | Unset:
+        def _parse_from_(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        from_ = _parse_from_(d.pop("from", UNSET))
+        from_ = _parse_from_(d.pop("from", None))
 
-        def _parse_subject(data: object) -> None | str | Unset:
+        def _parse_subject(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        subject = _parse_subject(d.pop("subject", None))
 
-        def _parse_status_date(data: object) -> datetime.datetime | None | Unset:
+        def _parse_status_date(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -185,23 +187,19 @@ class MessageDetail:
                 return status_date_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        status_date = _parse_status_date(d.pop("statusDate", UNSET))
+        status_date = _parse_status_date(d.pop("statusDate", None))
 
-        def _parse_system_message_id(data: object) -> None | str | Unset:
+        def _parse_system_message_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
+        system_message_id = _parse_system_message_id(d.pop("systemMessageId", None))
 
-        def _parse_processed_time(data: object) -> datetime.datetime | None | Unset:
+        def _parse_processed_time(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -211,9 +209,9 @@ class MessageDetail:
                 return processed_time_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        processed_time = _parse_processed_time(d.pop("processedTime", UNSET))
+        processed_time = _parse_processed_time(d.pop("processedTime", None))
 
         message_detail = cls(
             message_id=message_id,
@@ -227,6 +225,7 @@ class MessageDetail:
             system_message_id=system_message_id,
             processed_time=processed_time,
         )
+        message_detail._explicit_nulls = nulls
 
         message_detail.additional_properties = d
         return message_detail

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.address_result import AddressResult
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="MessageResult")
 
 
+@remember_nulls(
+    "address_results",
+)
 @_attrs_define
 class MessageResult:
     """
@@ -24,30 +27,19 @@ class MessageResult:
         index (int):
         error_code (InjectionErrorCode): Result codes of the Injection API (top level, per message and per
             address). The list is open: unknown codes are kept, never a crash.
-        address_results (list[AddressResult] | None | Unset):
+        address_results (list[AddressResult] | None):
     """
 
     index: int
     error_code: InjectionErrorCode
-    address_results: list[AddressResult] | None | Unset = UNSET
+    address_results: list[AddressResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         index = self.index
 
         error_code = self.error_code.value
-
-        address_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.address_results, Unset):
-            address_results = UNSET
-        elif isinstance(self.address_results, list):
-            address_results = []
-            for address_results_type_0_item_data in self.address_results:
-                address_results_type_0_item = address_results_type_0_item_data.to_dict()
-                address_results.append(address_results_type_0_item)
-
-        else:
-            address_results = self.address_results
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,8 +49,19 @@ class MessageResult:
                 "ErrorCode": error_code,
             }
         )
-        if address_results is not UNSET:
+        if self.address_results is not None:
+            address_results: list[dict[str, Any]] | None
+            if isinstance(self.address_results, list):
+                address_results = []
+                for address_results_type_0_item_data in self.address_results:
+                    address_results_type_0_item = address_results_type_0_item_data.to_dict()
+                    address_results.append(address_results_type_0_item)
+
+            else:
+                address_results = self.address_results
             field_dict["AddressResults"] = address_results
+        elif "address_results" in self._explicit_nulls:
+            field_dict["AddressResults"] = None
 
         return field_dict
 
@@ -74,14 +77,15 @@ class MessageResult:
                 "AddressResults",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("address_results", "AddressResults"),) if key in d and d[key] is None
+        )
         index = d.pop("Index")
 
         error_code = InjectionErrorCode(d.pop("ErrorCode"))
 
-        def _parse_address_results(data: object) -> list[AddressResult] | None | Unset:
+        def _parse_address_results(data: object) -> list[AddressResult] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -96,15 +100,16 @@ class MessageResult:
                 return address_results_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[AddressResult] | None | Unset, data)
+            return cast(list[AddressResult] | None, data)
 
-        address_results = _parse_address_results(d.pop("AddressResults", UNSET))
+        address_results = _parse_address_results(d.pop("AddressResults", None))
 
         message_result = cls(
             index=index,
             error_code=error_code,
             address_results=address_results,
         )
+        message_result._explicit_nulls = nulls
 
         message_result.additional_properties = d
         return message_result

@@ -9,11 +9,19 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="RecipientMessage")
 
 
+@remember_nulls(
+    "from_",
+    "subject",
+    "status_date",
+    "queued_time",
+    "message_id",
+    "mailing_id",
+)
 @_attrs_define
 class RecipientMessage:
     """One message to the searched recipient.
@@ -22,68 +30,29 @@ class RecipientMessage:
         to (str):
         status (MessageStatus): Status of a message. `Delivered` and `Suppressed` are observed; the others are modeled.
             Unknown values are kept.
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
-        status_date (datetime.datetime | None | Unset):
-        queued_time (datetime.datetime | None | Unset):
-        message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
+        from_ (str | None):
+        subject (str | None):
+        status_date (datetime.datetime | None):
+        queued_time (datetime.datetime | None):
+        message_id (str | None):
+        mailing_id (str | None):
     """
 
     to: str
     status: MessageStatus
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    status_date: datetime.datetime | None | Unset = UNSET
-    queued_time: datetime.datetime | None | Unset = UNSET
-    message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
+    from_: str | None = None
+    subject: str | None = None
+    status_date: datetime.datetime | None = None
+    queued_time: datetime.datetime | None = None
+    message_id: str | None = None
+    mailing_id: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         to = self.to
 
         status = self.status.value
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        status_date: None | str | Unset
-        if isinstance(self.status_date, Unset):
-            status_date = UNSET
-        elif isinstance(self.status_date, datetime.datetime):
-            status_date = self.status_date.isoformat()
-        else:
-            status_date = self.status_date
-
-        queued_time: None | str | Unset
-        if isinstance(self.queued_time, Unset):
-            queued_time = UNSET
-        elif isinstance(self.queued_time, datetime.datetime):
-            queued_time = self.queued_time.isoformat()
-        else:
-            queued_time = self.queued_time
-
-        message_id: None | str | Unset
-        if isinstance(self.message_id, Unset):
-            message_id = UNSET
-        else:
-            message_id = self.message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -93,18 +62,48 @@ class RecipientMessage:
                 "status": status,
             }
         )
-        if from_ is not UNSET:
+        if self.from_ is not None:
+            from_: None | str
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from_" in self._explicit_nulls:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject: None | str
+            subject = self.subject
             field_dict["subject"] = subject
-        if status_date is not UNSET:
+        elif "subject" in self._explicit_nulls:
+            field_dict["subject"] = None
+        if self.status_date is not None:
+            status_date: None | str
+            if isinstance(self.status_date, datetime.datetime):
+                status_date = self.status_date.isoformat()
+            else:
+                status_date = self.status_date
             field_dict["statusDate"] = status_date
-        if queued_time is not UNSET:
+        elif "status_date" in self._explicit_nulls:
+            field_dict["statusDate"] = None
+        if self.queued_time is not None:
+            queued_time: None | str
+            if isinstance(self.queued_time, datetime.datetime):
+                queued_time = self.queued_time.isoformat()
+            else:
+                queued_time = self.queued_time
             field_dict["queuedTime"] = queued_time
-        if message_id is not UNSET:
+        elif "queued_time" in self._explicit_nulls:
+            field_dict["queuedTime"] = None
+        if self.message_id is not None:
+            message_id: None | str
+            message_id = self.message_id
             field_dict["messageId"] = message_id
-        if mailing_id is not UNSET:
+        elif "message_id" in self._explicit_nulls:
+            field_dict["messageId"] = None
+        if self.mailing_id is not None:
+            mailing_id: None | str
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
+        elif "mailing_id" in self._explicit_nulls:
+            field_dict["mailingId"] = None
 
         return field_dict
 
@@ -123,32 +122,38 @@ class RecipientMessage:
                 "mailingId",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("from_", "from"),
+                ("subject", "subject"),
+                ("status_date", "statusDate"),
+                ("queued_time", "queuedTime"),
+                ("message_id", "messageId"),
+                ("mailing_id", "mailingId"),
+            )
+            if key in d and d[key] is None
+        )
         to = d.pop("to")
 
         status = MessageStatus(d.pop("status"))
 
-        def _parse_from_(data: object) -> None | str | Unset:
+        def _parse_from_(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        from_ = _parse_from_(d.pop("from", UNSET))
+        from_ = _parse_from_(d.pop("from", None))
 
-        def _parse_subject(data: object) -> None | str | Unset:
+        def _parse_subject(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        subject = _parse_subject(d.pop("subject", None))
 
-        def _parse_status_date(data: object) -> datetime.datetime | None | Unset:
+        def _parse_status_date(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -158,14 +163,12 @@ class RecipientMessage:
                 return status_date_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        status_date = _parse_status_date(d.pop("statusDate", UNSET))
+        status_date = _parse_status_date(d.pop("statusDate", None))
 
-        def _parse_queued_time(data: object) -> datetime.datetime | None | Unset:
+        def _parse_queued_time(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -175,27 +178,23 @@ class RecipientMessage:
                 return queued_time_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        queued_time = _parse_queued_time(d.pop("queuedTime", UNSET))
+        queued_time = _parse_queued_time(d.pop("queuedTime", None))
 
-        def _parse_message_id(data: object) -> None | str | Unset:
+        def _parse_message_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        message_id = _parse_message_id(d.pop("messageId", UNSET))
+        message_id = _parse_message_id(d.pop("messageId", None))
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
+        def _parse_mailing_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
+        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
 
         recipient_message = cls(
             to=to,
@@ -207,6 +206,7 @@ class RecipientMessage:
             message_id=message_id,
             mailing_id=mailing_id,
         )
+        recipient_message._explicit_nulls = nulls
 
         recipient_message.additional_properties = d
         return recipient_message

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys
 
 if TYPE_CHECKING:
     from ..models.report_bucket_groups import ReportBucketGroups
@@ -23,23 +23,19 @@ class ReportBucket:
     Attributes:
         start (datetime.datetime): Start of the hour or UTC day.
         count (int):
-        groups (ReportBucketGroups | Unset): The bucket's value of each aggregate type asked for (absent without
+        groups (ReportBucketGroups | None): The bucket's value of each aggregate type asked for (absent without
             `aggregateTypes`).
     """
 
     start: datetime.datetime
     count: int
-    groups: ReportBucketGroups | Unset = UNSET
+    groups: ReportBucketGroups | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         start = self.start.isoformat()
 
         count = self.count
-
-        groups: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.groups, Unset):
-            groups = self.groups.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,7 +45,8 @@ class ReportBucket:
                 "count": count,
             }
         )
-        if groups is not UNSET:
+        if self.groups is not None:
+            groups = self.groups.to_dict()
             field_dict["groups"] = groups
 
         return field_dict
@@ -70,11 +67,9 @@ class ReportBucket:
 
         count = d.pop("count")
 
-        _groups = d.pop("groups", UNSET)
-        groups: ReportBucketGroups | Unset
-        if isinstance(_groups, Unset):
-            groups = UNSET
-        else:
+        _groups = d.pop("groups", None)
+        groups: ReportBucketGroups | None = None
+        if _groups is not None:
             groups = ReportBucketGroups.from_dict(_groups)
 
         report_bucket = cls(

@@ -9,11 +9,15 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.report_inbound_status import ReportInboundStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="ReportInboundRow")
 
 
+@remember_nulls(
+    "subject",
+    "spam_score",
+)
 @_attrs_define
 class ReportInboundRow:
     """One parsed inbound message (modeled).
@@ -23,17 +27,18 @@ class ReportInboundRow:
         to (str):
         received_time (datetime.datetime):
         status (ReportInboundStatus):
-        subject (None | str | Unset):
-        spam_score (float | None | Unset):
+        subject (str | None):
+        spam_score (float | None):
     """
 
     from_: str
     to: str
     received_time: datetime.datetime
     status: ReportInboundStatus
-    subject: None | str | Unset = UNSET
-    spam_score: float | None | Unset = UNSET
+    subject: str | None = None
+    spam_score: float | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         from_ = self.from_
@@ -43,18 +48,6 @@ class ReportInboundRow:
         received_time = self.received_time.isoformat()
 
         status = self.status.value
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        spam_score: float | None | Unset
-        if isinstance(self.spam_score, Unset):
-            spam_score = UNSET
-        else:
-            spam_score = self.spam_score
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -66,10 +59,18 @@ class ReportInboundRow:
                 "status": status,
             }
         )
-        if subject is not UNSET:
+        if self.subject is not None:
+            subject: None | str
+            subject = self.subject
             field_dict["subject"] = subject
-        if spam_score is not UNSET:
+        elif "subject" in self._explicit_nulls:
+            field_dict["subject"] = None
+        if self.spam_score is not None:
+            spam_score: float | None
+            spam_score = self.spam_score
             field_dict["spamScore"] = spam_score
+        elif "spam_score" in self._explicit_nulls:
+            field_dict["spamScore"] = None
 
         return field_dict
 
@@ -86,6 +87,14 @@ class ReportInboundRow:
                 "spamScore",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("subject", "subject"),
+                ("spam_score", "spamScore"),
+            )
+            if key in d and d[key] is None
+        )
         from_ = d.pop("from")
 
         to = d.pop("to")
@@ -94,23 +103,19 @@ class ReportInboundRow:
 
         status = ReportInboundStatus(d.pop("status"))
 
-        def _parse_subject(data: object) -> None | str | Unset:
+        def _parse_subject(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        subject = _parse_subject(d.pop("subject", None))
 
-        def _parse_spam_score(data: object) -> float | None | Unset:
+        def _parse_spam_score(data: object) -> float | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+            return cast(float | None, data)
 
-        spam_score = _parse_spam_score(d.pop("spamScore", UNSET))
+        spam_score = _parse_spam_score(d.pop("spamScore", None))
 
         report_inbound_row = cls(
             from_=from_,
@@ -120,6 +125,7 @@ class ReportInboundRow:
             subject=subject,
             spam_score=spam_score,
         )
+        report_inbound_row._explicit_nulls = nulls
 
         report_inbound_row.additional_properties = d
         return report_inbound_row

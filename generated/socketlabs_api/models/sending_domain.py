@@ -9,11 +9,14 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.sending_domain_status import SendingDomainStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="SendingDomain")
 
 
+@remember_nulls(
+    "verified_date",
+)
 @_attrs_define
 class SendingDomain:
     """
@@ -23,7 +26,7 @@ class SendingDomain:
         spf_valid (bool):
         dkim_valid (bool):
         created_date (datetime.datetime):
-        verified_date (datetime.datetime | None | Unset):
+        verified_date (datetime.datetime | None):
     """
 
     domain: str
@@ -31,8 +34,9 @@ class SendingDomain:
     spf_valid: bool
     dkim_valid: bool
     created_date: datetime.datetime
-    verified_date: datetime.datetime | None | Unset = UNSET
+    verified_date: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
@@ -45,14 +49,6 @@ class SendingDomain:
 
         created_date = self.created_date.isoformat()
 
-        verified_date: None | str | Unset
-        if isinstance(self.verified_date, Unset):
-            verified_date = UNSET
-        elif isinstance(self.verified_date, datetime.datetime):
-            verified_date = self.verified_date.isoformat()
-        else:
-            verified_date = self.verified_date
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -64,8 +60,15 @@ class SendingDomain:
                 "createdDate": created_date,
             }
         )
-        if verified_date is not UNSET:
+        if self.verified_date is not None:
+            verified_date: None | str
+            if isinstance(self.verified_date, datetime.datetime):
+                verified_date = self.verified_date.isoformat()
+            else:
+                verified_date = self.verified_date
             field_dict["verifiedDate"] = verified_date
+        elif "verified_date" in self._explicit_nulls:
+            field_dict["verifiedDate"] = None
 
         return field_dict
 
@@ -82,6 +85,9 @@ class SendingDomain:
                 "verifiedDate",
             ),
         )
+        nulls = frozenset(
+            name for name, key in (("verified_date", "verifiedDate"),) if key in d and d[key] is None
+        )
         domain = d.pop("domain")
 
         status = SendingDomainStatus(d.pop("status"))
@@ -92,10 +98,8 @@ class SendingDomain:
 
         created_date = parse_datetime(d.pop("createdDate"))
 
-        def _parse_verified_date(data: object) -> datetime.datetime | None | Unset:
+        def _parse_verified_date(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -105,9 +109,9 @@ class SendingDomain:
                 return verified_date_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        verified_date = _parse_verified_date(d.pop("verifiedDate", UNSET))
+        verified_date = _parse_verified_date(d.pop("verifiedDate", None))
 
         sending_domain = cls(
             domain=domain,
@@ -117,6 +121,7 @@ class SendingDomain:
             created_date=created_date,
             verified_date=verified_date,
         )
+        sending_domain._explicit_nulls = nulls
 
         sending_domain.additional_properties = d
         return sending_domain

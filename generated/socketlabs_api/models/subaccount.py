@@ -8,11 +8,14 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="Subaccount")
 
 
+@remember_nulls(
+    "ip_pool_id",
+)
 @_attrs_define
 class Subaccount:
     """A Complex Sender subaccount (members as the help page's create answer).
@@ -27,7 +30,7 @@ class Subaccount:
             documented or seen anywhere; this member is the only place the API is known to return one.
         avg_daily_volume (int):
         use_rule_engine (bool):
-        ip_pool_id (int | None | Unset):
+        ip_pool_id (int | None):
     """
 
     subaccount_id: int
@@ -38,8 +41,9 @@ class Subaccount:
     stream_score: int
     avg_daily_volume: int
     use_rule_engine: bool
-    ip_pool_id: int | None | Unset = UNSET
+    ip_pool_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         subaccount_id = self.subaccount_id
@@ -58,12 +62,6 @@ class Subaccount:
 
         use_rule_engine = self.use_rule_engine
 
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,8 +76,12 @@ class Subaccount:
                 "useRuleEngine": use_rule_engine,
             }
         )
-        if ip_pool_id is not UNSET:
+        if self.ip_pool_id is not None:
+            ip_pool_id: int | None
+            ip_pool_id = self.ip_pool_id
             field_dict["ipPoolId"] = ip_pool_id
+        elif "ip_pool_id" in self._explicit_nulls:
+            field_dict["ipPoolId"] = None
 
         return field_dict
 
@@ -99,6 +101,7 @@ class Subaccount:
                 "ipPoolId",
             ),
         )
+        nulls = frozenset(name for name, key in (("ip_pool_id", "ipPoolId"),) if key in d and d[key] is None)
         subaccount_id = d.pop("subaccountId")
 
         account_id = d.pop("accountId")
@@ -115,14 +118,12 @@ class Subaccount:
 
         use_rule_engine = d.pop("useRuleEngine")
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
+        def _parse_ip_pool_id(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("ipPoolId", UNSET))
+        ip_pool_id = _parse_ip_pool_id(d.pop("ipPoolId", None))
 
         subaccount = cls(
             subaccount_id=subaccount_id,
@@ -135,6 +136,7 @@ class Subaccount:
             use_rule_engine=use_rule_engine,
             ip_pool_id=ip_pool_id,
         )
+        subaccount._explicit_nulls = nulls
 
         subaccount.additional_properties = d
         return subaccount

@@ -7,43 +7,36 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="SubaccountDkimKey")
 
 
+@remember_nulls(
+    "truncated_private_key",
+    "validation_status",
+)
 @_attrs_define
 class SubaccountDkimKey:
     """
     Attributes:
         domain (str):
         selector (str):
-        truncated_private_key (None | str | Unset):
-        validation_status (None | str | Unset):
+        truncated_private_key (str | None):
+        validation_status (str | None):
     """
 
     domain: str
     selector: str
-    truncated_private_key: None | str | Unset = UNSET
-    validation_status: None | str | Unset = UNSET
+    truncated_private_key: str | None = None
+    validation_status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
 
         selector = self.selector
-
-        truncated_private_key: None | str | Unset
-        if isinstance(self.truncated_private_key, Unset):
-            truncated_private_key = UNSET
-        else:
-            truncated_private_key = self.truncated_private_key
-
-        validation_status: None | str | Unset
-        if isinstance(self.validation_status, Unset):
-            validation_status = UNSET
-        else:
-            validation_status = self.validation_status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,10 +46,18 @@ class SubaccountDkimKey:
                 "selector": selector,
             }
         )
-        if truncated_private_key is not UNSET:
+        if self.truncated_private_key is not None:
+            truncated_private_key: None | str
+            truncated_private_key = self.truncated_private_key
             field_dict["truncatedPrivateKey"] = truncated_private_key
-        if validation_status is not UNSET:
+        elif "truncated_private_key" in self._explicit_nulls:
+            field_dict["truncatedPrivateKey"] = None
+        if self.validation_status is not None:
+            validation_status: None | str
+            validation_status = self.validation_status
             field_dict["validationStatus"] = validation_status
+        elif "validation_status" in self._explicit_nulls:
+            field_dict["validationStatus"] = None
 
         return field_dict
 
@@ -71,27 +72,31 @@ class SubaccountDkimKey:
                 "validationStatus",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("truncated_private_key", "truncatedPrivateKey"),
+                ("validation_status", "validationStatus"),
+            )
+            if key in d and d[key] is None
+        )
         domain = d.pop("domain")
 
         selector = d.pop("selector")
 
-        def _parse_truncated_private_key(data: object) -> None | str | Unset:
+        def _parse_truncated_private_key(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        truncated_private_key = _parse_truncated_private_key(d.pop("truncatedPrivateKey", UNSET))
+        truncated_private_key = _parse_truncated_private_key(d.pop("truncatedPrivateKey", None))
 
-        def _parse_validation_status(data: object) -> None | str | Unset:
+        def _parse_validation_status(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        validation_status = _parse_validation_status(d.pop("validationStatus", UNSET))
+        validation_status = _parse_validation_status(d.pop("validationStatus", None))
 
         subaccount_dkim_key = cls(
             domain=domain,
@@ -99,6 +104,7 @@ class SubaccountDkimKey:
             truncated_private_key=truncated_private_key,
             validation_status=validation_status,
         )
+        subaccount_dkim_key._explicit_nulls = nulls
 
         subaccount_dkim_key.additional_properties = d
         return subaccount_dkim_key

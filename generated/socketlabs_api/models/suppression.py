@@ -8,11 +8,14 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="Suppression")
 
 
+@remember_nulls(
+    "reason",
+)
 @_attrs_define
 class Suppression:
     """One entry of the suppression list (shape modeled).
@@ -20,24 +23,19 @@ class Suppression:
     Attributes:
         email_address (str):
         suppression_last_update (datetime.datetime):
-        reason (None | str | Unset):
+        reason (str | None):
     """
 
     email_address: str
     suppression_last_update: datetime.datetime
-    reason: None | str | Unset = UNSET
+    reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
 
         suppression_last_update = self.suppression_last_update.isoformat()
-
-        reason: None | str | Unset
-        if isinstance(self.reason, Unset):
-            reason = UNSET
-        else:
-            reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -47,8 +45,12 @@ class Suppression:
                 "suppressionLastUpdate": suppression_last_update,
             }
         )
-        if reason is not UNSET:
+        if self.reason is not None:
+            reason: None | str
+            reason = self.reason
             field_dict["reason"] = reason
+        elif "reason" in self._explicit_nulls:
+            field_dict["reason"] = None
 
         return field_dict
 
@@ -62,24 +64,24 @@ class Suppression:
                 "reason",
             ),
         )
+        nulls = frozenset(name for name, key in (("reason", "reason"),) if key in d and d[key] is None)
         email_address = d.pop("emailAddress")
 
         suppression_last_update = parse_datetime(d.pop("suppressionLastUpdate"))
 
-        def _parse_reason(data: object) -> None | str | Unset:
+        def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        reason = _parse_reason(d.pop("reason", UNSET))
+        reason = _parse_reason(d.pop("reason", None))
 
         suppression = cls(
             email_address=email_address,
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
+        suppression._explicit_nulls = nulls
 
         suppression.additional_properties = d
         return suppression

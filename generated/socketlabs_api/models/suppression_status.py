@@ -8,11 +8,15 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="SuppressionStatus")
 
 
+@remember_nulls(
+    "suppression_last_update",
+    "reason",
+)
 @_attrs_define
 class SuppressionStatus:
     """Whether an address is suppressed (shape modeled).
@@ -20,34 +24,21 @@ class SuppressionStatus:
     Attributes:
         email_address (str):
         is_suppressed (bool):
-        suppression_last_update (datetime.datetime | None | Unset):
-        reason (None | str | Unset):
+        suppression_last_update (datetime.datetime | None):
+        reason (str | None):
     """
 
     email_address: str
     is_suppressed: bool
-    suppression_last_update: datetime.datetime | None | Unset = UNSET
-    reason: None | str | Unset = UNSET
+    suppression_last_update: datetime.datetime | None = None
+    reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
 
         is_suppressed = self.is_suppressed
-
-        suppression_last_update: None | str | Unset
-        if isinstance(self.suppression_last_update, Unset):
-            suppression_last_update = UNSET
-        elif isinstance(self.suppression_last_update, datetime.datetime):
-            suppression_last_update = self.suppression_last_update.isoformat()
-        else:
-            suppression_last_update = self.suppression_last_update
-
-        reason: None | str | Unset
-        if isinstance(self.reason, Unset):
-            reason = UNSET
-        else:
-            reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,10 +48,21 @@ class SuppressionStatus:
                 "isSuppressed": is_suppressed,
             }
         )
-        if suppression_last_update is not UNSET:
+        if self.suppression_last_update is not None:
+            suppression_last_update: None | str
+            if isinstance(self.suppression_last_update, datetime.datetime):
+                suppression_last_update = self.suppression_last_update.isoformat()
+            else:
+                suppression_last_update = self.suppression_last_update
             field_dict["suppressionLastUpdate"] = suppression_last_update
-        if reason is not UNSET:
+        elif "suppression_last_update" in self._explicit_nulls:
+            field_dict["suppressionLastUpdate"] = None
+        if self.reason is not None:
+            reason: None | str
+            reason = self.reason
             field_dict["reason"] = reason
+        elif "reason" in self._explicit_nulls:
+            field_dict["reason"] = None
 
         return field_dict
 
@@ -75,14 +77,20 @@ class SuppressionStatus:
                 "reason",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("suppression_last_update", "suppressionLastUpdate"),
+                ("reason", "reason"),
+            )
+            if key in d and d[key] is None
+        )
         email_address = d.pop("emailAddress")
 
         is_suppressed = d.pop("isSuppressed")
 
-        def _parse_suppression_last_update(data: object) -> datetime.datetime | None | Unset:
+        def _parse_suppression_last_update(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -92,18 +100,16 @@ class SuppressionStatus:
                 return suppression_last_update_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        suppression_last_update = _parse_suppression_last_update(d.pop("suppressionLastUpdate", UNSET))
+        suppression_last_update = _parse_suppression_last_update(d.pop("suppressionLastUpdate", None))
 
-        def _parse_reason(data: object) -> None | str | Unset:
+        def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        reason = _parse_reason(d.pop("reason", UNSET))
+        reason = _parse_reason(d.pop("reason", None))
 
         suppression_status = cls(
             email_address=email_address,
@@ -111,6 +117,7 @@ class SuppressionStatus:
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
+        suppression_status._explicit_nulls = nulls
 
         suppression_status.additional_properties = d
         return suppression_status

@@ -9,11 +9,17 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tracking_event_type import TrackingEventType
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 T = TypeVar("T", bound="TrackingEvent")
 
 
+@remember_nulls(
+    "system_message_id",
+    "mailing_id",
+    "from_",
+    "subject",
+)
 @_attrs_define
 class TrackingEvent:
     """One open or click (modeled).
@@ -23,21 +29,22 @@ class TrackingEvent:
         to (str):
         event_type (TrackingEventType):
         event_time (datetime.datetime):
-        system_message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
+        system_message_id (str | None):
+        mailing_id (str | None):
+        from_ (str | None):
+        subject (str | None):
     """
 
     message_id: str
     to: str
     event_type: TrackingEventType
     event_time: datetime.datetime
-    system_message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
+    system_message_id: str | None = None
+    mailing_id: str | None = None
+    from_: str | None = None
+    subject: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -47,30 +54,6 @@ class TrackingEvent:
         event_type = self.event_type.value
 
         event_time = self.event_time.isoformat()
-
-        system_message_id: None | str | Unset
-        if isinstance(self.system_message_id, Unset):
-            system_message_id = UNSET
-        else:
-            system_message_id = self.system_message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -82,14 +65,30 @@ class TrackingEvent:
                 "eventTime": event_time,
             }
         )
-        if system_message_id is not UNSET:
+        if self.system_message_id is not None:
+            system_message_id: None | str
+            system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        if mailing_id is not UNSET:
+        elif "system_message_id" in self._explicit_nulls:
+            field_dict["systemMessageId"] = None
+        if self.mailing_id is not None:
+            mailing_id: None | str
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        if from_ is not UNSET:
+        elif "mailing_id" in self._explicit_nulls:
+            field_dict["mailingId"] = None
+        if self.from_ is not None:
+            from_: None | str
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from_" in self._explicit_nulls:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject: None | str
+            subject = self.subject
             field_dict["subject"] = subject
+        elif "subject" in self._explicit_nulls:
+            field_dict["subject"] = None
 
         return field_dict
 
@@ -108,6 +107,16 @@ class TrackingEvent:
                 "subject",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("system_message_id", "systemMessageId"),
+                ("mailing_id", "mailingId"),
+                ("from_", "from"),
+                ("subject", "subject"),
+            )
+            if key in d and d[key] is None
+        )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
@@ -116,41 +125,33 @@ class TrackingEvent:
 
         event_time = parse_datetime(d.pop("eventTime"))
 
-        def _parse_system_message_id(data: object) -> None | str | Unset:
+        def _parse_system_message_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
+        system_message_id = _parse_system_message_id(d.pop("systemMessageId", None))
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
+        def _parse_mailing_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
+        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
 
-        def _parse_from_(data: object) -> None | str | Unset:
+        def _parse_from_(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        from_ = _parse_from_(d.pop("from", UNSET))
+        from_ = _parse_from_(d.pop("from", None))
 
-        def _parse_subject(data: object) -> None | str | Unset:
+        def _parse_subject(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        subject = _parse_subject(d.pop("subject", None))
 
         tracking_event = cls(
             message_id=message_id,
@@ -162,6 +163,7 @@ class TrackingEvent:
             from_=from_,
             subject=subject,
         )
+        tracking_event._explicit_nulls = nulls
 
         tracking_event.additional_properties = d
         return tracking_event

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.webhook_event_meta_item import WebhookEventMetaItem
@@ -16,48 +16,52 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventData")
 
 
+@remember_nulls(
+    "meta",
+    "tags",
+)
 @_attrs_define
 class WebhookEventData:
     """The injection's metadata and tags, carried on message events.
 
     Attributes:
-        meta (list[WebhookEventMetaItem] | None | Unset):
-        tags (list[str] | None | Unset):
+        meta (list[WebhookEventMetaItem] | None):
+        tags (list[str] | None):
     """
 
-    meta: list[WebhookEventMetaItem] | None | Unset = UNSET
-    tags: list[str] | None | Unset = UNSET
+    meta: list[WebhookEventMetaItem] | None = None
+    tags: list[str] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        meta: list[dict[str, Any]] | None | Unset
-        if isinstance(self.meta, Unset):
-            meta = UNSET
-        elif isinstance(self.meta, list):
-            meta = []
-            for meta_type_0_item_data in self.meta:
-                meta_type_0_item = meta_type_0_item_data.to_dict()
-                meta.append(meta_type_0_item)
-
-        else:
-            meta = self.meta
-
-        tags: list[str] | None | Unset
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
-            tags = self.tags
-
-        else:
-            tags = self.tags
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if meta is not UNSET:
+        if self.meta is not None:
+            meta: list[dict[str, Any]] | None
+            if isinstance(self.meta, list):
+                meta = []
+                for meta_type_0_item_data in self.meta:
+                    meta_type_0_item = meta_type_0_item_data.to_dict()
+                    meta.append(meta_type_0_item)
+
+            else:
+                meta = self.meta
             field_dict["Meta"] = meta
-        if tags is not UNSET:
+        elif "meta" in self._explicit_nulls:
+            field_dict["Meta"] = None
+        if self.tags is not None:
+            tags: list[str] | None
+            if isinstance(self.tags, list):
+                tags = self.tags
+
+            else:
+                tags = self.tags
             field_dict["Tags"] = tags
+        elif "tags" in self._explicit_nulls:
+            field_dict["Tags"] = None
 
         return field_dict
 
@@ -72,11 +76,17 @@ class WebhookEventData:
                 "Tags",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("meta", "Meta"),
+                ("tags", "Tags"),
+            )
+            if key in d and d[key] is None
+        )
 
-        def _parse_meta(data: object) -> list[WebhookEventMetaItem] | None | Unset:
+        def _parse_meta(data: object) -> list[WebhookEventMetaItem] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -91,14 +101,12 @@ class WebhookEventData:
                 return meta_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[WebhookEventMetaItem] | None | Unset, data)
+            return cast(list[WebhookEventMetaItem] | None, data)
 
-        meta = _parse_meta(d.pop("Meta", UNSET))
+        meta = _parse_meta(d.pop("Meta", None))
 
-        def _parse_tags(data: object) -> list[str] | None | Unset:
+        def _parse_tags(data: object) -> list[str] | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, list):
@@ -108,14 +116,15 @@ class WebhookEventData:
                 return tags_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None | Unset, data)
+            return cast(list[str] | None, data)
 
-        tags = _parse_tags(d.pop("Tags", UNSET))
+        tags = _parse_tags(d.pop("Tags", None))
 
         webhook_event_data = cls(
             meta=meta,
             tags=tags,
         )
+        webhook_event_data._explicit_nulls = nulls
 
         webhook_event_data.additional_properties = d
         return webhook_event_data

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import parse_datetime, remap_keys, remember_nulls
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventMessageBase")
 
 
+@remember_nulls(
+    "subaccount_id",
+    "ip_pool_id",
+)
 @_attrs_define
 class WebhookEventMessageBase:
     """Members of every event about one message to one recipient.
@@ -28,9 +32,9 @@ class WebhookEventMessageBase:
         address (str):
         mailing_id (str):
         message_id (str):
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
     """
 
     server_id: int
@@ -39,10 +43,11 @@ class WebhookEventMessageBase:
     address: str
     mailing_id: str
     message_id: str
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -57,22 +62,6 @@ class WebhookEventMessageBase:
 
         message_id = self.message_id
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -85,11 +74,20 @@ class WebhookEventMessageBase:
                 "MessageId": message_id,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id: int | None
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "subaccount_id" in self._explicit_nulls:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id: int | None
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "ip_pool_id" in self._explicit_nulls:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
 
         return field_dict
@@ -112,6 +110,14 @@ class WebhookEventMessageBase:
                 "Data",
             ),
         )
+        nulls = frozenset(
+            name
+            for name, key in (
+                ("subaccount_id", "SubaccountId"),
+                ("ip_pool_id", "IpPoolId"),
+            )
+            if key in d and d[key] is None
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
@@ -124,29 +130,23 @@ class WebhookEventMessageBase:
 
         message_id = d.pop("MessageId")
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
+        def _parse_subaccount_id(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", None))
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
+        def _parse_ip_pool_id(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
+        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", None))
 
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
             data = WebhookEventData.from_dict(_data)
 
         webhook_event_message_base = cls(
@@ -160,6 +160,7 @@ class WebhookEventMessageBase:
             ip_pool_id=ip_pool_id,
             data=data,
         )
+        webhook_event_message_base._explicit_nulls = nulls
 
         webhook_event_message_base.additional_properties = d
         return webhook_event_message_base

@@ -7,40 +7,42 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_nulls
 
 T = TypeVar("T", bound="WebhookEventMetaItem")
 
 
+@remember_nulls(
+    "value",
+)
 @_attrs_define
 class WebhookEventMetaItem:
     """One metadata pair given at injection.
 
     Attributes:
-        key (str | Unset):
-        value (None | str | Unset):
+        key (str | None):
+        value (str | None):
     """
 
-    key: str | Unset = UNSET
-    value: None | str | Unset = UNSET
+    key: str | None = None
+    value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        key = self.key
-
-        value: None | str | Unset
-        if isinstance(self.value, Unset):
-            value = UNSET
-        else:
-            value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if key is not UNSET:
+        if self.key is not None:
+            key = self.key
             field_dict["Key"] = key
-        if value is not UNSET:
+        if self.value is not None:
+            value: None | str
+            value = self.value
             field_dict["Value"] = value
+        elif "value" in self._explicit_nulls:
+            field_dict["Value"] = None
 
         return field_dict
 
@@ -53,21 +55,21 @@ class WebhookEventMetaItem:
                 "Value",
             ),
         )
-        key = d.pop("Key", UNSET)
+        nulls = frozenset(name for name, key in (("value", "Value"),) if key in d and d[key] is None)
+        key = d.pop("Key", None)
 
-        def _parse_value(data: object) -> None | str | Unset:
+        def _parse_value(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        value = _parse_value(d.pop("Value", UNSET))
+        value = _parse_value(d.pop("Value", None))
 
         webhook_event_meta_item = cls(
             key=key,
             value=value,
         )
+        webhook_event_meta_item._explicit_nulls = nulls
 
         webhook_event_meta_item.additional_properties = d
         return webhook_event_meta_item

@@ -37,7 +37,6 @@ from socketlabs_api.models import (
     WebhookEventQueued,
     WebhookEventTracking,
 )
-from socketlabs_api.types import Unset
 
 from .._webhooks import WebhookEvent
 
@@ -159,5 +158,5 @@ def inbound_event(message: InboundMessage) -> InboundEvent:
         esp_event=message,
         envelope_sender=_text(message.inbound_mail_from),
         envelope_recipient=_text(message.inbound_rcpt_to),
-        spam_score=float(score) if isinstance(score, int | float) and not isinstance(score, Unset) else None,
+        spam_score=float(score) if isinstance(score, int | float) else None,
     )
