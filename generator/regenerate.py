@@ -407,6 +407,54 @@ def _as_required(prop: Any) -> Any:
     return attrs.evolve(prop, required=True) if not prop.required else prop
 
 
+def _single(prop: Any) -> Any:
+    """The one type an optional member holds besides ``None`` (required, under the member's name).
+
+    ``T | None`` is parsed as ``None`` or ``T`` directly: no per-call helper
+    that tries each branch and, when the value fits none, keeps it as it came
+    under the wrong annotation. ``None`` for a union of several types.
+    """
+    import attrs
+
+    inner = getattr(prop, "inner_properties", None)
+    if inner is None:
+        return _as_required(prop)
+    others = [part for part in inner if part.get_type_string().as_unembedded_code() != "None"]
+    if len(others) != 1:
+        return None
+    return attrs.evolve(others[0], required=True, python_name=prop.python_name)
+
+
+def _json_check(prop: Any, source: str) -> str | None:
+    """A Python test that ``source`` has the JSON type the member's parser needs, if it needs one.
+
+    Failing it raises ``MemberTypeError`` naming the member, instead of an
+    error from deep inside a parser (or a string iterated as if it were a list).
+    """
+    kind = type(prop).__name__
+    if kind == "ListProperty":
+        return f"isinstance({source}, list)"
+    if kind == "ModelProperty":
+        return f"isinstance({source}, dict | Mapping)"
+    if kind == "EnumProperty":
+        return f"isinstance({source}, {prop.value_type.__name__})"
+    if kind in ("DateProperty", "DateTimeProperty"):
+        return f"isinstance({source}, str | datetime.date)"
+    return None
+
+
+def _lazy_binding(line: str) -> str:
+    """``from ..models.x import X`` inside a method as ``X = _models.X``.
+
+    Same laziness (the models package loads a module on first use and keeps
+    the class), without running the import machinery on every parse.
+    """
+    import re
+
+    match = re.fullmatch(r"from \.\.models\.\w+ import (\w+)", line.strip())
+    return f"{match[1]} = _models.{match[1]}" if match else line
+
+
 def _is_nullable(prop: Any) -> bool:
     """Whether the spec lets the member be ``null`` (a union holding ``None``)."""
     return "None" in _union_parts(_as_required(prop).get_type_string().as_unembedded_code())
@@ -461,6 +509,9 @@ def _render(output: Path) -> None:
         raise RegenerateError(f"{project.header}: {project.detail}")
     # Keyed like the generator names endpoints, so templates find them by `endpoint.name`.
     project.env.filters["as_required"] = _as_required
+    project.env.filters["single"] = _single
+    project.env.filters["json_check"] = _json_check
+    project.env.filters["lazy_binding"] = _lazy_binding
     project.env.filters["member_type"] = _member_type
     project.env.filters["member_doc"] = _member_doc
     project.env.tests["nullable"] = _is_nullable

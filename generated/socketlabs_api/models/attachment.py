@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.custom_header import CustomHeader
@@ -35,6 +36,7 @@ class Attachment:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        CustomHeader = _models.CustomHeader
         name = self.name
 
         content = self.content
@@ -65,8 +67,7 @@ class Attachment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.custom_header import CustomHeader  # noqa: PLC0415
-
+        CustomHeader = _models.CustomHeader
         d = remap_keys(
             src_dict,
             (
@@ -88,6 +89,8 @@ class Attachment:
         _custom_headers = d.pop("CustomHeaders", None)
         custom_headers: list[CustomHeader] | None = None
         if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
             custom_headers = []
             _custom_headers = _custom_headers
             for custom_headers_item_data in _custom_headers:

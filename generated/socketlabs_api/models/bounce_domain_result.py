@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="BounceDomainResult")
 
 
-@remember_nulls(
-    "validation_result",
+@remember_given(
+    validation_result="ValidationResult",
 )
 @_attrs_define
 class BounceDomainResult:
@@ -30,7 +30,7 @@ class BounceDomainResult:
     is_default: bool
     validation_result: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -49,10 +49,9 @@ class BounceDomainResult:
             }
         )
         if self.validation_result is not None:
-            validation_result: None | str
             validation_result = self.validation_result
             field_dict["ValidationResult"] = validation_result
-        elif "validation_result" in self._explicit_nulls:
+        elif "ValidationResult" in self._given:
             field_dict["ValidationResult"] = None
 
         return field_dict
@@ -68,8 +67,11 @@ class BounceDomainResult:
                 "ValidationResult",
             ),
         )
-        nulls = frozenset(
-            name for name, key in (("validation_result", "ValidationResult"),) if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "ValidationResult",
+            }
         )
         server_id = d.pop("ServerId")
 
@@ -77,20 +79,18 @@ class BounceDomainResult:
 
         is_default = d.pop("IsDefault")
 
-        def _parse_validation_result(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        validation_result = d.pop("ValidationResult", None)
 
-        validation_result = _parse_validation_result(d.pop("ValidationResult", None))
-
-        bounce_domain_result = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        bounce_domain_result = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            bounce_domain_result,
             server_id=server_id,
             domain=domain,
             is_default=is_default,
             validation_result=validation_result,
         )
-        bounce_domain_result._explicit_nulls = nulls
+        bounce_domain_result._given = given
 
         bounce_domain_result.additional_properties = d
         return bounce_domain_result

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.contact_input_custom_fields import ContactInputCustomFields
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ContactInput")
 
 
-@remember_nulls(
-    "first_name",
-    "last_name",
+@remember_given(
+    first_name="firstName",
+    last_name="lastName",
 )
 @_attrs_define
 class ContactInput:
@@ -37,9 +38,10 @@ class ContactInput:
     list_ids: list[int] | None = None
     custom_fields: ContactInputCustomFields | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        ContactInputCustomFields = _models.ContactInputCustomFields
         email_address = self.email_address
 
         field_dict: dict[str, Any] = {}
@@ -50,16 +52,14 @@ class ContactInput:
             }
         )
         if self.first_name is not None:
-            first_name: None | str
             first_name = self.first_name
             field_dict["firstName"] = first_name
-        elif "first_name" in self._explicit_nulls:
+        elif "firstName" in self._given:
             field_dict["firstName"] = None
         if self.last_name is not None:
-            last_name: None | str
             last_name = self.last_name
             field_dict["lastName"] = last_name
-        elif "last_name" in self._explicit_nulls:
+        elif "lastName" in self._given:
             field_dict["lastName"] = None
         if self.list_ids is not None:
             list_ids = self.list_ids
@@ -73,8 +73,7 @@ class ContactInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_input_custom_fields import ContactInputCustomFields  # noqa: PLC0415
-
+        ContactInputCustomFields = _models.ContactInputCustomFields
         d = remap_keys(
             src_dict,
             (
@@ -85,48 +84,44 @@ class ContactInput:
                 "customFields",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("first_name", "firstName"),
-                ("last_name", "lastName"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "firstName",
+                "lastName",
+            }
         )
         email_address = d.pop("emailAddress")
 
-        def _parse_first_name(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        first_name = d.pop("firstName", None)
 
-        first_name = _parse_first_name(d.pop("firstName", None))
-
-        def _parse_last_name(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        last_name = _parse_last_name(d.pop("lastName", None))
+        last_name = d.pop("lastName", None)
 
         _list_ids = d.pop("listIds", None)
         list_ids: list[int] | None = None
         if _list_ids is not None:
-            list_ids = cast(list[int], _list_ids)
+            if not isinstance(_list_ids, list):
+                raise MemberTypeError("list_ids", _list_ids)
+            list_ids = cast("list[int]", _list_ids)
 
         _custom_fields = d.pop("customFields", None)
         custom_fields: ContactInputCustomFields | None = None
         if _custom_fields is not None:
+            if not isinstance(_custom_fields, dict | Mapping):
+                raise MemberTypeError("custom_fields", _custom_fields)
             custom_fields = ContactInputCustomFields.from_dict(_custom_fields)
 
-        contact_input = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        contact_input = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            contact_input,
             email_address=email_address,
             first_name=first_name,
             last_name=last_name,
             list_ids=list_ids,
             custom_fields=custom_fields,
         )
-        contact_input._explicit_nulls = nulls
+        contact_input._given = given
 
         contact_input.additional_properties = d
         return contact_input

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="DkimKey")
 
 
-@remember_nulls(
-    "truncated_private_key",
-    "validation_status",
+@remember_given(
+    truncated_private_key="TruncatedPrivateKey",
+    validation_status="ValidationStatus",
 )
 @_attrs_define
 class DkimKey:
@@ -33,7 +33,7 @@ class DkimKey:
     truncated_private_key: str | None = None
     validation_status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -52,16 +52,14 @@ class DkimKey:
             }
         )
         if self.truncated_private_key is not None:
-            truncated_private_key: None | str
             truncated_private_key = self.truncated_private_key
             field_dict["TruncatedPrivateKey"] = truncated_private_key
-        elif "truncated_private_key" in self._explicit_nulls:
+        elif "TruncatedPrivateKey" in self._given:
             field_dict["TruncatedPrivateKey"] = None
         if self.validation_status is not None:
-            validation_status: None | str
             validation_status = self.validation_status
             field_dict["ValidationStatus"] = validation_status
-        elif "validation_status" in self._explicit_nulls:
+        elif "ValidationStatus" in self._given:
             field_dict["ValidationStatus"] = None
 
         return field_dict
@@ -78,13 +76,12 @@ class DkimKey:
                 "ValidationStatus",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("truncated_private_key", "TruncatedPrivateKey"),
-                ("validation_status", "ValidationStatus"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "TruncatedPrivateKey",
+                "ValidationStatus",
+            }
         )
         server_id = d.pop("ServerId")
 
@@ -92,28 +89,21 @@ class DkimKey:
 
         selector = d.pop("Selector")
 
-        def _parse_truncated_private_key(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        truncated_private_key = d.pop("TruncatedPrivateKey", None)
 
-        truncated_private_key = _parse_truncated_private_key(d.pop("TruncatedPrivateKey", None))
+        validation_status = d.pop("ValidationStatus", None)
 
-        def _parse_validation_status(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        validation_status = _parse_validation_status(d.pop("ValidationStatus", None))
-
-        dkim_key = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        dkim_key = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            dkim_key,
             server_id=server_id,
             domain=domain,
             selector=selector,
             truncated_private_key=truncated_private_key,
             validation_status=validation_status,
         )
-        dkim_key._explicit_nulls = nulls
+        dkim_key._given = given
 
         dkim_key.additional_properties = d
         return dkim_key

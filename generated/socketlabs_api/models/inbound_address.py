@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="InboundAddress")
 
 
-@remember_nulls(
-    "friendly_name",
+@remember_given(
+    friendly_name="FriendlyName",
 )
 @_attrs_define
 class InboundAddress:
@@ -27,7 +27,7 @@ class InboundAddress:
     email_address: str
     friendly_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
@@ -40,10 +40,9 @@ class InboundAddress:
             }
         )
         if self.friendly_name is not None:
-            friendly_name: None | str
             friendly_name = self.friendly_name
             field_dict["FriendlyName"] = friendly_name
-        elif "friendly_name" in self._explicit_nulls:
+        elif "FriendlyName" in self._given:
             field_dict["FriendlyName"] = None
 
         return field_dict
@@ -57,23 +56,24 @@ class InboundAddress:
                 "FriendlyName",
             ),
         )
-        nulls = frozenset(
-            name for name, key in (("friendly_name", "FriendlyName"),) if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "FriendlyName",
+            }
         )
         email_address = d.pop("EmailAddress")
 
-        def _parse_friendly_name(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        friendly_name = d.pop("FriendlyName", None)
 
-        friendly_name = _parse_friendly_name(d.pop("FriendlyName", None))
-
-        inbound_address = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_address = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_address,
             email_address=email_address,
             friendly_name=friendly_name,
         )
-        inbound_address._explicit_nulls = nulls
+        inbound_address._given = given
 
         inbound_address.additional_properties = d
         return inbound_address

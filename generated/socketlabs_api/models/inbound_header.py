@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="InboundHeader")
 
 
-@remember_nulls(
-    "value",
+@remember_given(
+    value="Value",
 )
 @_attrs_define
 class InboundHeader:
@@ -27,7 +27,7 @@ class InboundHeader:
     name: str
     value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -40,10 +40,9 @@ class InboundHeader:
             }
         )
         if self.value is not None:
-            value: None | str
             value = self.value
             field_dict["Value"] = value
-        elif "value" in self._explicit_nulls:
+        elif "Value" in self._given:
             field_dict["Value"] = None
 
         return field_dict
@@ -57,21 +56,24 @@ class InboundHeader:
                 "Value",
             ),
         )
-        nulls = frozenset(name for name, key in (("value", "Value"),) if key in d and d[key] is None)
+        given = frozenset(
+            d.keys()
+            & {
+                "Value",
+            }
+        )
         name = d.pop("Name")
 
-        def _parse_value(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        value = d.pop("Value", None)
 
-        value = _parse_value(d.pop("Value", None))
-
-        inbound_header = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_header = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_header,
             name=name,
             value=value,
         )
-        inbound_header._explicit_nulls = nulls
+        inbound_header._given = given
 
         inbound_header.additional_properties = d
         return inbound_header

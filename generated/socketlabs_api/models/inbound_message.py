@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.inbound_parsed_message import InboundParsedMessage
@@ -16,16 +17,16 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundMessage")
 
 
-@remember_nulls(
-    "server_id",
-    "subaccount_id",
-    "ip_pool_id",
-    "inbound_mail_from",
-    "inbound_rcpt_to",
-    "inbound_ip_address",
-    "error_log",
-    "spam_score",
-    "spam_details",
+@remember_given(
+    server_id="ServerId",
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+    inbound_mail_from="InboundMailFrom",
+    inbound_rcpt_to="InboundRcptTo",
+    inbound_ip_address="InboundIpAddress",
+    error_log="ErrorLog",
+    spam_score="SpamScore",
+    spam_details="SpamDetails",
 )
 @_attrs_define
 class InboundMessage:
@@ -59,9 +60,10 @@ class InboundMessage:
     spam_score: float | None = None
     spam_details: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        InboundParsedMessage = _models.InboundParsedMessage
         secret_key = self.secret_key
 
         message = self.message.to_dict()
@@ -75,66 +77,56 @@ class InboundMessage:
             }
         )
         if self.server_id is not None:
-            server_id: int | None
             server_id = self.server_id
             field_dict["ServerId"] = server_id
-        elif "server_id" in self._explicit_nulls:
+        elif "ServerId" in self._given:
             field_dict["ServerId"] = None
         if self.subaccount_id is not None:
-            subaccount_id: int | None
             subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        elif "subaccount_id" in self._explicit_nulls:
+        elif "SubaccountId" in self._given:
             field_dict["SubaccountId"] = None
         if self.ip_pool_id is not None:
-            ip_pool_id: int | None
             ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        elif "ip_pool_id" in self._explicit_nulls:
+        elif "IpPoolId" in self._given:
             field_dict["IpPoolId"] = None
         if self.inbound_mail_from is not None:
-            inbound_mail_from: None | str
             inbound_mail_from = self.inbound_mail_from
             field_dict["InboundMailFrom"] = inbound_mail_from
-        elif "inbound_mail_from" in self._explicit_nulls:
+        elif "InboundMailFrom" in self._given:
             field_dict["InboundMailFrom"] = None
         if self.inbound_rcpt_to is not None:
-            inbound_rcpt_to: None | str
             inbound_rcpt_to = self.inbound_rcpt_to
             field_dict["InboundRcptTo"] = inbound_rcpt_to
-        elif "inbound_rcpt_to" in self._explicit_nulls:
+        elif "InboundRcptTo" in self._given:
             field_dict["InboundRcptTo"] = None
         if self.inbound_ip_address is not None:
-            inbound_ip_address: None | str
             inbound_ip_address = self.inbound_ip_address
             field_dict["InboundIpAddress"] = inbound_ip_address
-        elif "inbound_ip_address" in self._explicit_nulls:
+        elif "InboundIpAddress" in self._given:
             field_dict["InboundIpAddress"] = None
         if self.error_log is not None:
-            error_log: None | str
             error_log = self.error_log
             field_dict["ErrorLog"] = error_log
-        elif "error_log" in self._explicit_nulls:
+        elif "ErrorLog" in self._given:
             field_dict["ErrorLog"] = None
         if self.spam_score is not None:
-            spam_score: float | None
             spam_score = self.spam_score
             field_dict["SpamScore"] = spam_score
-        elif "spam_score" in self._explicit_nulls:
+        elif "SpamScore" in self._given:
             field_dict["SpamScore"] = None
         if self.spam_details is not None:
-            spam_details: None | str
             spam_details = self.spam_details
             field_dict["SpamDetails"] = spam_details
-        elif "spam_details" in self._explicit_nulls:
+        elif "SpamDetails" in self._given:
             field_dict["SpamDetails"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_parsed_message import InboundParsedMessage  # noqa: PLC0415
-
+        InboundParsedMessage = _models.InboundParsedMessage
         d = remap_keys(
             src_dict,
             (
@@ -151,89 +143,49 @@ class InboundMessage:
                 "SpamDetails",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("server_id", "ServerId"),
-                ("subaccount_id", "SubaccountId"),
-                ("ip_pool_id", "IpPoolId"),
-                ("inbound_mail_from", "InboundMailFrom"),
-                ("inbound_rcpt_to", "InboundRcptTo"),
-                ("inbound_ip_address", "InboundIpAddress"),
-                ("error_log", "ErrorLog"),
-                ("spam_score", "SpamScore"),
-                ("spam_details", "SpamDetails"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "ServerId",
+                "SubaccountId",
+                "IpPoolId",
+                "InboundMailFrom",
+                "InboundRcptTo",
+                "InboundIpAddress",
+                "ErrorLog",
+                "SpamScore",
+                "SpamDetails",
+            }
         )
         secret_key = d.pop("SecretKey")
 
-        message = InboundParsedMessage.from_dict(d.pop("Message"))
+        _message = d.pop("Message")
+        if not isinstance(_message, dict | Mapping):
+            raise MemberTypeError("message", _message)
+        message = InboundParsedMessage.from_dict(_message)
 
-        def _parse_server_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        server_id = d.pop("ServerId", None)
 
-        server_id = _parse_server_id(d.pop("ServerId", None))
+        subaccount_id = d.pop("SubaccountId", None)
 
-        def _parse_subaccount_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", None))
+        inbound_mail_from = d.pop("InboundMailFrom", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        inbound_rcpt_to = d.pop("InboundRcptTo", None)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", None))
+        inbound_ip_address = d.pop("InboundIpAddress", None)
 
-        def _parse_inbound_mail_from(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        error_log = d.pop("ErrorLog", None)
 
-        inbound_mail_from = _parse_inbound_mail_from(d.pop("InboundMailFrom", None))
+        spam_score = d.pop("SpamScore", None)
 
-        def _parse_inbound_rcpt_to(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        spam_details = d.pop("SpamDetails", None)
 
-        inbound_rcpt_to = _parse_inbound_rcpt_to(d.pop("InboundRcptTo", None))
-
-        def _parse_inbound_ip_address(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        inbound_ip_address = _parse_inbound_ip_address(d.pop("InboundIpAddress", None))
-
-        def _parse_error_log(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        error_log = _parse_error_log(d.pop("ErrorLog", None))
-
-        def _parse_spam_score(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        spam_score = _parse_spam_score(d.pop("SpamScore", None))
-
-        def _parse_spam_details(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        spam_details = _parse_spam_details(d.pop("SpamDetails", None))
-
-        inbound_message = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_message = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_message,
             secret_key=secret_key,
             message=message,
             server_id=server_id,
@@ -246,7 +198,7 @@ class InboundMessage:
             spam_score=spam_score,
             spam_details=spam_details,
         )
-        inbound_message._explicit_nulls = nulls
+        inbound_message._given = given
 
         inbound_message.additional_properties = d
         return inbound_message

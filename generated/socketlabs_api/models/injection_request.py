@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -33,6 +34,7 @@ class InjectionRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        Message = _models.Message
         server_id = self.server_id
 
         messages = []
@@ -56,8 +58,7 @@ class InjectionRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message import Message  # noqa: PLC0415
-
+        Message = _models.Message
         d = remap_keys(
             src_dict,
             (
@@ -68,8 +69,11 @@ class InjectionRequest:
         )
         server_id = d.pop("ServerId")
 
-        messages = []
         _messages = d.pop("Messages")
+        if not isinstance(_messages, list):
+            raise MemberTypeError("messages", _messages)
+        messages = []
+        _messages = _messages
         for messages_item_data in _messages:
             messages_item = Message.from_dict(messages_item_data)
 

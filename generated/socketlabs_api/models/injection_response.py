@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import remap_keys, remember_nulls
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.message_result import MessageResult
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InjectionResponse")
 
 
-@remember_nulls(
-    "transaction_receipt",
-    "message_results",
+@remember_given(
+    transaction_receipt="TransactionReceipt",
+    message_results="MessageResults",
 )
 @_attrs_define
 class InjectionResponse:
@@ -36,9 +37,10 @@ class InjectionResponse:
     transaction_receipt: str | None = None
     message_results: list[MessageResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        MessageResult = _models.MessageResult
         error_code = self.error_code.value
 
         field_dict: dict[str, Any] = {}
@@ -49,31 +51,25 @@ class InjectionResponse:
             }
         )
         if self.transaction_receipt is not None:
-            transaction_receipt: None | str
             transaction_receipt = self.transaction_receipt
             field_dict["TransactionReceipt"] = transaction_receipt
-        elif "transaction_receipt" in self._explicit_nulls:
+        elif "TransactionReceipt" in self._given:
             field_dict["TransactionReceipt"] = None
         if self.message_results is not None:
-            message_results: list[dict[str, Any]] | None
-            if isinstance(self.message_results, list):
-                message_results = []
-                for message_results_type_0_item_data in self.message_results:
-                    message_results_type_0_item = message_results_type_0_item_data.to_dict()
-                    message_results.append(message_results_type_0_item)
+            message_results = []
+            for message_results_type_0_item_data in self.message_results:
+                message_results_type_0_item = message_results_type_0_item_data.to_dict()
+                message_results.append(message_results_type_0_item)
 
-            else:
-                message_results = self.message_results
             field_dict["MessageResults"] = message_results
-        elif "message_results" in self._explicit_nulls:
+        elif "MessageResults" in self._given:
             field_dict["MessageResults"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message_result import MessageResult  # noqa: PLC0415
-
+        MessageResult = _models.MessageResult
         d = remap_keys(
             src_dict,
             (
@@ -82,49 +78,41 @@ class InjectionResponse:
                 "MessageResults",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("transaction_receipt", "TransactionReceipt"),
-                ("message_results", "MessageResults"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "TransactionReceipt",
+                "MessageResults",
+            }
         )
-        error_code = InjectionErrorCode(d.pop("ErrorCode"))
+        _error_code = d.pop("ErrorCode")
+        if not isinstance(_error_code, str):
+            raise MemberTypeError("error_code", _error_code)
+        error_code = InjectionErrorCode(_error_code)
 
-        def _parse_transaction_receipt(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        transaction_receipt = d.pop("TransactionReceipt", None)
 
-        transaction_receipt = _parse_transaction_receipt(d.pop("TransactionReceipt", None))
+        _message_results = d.pop("MessageResults", None)
+        message_results: list[MessageResult] | None = None
+        if _message_results is not None:
+            if not isinstance(_message_results, list):
+                raise MemberTypeError("message_results", _message_results)
+            message_results = []
+            _message_results = _message_results
+            for message_results_type_0_item_data in _message_results:
+                message_results_type_0_item = MessageResult.from_dict(message_results_type_0_item_data)
 
-        def _parse_message_results(data: object) -> list[MessageResult] | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                message_results_type_0 = []
-                _message_results_type_0 = data
-                for message_results_type_0_item_data in _message_results_type_0:
-                    message_results_type_0_item = MessageResult.from_dict(message_results_type_0_item_data)
+                message_results.append(message_results_type_0_item)
 
-                    message_results_type_0.append(message_results_type_0_item)
-
-                return message_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[MessageResult] | None, data)
-
-        message_results = _parse_message_results(d.pop("MessageResults", None))
-
-        injection_response = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        injection_response = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            injection_response,
             error_code=error_code,
             transaction_receipt=transaction_receipt,
             message_results=message_results,
         )
-        injection_response._explicit_nulls = nulls
+        injection_response._given = given
 
         injection_response.additional_properties = d
         return injection_response

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="MarketingList")
 
 
-@remember_nulls(
-    "description",
+@remember_given(
+    description="description",
 )
 @_attrs_define
 class MarketingList:
@@ -33,7 +33,7 @@ class MarketingList:
     created_date: datetime.datetime
     description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -55,10 +55,9 @@ class MarketingList:
             }
         )
         if self.description is not None:
-            description: None | str
             description = self.description
             field_dict["description"] = description
-        elif "description" in self._explicit_nulls:
+        elif "description" in self._given:
             field_dict["description"] = None
 
         return field_dict
@@ -75,8 +74,11 @@ class MarketingList:
                 "description",
             ),
         )
-        nulls = frozenset(
-            name for name, key in (("description", "description"),) if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "description",
+            }
         )
         id = d.pop("id")
 
@@ -84,23 +86,24 @@ class MarketingList:
 
         contact_count = d.pop("contactCount")
 
-        created_date = parse_datetime(d.pop("createdDate"))
+        _created_date = d.pop("createdDate")
+        if not isinstance(_created_date, str | datetime.date):
+            raise MemberTypeError("created_date", _created_date)
+        created_date = parse_datetime(_created_date)
 
-        def _parse_description(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        description = d.pop("description", None)
 
-        description = _parse_description(d.pop("description", None))
-
-        marketing_list = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        marketing_list = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            marketing_list,
             id=id,
             name=name,
             contact_count=contact_count,
             created_date=created_date,
             description=description,
         )
-        marketing_list._explicit_nulls = nulls
+        marketing_list._given = given
 
         marketing_list.additional_properties = d
         return marketing_list

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="MarketingListInput")
 
 
-@remember_nulls(
-    "description",
+@remember_given(
+    description="description",
 )
 @_attrs_define
 class MarketingListInput:
@@ -26,7 +26,7 @@ class MarketingListInput:
     name: str
     description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -39,10 +39,9 @@ class MarketingListInput:
             }
         )
         if self.description is not None:
-            description: None | str
             description = self.description
             field_dict["description"] = description
-        elif "description" in self._explicit_nulls:
+        elif "description" in self._given:
             field_dict["description"] = None
 
         return field_dict
@@ -56,23 +55,24 @@ class MarketingListInput:
                 "description",
             ),
         )
-        nulls = frozenset(
-            name for name, key in (("description", "description"),) if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "description",
+            }
         )
         name = d.pop("name")
 
-        def _parse_description(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        description = d.pop("description", None)
 
-        description = _parse_description(d.pop("description", None))
-
-        marketing_list_input = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        marketing_list_input = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            marketing_list_input,
             name=name,
             description=description,
         )
-        marketing_list_input._explicit_nulls = nulls
+        marketing_list_input._given = given
 
         marketing_list_input.additional_properties = d
         return marketing_list_input

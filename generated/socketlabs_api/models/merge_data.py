@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.merge_field import MergeField
@@ -31,6 +32,7 @@ class MergeData:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        MergeField = _models.MergeField
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -58,8 +60,7 @@ class MergeData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.merge_field import MergeField  # noqa: PLC0415
-
+        MergeField = _models.MergeField
         d = remap_keys(
             src_dict,
             (
@@ -70,6 +71,8 @@ class MergeData:
         _per_message = d.pop("PerMessage", None)
         per_message: list[list[MergeField]] | None = None
         if _per_message is not None:
+            if not isinstance(_per_message, list):
+                raise MemberTypeError("per_message", _per_message)
             per_message = []
             _per_message = _per_message
             for per_message_item_data in _per_message:
@@ -85,6 +88,8 @@ class MergeData:
         _global_ = d.pop("Global", None)
         global_: list[MergeField] | None = None
         if _global_ is not None:
+            if not isinstance(_global_, list):
+                raise MemberTypeError("global_", _global_)
             global_ = []
             _global_ = _global_
             for global_item_data in _global_:

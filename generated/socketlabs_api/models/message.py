@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.address import Address
@@ -66,6 +67,11 @@ class Message:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        Address = _models.Address
+        Attachment = _models.Attachment
+        CustomHeader = _models.CustomHeader
+        MergeData = _models.MergeData
+        MetadataItem = _models.MetadataItem
         to = []
         for to_item_data in self.to:
             to_item = to_item_data.to_dict()
@@ -155,12 +161,11 @@ class Message:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address import Address  # noqa: PLC0415
-        from ..models.attachment import Attachment  # noqa: PLC0415
-        from ..models.custom_header import CustomHeader  # noqa: PLC0415
-        from ..models.merge_data import MergeData  # noqa: PLC0415
-        from ..models.metadata_item import MetadataItem  # noqa: PLC0415
-
+        Address = _models.Address
+        Attachment = _models.Attachment
+        CustomHeader = _models.CustomHeader
+        MergeData = _models.MergeData
+        MetadataItem = _models.MetadataItem
         d = remap_keys(
             src_dict,
             (
@@ -184,20 +189,28 @@ class Message:
                 "Tags",
             ),
         )
-        to = []
         _to = d.pop("To")
+        if not isinstance(_to, list):
+            raise MemberTypeError("to", _to)
+        to = []
+        _to = _to
         for to_item_data in _to:
             to_item = Address.from_dict(to_item_data)
 
             to.append(to_item)
 
-        from_ = Address.from_dict(d.pop("From"))
+        _from_ = d.pop("From")
+        if not isinstance(_from_, dict | Mapping):
+            raise MemberTypeError("from_", _from_)
+        from_ = Address.from_dict(_from_)
 
         subject = d.pop("Subject")
 
         _cc = d.pop("Cc", None)
         cc: list[Address] | None = None
         if _cc is not None:
+            if not isinstance(_cc, list):
+                raise MemberTypeError("cc", _cc)
             cc = []
             _cc = _cc
             for cc_item_data in _cc:
@@ -208,6 +221,8 @@ class Message:
         _bcc = d.pop("Bcc", None)
         bcc: list[Address] | None = None
         if _bcc is not None:
+            if not isinstance(_bcc, list):
+                raise MemberTypeError("bcc", _bcc)
             bcc = []
             _bcc = _bcc
             for bcc_item_data in _bcc:
@@ -218,6 +233,8 @@ class Message:
         _reply_to = d.pop("ReplyTo", None)
         reply_to: Address | None = None
         if _reply_to is not None:
+            if not isinstance(_reply_to, dict | Mapping):
+                raise MemberTypeError("reply_to", _reply_to)
             reply_to = Address.from_dict(_reply_to)
 
         text_body = d.pop("TextBody", None)
@@ -237,6 +254,8 @@ class Message:
         _custom_headers = d.pop("CustomHeaders", None)
         custom_headers: list[CustomHeader] | None = None
         if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
             custom_headers = []
             _custom_headers = _custom_headers
             for custom_headers_item_data in _custom_headers:
@@ -247,6 +266,8 @@ class Message:
         _attachments = d.pop("Attachments", None)
         attachments: list[Attachment] | None = None
         if _attachments is not None:
+            if not isinstance(_attachments, list):
+                raise MemberTypeError("attachments", _attachments)
             attachments = []
             _attachments = _attachments
             for attachments_item_data in _attachments:
@@ -257,11 +278,15 @@ class Message:
         _merge_data = d.pop("MergeData", None)
         merge_data: MergeData | None = None
         if _merge_data is not None:
+            if not isinstance(_merge_data, dict | Mapping):
+                raise MemberTypeError("merge_data", _merge_data)
             merge_data = MergeData.from_dict(_merge_data)
 
         _metadata = d.pop("Metadata", None)
         metadata: list[MetadataItem] | None = None
         if _metadata is not None:
+            if not isinstance(_metadata, list):
+                raise MemberTypeError("metadata", _metadata)
             metadata = []
             _metadata = _metadata
             for metadata_item_data in _metadata:
@@ -272,7 +297,9 @@ class Message:
         _tags = d.pop("Tags", None)
         tags: list[str] | None = None
         if _tags is not None:
-            tags = cast(list[str], _tags)
+            if not isinstance(_tags, list):
+                raise MemberTypeError("tags", _tags)
+            tags = cast("list[str]", _tags)
 
         message = cls(
             to=to,

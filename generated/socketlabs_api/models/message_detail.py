@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="MessageDetail")
 
 
-@remember_nulls(
-    "mailing_id",
-    "from_",
-    "subject",
-    "status_date",
-    "system_message_id",
-    "processed_time",
+@remember_given(
+    mailing_id="mailingId",
+    from_="from",
+    subject="subject",
+    status_date="statusDate",
+    system_message_id="systemMessageId",
+    processed_time="processedTime",
 )
 @_attrs_define
 class MessageDetail:
@@ -52,7 +52,7 @@ class MessageDetail:
     system_message_id: str | None = None
     processed_time: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -74,46 +74,34 @@ class MessageDetail:
             }
         )
         if self.mailing_id is not None:
-            mailing_id: None | str
             mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        elif "mailing_id" in self._explicit_nulls:
+        elif "mailingId" in self._given:
             field_dict["mailingId"] = None
         if self.from_ is not None:
-            from_: None | str
             from_ = self.from_
             field_dict["from"] = from_
-        elif "from_" in self._explicit_nulls:
+        elif "from" in self._given:
             field_dict["from"] = None
         if self.subject is not None:
-            subject: None | str
             subject = self.subject
             field_dict["subject"] = subject
-        elif "subject" in self._explicit_nulls:
+        elif "subject" in self._given:
             field_dict["subject"] = None
         if self.status_date is not None:
-            status_date: None | str
-            if isinstance(self.status_date, datetime.datetime):
-                status_date = self.status_date.isoformat()
-            else:
-                status_date = self.status_date
+            status_date = self.status_date.isoformat()
             field_dict["statusDate"] = status_date
-        elif "status_date" in self._explicit_nulls:
+        elif "statusDate" in self._given:
             field_dict["statusDate"] = None
         if self.system_message_id is not None:
-            system_message_id: None | str
             system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        elif "system_message_id" in self._explicit_nulls:
+        elif "systemMessageId" in self._given:
             field_dict["systemMessageId"] = None
         if self.processed_time is not None:
-            processed_time: None | str
-            if isinstance(self.processed_time, datetime.datetime):
-                processed_time = self.processed_time.isoformat()
-            else:
-                processed_time = self.processed_time
+            processed_time = self.processed_time.isoformat()
             field_dict["processedTime"] = processed_time
-        elif "processed_time" in self._explicit_nulls:
+        elif "processedTime" in self._given:
             field_dict["processedTime"] = None
 
         return field_dict
@@ -135,85 +123,57 @@ class MessageDetail:
                 "processedTime",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("mailing_id", "mailingId"),
-                ("from_", "from"),
-                ("subject", "subject"),
-                ("status_date", "statusDate"),
-                ("system_message_id", "systemMessageId"),
-                ("processed_time", "processedTime"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "mailingId",
+                "from",
+                "subject",
+                "statusDate",
+                "systemMessageId",
+                "processedTime",
+            }
         )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
 
-        status = MessageStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = MessageStatus(_status)
 
-        queued_time = parse_datetime(d.pop("queuedTime"))
+        _queued_time = d.pop("queuedTime")
+        if not isinstance(_queued_time, str | datetime.date):
+            raise MemberTypeError("queued_time", _queued_time)
+        queued_time = parse_datetime(_queued_time)
 
-        def _parse_mailing_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        mailing_id = d.pop("mailingId", None)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
+        from_ = d.pop("from", None)
 
-        def _parse_from_(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        subject = d.pop("subject", None)
 
-        from_ = _parse_from_(d.pop("from", None))
+        _status_date = d.pop("statusDate", None)
+        status_date: datetime.datetime | None = None
+        if _status_date is not None:
+            if not isinstance(_status_date, str | datetime.date):
+                raise MemberTypeError("status_date", _status_date)
+            status_date = parse_datetime(_status_date)
 
-        def _parse_subject(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        system_message_id = d.pop("systemMessageId", None)
 
-        subject = _parse_subject(d.pop("subject", None))
+        _processed_time = d.pop("processedTime", None)
+        processed_time: datetime.datetime | None = None
+        if _processed_time is not None:
+            if not isinstance(_processed_time, str | datetime.date):
+                raise MemberTypeError("processed_time", _processed_time)
+            processed_time = parse_datetime(_processed_time)
 
-        def _parse_status_date(data: object) -> datetime.datetime | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_date_type_0 = parse_datetime(data)
-
-                return status_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
-
-        status_date = _parse_status_date(d.pop("statusDate", None))
-
-        def _parse_system_message_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", None))
-
-        def _parse_processed_time(data: object) -> datetime.datetime | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                processed_time_type_0 = parse_datetime(data)
-
-                return processed_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
-
-        processed_time = _parse_processed_time(d.pop("processedTime", None))
-
-        message_detail = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        message_detail = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            message_detail,
             message_id=message_id,
             to=to,
             status=status,
@@ -225,7 +185,7 @@ class MessageDetail:
             system_message_id=system_message_id,
             processed_time=processed_time,
         )
-        message_detail._explicit_nulls = nulls
+        message_detail._given = given
 
         message_detail.additional_properties = d
         return message_detail

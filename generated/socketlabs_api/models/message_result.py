@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import remap_keys, remember_nulls
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.address_result import AddressResult
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="MessageResult")
 
 
-@remember_nulls(
-    "address_results",
+@remember_given(
+    address_results="AddressResults",
 )
 @_attrs_define
 class MessageResult:
@@ -34,9 +35,10 @@ class MessageResult:
     error_code: InjectionErrorCode
     address_results: list[AddressResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        AddressResult = _models.AddressResult
         index = self.index
 
         error_code = self.error_code.value
@@ -50,25 +52,20 @@ class MessageResult:
             }
         )
         if self.address_results is not None:
-            address_results: list[dict[str, Any]] | None
-            if isinstance(self.address_results, list):
-                address_results = []
-                for address_results_type_0_item_data in self.address_results:
-                    address_results_type_0_item = address_results_type_0_item_data.to_dict()
-                    address_results.append(address_results_type_0_item)
+            address_results = []
+            for address_results_type_0_item_data in self.address_results:
+                address_results_type_0_item = address_results_type_0_item_data.to_dict()
+                address_results.append(address_results_type_0_item)
 
-            else:
-                address_results = self.address_results
             field_dict["AddressResults"] = address_results
-        elif "address_results" in self._explicit_nulls:
+        elif "AddressResults" in self._given:
             field_dict["AddressResults"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address_result import AddressResult  # noqa: PLC0415
-
+        AddressResult = _models.AddressResult
         d = remap_keys(
             src_dict,
             (
@@ -77,39 +74,40 @@ class MessageResult:
                 "AddressResults",
             ),
         )
-        nulls = frozenset(
-            name for name, key in (("address_results", "AddressResults"),) if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "AddressResults",
+            }
         )
         index = d.pop("Index")
 
-        error_code = InjectionErrorCode(d.pop("ErrorCode"))
+        _error_code = d.pop("ErrorCode")
+        if not isinstance(_error_code, str):
+            raise MemberTypeError("error_code", _error_code)
+        error_code = InjectionErrorCode(_error_code)
 
-        def _parse_address_results(data: object) -> list[AddressResult] | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                address_results_type_0 = []
-                _address_results_type_0 = data
-                for address_results_type_0_item_data in _address_results_type_0:
-                    address_results_type_0_item = AddressResult.from_dict(address_results_type_0_item_data)
+        _address_results = d.pop("AddressResults", None)
+        address_results: list[AddressResult] | None = None
+        if _address_results is not None:
+            if not isinstance(_address_results, list):
+                raise MemberTypeError("address_results", _address_results)
+            address_results = []
+            _address_results = _address_results
+            for address_results_type_0_item_data in _address_results:
+                address_results_type_0_item = AddressResult.from_dict(address_results_type_0_item_data)
 
-                    address_results_type_0.append(address_results_type_0_item)
+                address_results.append(address_results_type_0_item)
 
-                return address_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[AddressResult] | None, data)
-
-        address_results = _parse_address_results(d.pop("AddressResults", None))
-
-        message_result = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        message_result = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            message_result,
             index=index,
             error_code=error_code,
             address_results=address_results,
         )
-        message_result._explicit_nulls = nulls
+        message_result._given = given
 
         message_result.additional_properties = d
         return message_result

@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="RecipientMessage")
 
 
-@remember_nulls(
-    "from_",
-    "subject",
-    "status_date",
-    "queued_time",
-    "message_id",
-    "mailing_id",
+@remember_given(
+    from_="from",
+    subject="subject",
+    status_date="statusDate",
+    queued_time="queuedTime",
+    message_id="messageId",
+    mailing_id="mailingId",
 )
 @_attrs_define
 class RecipientMessage:
@@ -47,7 +47,7 @@ class RecipientMessage:
     message_id: str | None = None
     mailing_id: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         to = self.to
@@ -63,46 +63,34 @@ class RecipientMessage:
             }
         )
         if self.from_ is not None:
-            from_: None | str
             from_ = self.from_
             field_dict["from"] = from_
-        elif "from_" in self._explicit_nulls:
+        elif "from" in self._given:
             field_dict["from"] = None
         if self.subject is not None:
-            subject: None | str
             subject = self.subject
             field_dict["subject"] = subject
-        elif "subject" in self._explicit_nulls:
+        elif "subject" in self._given:
             field_dict["subject"] = None
         if self.status_date is not None:
-            status_date: None | str
-            if isinstance(self.status_date, datetime.datetime):
-                status_date = self.status_date.isoformat()
-            else:
-                status_date = self.status_date
+            status_date = self.status_date.isoformat()
             field_dict["statusDate"] = status_date
-        elif "status_date" in self._explicit_nulls:
+        elif "statusDate" in self._given:
             field_dict["statusDate"] = None
         if self.queued_time is not None:
-            queued_time: None | str
-            if isinstance(self.queued_time, datetime.datetime):
-                queued_time = self.queued_time.isoformat()
-            else:
-                queued_time = self.queued_time
+            queued_time = self.queued_time.isoformat()
             field_dict["queuedTime"] = queued_time
-        elif "queued_time" in self._explicit_nulls:
+        elif "queuedTime" in self._given:
             field_dict["queuedTime"] = None
         if self.message_id is not None:
-            message_id: None | str
             message_id = self.message_id
             field_dict["messageId"] = message_id
-        elif "message_id" in self._explicit_nulls:
+        elif "messageId" in self._given:
             field_dict["messageId"] = None
         if self.mailing_id is not None:
-            mailing_id: None | str
             mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        elif "mailing_id" in self._explicit_nulls:
+        elif "mailingId" in self._given:
             field_dict["mailingId"] = None
 
         return field_dict
@@ -122,81 +110,50 @@ class RecipientMessage:
                 "mailingId",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("from_", "from"),
-                ("subject", "subject"),
-                ("status_date", "statusDate"),
-                ("queued_time", "queuedTime"),
-                ("message_id", "messageId"),
-                ("mailing_id", "mailingId"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "from",
+                "subject",
+                "statusDate",
+                "queuedTime",
+                "messageId",
+                "mailingId",
+            }
         )
         to = d.pop("to")
 
-        status = MessageStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = MessageStatus(_status)
 
-        def _parse_from_(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        from_ = d.pop("from", None)
 
-        from_ = _parse_from_(d.pop("from", None))
+        subject = d.pop("subject", None)
 
-        def _parse_subject(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        _status_date = d.pop("statusDate", None)
+        status_date: datetime.datetime | None = None
+        if _status_date is not None:
+            if not isinstance(_status_date, str | datetime.date):
+                raise MemberTypeError("status_date", _status_date)
+            status_date = parse_datetime(_status_date)
 
-        subject = _parse_subject(d.pop("subject", None))
+        _queued_time = d.pop("queuedTime", None)
+        queued_time: datetime.datetime | None = None
+        if _queued_time is not None:
+            if not isinstance(_queued_time, str | datetime.date):
+                raise MemberTypeError("queued_time", _queued_time)
+            queued_time = parse_datetime(_queued_time)
 
-        def _parse_status_date(data: object) -> datetime.datetime | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_date_type_0 = parse_datetime(data)
+        message_id = d.pop("messageId", None)
 
-                return status_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
+        mailing_id = d.pop("mailingId", None)
 
-        status_date = _parse_status_date(d.pop("statusDate", None))
-
-        def _parse_queued_time(data: object) -> datetime.datetime | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                queued_time_type_0 = parse_datetime(data)
-
-                return queued_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
-
-        queued_time = _parse_queued_time(d.pop("queuedTime", None))
-
-        def _parse_message_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        message_id = _parse_message_id(d.pop("messageId", None))
-
-        def _parse_mailing_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
-
-        recipient_message = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        recipient_message = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            recipient_message,
             to=to,
             status=status,
             from_=from_,
@@ -206,7 +163,7 @@ class RecipientMessage:
             message_id=message_id,
             mailing_id=mailing_id,
         )
-        recipient_message._explicit_nulls = nulls
+        recipient_message._given = given
 
         recipient_message.additional_properties = d
         return recipient_message

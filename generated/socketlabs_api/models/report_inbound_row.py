@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.report_inbound_status import ReportInboundStatus
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="ReportInboundRow")
 
 
-@remember_nulls(
-    "subject",
-    "spam_score",
+@remember_given(
+    subject="subject",
+    spam_score="spamScore",
 )
 @_attrs_define
 class ReportInboundRow:
@@ -38,7 +38,7 @@ class ReportInboundRow:
     subject: str | None = None
     spam_score: float | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         from_ = self.from_
@@ -60,16 +60,14 @@ class ReportInboundRow:
             }
         )
         if self.subject is not None:
-            subject: None | str
             subject = self.subject
             field_dict["subject"] = subject
-        elif "subject" in self._explicit_nulls:
+        elif "subject" in self._given:
             field_dict["subject"] = None
         if self.spam_score is not None:
-            spam_score: float | None
             spam_score = self.spam_score
             field_dict["spamScore"] = spam_score
-        elif "spam_score" in self._explicit_nulls:
+        elif "spamScore" in self._given:
             field_dict["spamScore"] = None
 
         return field_dict
@@ -87,37 +85,35 @@ class ReportInboundRow:
                 "spamScore",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("subject", "subject"),
-                ("spam_score", "spamScore"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "subject",
+                "spamScore",
+            }
         )
         from_ = d.pop("from")
 
         to = d.pop("to")
 
-        received_time = parse_datetime(d.pop("receivedTime"))
+        _received_time = d.pop("receivedTime")
+        if not isinstance(_received_time, str | datetime.date):
+            raise MemberTypeError("received_time", _received_time)
+        received_time = parse_datetime(_received_time)
 
-        status = ReportInboundStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = ReportInboundStatus(_status)
 
-        def _parse_subject(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        subject = d.pop("subject", None)
 
-        subject = _parse_subject(d.pop("subject", None))
+        spam_score = d.pop("spamScore", None)
 
-        def _parse_spam_score(data: object) -> float | None:
-            if data is None:
-                return data
-            return cast(float | None, data)
-
-        spam_score = _parse_spam_score(d.pop("spamScore", None))
-
-        report_inbound_row = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        report_inbound_row = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            report_inbound_row,
             from_=from_,
             to=to,
             received_time=received_time,
@@ -125,7 +121,7 @@ class ReportInboundRow:
             subject=subject,
             spam_score=spam_score,
         )
-        report_inbound_row._explicit_nulls = nulls
+        report_inbound_row._given = given
 
         report_inbound_row.additional_properties = d
         return report_inbound_row

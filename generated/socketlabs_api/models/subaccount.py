@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="Subaccount")
 
 
-@remember_nulls(
-    "ip_pool_id",
+@remember_given(
+    ip_pool_id="ipPoolId",
 )
 @_attrs_define
 class Subaccount:
@@ -43,7 +43,7 @@ class Subaccount:
     use_rule_engine: bool
     ip_pool_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         subaccount_id = self.subaccount_id
@@ -77,10 +77,9 @@ class Subaccount:
             }
         )
         if self.ip_pool_id is not None:
-            ip_pool_id: int | None
             ip_pool_id = self.ip_pool_id
             field_dict["ipPoolId"] = ip_pool_id
-        elif "ip_pool_id" in self._explicit_nulls:
+        elif "ipPoolId" in self._given:
             field_dict["ipPoolId"] = None
 
         return field_dict
@@ -101,7 +100,12 @@ class Subaccount:
                 "ipPoolId",
             ),
         )
-        nulls = frozenset(name for name, key in (("ip_pool_id", "ipPoolId"),) if key in d and d[key] is None)
+        given = frozenset(
+            d.keys()
+            & {
+                "ipPoolId",
+            }
+        )
         subaccount_id = d.pop("subaccountId")
 
         account_id = d.pop("accountId")
@@ -110,7 +114,10 @@ class Subaccount:
 
         status = d.pop("status")
 
-        created_on = parse_datetime(d.pop("createdOn"))
+        _created_on = d.pop("createdOn")
+        if not isinstance(_created_on, str | datetime.date):
+            raise MemberTypeError("created_on", _created_on)
+        created_on = parse_datetime(_created_on)
 
         stream_score = d.pop("streamScore")
 
@@ -118,14 +125,12 @@ class Subaccount:
 
         use_rule_engine = d.pop("useRuleEngine")
 
-        def _parse_ip_pool_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        ip_pool_id = d.pop("ipPoolId", None)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("ipPoolId", None))
-
-        subaccount = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        subaccount = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            subaccount,
             subaccount_id=subaccount_id,
             account_id=account_id,
             name=name,
@@ -136,7 +141,7 @@ class Subaccount:
             use_rule_engine=use_rule_engine,
             ip_pool_id=ip_pool_id,
         )
-        subaccount._explicit_nulls = nulls
+        subaccount._given = given
 
         subaccount.additional_properties = d
         return subaccount

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="SubaccountDkimKey")
 
 
-@remember_nulls(
-    "truncated_private_key",
-    "validation_status",
+@remember_given(
+    truncated_private_key="truncatedPrivateKey",
+    validation_status="validationStatus",
 )
 @_attrs_define
 class SubaccountDkimKey:
@@ -31,7 +31,7 @@ class SubaccountDkimKey:
     truncated_private_key: str | None = None
     validation_status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
@@ -47,16 +47,14 @@ class SubaccountDkimKey:
             }
         )
         if self.truncated_private_key is not None:
-            truncated_private_key: None | str
             truncated_private_key = self.truncated_private_key
             field_dict["truncatedPrivateKey"] = truncated_private_key
-        elif "truncated_private_key" in self._explicit_nulls:
+        elif "truncatedPrivateKey" in self._given:
             field_dict["truncatedPrivateKey"] = None
         if self.validation_status is not None:
-            validation_status: None | str
             validation_status = self.validation_status
             field_dict["validationStatus"] = validation_status
-        elif "validation_status" in self._explicit_nulls:
+        elif "validationStatus" in self._given:
             field_dict["validationStatus"] = None
 
         return field_dict
@@ -72,39 +70,31 @@ class SubaccountDkimKey:
                 "validationStatus",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("truncated_private_key", "truncatedPrivateKey"),
-                ("validation_status", "validationStatus"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "truncatedPrivateKey",
+                "validationStatus",
+            }
         )
         domain = d.pop("domain")
 
         selector = d.pop("selector")
 
-        def _parse_truncated_private_key(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        truncated_private_key = d.pop("truncatedPrivateKey", None)
 
-        truncated_private_key = _parse_truncated_private_key(d.pop("truncatedPrivateKey", None))
+        validation_status = d.pop("validationStatus", None)
 
-        def _parse_validation_status(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        validation_status = _parse_validation_status(d.pop("validationStatus", None))
-
-        subaccount_dkim_key = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        subaccount_dkim_key = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            subaccount_dkim_key,
             domain=domain,
             selector=selector,
             truncated_private_key=truncated_private_key,
             validation_status=validation_status,
         )
-        subaccount_dkim_key._explicit_nulls = nulls
+        subaccount_dkim_key._given = given
 
         subaccount_dkim_key.additional_properties = d
         return subaccount_dkim_key

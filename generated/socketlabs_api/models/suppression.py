@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="Suppression")
 
 
-@remember_nulls(
-    "reason",
+@remember_given(
+    reason="reason",
 )
 @_attrs_define
 class Suppression:
@@ -30,7 +30,7 @@ class Suppression:
     suppression_last_update: datetime.datetime
     reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
@@ -46,10 +46,9 @@ class Suppression:
             }
         )
         if self.reason is not None:
-            reason: None | str
             reason = self.reason
             field_dict["reason"] = reason
-        elif "reason" in self._explicit_nulls:
+        elif "reason" in self._given:
             field_dict["reason"] = None
 
         return field_dict
@@ -64,24 +63,30 @@ class Suppression:
                 "reason",
             ),
         )
-        nulls = frozenset(name for name, key in (("reason", "reason"),) if key in d and d[key] is None)
+        given = frozenset(
+            d.keys()
+            & {
+                "reason",
+            }
+        )
         email_address = d.pop("emailAddress")
 
-        suppression_last_update = parse_datetime(d.pop("suppressionLastUpdate"))
+        _suppression_last_update = d.pop("suppressionLastUpdate")
+        if not isinstance(_suppression_last_update, str | datetime.date):
+            raise MemberTypeError("suppression_last_update", _suppression_last_update)
+        suppression_last_update = parse_datetime(_suppression_last_update)
 
-        def _parse_reason(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        reason = d.pop("reason", None)
 
-        reason = _parse_reason(d.pop("reason", None))
-
-        suppression = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        suppression = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            suppression,
             email_address=email_address,
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
-        suppression._explicit_nulls = nulls
+        suppression._given = given
 
         suppression.additional_properties = d
         return suppression

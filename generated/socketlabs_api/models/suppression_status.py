@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="SuppressionStatus")
 
 
-@remember_nulls(
-    "suppression_last_update",
-    "reason",
+@remember_given(
+    suppression_last_update="suppressionLastUpdate",
+    reason="reason",
 )
 @_attrs_define
 class SuppressionStatus:
@@ -33,7 +33,7 @@ class SuppressionStatus:
     suppression_last_update: datetime.datetime | None = None
     reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
@@ -49,19 +49,14 @@ class SuppressionStatus:
             }
         )
         if self.suppression_last_update is not None:
-            suppression_last_update: None | str
-            if isinstance(self.suppression_last_update, datetime.datetime):
-                suppression_last_update = self.suppression_last_update.isoformat()
-            else:
-                suppression_last_update = self.suppression_last_update
+            suppression_last_update = self.suppression_last_update.isoformat()
             field_dict["suppressionLastUpdate"] = suppression_last_update
-        elif "suppression_last_update" in self._explicit_nulls:
+        elif "suppressionLastUpdate" in self._given:
             field_dict["suppressionLastUpdate"] = None
         if self.reason is not None:
-            reason: None | str
             reason = self.reason
             field_dict["reason"] = reason
-        elif "reason" in self._explicit_nulls:
+        elif "reason" in self._given:
             field_dict["reason"] = None
 
         return field_dict
@@ -77,47 +72,36 @@ class SuppressionStatus:
                 "reason",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("suppression_last_update", "suppressionLastUpdate"),
-                ("reason", "reason"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "suppressionLastUpdate",
+                "reason",
+            }
         )
         email_address = d.pop("emailAddress")
 
         is_suppressed = d.pop("isSuppressed")
 
-        def _parse_suppression_last_update(data: object) -> datetime.datetime | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                suppression_last_update_type_0 = parse_datetime(data)
+        _suppression_last_update = d.pop("suppressionLastUpdate", None)
+        suppression_last_update: datetime.datetime | None = None
+        if _suppression_last_update is not None:
+            if not isinstance(_suppression_last_update, str | datetime.date):
+                raise MemberTypeError("suppression_last_update", _suppression_last_update)
+            suppression_last_update = parse_datetime(_suppression_last_update)
 
-                return suppression_last_update_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None, data)
+        reason = d.pop("reason", None)
 
-        suppression_last_update = _parse_suppression_last_update(d.pop("suppressionLastUpdate", None))
-
-        def _parse_reason(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        reason = _parse_reason(d.pop("reason", None))
-
-        suppression_status = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        suppression_status = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            suppression_status,
             email_address=email_address,
             is_suppressed=is_suppressed,
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
-        suppression_status._explicit_nulls = nulls
+        suppression_status._given = given
 
         suppression_status.additional_properties = d
         return suppression_status

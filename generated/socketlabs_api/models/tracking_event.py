@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tracking_event_type import TrackingEventType
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="TrackingEvent")
 
 
-@remember_nulls(
-    "system_message_id",
-    "mailing_id",
-    "from_",
-    "subject",
+@remember_given(
+    system_message_id="systemMessageId",
+    mailing_id="mailingId",
+    from_="from",
+    subject="subject",
 )
 @_attrs_define
 class TrackingEvent:
@@ -44,7 +44,7 @@ class TrackingEvent:
     from_: str | None = None
     subject: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -66,28 +66,24 @@ class TrackingEvent:
             }
         )
         if self.system_message_id is not None:
-            system_message_id: None | str
             system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        elif "system_message_id" in self._explicit_nulls:
+        elif "systemMessageId" in self._given:
             field_dict["systemMessageId"] = None
         if self.mailing_id is not None:
-            mailing_id: None | str
             mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        elif "mailing_id" in self._explicit_nulls:
+        elif "mailingId" in self._given:
             field_dict["mailingId"] = None
         if self.from_ is not None:
-            from_: None | str
             from_ = self.from_
             field_dict["from"] = from_
-        elif "from_" in self._explicit_nulls:
+        elif "from" in self._given:
             field_dict["from"] = None
         if self.subject is not None:
-            subject: None | str
             subject = self.subject
             field_dict["subject"] = subject
-        elif "subject" in self._explicit_nulls:
+        elif "subject" in self._given:
             field_dict["subject"] = None
 
         return field_dict
@@ -107,53 +103,41 @@ class TrackingEvent:
                 "subject",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("system_message_id", "systemMessageId"),
-                ("mailing_id", "mailingId"),
-                ("from_", "from"),
-                ("subject", "subject"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "systemMessageId",
+                "mailingId",
+                "from",
+                "subject",
+            }
         )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
 
-        event_type = TrackingEventType(d.pop("eventType"))
+        _event_type = d.pop("eventType")
+        if not isinstance(_event_type, str):
+            raise MemberTypeError("event_type", _event_type)
+        event_type = TrackingEventType(_event_type)
 
-        event_time = parse_datetime(d.pop("eventTime"))
+        _event_time = d.pop("eventTime")
+        if not isinstance(_event_time, str | datetime.date):
+            raise MemberTypeError("event_time", _event_time)
+        event_time = parse_datetime(_event_time)
 
-        def _parse_system_message_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        system_message_id = d.pop("systemMessageId", None)
 
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", None))
+        mailing_id = d.pop("mailingId", None)
 
-        def _parse_mailing_id(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        from_ = d.pop("from", None)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", None))
+        subject = d.pop("subject", None)
 
-        def _parse_from_(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        from_ = _parse_from_(d.pop("from", None))
-
-        def _parse_subject(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        subject = _parse_subject(d.pop("subject", None))
-
-        tracking_event = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        tracking_event = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            tracking_event,
             message_id=message_id,
             to=to,
             event_type=event_type,
@@ -163,7 +147,7 @@ class TrackingEvent:
             from_=from_,
             subject=subject,
         )
-        tracking_event._explicit_nulls = nulls
+        tracking_event._given = given
 
         tracking_event.additional_properties = d
         return tracking_event

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventGeneric")
 
 
-@remember_nulls(
-    "subaccount_id",
-    "ip_pool_id",
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
 )
 @_attrs_define
 class WebhookEventGeneric:
@@ -50,9 +51,10 @@ class WebhookEventGeneric:
     message_id: str | None = None
     data: WebhookEventData | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -72,16 +74,14 @@ class WebhookEventGeneric:
             date_time = self.date_time.isoformat()
             field_dict["DateTime"] = date_time
         if self.subaccount_id is not None:
-            subaccount_id: int | None
             subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        elif "subaccount_id" in self._explicit_nulls:
+        elif "SubaccountId" in self._given:
             field_dict["SubaccountId"] = None
         if self.ip_pool_id is not None:
-            ip_pool_id: int | None
             ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        elif "ip_pool_id" in self._explicit_nulls:
+        elif "IpPoolId" in self._given:
             field_dict["IpPoolId"] = None
         if self.address is not None:
             address = self.address
@@ -100,8 +100,7 @@ class WebhookEventGeneric:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -117,13 +116,12 @@ class WebhookEventGeneric:
                 "Data",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("subaccount_id", "SubaccountId"),
-                ("ip_pool_id", "IpPoolId"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
         )
         server_id = d.pop("ServerId")
 
@@ -134,21 +132,13 @@ class WebhookEventGeneric:
         _date_time = d.pop("DateTime", None)
         date_time: datetime.datetime | None = None
         if _date_time is not None:
+            if not isinstance(_date_time, str | datetime.date):
+                raise MemberTypeError("date_time", _date_time)
             date_time = parse_datetime(_date_time)
 
-        def _parse_subaccount_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", None))
-
-        def _parse_ip_pool_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", None))
+        ip_pool_id = d.pop("IpPoolId", None)
 
         address = d.pop("Address", None)
 
@@ -159,9 +149,14 @@ class WebhookEventGeneric:
         _data = d.pop("Data", None)
         data: WebhookEventData | None = None
         if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        webhook_event_generic = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_generic = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_generic,
             server_id=server_id,
             secret_key=secret_key,
             type_=type_,
@@ -173,7 +168,7 @@ class WebhookEventGeneric:
             message_id=message_id,
             data=data,
         )
-        webhook_event_generic._explicit_nulls = nulls
+        webhook_event_generic._given = given
 
         webhook_event_generic.additional_properties = d
         return webhook_event_generic

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys, remember_nulls
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="WebhookEventMetaItem")
 
 
-@remember_nulls(
-    "value",
+@remember_given(
+    value="Value",
 )
 @_attrs_define
 class WebhookEventMetaItem:
@@ -27,7 +27,7 @@ class WebhookEventMetaItem:
     key: str | None = None
     value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -38,10 +38,9 @@ class WebhookEventMetaItem:
             key = self.key
             field_dict["Key"] = key
         if self.value is not None:
-            value: None | str
             value = self.value
             field_dict["Value"] = value
-        elif "value" in self._explicit_nulls:
+        elif "Value" in self._given:
             field_dict["Value"] = None
 
         return field_dict
@@ -55,21 +54,24 @@ class WebhookEventMetaItem:
                 "Value",
             ),
         )
-        nulls = frozenset(name for name, key in (("value", "Value"),) if key in d and d[key] is None)
+        given = frozenset(
+            d.keys()
+            & {
+                "Value",
+            }
+        )
         key = d.pop("Key", None)
 
-        def _parse_value(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        value = d.pop("Value", None)
 
-        value = _parse_value(d.pop("Value", None))
-
-        webhook_event_meta_item = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_meta_item = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_meta_item,
             key=key,
             value=value,
         )
-        webhook_event_meta_item._explicit_nulls = nulls
+        webhook_event_meta_item._given = given
 
         webhook_event_meta_item.additional_properties = d
         return webhook_event_meta_item

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.webhook_event_tracking_type import WebhookEventTrackingType
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventTracking")
 
 
-@remember_nulls(
-    "subaccount_id",
-    "ip_pool_id",
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
 )
 @_attrs_define
 class WebhookEventTracking:
@@ -61,9 +62,10 @@ class WebhookEventTracking:
     url: str | None = None
     tag: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -95,16 +97,14 @@ class WebhookEventTracking:
             }
         )
         if self.subaccount_id is not None:
-            subaccount_id: int | None
             subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        elif "subaccount_id" in self._explicit_nulls:
+        elif "SubaccountId" in self._given:
             field_dict["SubaccountId"] = None
         if self.ip_pool_id is not None:
-            ip_pool_id: int | None
             ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        elif "ip_pool_id" in self._explicit_nulls:
+        elif "IpPoolId" in self._given:
             field_dict["IpPoolId"] = None
         if self.data is not None:
             data = self.data.to_dict()
@@ -126,8 +126,7 @@ class WebhookEventTracking:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -148,19 +147,21 @@ class WebhookEventTracking:
                 "Tag",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("subaccount_id", "SubaccountId"),
-                ("ip_pool_id", "IpPoolId"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
         )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -168,29 +169,24 @@ class WebhookEventTracking:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Tracking"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Tracking":
             raise ValueError(f"Type must match const 'Tracking', got '{type_}'")
 
-        tracking_type = WebhookEventTrackingType(d.pop("TrackingType"))
+        _tracking_type = d.pop("TrackingType")
+        if not isinstance(_tracking_type, str):
+            raise MemberTypeError("tracking_type", _tracking_type)
+        tracking_type = WebhookEventTrackingType(_tracking_type)
 
-        def _parse_subaccount_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", None))
-
-        def _parse_ip_pool_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", None))
+        ip_pool_id = d.pop("IpPoolId", None)
 
         _data = d.pop("Data", None)
         data: WebhookEventData | None = None
         if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
         client_ip = d.pop("ClientIp", None)
@@ -201,7 +197,10 @@ class WebhookEventTracking:
 
         tag = d.pop("Tag", None)
 
-        webhook_event_tracking = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_tracking = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_tracking,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -218,7 +217,7 @@ class WebhookEventTracking:
             url=url,
             tag=tag,
         )
-        webhook_event_tracking._explicit_nulls = nulls
+        webhook_event_tracking._given = given
 
         webhook_event_tracking.additional_properties = d
         return webhook_event_tracking

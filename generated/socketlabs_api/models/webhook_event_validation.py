@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys, remember_nulls
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="WebhookEventValidation")
 
 
-@remember_nulls(
-    "subaccount_id",
-    "ip_pool_id",
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
 )
 @_attrs_define
 class WebhookEventValidation:
@@ -37,7 +37,7 @@ class WebhookEventValidation:
     subaccount_id: int | None = None
     ip_pool_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _explicit_nulls: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -59,16 +59,14 @@ class WebhookEventValidation:
             date_time = self.date_time.isoformat()
             field_dict["DateTime"] = date_time
         if self.subaccount_id is not None:
-            subaccount_id: int | None
             subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        elif "subaccount_id" in self._explicit_nulls:
+        elif "SubaccountId" in self._given:
             field_dict["SubaccountId"] = None
         if self.ip_pool_id is not None:
-            ip_pool_id: int | None
             ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        elif "ip_pool_id" in self._explicit_nulls:
+        elif "IpPoolId" in self._given:
             field_dict["IpPoolId"] = None
 
         return field_dict
@@ -86,42 +84,36 @@ class WebhookEventValidation:
                 "IpPoolId",
             ),
         )
-        nulls = frozenset(
-            name
-            for name, key in (
-                ("subaccount_id", "SubaccountId"),
-                ("ip_pool_id", "IpPoolId"),
-            )
-            if key in d and d[key] is None
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
         )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        type_ = cast(Literal["Validation"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Validation":
             raise ValueError(f"Type must match const 'Validation', got '{type_}'")
 
         _date_time = d.pop("DateTime", None)
         date_time: datetime.datetime | None = None
         if _date_time is not None:
+            if not isinstance(_date_time, str | datetime.date):
+                raise MemberTypeError("date_time", _date_time)
             date_time = parse_datetime(_date_time)
 
-        def _parse_subaccount_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", None))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", None))
-
-        webhook_event_validation = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_validation = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_validation,
             server_id=server_id,
             secret_key=secret_key,
             type_=type_,
@@ -129,7 +121,7 @@ class WebhookEventValidation:
             subaccount_id=subaccount_id,
             ip_pool_id=ip_pool_id,
         )
-        webhook_event_validation._explicit_nulls = nulls
+        webhook_event_validation._given = given
 
         webhook_event_validation.additional_properties = d
         return webhook_event_validation
