@@ -264,7 +264,8 @@ class WebhookSecrets:
             raise WebhookAuthenticationError("SecretKey does not match any configured secret")
         if self.server_ids is not None:
             server_id = _as_int(member(data, "ServerId"))
-            if isinstance(server_id, bool) or server_id not in self.server_ids:
+            # any JSON type may arrive here: only an int is looked up (a list is not even hashable)
+            if type(server_id) is not int or server_id not in self.server_ids:
                 raise WebhookAuthenticationError("ServerId is missing or not one of the configured servers")
         return matched
 
