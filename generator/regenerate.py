@@ -707,6 +707,104 @@ def _rate_limit_problems(spec: dict[str, Any], operations: dict[str, dict[str, A
     return problems
 
 
+def _union_parts(type_text: str) -> list[str]:
+    """The top-level members of a ``A | B[C | D] | None`` type string."""
+    parts: list[str] = []
+    depth = start = 0
+    for i, char in enumerate(type_text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(type_text[start:i].strip())
+            start = i + 1
+    parts.append(type_text[start:].strip())
+    return parts
+
+
+def _as_required(prop: Any) -> Any:
+    """The property as if required: the generator's macros then emit no ``Unset`` branch.
+
+    An optional member is ``T | None`` (absent or null read as ``None``); the
+    model template wraps the required form's parse and dump in a ``None`` check.
+    """
+    import attrs
+
+    return attrs.evolve(prop, required=True) if not prop.required else prop
+
+
+def _single(prop: Any) -> Any:
+    """The one type an optional member holds besides ``None`` (required, under the member's name).
+
+    ``T | None`` is parsed as ``None`` or ``T`` directly: no per-call helper
+    that tries each branch and, when the value fits none, keeps it as it came
+    under the wrong annotation. ``None`` for a union of several types.
+    """
+    import attrs
+
+    inner = getattr(prop, "inner_properties", None)
+    if inner is None:
+        return _as_required(prop)
+    others = [part for part in inner if part.get_type_string().as_unembedded_code() != "None"]
+    if len(others) != 1:
+        return None
+    return attrs.evolve(others[0], required=True, python_name=prop.python_name)
+
+
+def _json_check(prop: Any, source: str) -> str | None:
+    """A Python test that ``source`` has the JSON type the member's parser needs, if it needs one.
+
+    Failing it raises ``MemberTypeError`` naming the member, instead of an
+    error from deep inside a parser (or a string iterated as if it were a list).
+    """
+    kind = type(prop).__name__
+    if kind == "ListProperty":
+        return f"isinstance({source}, list)"
+    if kind == "ModelProperty":
+        return f"isinstance({source}, dict | Mapping)"
+    if kind == "EnumProperty":
+        return f"isinstance({source}, {prop.value_type.__name__})"
+    if kind in ("DateProperty", "DateTimeProperty"):
+        return f"isinstance({source}, str | datetime.date)"
+    return None
+
+
+def _lazy_binding(line: str) -> str:
+    """``from ..models.x import X`` inside a method as ``X = _models.X``.
+
+    Same laziness (the models package loads a module on first use and keeps
+    the class), without running the import machinery on every parse.
+    """
+    import re
+
+    match = re.fullmatch(r"from \.\.models\.\w+ import (\w+)", line.strip())
+    return f"{match[1]} = _models.{match[1]}" if match else line
+
+
+def _is_nullable(prop: Any) -> bool:
+    """Whether the spec lets the member be ``null`` (a union holding ``None``)."""
+    return "None" in _union_parts(_as_required(prop).get_type_string().as_unembedded_code())
+
+
+def _member_type(prop: Any) -> str:
+    """A member's annotation: required ``T`` as the spec says, optional ``T | None``, ``None`` last."""
+    required = _as_required(prop).get_type_string().as_unembedded_code()
+    parts = [part for part in _union_parts(required) if part != "None"]
+    if not prop.required or _is_nullable(prop):
+        parts.append("None")
+    return " | ".join(parts)
+
+
+def _member_doc(prop: Any) -> str:
+    """The docstring line of a member, with the annotation users see."""
+    from openapi_python_client.strings import safe_for_docstring
+
+    text = str(_as_required(prop).to_docstring())
+    description = text.split("): ", 1)[1] if "): " in text else ""
+    return f"{prop.python_name} ({safe_for_docstring(_member_type(prop))}): {description}".rstrip()
+
+
 def _render(output: Path) -> None:
     # Internal API of openapi-python-client: the version is pinned with == and
     # a generator upgrade re-checks this function and the copied templates.
@@ -737,6 +835,13 @@ def _render(output: Path) -> None:
     if isinstance(project, GeneratorError):
         raise RegenerateError(f"{project.header}: {project.detail}")
     # Keyed like the generator names endpoints, so templates find them by `endpoint.name`.
+    project.env.filters["as_required"] = _as_required
+    project.env.filters["single"] = _single
+    project.env.filters["json_check"] = _json_check
+    project.env.filters["lazy_binding"] = _lazy_binding
+    project.env.filters["member_type"] = _member_type
+    project.env.filters["member_doc"] = _member_doc
+    project.env.tests["nullable"] = _is_nullable
     project.env.globals["x_rate_limits"] = rate_limits_from_spec(spec)
     project.env.globals["x_tables"] = tables_from_spec(spec)
     # Each tag's description, one paragraph: the resource class docstring says what the spec says.
@@ -750,6 +855,10 @@ def _render(output: Path) -> None:
     errors = list(project.build())
     if errors:  # warnings included: a dropped content type must not pass silently
         raise RegenerateError("\n".join(f"{e.level}: {e.header}: {e.detail}" for e in errors))
+    # The stock HTTP client classes and UnexpectedStatus are never used: socketlabs_client
+    # sends every request, and the parsers see only success answers.
+    for unused in ("client.py", "errors.py"):
+        (output / unused).unlink()
     for name in ("operations.py", "tables.py"):
         template = project.env.get_template(f"{name}.jinja")
         (output / name).write_text(template.render(), encoding="utf-8")

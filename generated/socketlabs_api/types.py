@@ -4,15 +4,15 @@
 import datetime
 import functools
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
-from attrs import define
+from attrs import define, fields
 
 
 class Unset:
-    """The "not given" marker of the generated models (``help()`` shows it as ``UNSET``)."""
+    """The "not given" marker of the endpoint modules' optional query parameters (never in a model)."""
 
     def __bool__(self) -> Literal[False]:
         return False
@@ -60,6 +60,50 @@ class Response(Generic[T]):
     parsed: T | None
 
 
+class MemberTypeError(TypeError):
+    """A member of a parsed body has a JSON type its schema does not allow.
+
+    The message names the member and the type it had, never the value (a
+    body may carry secrets).
+    """
+
+    def __init__(self, member: str, value: object) -> None:
+        super().__init__(f"member {member} has a {type(value).__name__} value")
+        self.member = member
+
+
+M = TypeVar("M")
+
+
+def remember_given(**members: str) -> Callable[[type[M]], type[M]]:
+    """Note which nullable optional members (python name = JSON name) a model was made with.
+
+    Reading, absent and null are the same (``None``). Sending, they differ: an
+    update that leaves a member out keeps it, one that sends ``null`` clears it.
+    So ``to_dict`` sends such a member as ``null`` when it is ``None`` and was
+    given (to the constructor, or present in a parsed body), and leaves it out
+    when it was never given, as a keyword argument left out is. The JSON names
+    given live in ``_given``.
+    """
+    names = frozenset(members)
+
+    def decorate(cls: type[M]) -> type[M]:
+        init: Any = cls.__init__
+        order = tuple(f.alias for f in fields(cls) if f.init)  # type: ignore[arg-type]
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            named = names.intersection(kwargs).union(names.intersection(order[: len(args)]))
+            if named:
+                object.__setattr__(self, "_given", frozenset(members[name] for name in named))
+
+        type.__setattr__(cls, "__init__", __init__)
+        return cls
+
+    return decorate
+
+
 @functools.lru_cache(maxsize=512)
 def _key_lookup(known: tuple[str, ...]) -> tuple[frozenset[str], dict[str, str]]:
     return frozenset(known), {name.casefold(): name for name in known}
@@ -72,10 +116,12 @@ def remap_keys(src: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]
     case; an exact match always wins, and members we do not know are kept as
     they are (they land in ``additional_properties``).
     """
-    if not isinstance(src, Mapping):
+    if not isinstance(src, dict | Mapping):  # a dict, the usual case, is checked first
         raise TypeError(f"expected a JSON object, got {type(src).__name__}")
     exact, folded = _key_lookup(known)
     out = dict(src)
+    if exact.issuperset(out):  # the usual case: every name as the spec spells it, or unknown-free
+        return out
     for key in src:
         if key in exact or not isinstance(key, str):
             continue
@@ -85,6 +131,9 @@ def remap_keys(src: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]
     return out
 
 
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?")
+"""The form the API sends (``yyyy-MM-ddTHH:mm:ss[.fffffff][K]``): ``fromisoformat`` reads it
+as dateutil does (fractions cut to microseconds), in a tenth of the time."""
 _DATE_WITH_OFFSET = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\s*(Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
@@ -110,6 +159,13 @@ def parse_datetime(value: object) -> datetime.datetime:
         parsed = value
     elif isinstance(value, str):
         text = value.strip()
+        if _DATE_TIME.fullmatch(text):
+            try:
+                parsed = datetime.datetime.fromisoformat(text)
+            except ValueError:  # e.g. 24:00:00, which dateutil reads as the next midnight
+                pass
+            else:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
         match = _DATE_WITH_OFFSET.match(text)
         if match:
             year, month, day, offset = match.groups()
@@ -135,6 +191,7 @@ def parse_date(value: object) -> datetime.date:
 
 __all__ = [
     "UNSET",
+    "MemberTypeError",
     "File",
     "FileTypes",
     "RequestFiles",
@@ -143,4 +200,5 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "remap_keys",
+    "remember_given",
 ]

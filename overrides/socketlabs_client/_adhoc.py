@@ -257,7 +257,7 @@ class _Body:
 def build_adhoc(raw: bool) -> Callable[..., Response[Any]]:
     """The ``build`` callback for the executor: decode the body, or keep the whole response."""
 
-    def build(*, client: object, response: httpx.Response) -> Response[Any]:
+    def build(*, response: httpx.Response) -> Response[Any]:
         return Response(
             status_code=_status(response),
             content=response.content,
@@ -275,7 +275,7 @@ def _status(response: httpx.Response) -> HTTPStatus:
         return cast("HTTPStatus", response.status_code)
 
 
-def build_adhoc_page(*, client: object, response: httpx.Response) -> Response[Any]:
+def build_adhoc_page(*, response: httpx.Response) -> Response[Any]:
     """The ``build`` callback for an ad hoc JSON page: the body as a dict, shape checked.
 
     A page is a JSON object with a ``data`` list and, if present, a whole

@@ -15,13 +15,11 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 import httpx
 from attrs import evolve, fields
-from socketlabs_api.client import AuthenticatedClient
 from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncResources, ListQuery, Progress, RequestOptions, Resources
 from socketlabs_api.types import Response
@@ -138,7 +136,6 @@ class _Core:
             "management": config.management_url,
         }
         self.headers = {"User-Agent": config.user_agent, **config.default_headers}
-        self.parse_client = AuthenticatedClient(base_url=config.base_url, token="")  # only read by parsers
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return resolve_server_id(self.config, server_id)
@@ -225,7 +222,7 @@ class _Executor:
     ) -> Response[Any]:
         core = self._core
         call = core.call(self._http, operation, request, options)
-        return send(self._http, call, core.auth[operation.server], partial(build, client=core.parse_client))
+        return send(self._http, call, core.auth[operation.server], build)
 
     @contextmanager
     def stream(
@@ -283,9 +280,7 @@ class _AsyncExecutor:
     ) -> Response[Any]:
         core = self._core
         call = core.call(self._http, operation, request, options)
-        return await asend(
-            self._http, call, core.auth[operation.server], partial(build, client=core.parse_client)
-        )
+        return await asend(self._http, call, core.auth[operation.server], build)
 
     @asynccontextmanager
     async def stream(

@@ -62,7 +62,6 @@ from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from attrs import frozen
 from socketlabs_api.models import MergeData, Message
-from socketlabs_api.types import UNSET
 
 from ._errors import ConfigurationError, MessageValidationError, OutcomeUnknownError
 from ._filters import F
@@ -369,8 +368,8 @@ class _Unit:
             model.merge_data = merge
             return model
         model.to = [a for kind, a in chosen if kind == "to"]
-        model.cc = [a for kind, a in chosen if kind == "cc"] or UNSET
-        model.bcc = [a for kind, a in chosen if kind == "bcc"] or UNSET
+        model.cc = [a for kind, a in chosen if kind == "cc"] or None
+        model.bcc = [a for kind, a in chosen if kind == "bcc"] or None
         return model
 
 
@@ -399,7 +398,7 @@ def _units(
             addresses = [a.email_address for _, a in rows]
         elif isinstance(item, Message):
             merge = item.merge_data
-            per = merge.per_message if isinstance(merge, MergeData) else UNSET
+            per = merge.per_message if isinstance(merge, MergeData) else None
             if isinstance(per, list) and per:
                 rows = [("row", row) for row in per]
                 addresses = [

@@ -26,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import datetime
+import enum
+import functools
 import hashlib
 import hmac
 import inspect
@@ -33,17 +35,17 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
 from urllib.parse import parse_qsl
 
-from attrs import fields, frozen, has
+from attrs import fields, frozen
 from socketlabs_api.models import (
     WebhookEventGeneric,
     WebhookEventValidation,
 )
 from socketlabs_api.tables import EVENT_MODELS, NUMBERED_ENUMS, WebhookEvent
-from socketlabs_api.types import Unset
+from socketlabs_api.types import MemberTypeError
 
 from ._errors import (
     REDACTED,
@@ -98,13 +100,13 @@ _SIMPLE_TYPES: Mapping[str, tuple[type, ...]] = {
     "float": (int, float),
     "bool": (bool,),
     "None": (type(None),),
-    "Unset": (Unset,),
 }
 
 Body: TypeAlias = bytes | bytearray | memoryview | str
 E = TypeVar("E", bound=WebhookEvent)
 
 
+@functools.lru_cache(maxsize=64)  # a receiver sees one or two Content-Types, ever
 def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
     """``(media type, charset)`` of a Content-Type header, lower-cased."""
     if not content_type:
@@ -123,13 +125,14 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
     The name is not quoted: it came from the body, and a refusal never echoes the body.
     """
-    seen: set[str] = set()
-    for key, _ in pairs:
-        folded = key.casefold()
-        if folded in seen:
-            raise WebhookParseError("a member appears more than once (names match in any case)")
-        seen.add(folded)
-    return dict(pairs)
+    data = dict(pairs)
+    if len(data) != len(pairs) or len(set(map(str.casefold, data))) != len(data):
+        raise WebhookParseError("a member appears more than once (names match in any case)")
+    return data
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
+"""One decoder for every post (``json.loads`` with a hook builds a new one per call)."""
 
 
 def _text(body: bytes | bytearray | memoryview, encoding: str) -> str:
@@ -139,6 +142,12 @@ def _text(body: bytes | bytearray | memoryview, encoding: str) -> str:
     codecs too, and decoding with them raises ``LookupError``); errors name
     the codec by Python's own name, never by what the header said.
     """
+    if encoding == "utf-8":  # what every real post declares, or leaves to the default
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WebhookParseError(f"body is not valid utf-8 (byte {exc.start})") from None
+        return text[1:] if text.startswith("\ufeff") else text
     try:
         info = codecs.lookup(encoding)
     except (LookupError, ValueError):  # ValueError: a NUL in the name
@@ -177,7 +186,7 @@ def decode_body(body: Body, content_type: str | None, *, max_body_size: int | No
             raise WebhookParseError("form body does not parse (bad field or percent-encoding)") from None
         return _reject_duplicates(pairs)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates)
+        data = _JSON.decode(text)
     except (ValueError, RecursionError) as exc:
         raise WebhookParseError(f"body is not JSON: {type(exc).__name__}") from None
     if not isinstance(data, dict):
@@ -255,30 +264,67 @@ class WebhookSecrets:
             raise WebhookAuthenticationError("SecretKey does not match any configured secret")
         if self.server_ids is not None:
             server_id = _as_int(member(data, "ServerId"))
-            if isinstance(server_id, bool) or server_id not in self.server_ids:
+            # any JSON type may arrive here: only an int is looked up (a list is not even hashable)
+            if type(server_id) is not int or server_id not in self.server_ids:
                 raise WebhookAuthenticationError("ServerId is missing or not one of the configured servers")
         return matched
 
 
-def _normalize_value(folded: object, value: Any) -> Any:
-    if folded in INTEGER_MEMBERS:
-        return _as_int(value)
-    if folded in NUMBER_MEMBERS and isinstance(value, str) and _NUMBER_TEXT.match(value.strip()):
+def _as_number(value: Any) -> Any:
+    if isinstance(value, str) and _NUMBER_TEXT.match(value.strip()):
         return float(value)
-    names = _NUMBERED_ENUMS.get(folded) if isinstance(folded, str) else None
+    return value
+
+
+def _numbered(names: Sequence[str], value: Any) -> Any:
     number = _as_int(value)
-    if names is None or not isinstance(number, int) or isinstance(number, bool):
+    if not isinstance(number, int) or isinstance(number, bool):
         return value
     # an unknown number stays visible (as text) in the open enum
     return names[number] if 0 <= number < len(names) else str(number)
 
 
-def normalize(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Coerce what senders vary in: numbers as text, numbered enums. Names stay as given."""
-    return {
-        key: _normalize_value(key.casefold() if isinstance(key, str) else key, value)
-        for key, value in data.items()
-    }
+Normalizer: TypeAlias = Callable[[Any], Any]
+_KEYS: dict[str, tuple[Normalizer | None, bool]] = {}
+"""Member name as sent -> (its coercion or ``None``, whether it is ``Type``), worked out once.
+
+Real posts use a few dozen names; a post full of invented ones stops adding at ``_KEYS_MAX``.
+"""
+_KEYS_MAX = 1024
+
+
+def _key(key: str) -> tuple[Normalizer | None, bool]:
+    folded = key.casefold()
+    names = _NUMBERED_ENUMS.get(folded)
+    coerce: Normalizer | None = None
+    if folded in INTEGER_MEMBERS:
+        coerce = _as_int
+    elif folded in NUMBER_MEMBERS:
+        coerce = _as_number
+    elif names is not None:
+        coerce = functools.partial(_numbered, names)
+    found = (coerce, folded == "type")
+    if len(_KEYS) < _KEYS_MAX:
+        _KEYS[key] = found
+    return found
+
+
+def normalize(data: Mapping[str, Any], *, drop_type: bool = False) -> dict[str, Any]:
+    """Coerce what senders vary in: numbers as text, numbered enums. Names stay as given.
+
+    With ``drop_type``, the ``Type`` member (in any case) is left out.
+    """
+    out = dict(data)
+    known = _KEYS.get
+    for key, value in data.items():
+        if not isinstance(key, str):
+            continue
+        coerce, is_type = known(key) or _key(key)
+        if is_type and drop_type:
+            del out[key]
+        elif coerce is not None:
+            out[key] = coerce(value)
+    return out
 
 
 @frozen
@@ -289,16 +335,39 @@ class _FieldCheck:
     types: tuple[type, ...]
     class_names: frozenset[str]
     bool_ok: bool
+    items: tuple[type, ...] | None
+    """For a list of scalars (``list[str]``), the types each item may have."""
     nested: bool
     """May hold a model or a list of them, to be checked in turn."""
 
-    def fits(self, value: Any) -> bool:
-        if isinstance(value, bool) and not self.bool_ok:
-            return False
-        return isinstance(value, self.types) or type(value).__name__ in self.class_names
-
 
 _CHECKS: dict[type, tuple[_FieldCheck, ...]] = {}
+
+
+def _check_for(name: str, annotation: str) -> _FieldCheck | None:
+    """The check for one member's annotation; ``None`` when there is nothing we can (or need to) judge."""
+    parts = [part.strip() for part in annotation.split("|")]
+    types: list[type] = []
+    names: set[str] = set()
+    items: tuple[type, ...] | None = None
+    nested = False
+    for part in parts:
+        if part in _SIMPLE_TYPES:
+            types.extend(_SIMPLE_TYPES[part])
+        elif part.startswith("list[") and part.endswith("]"):
+            types.append(list)
+            items = _SIMPLE_TYPES.get(part[5:-1])
+            nested = nested or items is None  # a list of models (or enums, which the parser built)
+        elif part == "datetime.datetime":
+            types.append(datetime.datetime)
+        elif part.isidentifier():  # a generated model or enum class
+            names.add(part)
+            nested = True
+        else:  # e.g. Literal['Queued']: the generated parser checks it
+            return None
+    if names and set(types) <= {type(None)} and all(_is_enum(n) for n in names):
+        return None  # an enum member: the generated parser built it, or refused the value
+    return _FieldCheck(name, tuple(types), frozenset(names), "bool" in parts, items, nested)
 
 
 def _checks(model: type) -> tuple[_FieldCheck, ...]:
@@ -306,52 +375,59 @@ def _checks(model: type) -> tuple[_FieldCheck, ...]:
     cached = _CHECKS.get(model)
     if cached is not None:
         return cached
-    checks: list[_FieldCheck] = []
-    for field in fields(model):
-        if not isinstance(field.type, str) or field.name == "additional_properties":
-            continue
-        parts = [part.strip() for part in field.type.split("|")]
-        types: list[type] = []
-        names: set[str] = set()
-        for part in parts:
-            if part in _SIMPLE_TYPES:
-                types.extend(_SIMPLE_TYPES[part])
-            elif part.startswith("list["):
-                types.append(list)
-            elif part == "datetime.datetime":
-                types.append(datetime.datetime)
-            elif part.isidentifier():  # a generated model or enum class
-                names.add(part)
-            else:  # e.g. Literal['Queued']: the generated parser checks it
-                break
-        else:
-            nested = bool(names) or list in types
-            checks.append(_FieldCheck(field.name, tuple(types), frozenset(names), "bool" in parts, nested))
-    _CHECKS[model] = tuple(checks)
+    found = (
+        _check_for(field.name, field.type)
+        for field in fields(model)
+        if isinstance(field.type, str) and field.name != "additional_properties"
+    )
+    _CHECKS[model] = tuple(check for check in found if check is not None)
     return _CHECKS[model]
 
 
-def check_types(model: Any) -> None:
-    """Refuse a member whose value has the wrong JSON type (the generated parsers only cast).
+def _is_enum(name: str) -> bool:
+    """Whether a generated class name is one of the spec's enums (the parser builds those or fails)."""
+    import socketlabs_api.models  # noqa: PLC0415 - names load lazily
 
-    Each member is checked against its generated annotation (scalars, lists,
-    models, enums), and nested models (alone or in lists) the same way.
+    return isinstance(getattr(socketlabs_api.models, name, None), enum.EnumMeta)
+
+
+def _is_model(kind: type) -> bool:
+    return hasattr(kind, "__attrs_attrs__")
+
+
+def check_types(model: Any) -> None:
+    """Refuse a member whose value has the wrong JSON type (the generated parsers only cast scalars).
+
+    Each member is checked against its generated annotation (scalars, lists
+    and their items, models, enums), and nested models (alone or in lists)
+    the same way.
     """
-    for check in _checks(type(model)):
+    for check in _CHECKS.get(type(model)) or _checks(type(model)):
         value = getattr(model, check.name)
-        if not check.fits(value):
-            raise WebhookParseError(f"member {check.name} has a {type(value).__name__} value")
-        if not check.nested:
-            continue
-        for item in value if isinstance(value, list) else (value,):
-            if has(type(item)):
-                check_types(item)
+        kind = type(value)
+        if (kind is bool and not check.bool_ok) or not (
+            isinstance(value, check.types) or kind.__name__ in check.class_names
+        ):
+            raise WebhookParseError(f"member {check.name} has a {kind.__name__} value")
+        if kind is list:
+            if check.items is not None:
+                for item in value:
+                    if not isinstance(item, check.items) or (type(item) is bool and bool not in check.items):
+                        raise WebhookParseError(f"member {check.name} holds a {type(item).__name__} item")
+            elif check.nested:
+                for item in value:
+                    if _is_model(type(item)):
+                        check_types(item)
+        elif check.nested and _is_model(kind):
+            check_types(value)
 
 
 def build_model(model: type[Any], data: Mapping[str, Any], what: str) -> Any:
     """``model.from_dict`` with its failures turned into a ``WebhookParseError`` that says why."""
     try:
         parsed = model.from_dict(data)
+    except MemberTypeError as exc:  # names the member and its JSON type, never the value
+        raise WebhookParseError(f"{what}: {exc}") from None
     except KeyError as exc:  # the generated parser's own member name, not the body's text
         raise WebhookParseError(f"{what} lacks the required member {exc.args[0]!r}") from None
     except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
@@ -363,7 +439,7 @@ def build_model(model: type[Any], data: Mapping[str, Any], what: str) -> Any:
 
 def build_event(model: type[E], name: str, data: Mapping[str, Any]) -> E:
     """``model`` from a decoded post, its ``Type`` member set to the canonical ``name``."""
-    fixed = {k: v for k, v in normalize(data).items() if not (isinstance(k, str) and k.casefold() == "type")}
+    fixed = normalize(data, drop_type=True)
     fixed["Type"] = name
     event: E = build_model(model, fixed, f"a {name} event")
     return event

@@ -280,7 +280,7 @@ def _cases(operation: Any, examples: int, seed: int) -> list[Any]:
     return found
 
 
-def _whole_answer(*, client: object, response: httpx.Response) -> Response[httpx.Response]:
+def _whole_answer(*, response: httpx.Response) -> Response[httpx.Response]:
     """The executor's parse step for the check: the answer itself, for the judge to read."""
     return Response(
         status_code=HTTPStatus(response.status_code),

@@ -5,7 +5,9 @@ only the installed wheel. So this builds the wheel, installs it with mypy and
 pyright (from PyPI) into a new venv, and type-checks two user programs there,
 with no source path anywhere: ``mypy --strict`` and pyright in strict mode
 must reveal the documented types in ``user_program.py`` (and report nothing
-else), and must flag every line marked ``# error`` in ``user_mistakes.py``.
+else), must flag every line marked ``# error`` in ``user_mistakes.py``, and
+must reveal every public attribute of every generated model as the spec has
+it (required ``T``, optional ``T | None``), never with ``Unset``.
 
 Downloads are kept in a wheelhouse (``SOCKETLABS_TYPING_CACHE``, default
 ``~/.cache/socketlabs-client-typing``), so later runs install offline; pyright
@@ -24,12 +26,16 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
+import socketlabs_api.models
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PROGRAM = HERE / "user_program.py"
 MISTAKES = HERE / "user_mistakes.py"
+ATTRIBUTES = "model_attributes.py"
+"""Written by the fixture: one ``reveal_type`` per public attribute of every public model."""
 TOOLS = ("mypy==2.4.1", "pyright==1.1.414")
 PACKAGES = ("socketlabs_api", "socketlabs_client", "socketlabs_sandbox")
 CACHE = Path(os.environ.get("SOCKETLABS_TYPING_CACHE", Path.home() / ".cache" / "socketlabs-client-typing"))
@@ -42,6 +48,22 @@ def _run(args: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.C
     return subprocess.run(
         [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
+
+
+def _model_attributes() -> tuple[str, dict[int, str]]:
+    """The program revealing every public model attribute, and ``{line: annotation}`` it should reveal."""
+    lines = ["from __future__ import annotations", "", "from typing import reveal_type", ""]
+    expected: dict[int, str] = {}
+    names = [n for n in sorted(socketlabs_api.models.__all__) if attrs.has(getattr(socketlabs_api.models, n))]
+    for name in names:  # every model (the enums are not attrs classes)
+        model = getattr(socketlabs_api.models, name)
+        lines += ["", f"def reveal_{name}(value: {name}) -> None:"]
+        for field in attrs.fields(model):
+            if not field.name.startswith("_"):
+                lines.append(f"    reveal_type(value.{field.name})")
+                expected[len(lines)] = _short(str(field.type))
+    lines.insert(3, f"from socketlabs_api.models import {', '.join(names)}")
+    return "\n".join(lines) + "\n", {line + 1: kind for line, kind in expected.items()}
 
 
 def _clean_env() -> dict[str, str]:
@@ -88,6 +110,7 @@ def user_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
     project.mkdir()
     for source in (PROGRAM, MISTAKES):
         (project / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (project / ATTRIBUTES).write_text(_model_attributes()[0], encoding="utf-8")
     # Strict everywhere, and nothing else: no mypy_path, no stub folders, no source paths.
     (project / "mypy.ini").write_text("[mypy]\nstrict = True\n", encoding="utf-8")
     (project / "pyrightconfig.json").write_text(
@@ -168,3 +191,29 @@ def test_a_user_program_gets_its_mistakes_pointed_out(
     assert callable(checker)
     _, errors, output = checker(project, env, MISTAKES.name)
     assert set(errors) == _marked(MISTAKES), output
+
+
+@pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy-strict", "pyright-strict"])
+def test_every_model_attribute_reads_as_declared_without_unset(
+    user_env: tuple[Path, dict[str, str]], checker: object
+) -> None:
+    project, env = user_env
+    assert callable(checker)
+    revealed, errors, output = checker(project, env, ATTRIBUTES)
+    expected = _model_attributes()[1]
+    assert errors == {}, output
+    assert set(revealed) == set(expected), output
+    assert [kind for kind in revealed.values() if "Unset" in kind] == []
+    optional = [line for line, kind in expected.items() if kind.endswith("| None")]
+    assert len(optional) > 100, "the spec's optional members read as `T | None`"
+    wrong = {
+        line: (revealed[line], kind)
+        for line, kind in expected.items()
+        if _same(revealed[line]) != _same(kind)
+    }
+    assert wrong == {}, output
+
+
+def _same(type_text: str) -> frozenset[str]:
+    """A union's members regardless of their order (checkers print unions in their own order)."""
+    return frozenset(part.strip() for part in type_text.split("|"))

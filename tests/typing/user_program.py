@@ -10,8 +10,8 @@ import asyncio
 from datetime import date, datetime
 from typing import reveal_type
 
-from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs
-from socketlabs_client.models import Suppression
+from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs, parse_event
+from socketlabs_client.models import Suppression, WebhookEventTracking
 
 client = SocketLabs(api_key="key", server_id=12345)
 reveal_type(client)  # expect: SocketLabs
@@ -25,6 +25,24 @@ for suppression in client.suppressions.search(sort_direction="asc", page_size=50
     reveal_type(suppression)  # expect: Suppression
     reveal_type(suppression.email_address)  # expect: str
     assert isinstance(suppression, Suppression)
+
+# Optional members read as `T | None` (absent or null): one `is not None` check narrows them.
+reveal_type(status.suppression_last_update)  # expect: datetime | None
+if status.suppression_last_update is not None:
+    reveal_type(status.suppression_last_update)  # expect: datetime
+    print(status.suppression_last_update.isoformat())
+contact = client.contacts.get(contact_id=1)
+reveal_type(contact.first_name)  # expect: str | None
+if contact.first_name is not None:
+    reveal_type(contact.first_name.upper())  # expect: str
+listing = client.lists.get(list_id=1)
+if listing.description is not None:
+    reveal_type(listing.description)  # expect: str
+tracked = parse_event(b"{}")
+if isinstance(tracked, WebhookEventTracking) and tracked.url is not None and tracked.data is not None:
+    reveal_type(tracked.url)  # expect: str
+    reveal_type(tracked.data)  # expect: WebhookEventData
+    reveal_type(tracked.data.meta)  # expect: list[WebhookEventMetaItem] | None
 
 overview = client.reports.delivered_overview(start_date=date(2025, 1, 1), end_date=datetime(2025, 1, 31))
 reveal_type(overview)  # expect: ReportOverview

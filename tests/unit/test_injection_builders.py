@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from socketlabs_api.models import Address, Attachment, Message
-from socketlabs_api.types import UNSET
 from socketlabs_client import (
     BasicMessage,
     BulkMessage,
@@ -97,7 +96,8 @@ def test_api_template_is_sent_as_a_numeric_string() -> None:
         subject="Hi", from_="noreply@example.com", api_template=42, to=["a@example.com"]
     ).build()
     assert built.api_template == "42"
-    assert built.text_body is UNSET
+    assert built.text_body is None
+    assert "TextBody" not in built.to_dict()
 
 
 def test_attachment_sources_and_options(tmp_path: Path) -> None:

@@ -25,7 +25,6 @@ from socketlabs_api.models import (
     WebhookEventTrackingType,
     WebhookEventValidation,
 )
-from socketlabs_api.types import Unset
 from socketlabs_client import (
     WebhookAuthenticationError,
     WebhookContentTypeError,
@@ -69,7 +68,7 @@ def test_queued_example() -> None:
     )
     assert event.date_time == datetime.datetime(2023, 6, 12, 10, 4, 56, 369468, tzinfo=datetime.UTC)
     assert (event.server_id, event.subaccount_id, event.mailing_id) == (12345, 12345, "SL5233439-5474023")
-    assert not isinstance(event.data, Unset)
+    assert event.data is not None
     meta = event.data.meta
     assert isinstance(meta, list)
     assert [(m.key, m.value) for m in meta] == [("UserRegion", "US-West")]
@@ -133,7 +132,7 @@ def test_tracking_examples(name: str, kind: WebhookEventTrackingType, url: str |
     assert isinstance(event, WebhookEventTracking)
     assert event.tracking_type is kind
     assert event.client_ip == "203.0.113.9"
-    assert (None if isinstance(event.url, Unset) else event.url) == url
+    assert event.url == url
 
 
 def test_validation_example() -> None:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys
 
 T = TypeVar("T", bound="Address")
 
@@ -17,17 +17,15 @@ class Address:
     """
     Attributes:
         email_address (str):
-        friendly_name (str | Unset):
+        friendly_name (str | None):
     """
 
     email_address: str
-    friendly_name: str | Unset = UNSET
+    friendly_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
-
-        friendly_name = self.friendly_name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +34,8 @@ class Address:
                 "EmailAddress": email_address,
             }
         )
-        if friendly_name is not UNSET:
+        if self.friendly_name is not None:
+            friendly_name = self.friendly_name
             field_dict["FriendlyName"] = friendly_name
 
         return field_dict
@@ -52,7 +51,7 @@ class Address:
         )
         email_address = d.pop("EmailAddress")
 
-        friendly_name = d.pop("FriendlyName", UNSET)
+        friendly_name = d.pop("FriendlyName", None)
 
         address = cls(
             email_address=email_address,

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 T = TypeVar("T", bound="AddressResult")
 
@@ -61,7 +61,10 @@ class AddressResult:
 
         accepted = d.pop("Accepted")
 
-        error_code = InjectionErrorCode(d.pop("ErrorCode"))
+        _error_code = d.pop("ErrorCode")
+        if not isinstance(_error_code, str):
+            raise MemberTypeError("error_code", _error_code)
+        error_code = InjectionErrorCode(_error_code)
 
         address_result = cls(
             email_address=email_address,

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.api_key_access import ApiKeyAccess
-from ..types import parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys
 
 T = TypeVar("T", bound="ApiKey")
 
@@ -74,11 +74,17 @@ class ApiKey:
 
         name = d.pop("name")
 
-        access = ApiKeyAccess(d.pop("access"))
+        _access = d.pop("access")
+        if not isinstance(_access, str):
+            raise MemberTypeError("access", _access)
+        access = ApiKeyAccess(_access)
 
         key_prefix = d.pop("keyPrefix")
 
-        created_date = parse_datetime(d.pop("createdDate"))
+        _created_date = d.pop("createdDate")
+        if not isinstance(_created_date, str | datetime.date):
+            raise MemberTypeError("created_date", _created_date)
+        created_date = parse_datetime(_created_date)
 
         api_key = cls(
             id=id,

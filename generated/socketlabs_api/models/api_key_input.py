@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.api_key_access import ApiKeyAccess
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 T = TypeVar("T", bound="ApiKeyInput")
 
@@ -52,7 +52,10 @@ class ApiKeyInput:
         )
         name = d.pop("name")
 
-        access = ApiKeyAccess(d.pop("access"))
+        _access = d.pop("access")
+        if not isinstance(_access, str):
+            raise MemberTypeError("access", _access)
+        access = ApiKeyAccess(_access)
 
         api_key_input = cls(
             name=name,

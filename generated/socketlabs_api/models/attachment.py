@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.custom_header import CustomHeader
@@ -23,32 +24,24 @@ class Attachment:
         name (str):
         content (str): The file's bytes, base64-encoded.
         content_type (str):
-        content_id (str | Unset): Set for inline images referenced as `cid:`.
-        custom_headers (list[CustomHeader] | Unset):
+        content_id (str | None): Set for inline images referenced as `cid:`.
+        custom_headers (list[CustomHeader] | None):
     """
 
     name: str
     content: str
     content_type: str
-    content_id: str | Unset = UNSET
-    custom_headers: list[CustomHeader] | Unset = UNSET
+    content_id: str | None = None
+    custom_headers: list[CustomHeader] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        CustomHeader = _models.CustomHeader
         name = self.name
 
         content = self.content
 
         content_type = self.content_type
-
-        content_id = self.content_id
-
-        custom_headers: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.custom_headers, Unset):
-            custom_headers = []
-            for custom_headers_item_data in self.custom_headers:
-                custom_headers_item = custom_headers_item_data.to_dict()
-                custom_headers.append(custom_headers_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,17 +52,22 @@ class Attachment:
                 "ContentType": content_type,
             }
         )
-        if content_id is not UNSET:
+        if self.content_id is not None:
+            content_id = self.content_id
             field_dict["ContentId"] = content_id
-        if custom_headers is not UNSET:
+        if self.custom_headers is not None:
+            custom_headers = []
+            for custom_headers_item_data in self.custom_headers:
+                custom_headers_item = custom_headers_item_data.to_dict()
+                custom_headers.append(custom_headers_item)
+
             field_dict["CustomHeaders"] = custom_headers
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.custom_header import CustomHeader  # noqa: PLC0415
-
+        CustomHeader = _models.CustomHeader
         d = remap_keys(
             src_dict,
             (
@@ -86,12 +84,15 @@ class Attachment:
 
         content_type = d.pop("ContentType")
 
-        content_id = d.pop("ContentId", UNSET)
+        content_id = d.pop("ContentId", None)
 
-        _custom_headers = d.pop("CustomHeaders", UNSET)
-        custom_headers: list[CustomHeader] | Unset = UNSET
-        if _custom_headers is not UNSET:
+        _custom_headers = d.pop("CustomHeaders", None)
+        custom_headers: list[CustomHeader] | None = None
+        if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
             custom_headers = []
+            _custom_headers = _custom_headers
             for custom_headers_item_data in _custom_headers:
                 custom_headers_item = CustomHeader.from_dict(custom_headers_item_data)
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys
 
 T = TypeVar("T", bound="BounceDomainCreate")
 
@@ -17,21 +17,17 @@ class BounceDomainCreate:
     """
     Attributes:
         domain (str): A DNS host name.
-        server_id (int | Unset): Ignored; the path's server id counts (the module sends 0).
-        is_default (bool | Unset):
+        server_id (int | None): Ignored; the path's server id counts (the module sends 0).
+        is_default (bool | None):
     """
 
     domain: str
-    server_id: int | Unset = UNSET
-    is_default: bool | Unset = UNSET
+    server_id: int | None = None
+    is_default: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
-
-        server_id = self.server_id
-
-        is_default = self.is_default
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -40,9 +36,11 @@ class BounceDomainCreate:
                 "Domain": domain,
             }
         )
-        if server_id is not UNSET:
+        if self.server_id is not None:
+            server_id = self.server_id
             field_dict["ServerId"] = server_id
-        if is_default is not UNSET:
+        if self.is_default is not None:
+            is_default = self.is_default
             field_dict["IsDefault"] = is_default
 
         return field_dict
@@ -59,9 +57,9 @@ class BounceDomainCreate:
         )
         domain = d.pop("Domain")
 
-        server_id = d.pop("ServerId", UNSET)
+        server_id = d.pop("ServerId", None)
 
-        is_default = d.pop("IsDefault", UNSET)
+        is_default = d.pop("IsDefault", None)
 
         bounce_domain_create = cls(
             domain=domain,

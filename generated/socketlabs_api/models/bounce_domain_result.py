@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="BounceDomainResult")
 
 
+@remember_given(
+    validation_result="ValidationResult",
+)
 @_attrs_define
 class BounceDomainResult:
     """
@@ -19,14 +22,15 @@ class BounceDomainResult:
         server_id (int):
         domain (str):
         is_default (bool):
-        validation_result (None | str | Unset):
+        validation_result (str | None):
     """
 
     server_id: int
     domain: str
     is_default: bool
-    validation_result: None | str | Unset = UNSET
+    validation_result: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -34,12 +38,6 @@ class BounceDomainResult:
         domain = self.domain
 
         is_default = self.is_default
-
-        validation_result: None | str | Unset
-        if isinstance(self.validation_result, Unset):
-            validation_result = UNSET
-        else:
-            validation_result = self.validation_result
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -50,8 +48,11 @@ class BounceDomainResult:
                 "IsDefault": is_default,
             }
         )
-        if validation_result is not UNSET:
+        if self.validation_result is not None:
+            validation_result = self.validation_result
             field_dict["ValidationResult"] = validation_result
+        elif "ValidationResult" in self._given:
+            field_dict["ValidationResult"] = None
 
         return field_dict
 
@@ -66,27 +67,30 @@ class BounceDomainResult:
                 "ValidationResult",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "ValidationResult",
+            }
+        )
         server_id = d.pop("ServerId")
 
         domain = d.pop("Domain")
 
         is_default = d.pop("IsDefault")
 
-        def _parse_validation_result(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        validation_result = d.pop("ValidationResult", None)
 
-        validation_result = _parse_validation_result(d.pop("ValidationResult", UNSET))
-
-        bounce_domain_result = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        bounce_domain_result = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            bounce_domain_result,
             server_id=server_id,
             domain=domain,
             is_default=is_default,
             validation_result=validation_result,
         )
+        bounce_domain_result._given = given
 
         bounce_domain_result.additional_properties = d
         return bounce_domain_result

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.contact_custom_fields import ContactCustomFields
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="Contact")
 
 
+@remember_given(
+    first_name="firstName",
+    last_name="lastName",
+)
 @_attrs_define
 class Contact:
     """
@@ -26,8 +31,8 @@ class Contact:
         list_ids (list[int]):
         custom_fields (ContactCustomFields):
         created_date (datetime.datetime):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
+        first_name (str | None):
+        last_name (str | None):
     """
 
     id: int
@@ -35,11 +40,13 @@ class Contact:
     list_ids: list[int]
     custom_fields: ContactCustomFields
     created_date: datetime.datetime
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
+    first_name: str | None = None
+    last_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        ContactCustomFields = _models.ContactCustomFields
         id = self.id
 
         email_address = self.email_address
@@ -49,18 +56,6 @@ class Contact:
         custom_fields = self.custom_fields.to_dict()
 
         created_date = self.created_date.isoformat()
-
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,17 +68,22 @@ class Contact:
                 "createdDate": created_date,
             }
         )
-        if first_name is not UNSET:
+        if self.first_name is not None:
+            first_name = self.first_name
             field_dict["firstName"] = first_name
-        if last_name is not UNSET:
+        elif "firstName" in self._given:
+            field_dict["firstName"] = None
+        if self.last_name is not None:
+            last_name = self.last_name
             field_dict["lastName"] = last_name
+        elif "lastName" in self._given:
+            field_dict["lastName"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_custom_fields import ContactCustomFields  # noqa: PLC0415
-
+        ContactCustomFields = _models.ContactCustomFields
         d = remap_keys(
             src_dict,
             (
@@ -96,35 +96,40 @@ class Contact:
                 "lastName",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "firstName",
+                "lastName",
+            }
+        )
         id = d.pop("id")
 
         email_address = d.pop("emailAddress")
 
-        list_ids = cast(list[int], d.pop("listIds"))
+        _list_ids = d.pop("listIds")
+        if not isinstance(_list_ids, list):
+            raise MemberTypeError("list_ids", _list_ids)
+        list_ids = cast("list[int]", _list_ids)
 
-        custom_fields = ContactCustomFields.from_dict(d.pop("customFields"))
+        _custom_fields = d.pop("customFields")
+        if not isinstance(_custom_fields, dict | Mapping):
+            raise MemberTypeError("custom_fields", _custom_fields)
+        custom_fields = ContactCustomFields.from_dict(_custom_fields)
 
-        created_date = parse_datetime(d.pop("createdDate"))
+        _created_date = d.pop("createdDate")
+        if not isinstance(_created_date, str | datetime.date):
+            raise MemberTypeError("created_date", _created_date)
+        created_date = parse_datetime(_created_date)
 
-        def _parse_first_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        first_name = d.pop("firstName", None)
 
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
+        last_name = d.pop("lastName", None)
 
-        def _parse_last_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
-
-        contact = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        contact = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            contact,
             id=id,
             email_address=email_address,
             list_ids=list_ids,
@@ -133,6 +138,7 @@ class Contact:
             first_name=first_name,
             last_name=last_name,
         )
+        contact._given = given
 
         contact.additional_properties = d
         return contact

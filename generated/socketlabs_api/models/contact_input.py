@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.contact_input_custom_fields import ContactInputCustomFields
@@ -16,46 +17,32 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="ContactInput")
 
 
+@remember_given(
+    first_name="firstName",
+    last_name="lastName",
+)
 @_attrs_define
 class ContactInput:
     """
     Attributes:
         email_address (str):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        list_ids (list[int] | Unset): The lists the contact belongs to (each must exist).
-        custom_fields (ContactInputCustomFields | Unset): Values by custom field name (each field must exist).
+        first_name (str | None):
+        last_name (str | None):
+        list_ids (list[int] | None): The lists the contact belongs to (each must exist).
+        custom_fields (ContactInputCustomFields | None): Values by custom field name (each field must exist).
     """
 
     email_address: str
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
-    list_ids: list[int] | Unset = UNSET
-    custom_fields: ContactInputCustomFields | Unset = UNSET
+    first_name: str | None = None
+    last_name: str | None = None
+    list_ids: list[int] | None = None
+    custom_fields: ContactInputCustomFields | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        ContactInputCustomFields = _models.ContactInputCustomFields
         email_address = self.email_address
-
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
-
-        list_ids: list[int] | Unset = UNSET
-        if not isinstance(self.list_ids, Unset):
-            list_ids = self.list_ids
-
-        custom_fields: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.custom_fields, Unset):
-            custom_fields = self.custom_fields.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -64,21 +51,29 @@ class ContactInput:
                 "emailAddress": email_address,
             }
         )
-        if first_name is not UNSET:
+        if self.first_name is not None:
+            first_name = self.first_name
             field_dict["firstName"] = first_name
-        if last_name is not UNSET:
+        elif "firstName" in self._given:
+            field_dict["firstName"] = None
+        if self.last_name is not None:
+            last_name = self.last_name
             field_dict["lastName"] = last_name
-        if list_ids is not UNSET:
+        elif "lastName" in self._given:
+            field_dict["lastName"] = None
+        if self.list_ids is not None:
+            list_ids = self.list_ids
+
             field_dict["listIds"] = list_ids
-        if custom_fields is not UNSET:
+        if self.custom_fields is not None:
+            custom_fields = self.custom_fields.to_dict()
             field_dict["customFields"] = custom_fields
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.contact_input_custom_fields import ContactInputCustomFields  # noqa: PLC0415
-
+        ContactInputCustomFields = _models.ContactInputCustomFields
         d = remap_keys(
             src_dict,
             (
@@ -89,42 +84,44 @@ class ContactInput:
                 "customFields",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "firstName",
+                "lastName",
+            }
+        )
         email_address = d.pop("emailAddress")
 
-        def _parse_first_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        first_name = d.pop("firstName", None)
 
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
+        last_name = d.pop("lastName", None)
 
-        def _parse_last_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _list_ids = d.pop("listIds", None)
+        list_ids: list[int] | None = None
+        if _list_ids is not None:
+            if not isinstance(_list_ids, list):
+                raise MemberTypeError("list_ids", _list_ids)
+            list_ids = cast("list[int]", _list_ids)
 
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
-
-        list_ids = cast(list[int], d.pop("listIds", UNSET))
-
-        _custom_fields = d.pop("customFields", UNSET)
-        custom_fields: ContactInputCustomFields | Unset
-        if isinstance(_custom_fields, Unset):
-            custom_fields = UNSET
-        else:
+        _custom_fields = d.pop("customFields", None)
+        custom_fields: ContactInputCustomFields | None = None
+        if _custom_fields is not None:
+            if not isinstance(_custom_fields, dict | Mapping):
+                raise MemberTypeError("custom_fields", _custom_fields)
             custom_fields = ContactInputCustomFields.from_dict(_custom_fields)
 
-        contact_input = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        contact_input = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            contact_input,
             email_address=email_address,
             first_name=first_name,
             last_name=last_name,
             list_ids=list_ids,
             custom_fields=custom_fields,
         )
+        contact_input._given = given
 
         contact_input.additional_properties = d
         return contact_input

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.custom_field_data_type import CustomFieldDataType
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 T = TypeVar("T", bound="CustomFieldInput")
 
@@ -52,7 +52,10 @@ class CustomFieldInput:
         )
         name = d.pop("name")
 
-        data_type = CustomFieldDataType(d.pop("dataType"))
+        _data_type = d.pop("dataType")
+        if not isinstance(_data_type, str):
+            raise MemberTypeError("data_type", _data_type)
+        data_type = CustomFieldDataType(_data_type)
 
         custom_field_input = cls(
             name=name,

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="DkimKey")
 
 
+@remember_given(
+    truncated_private_key="TruncatedPrivateKey",
+    validation_status="ValidationStatus",
+)
 @_attrs_define
 class DkimKey:
     """
@@ -19,16 +23,17 @@ class DkimKey:
         server_id (int):
         domain (str):
         selector (str):
-        truncated_private_key (None | str | Unset):
-        validation_status (None | str | Unset):
+        truncated_private_key (str | None):
+        validation_status (str | None):
     """
 
     server_id: int
     domain: str
     selector: str
-    truncated_private_key: None | str | Unset = UNSET
-    validation_status: None | str | Unset = UNSET
+    truncated_private_key: str | None = None
+    validation_status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -36,18 +41,6 @@ class DkimKey:
         domain = self.domain
 
         selector = self.selector
-
-        truncated_private_key: None | str | Unset
-        if isinstance(self.truncated_private_key, Unset):
-            truncated_private_key = UNSET
-        else:
-            truncated_private_key = self.truncated_private_key
-
-        validation_status: None | str | Unset
-        if isinstance(self.validation_status, Unset):
-            validation_status = UNSET
-        else:
-            validation_status = self.validation_status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -58,10 +51,16 @@ class DkimKey:
                 "Selector": selector,
             }
         )
-        if truncated_private_key is not UNSET:
+        if self.truncated_private_key is not None:
+            truncated_private_key = self.truncated_private_key
             field_dict["TruncatedPrivateKey"] = truncated_private_key
-        if validation_status is not UNSET:
+        elif "TruncatedPrivateKey" in self._given:
+            field_dict["TruncatedPrivateKey"] = None
+        if self.validation_status is not None:
+            validation_status = self.validation_status
             field_dict["ValidationStatus"] = validation_status
+        elif "ValidationStatus" in self._given:
+            field_dict["ValidationStatus"] = None
 
         return field_dict
 
@@ -77,37 +76,34 @@ class DkimKey:
                 "ValidationStatus",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "TruncatedPrivateKey",
+                "ValidationStatus",
+            }
+        )
         server_id = d.pop("ServerId")
 
         domain = d.pop("Domain")
 
         selector = d.pop("Selector")
 
-        def _parse_truncated_private_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        truncated_private_key = d.pop("TruncatedPrivateKey", None)
 
-        truncated_private_key = _parse_truncated_private_key(d.pop("TruncatedPrivateKey", UNSET))
+        validation_status = d.pop("ValidationStatus", None)
 
-        def _parse_validation_status(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        validation_status = _parse_validation_status(d.pop("ValidationStatus", UNSET))
-
-        dkim_key = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        dkim_key = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            dkim_key,
             server_id=server_id,
             domain=domain,
             selector=selector,
             truncated_private_key=truncated_private_key,
             validation_status=validation_status,
         )
+        dkim_key._given = given
 
         dkim_key.additional_properties = d
         return dkim_key

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.api_error import ApiError
@@ -28,6 +29,7 @@ class ErrorEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        ApiError = _models.ApiError
         error = []
         for error_item_data in self.error:
             error_item = error_item_data.to_dict()
@@ -45,11 +47,13 @@ class ErrorEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.api_error import ApiError  # noqa: PLC0415
-
+        ApiError = _models.ApiError
         d = remap_keys(src_dict, ("error",))
-        error = []
         _error = d.pop("error")
+        if not isinstance(_error, list):
+            raise MemberTypeError("error", _error)
+        error = []
+        _error = _error
         for error_item_data in _error:
             error_item = ApiError.from_dict(error_item_data)
 

@@ -2,37 +2,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="InboundAddress")
 
 
+@remember_given(
+    friendly_name="FriendlyName",
+)
 @_attrs_define
 class InboundAddress:
     """A mail address with its display name.
 
     Attributes:
         email_address (str):
-        friendly_name (None | str | Unset):
+        friendly_name (str | None):
     """
 
     email_address: str
-    friendly_name: None | str | Unset = UNSET
+    friendly_name: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
-
-        friendly_name: None | str | Unset
-        if isinstance(self.friendly_name, Unset):
-            friendly_name = UNSET
-        else:
-            friendly_name = self.friendly_name
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,8 +39,11 @@ class InboundAddress:
                 "EmailAddress": email_address,
             }
         )
-        if friendly_name is not UNSET:
+        if self.friendly_name is not None:
+            friendly_name = self.friendly_name
             field_dict["FriendlyName"] = friendly_name
+        elif "FriendlyName" in self._given:
+            field_dict["FriendlyName"] = None
 
         return field_dict
 
@@ -55,21 +56,24 @@ class InboundAddress:
                 "FriendlyName",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "FriendlyName",
+            }
+        )
         email_address = d.pop("EmailAddress")
 
-        def _parse_friendly_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        friendly_name = d.pop("FriendlyName", None)
 
-        friendly_name = _parse_friendly_name(d.pop("FriendlyName", UNSET))
-
-        inbound_address = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_address = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_address,
             email_address=email_address,
             friendly_name=friendly_name,
         )
+        inbound_address._given = given
 
         inbound_address.additional_properties = d
         return inbound_address

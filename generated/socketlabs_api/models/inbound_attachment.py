@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.inbound_header import InboundHeader
@@ -16,54 +17,37 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundAttachment")
 
 
+@remember_given(
+    content_type="ContentType",
+    content_id="ContentId",
+    custom_headers="CustomHeaders",
+)
 @_attrs_define
 class InboundAttachment:
     """An attachment or embedded media item; `Content` is base64 (decode it with `socketlabs_client.decode_content`).
 
     Attributes:
-        name (None | str):
+        name (str | None):
         content (str):
-        content_type (None | str | Unset):
-        content_id (None | str | Unset):
-        custom_headers (list[InboundHeader] | None | Unset):
+        content_type (str | None):
+        content_id (str | None):
+        custom_headers (list[InboundHeader] | None):
     """
 
-    name: None | str
+    name: str | None
     content: str
-    content_type: None | str | Unset = UNSET
-    content_id: None | str | Unset = UNSET
-    custom_headers: list[InboundHeader] | None | Unset = UNSET
+    content_type: str | None = None
+    content_id: str | None = None
+    custom_headers: list[InboundHeader] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        InboundHeader = _models.InboundHeader
         name: None | str
         name = self.name
 
         content = self.content
-
-        content_type: None | str | Unset
-        if isinstance(self.content_type, Unset):
-            content_type = UNSET
-        else:
-            content_type = self.content_type
-
-        content_id: None | str | Unset
-        if isinstance(self.content_id, Unset):
-            content_id = UNSET
-        else:
-            content_id = self.content_id
-
-        custom_headers: list[dict[str, Any]] | None | Unset
-        if isinstance(self.custom_headers, Unset):
-            custom_headers = UNSET
-        elif isinstance(self.custom_headers, list):
-            custom_headers = []
-            for custom_headers_type_0_item_data in self.custom_headers:
-                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
-                custom_headers.append(custom_headers_type_0_item)
-
-        else:
-            custom_headers = self.custom_headers
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,19 +57,31 @@ class InboundAttachment:
                 "Content": content,
             }
         )
-        if content_type is not UNSET:
+        if self.content_type is not None:
+            content_type = self.content_type
             field_dict["ContentType"] = content_type
-        if content_id is not UNSET:
+        elif "ContentType" in self._given:
+            field_dict["ContentType"] = None
+        if self.content_id is not None:
+            content_id = self.content_id
             field_dict["ContentId"] = content_id
-        if custom_headers is not UNSET:
+        elif "ContentId" in self._given:
+            field_dict["ContentId"] = None
+        if self.custom_headers is not None:
+            custom_headers = []
+            for custom_headers_type_0_item_data in self.custom_headers:
+                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
+                custom_headers.append(custom_headers_type_0_item)
+
             field_dict["CustomHeaders"] = custom_headers
+        elif "CustomHeaders" in self._given:
+            field_dict["CustomHeaders"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_header import InboundHeader  # noqa: PLC0415
-
+        InboundHeader = _models.InboundHeader
         d = remap_keys(
             src_dict,
             (
@@ -95,6 +91,14 @@ class InboundAttachment:
                 "ContentId",
                 "CustomHeaders",
             ),
+        )
+        given = frozenset(
+            d.keys()
+            & {
+                "ContentType",
+                "ContentId",
+                "CustomHeaders",
+            }
         )
 
         def _parse_name(data: object) -> None | str:
@@ -106,53 +110,33 @@ class InboundAttachment:
 
         content = d.pop("Content")
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        content_type = d.pop("ContentType", None)
 
-        content_type = _parse_content_type(d.pop("ContentType", UNSET))
+        content_id = d.pop("ContentId", None)
 
-        def _parse_content_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _custom_headers = d.pop("CustomHeaders", None)
+        custom_headers: list[InboundHeader] | None = None
+        if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
+            custom_headers = []
+            _custom_headers = _custom_headers
+            for custom_headers_type_0_item_data in _custom_headers:
+                custom_headers_type_0_item = InboundHeader.from_dict(custom_headers_type_0_item_data)
 
-        content_id = _parse_content_id(d.pop("ContentId", UNSET))
+                custom_headers.append(custom_headers_type_0_item)
 
-        def _parse_custom_headers(data: object) -> list[InboundHeader] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                custom_headers_type_0 = []
-                _custom_headers_type_0 = data
-                for custom_headers_type_0_item_data in _custom_headers_type_0:
-                    custom_headers_type_0_item = InboundHeader.from_dict(custom_headers_type_0_item_data)
-
-                    custom_headers_type_0.append(custom_headers_type_0_item)
-
-                return custom_headers_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundHeader] | None | Unset, data)
-
-        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", UNSET))
-
-        inbound_attachment = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_attachment = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_attachment,
             name=name,
             content=content,
             content_type=content_type,
             content_id=content_id,
             custom_headers=custom_headers,
         )
+        inbound_attachment._given = given
 
         inbound_attachment.additional_properties = d
         return inbound_attachment

@@ -2,37 +2,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="InboundHeader")
 
 
+@remember_given(
+    value="Value",
+)
 @_attrs_define
 class InboundHeader:
     """One original header of the message; values may be null.
 
     Attributes:
         name (str):
-        value (None | str | Unset):
+        value (str | None):
     """
 
     name: str
-    value: None | str | Unset = UNSET
+    value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
-
-        value: None | str | Unset
-        if isinstance(self.value, Unset):
-            value = UNSET
-        else:
-            value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,8 +39,11 @@ class InboundHeader:
                 "Name": name,
             }
         )
-        if value is not UNSET:
+        if self.value is not None:
+            value = self.value
             field_dict["Value"] = value
+        elif "Value" in self._given:
+            field_dict["Value"] = None
 
         return field_dict
 
@@ -55,21 +56,24 @@ class InboundHeader:
                 "Value",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "Value",
+            }
+        )
         name = d.pop("Name")
 
-        def _parse_value(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        value = d.pop("Value", None)
 
-        value = _parse_value(d.pop("Value", UNSET))
-
-        inbound_header = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_header = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_header,
             name=name,
             value=value,
         )
+        inbound_header._given = given
 
         inbound_header.additional_properties = d
         return inbound_header

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.inbound_parsed_message import InboundParsedMessage
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundMessage")
 
 
+@remember_given(
+    server_id="ServerId",
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+    inbound_mail_from="InboundMailFrom",
+    inbound_rcpt_to="InboundRcptTo",
+    inbound_ip_address="InboundIpAddress",
+    error_log="ErrorLog",
+    spam_score="SpamScore",
+    spam_details="SpamDetails",
+)
 @_attrs_define
 class InboundMessage:
     """One inbound parse post: the SMTP envelope, spam verdict and the parsed
@@ -25,88 +37,36 @@ class InboundMessage:
             secret_key (str):
             message (InboundParsedMessage): The parsed message; EWX spells `Cc`/`Bcc` as `CC`/`BCC` (names match in any
                 case).
-            server_id (int | None | Unset):
-            subaccount_id (int | None | Unset):
-            ip_pool_id (int | None | Unset):
-            inbound_mail_from (None | str | Unset):
-            inbound_rcpt_to (None | str | Unset):
-            inbound_ip_address (None | str | Unset):
-            error_log (None | str | Unset):
-            spam_score (float | None | Unset):
-            spam_details (None | str | Unset):
+            server_id (int | None):
+            subaccount_id (int | None):
+            ip_pool_id (int | None):
+            inbound_mail_from (str | None):
+            inbound_rcpt_to (str | None):
+            inbound_ip_address (str | None):
+            error_log (str | None):
+            spam_score (float | None):
+            spam_details (str | None):
     """
 
     secret_key: str
     message: InboundParsedMessage
-    server_id: int | None | Unset = UNSET
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    inbound_mail_from: None | str | Unset = UNSET
-    inbound_rcpt_to: None | str | Unset = UNSET
-    inbound_ip_address: None | str | Unset = UNSET
-    error_log: None | str | Unset = UNSET
-    spam_score: float | None | Unset = UNSET
-    spam_details: None | str | Unset = UNSET
+    server_id: int | None = None
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    inbound_mail_from: str | None = None
+    inbound_rcpt_to: str | None = None
+    inbound_ip_address: str | None = None
+    error_log: str | None = None
+    spam_score: float | None = None
+    spam_details: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        InboundParsedMessage = _models.InboundParsedMessage
         secret_key = self.secret_key
 
         message = self.message.to_dict()
-
-        server_id: int | None | Unset
-        if isinstance(self.server_id, Unset):
-            server_id = UNSET
-        else:
-            server_id = self.server_id
-
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        inbound_mail_from: None | str | Unset
-        if isinstance(self.inbound_mail_from, Unset):
-            inbound_mail_from = UNSET
-        else:
-            inbound_mail_from = self.inbound_mail_from
-
-        inbound_rcpt_to: None | str | Unset
-        if isinstance(self.inbound_rcpt_to, Unset):
-            inbound_rcpt_to = UNSET
-        else:
-            inbound_rcpt_to = self.inbound_rcpt_to
-
-        inbound_ip_address: None | str | Unset
-        if isinstance(self.inbound_ip_address, Unset):
-            inbound_ip_address = UNSET
-        else:
-            inbound_ip_address = self.inbound_ip_address
-
-        error_log: None | str | Unset
-        if isinstance(self.error_log, Unset):
-            error_log = UNSET
-        else:
-            error_log = self.error_log
-
-        spam_score: float | None | Unset
-        if isinstance(self.spam_score, Unset):
-            spam_score = UNSET
-        else:
-            spam_score = self.spam_score
-
-        spam_details: None | str | Unset
-        if isinstance(self.spam_details, Unset):
-            spam_details = UNSET
-        else:
-            spam_details = self.spam_details
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -116,31 +76,57 @@ class InboundMessage:
                 "Message": message,
             }
         )
-        if server_id is not UNSET:
+        if self.server_id is not None:
+            server_id = self.server_id
             field_dict["ServerId"] = server_id
-        if subaccount_id is not UNSET:
+        elif "ServerId" in self._given:
+            field_dict["ServerId"] = None
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if inbound_mail_from is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.inbound_mail_from is not None:
+            inbound_mail_from = self.inbound_mail_from
             field_dict["InboundMailFrom"] = inbound_mail_from
-        if inbound_rcpt_to is not UNSET:
+        elif "InboundMailFrom" in self._given:
+            field_dict["InboundMailFrom"] = None
+        if self.inbound_rcpt_to is not None:
+            inbound_rcpt_to = self.inbound_rcpt_to
             field_dict["InboundRcptTo"] = inbound_rcpt_to
-        if inbound_ip_address is not UNSET:
+        elif "InboundRcptTo" in self._given:
+            field_dict["InboundRcptTo"] = None
+        if self.inbound_ip_address is not None:
+            inbound_ip_address = self.inbound_ip_address
             field_dict["InboundIpAddress"] = inbound_ip_address
-        if error_log is not UNSET:
+        elif "InboundIpAddress" in self._given:
+            field_dict["InboundIpAddress"] = None
+        if self.error_log is not None:
+            error_log = self.error_log
             field_dict["ErrorLog"] = error_log
-        if spam_score is not UNSET:
+        elif "ErrorLog" in self._given:
+            field_dict["ErrorLog"] = None
+        if self.spam_score is not None:
+            spam_score = self.spam_score
             field_dict["SpamScore"] = spam_score
-        if spam_details is not UNSET:
+        elif "SpamScore" in self._given:
+            field_dict["SpamScore"] = None
+        if self.spam_details is not None:
+            spam_details = self.spam_details
             field_dict["SpamDetails"] = spam_details
+        elif "SpamDetails" in self._given:
+            field_dict["SpamDetails"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_parsed_message import InboundParsedMessage  # noqa: PLC0415
-
+        InboundParsedMessage = _models.InboundParsedMessage
         d = remap_keys(
             src_dict,
             (
@@ -157,92 +143,49 @@ class InboundMessage:
                 "SpamDetails",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "ServerId",
+                "SubaccountId",
+                "IpPoolId",
+                "InboundMailFrom",
+                "InboundRcptTo",
+                "InboundIpAddress",
+                "ErrorLog",
+                "SpamScore",
+                "SpamDetails",
+            }
+        )
         secret_key = d.pop("SecretKey")
 
-        message = InboundParsedMessage.from_dict(d.pop("Message"))
+        _message = d.pop("Message")
+        if not isinstance(_message, dict | Mapping):
+            raise MemberTypeError("message", _message)
+        message = InboundParsedMessage.from_dict(_message)
 
-        def _parse_server_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        server_id = d.pop("ServerId", None)
 
-        server_id = _parse_server_id(d.pop("ServerId", UNSET))
+        subaccount_id = d.pop("SubaccountId", None)
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        inbound_mail_from = d.pop("InboundMailFrom", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        inbound_rcpt_to = d.pop("InboundRcptTo", None)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
+        inbound_ip_address = d.pop("InboundIpAddress", None)
 
-        def _parse_inbound_mail_from(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error_log = d.pop("ErrorLog", None)
 
-        inbound_mail_from = _parse_inbound_mail_from(d.pop("InboundMailFrom", UNSET))
+        spam_score = d.pop("SpamScore", None)
 
-        def _parse_inbound_rcpt_to(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        spam_details = d.pop("SpamDetails", None)
 
-        inbound_rcpt_to = _parse_inbound_rcpt_to(d.pop("InboundRcptTo", UNSET))
-
-        def _parse_inbound_ip_address(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        inbound_ip_address = _parse_inbound_ip_address(d.pop("InboundIpAddress", UNSET))
-
-        def _parse_error_log(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error_log = _parse_error_log(d.pop("ErrorLog", UNSET))
-
-        def _parse_spam_score(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        spam_score = _parse_spam_score(d.pop("SpamScore", UNSET))
-
-        def _parse_spam_details(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        spam_details = _parse_spam_details(d.pop("SpamDetails", UNSET))
-
-        inbound_message = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_message = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_message,
             secret_key=secret_key,
             message=message,
             server_id=server_id,
@@ -255,6 +198,7 @@ class InboundMessage:
             spam_score=spam_score,
             spam_details=spam_details,
         )
+        inbound_message._given = given
 
         inbound_message.additional_properties = d
         return inbound_message

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.inbound_address import InboundAddress
@@ -18,171 +19,67 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InboundParsedMessage")
 
 
+@remember_given(
+    to="To",
+    cc="Cc",
+    bcc="Bcc",
+    reply_to="ReplyTo",
+    subject="Subject",
+    text_body="TextBody",
+    html_body="HtmlBody",
+    text_char_set="TextCharSet",
+    html_char_set="HtmlCharSet",
+    message_id="MessageId",
+    mailing_id="MailingId",
+    custom_headers="CustomHeaders",
+    attachments="Attachments",
+    embedded_media="EmbeddedMedia",
+)
 @_attrs_define
 class InboundParsedMessage:
     """The parsed message; EWX spells `Cc`/`Bcc` as `CC`/`BCC` (names match in any case).
 
     Attributes:
         from_ (InboundAddress): A mail address with its display name.
-        to (list[InboundAddress] | None | Unset):
-        cc (list[InboundAddress] | None | Unset):
-        bcc (list[InboundAddress] | None | Unset):
-        reply_to (InboundAddress | None | Unset):
-        subject (None | str | Unset):
-        text_body (None | str | Unset):
-        html_body (None | str | Unset):
-        text_char_set (None | str | Unset):
-        html_char_set (None | str | Unset):
-        message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
-        custom_headers (list[InboundHeader] | None | Unset):
-        attachments (list[InboundAttachment] | None | Unset):
-        embedded_media (list[InboundAttachment] | None | Unset):
+        to (list[InboundAddress] | None):
+        cc (list[InboundAddress] | None):
+        bcc (list[InboundAddress] | None):
+        reply_to (InboundAddress | None):
+        subject (str | None):
+        text_body (str | None):
+        html_body (str | None):
+        text_char_set (str | None):
+        html_char_set (str | None):
+        message_id (str | None):
+        mailing_id (str | None):
+        custom_headers (list[InboundHeader] | None):
+        attachments (list[InboundAttachment] | None):
+        embedded_media (list[InboundAttachment] | None):
     """
 
     from_: InboundAddress
-    to: list[InboundAddress] | None | Unset = UNSET
-    cc: list[InboundAddress] | None | Unset = UNSET
-    bcc: list[InboundAddress] | None | Unset = UNSET
-    reply_to: InboundAddress | None | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    text_body: None | str | Unset = UNSET
-    html_body: None | str | Unset = UNSET
-    text_char_set: None | str | Unset = UNSET
-    html_char_set: None | str | Unset = UNSET
-    message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
-    custom_headers: list[InboundHeader] | None | Unset = UNSET
-    attachments: list[InboundAttachment] | None | Unset = UNSET
-    embedded_media: list[InboundAttachment] | None | Unset = UNSET
+    to: list[InboundAddress] | None = None
+    cc: list[InboundAddress] | None = None
+    bcc: list[InboundAddress] | None = None
+    reply_to: InboundAddress | None = None
+    subject: str | None = None
+    text_body: str | None = None
+    html_body: str | None = None
+    text_char_set: str | None = None
+    html_char_set: str | None = None
+    message_id: str | None = None
+    mailing_id: str | None = None
+    custom_headers: list[InboundHeader] | None = None
+    attachments: list[InboundAttachment] | None = None
+    embedded_media: list[InboundAttachment] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.inbound_address import InboundAddress  # noqa: PLC0415
-
+        InboundAddress = _models.InboundAddress
+        InboundAttachment = _models.InboundAttachment
+        InboundHeader = _models.InboundHeader
         from_ = self.from_.to_dict()
-
-        to: list[dict[str, Any]] | None | Unset
-        if isinstance(self.to, Unset):
-            to = UNSET
-        elif isinstance(self.to, list):
-            to = []
-            for to_type_0_item_data in self.to:
-                to_type_0_item = to_type_0_item_data.to_dict()
-                to.append(to_type_0_item)
-
-        else:
-            to = self.to
-
-        cc: list[dict[str, Any]] | None | Unset
-        if isinstance(self.cc, Unset):
-            cc = UNSET
-        elif isinstance(self.cc, list):
-            cc = []
-            for cc_type_0_item_data in self.cc:
-                cc_type_0_item = cc_type_0_item_data.to_dict()
-                cc.append(cc_type_0_item)
-
-        else:
-            cc = self.cc
-
-        bcc: list[dict[str, Any]] | None | Unset
-        if isinstance(self.bcc, Unset):
-            bcc = UNSET
-        elif isinstance(self.bcc, list):
-            bcc = []
-            for bcc_type_0_item_data in self.bcc:
-                bcc_type_0_item = bcc_type_0_item_data.to_dict()
-                bcc.append(bcc_type_0_item)
-
-        else:
-            bcc = self.bcc
-
-        reply_to: dict[str, Any] | None | Unset
-        if isinstance(self.reply_to, Unset):
-            reply_to = UNSET
-        elif isinstance(self.reply_to, InboundAddress):
-            reply_to = self.reply_to.to_dict()
-        else:
-            reply_to = self.reply_to
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        text_body: None | str | Unset
-        if isinstance(self.text_body, Unset):
-            text_body = UNSET
-        else:
-            text_body = self.text_body
-
-        html_body: None | str | Unset
-        if isinstance(self.html_body, Unset):
-            html_body = UNSET
-        else:
-            html_body = self.html_body
-
-        text_char_set: None | str | Unset
-        if isinstance(self.text_char_set, Unset):
-            text_char_set = UNSET
-        else:
-            text_char_set = self.text_char_set
-
-        html_char_set: None | str | Unset
-        if isinstance(self.html_char_set, Unset):
-            html_char_set = UNSET
-        else:
-            html_char_set = self.html_char_set
-
-        message_id: None | str | Unset
-        if isinstance(self.message_id, Unset):
-            message_id = UNSET
-        else:
-            message_id = self.message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        custom_headers: list[dict[str, Any]] | None | Unset
-        if isinstance(self.custom_headers, Unset):
-            custom_headers = UNSET
-        elif isinstance(self.custom_headers, list):
-            custom_headers = []
-            for custom_headers_type_0_item_data in self.custom_headers:
-                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
-                custom_headers.append(custom_headers_type_0_item)
-
-        else:
-            custom_headers = self.custom_headers
-
-        attachments: list[dict[str, Any]] | None | Unset
-        if isinstance(self.attachments, Unset):
-            attachments = UNSET
-        elif isinstance(self.attachments, list):
-            attachments = []
-            for attachments_type_0_item_data in self.attachments:
-                attachments_type_0_item = attachments_type_0_item_data.to_dict()
-                attachments.append(attachments_type_0_item)
-
-        else:
-            attachments = self.attachments
-
-        embedded_media: list[dict[str, Any]] | None | Unset
-        if isinstance(self.embedded_media, Unset):
-            embedded_media = UNSET
-        elif isinstance(self.embedded_media, list):
-            embedded_media = []
-            for embedded_media_type_0_item_data in self.embedded_media:
-                embedded_media_type_0_item = embedded_media_type_0_item_data.to_dict()
-                embedded_media.append(embedded_media_type_0_item)
-
-        else:
-            embedded_media = self.embedded_media
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -191,43 +88,108 @@ class InboundParsedMessage:
                 "From": from_,
             }
         )
-        if to is not UNSET:
+        if self.to is not None:
+            to = []
+            for to_type_0_item_data in self.to:
+                to_type_0_item = to_type_0_item_data.to_dict()
+                to.append(to_type_0_item)
+
             field_dict["To"] = to
-        if cc is not UNSET:
+        elif "To" in self._given:
+            field_dict["To"] = None
+        if self.cc is not None:
+            cc = []
+            for cc_type_0_item_data in self.cc:
+                cc_type_0_item = cc_type_0_item_data.to_dict()
+                cc.append(cc_type_0_item)
+
             field_dict["Cc"] = cc
-        if bcc is not UNSET:
+        elif "Cc" in self._given:
+            field_dict["Cc"] = None
+        if self.bcc is not None:
+            bcc = []
+            for bcc_type_0_item_data in self.bcc:
+                bcc_type_0_item = bcc_type_0_item_data.to_dict()
+                bcc.append(bcc_type_0_item)
+
             field_dict["Bcc"] = bcc
-        if reply_to is not UNSET:
+        elif "Bcc" in self._given:
+            field_dict["Bcc"] = None
+        if self.reply_to is not None:
+            reply_to = self.reply_to.to_dict()
             field_dict["ReplyTo"] = reply_to
-        if subject is not UNSET:
+        elif "ReplyTo" in self._given:
+            field_dict["ReplyTo"] = None
+        if self.subject is not None:
+            subject = self.subject
             field_dict["Subject"] = subject
-        if text_body is not UNSET:
+        elif "Subject" in self._given:
+            field_dict["Subject"] = None
+        if self.text_body is not None:
+            text_body = self.text_body
             field_dict["TextBody"] = text_body
-        if html_body is not UNSET:
+        elif "TextBody" in self._given:
+            field_dict["TextBody"] = None
+        if self.html_body is not None:
+            html_body = self.html_body
             field_dict["HtmlBody"] = html_body
-        if text_char_set is not UNSET:
+        elif "HtmlBody" in self._given:
+            field_dict["HtmlBody"] = None
+        if self.text_char_set is not None:
+            text_char_set = self.text_char_set
             field_dict["TextCharSet"] = text_char_set
-        if html_char_set is not UNSET:
+        elif "TextCharSet" in self._given:
+            field_dict["TextCharSet"] = None
+        if self.html_char_set is not None:
+            html_char_set = self.html_char_set
             field_dict["HtmlCharSet"] = html_char_set
-        if message_id is not UNSET:
+        elif "HtmlCharSet" in self._given:
+            field_dict["HtmlCharSet"] = None
+        if self.message_id is not None:
+            message_id = self.message_id
             field_dict["MessageId"] = message_id
-        if mailing_id is not UNSET:
+        elif "MessageId" in self._given:
+            field_dict["MessageId"] = None
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["MailingId"] = mailing_id
-        if custom_headers is not UNSET:
+        elif "MailingId" in self._given:
+            field_dict["MailingId"] = None
+        if self.custom_headers is not None:
+            custom_headers = []
+            for custom_headers_type_0_item_data in self.custom_headers:
+                custom_headers_type_0_item = custom_headers_type_0_item_data.to_dict()
+                custom_headers.append(custom_headers_type_0_item)
+
             field_dict["CustomHeaders"] = custom_headers
-        if attachments is not UNSET:
+        elif "CustomHeaders" in self._given:
+            field_dict["CustomHeaders"] = None
+        if self.attachments is not None:
+            attachments = []
+            for attachments_type_0_item_data in self.attachments:
+                attachments_type_0_item = attachments_type_0_item_data.to_dict()
+                attachments.append(attachments_type_0_item)
+
             field_dict["Attachments"] = attachments
-        if embedded_media is not UNSET:
+        elif "Attachments" in self._given:
+            field_dict["Attachments"] = None
+        if self.embedded_media is not None:
+            embedded_media = []
+            for embedded_media_type_0_item_data in self.embedded_media:
+                embedded_media_type_0_item = embedded_media_type_0_item_data.to_dict()
+                embedded_media.append(embedded_media_type_0_item)
+
             field_dict["EmbeddedMedia"] = embedded_media
+        elif "EmbeddedMedia" in self._given:
+            field_dict["EmbeddedMedia"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.inbound_address import InboundAddress  # noqa: PLC0415
-        from ..models.inbound_attachment import InboundAttachment  # noqa: PLC0415
-        from ..models.inbound_header import InboundHeader  # noqa: PLC0415
-
+        InboundAddress = _models.InboundAddress
+        InboundAttachment = _models.InboundAttachment
+        InboundHeader = _models.InboundHeader
         d = remap_keys(
             src_dict,
             (
@@ -248,221 +210,127 @@ class InboundParsedMessage:
                 "EmbeddedMedia",
             ),
         )
-        from_ = InboundAddress.from_dict(d.pop("From"))
+        given = frozenset(
+            d.keys()
+            & {
+                "To",
+                "Cc",
+                "Bcc",
+                "ReplyTo",
+                "Subject",
+                "TextBody",
+                "HtmlBody",
+                "TextCharSet",
+                "HtmlCharSet",
+                "MessageId",
+                "MailingId",
+                "CustomHeaders",
+                "Attachments",
+                "EmbeddedMedia",
+            }
+        )
+        _from_ = d.pop("From")
+        if not isinstance(_from_, dict | Mapping):
+            raise MemberTypeError("from_", _from_)
+        from_ = InboundAddress.from_dict(_from_)
 
-        def _parse_to(data: object) -> list[InboundAddress] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                to_type_0 = []
-                _to_type_0 = data
-                for to_type_0_item_data in _to_type_0:
-                    to_type_0_item = InboundAddress.from_dict(to_type_0_item_data)
+        _to = d.pop("To", None)
+        to: list[InboundAddress] | None = None
+        if _to is not None:
+            if not isinstance(_to, list):
+                raise MemberTypeError("to", _to)
+            to = []
+            _to = _to
+            for to_type_0_item_data in _to:
+                to_type_0_item = InboundAddress.from_dict(to_type_0_item_data)
 
-                    to_type_0.append(to_type_0_item)
+                to.append(to_type_0_item)
 
-                return to_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundAddress] | None | Unset, data)
+        _cc = d.pop("Cc", None)
+        cc: list[InboundAddress] | None = None
+        if _cc is not None:
+            if not isinstance(_cc, list):
+                raise MemberTypeError("cc", _cc)
+            cc = []
+            _cc = _cc
+            for cc_type_0_item_data in _cc:
+                cc_type_0_item = InboundAddress.from_dict(cc_type_0_item_data)
 
-        to = _parse_to(d.pop("To", UNSET))
+                cc.append(cc_type_0_item)
 
-        def _parse_cc(data: object) -> list[InboundAddress] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                cc_type_0 = []
-                _cc_type_0 = data
-                for cc_type_0_item_data in _cc_type_0:
-                    cc_type_0_item = InboundAddress.from_dict(cc_type_0_item_data)
+        _bcc = d.pop("Bcc", None)
+        bcc: list[InboundAddress] | None = None
+        if _bcc is not None:
+            if not isinstance(_bcc, list):
+                raise MemberTypeError("bcc", _bcc)
+            bcc = []
+            _bcc = _bcc
+            for bcc_type_0_item_data in _bcc:
+                bcc_type_0_item = InboundAddress.from_dict(bcc_type_0_item_data)
 
-                    cc_type_0.append(cc_type_0_item)
+                bcc.append(bcc_type_0_item)
 
-                return cc_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundAddress] | None | Unset, data)
+        _reply_to = d.pop("ReplyTo", None)
+        reply_to: InboundAddress | None = None
+        if _reply_to is not None:
+            if not isinstance(_reply_to, dict | Mapping):
+                raise MemberTypeError("reply_to", _reply_to)
+            reply_to = InboundAddress.from_dict(_reply_to)
 
-        cc = _parse_cc(d.pop("Cc", UNSET))
+        subject = d.pop("Subject", None)
 
-        def _parse_bcc(data: object) -> list[InboundAddress] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                bcc_type_0 = []
-                _bcc_type_0 = data
-                for bcc_type_0_item_data in _bcc_type_0:
-                    bcc_type_0_item = InboundAddress.from_dict(bcc_type_0_item_data)
+        text_body = d.pop("TextBody", None)
 
-                    bcc_type_0.append(bcc_type_0_item)
+        html_body = d.pop("HtmlBody", None)
 
-                return bcc_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundAddress] | None | Unset, data)
+        text_char_set = d.pop("TextCharSet", None)
 
-        bcc = _parse_bcc(d.pop("Bcc", UNSET))
+        html_char_set = d.pop("HtmlCharSet", None)
 
-        def _parse_reply_to(data: object) -> InboundAddress | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                reply_to_type_0 = InboundAddress.from_dict(data)
+        message_id = d.pop("MessageId", None)
 
-                return reply_to_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(InboundAddress | None | Unset, data)
+        mailing_id = d.pop("MailingId", None)
 
-        reply_to = _parse_reply_to(d.pop("ReplyTo", UNSET))
+        _custom_headers = d.pop("CustomHeaders", None)
+        custom_headers: list[InboundHeader] | None = None
+        if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
+            custom_headers = []
+            _custom_headers = _custom_headers
+            for custom_headers_type_0_item_data in _custom_headers:
+                custom_headers_type_0_item = InboundHeader.from_dict(custom_headers_type_0_item_data)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                custom_headers.append(custom_headers_type_0_item)
 
-        subject = _parse_subject(d.pop("Subject", UNSET))
+        _attachments = d.pop("Attachments", None)
+        attachments: list[InboundAttachment] | None = None
+        if _attachments is not None:
+            if not isinstance(_attachments, list):
+                raise MemberTypeError("attachments", _attachments)
+            attachments = []
+            _attachments = _attachments
+            for attachments_type_0_item_data in _attachments:
+                attachments_type_0_item = InboundAttachment.from_dict(attachments_type_0_item_data)
 
-        def _parse_text_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                attachments.append(attachments_type_0_item)
 
-        text_body = _parse_text_body(d.pop("TextBody", UNSET))
+        _embedded_media = d.pop("EmbeddedMedia", None)
+        embedded_media: list[InboundAttachment] | None = None
+        if _embedded_media is not None:
+            if not isinstance(_embedded_media, list):
+                raise MemberTypeError("embedded_media", _embedded_media)
+            embedded_media = []
+            _embedded_media = _embedded_media
+            for embedded_media_type_0_item_data in _embedded_media:
+                embedded_media_type_0_item = InboundAttachment.from_dict(embedded_media_type_0_item_data)
 
-        def _parse_html_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                embedded_media.append(embedded_media_type_0_item)
 
-        html_body = _parse_html_body(d.pop("HtmlBody", UNSET))
-
-        def _parse_text_char_set(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        text_char_set = _parse_text_char_set(d.pop("TextCharSet", UNSET))
-
-        def _parse_html_char_set(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        html_char_set = _parse_html_char_set(d.pop("HtmlCharSet", UNSET))
-
-        def _parse_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        message_id = _parse_message_id(d.pop("MessageId", UNSET))
-
-        def _parse_mailing_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        mailing_id = _parse_mailing_id(d.pop("MailingId", UNSET))
-
-        def _parse_custom_headers(data: object) -> list[InboundHeader] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                custom_headers_type_0 = []
-                _custom_headers_type_0 = data
-                for custom_headers_type_0_item_data in _custom_headers_type_0:
-                    custom_headers_type_0_item = InboundHeader.from_dict(custom_headers_type_0_item_data)
-
-                    custom_headers_type_0.append(custom_headers_type_0_item)
-
-                return custom_headers_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundHeader] | None | Unset, data)
-
-        custom_headers = _parse_custom_headers(d.pop("CustomHeaders", UNSET))
-
-        def _parse_attachments(data: object) -> list[InboundAttachment] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = InboundAttachment.from_dict(attachments_type_0_item_data)
-
-                    attachments_type_0.append(attachments_type_0_item)
-
-                return attachments_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundAttachment] | None | Unset, data)
-
-        attachments = _parse_attachments(d.pop("Attachments", UNSET))
-
-        def _parse_embedded_media(data: object) -> list[InboundAttachment] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                embedded_media_type_0 = []
-                _embedded_media_type_0 = data
-                for embedded_media_type_0_item_data in _embedded_media_type_0:
-                    embedded_media_type_0_item = InboundAttachment.from_dict(embedded_media_type_0_item_data)
-
-                    embedded_media_type_0.append(embedded_media_type_0_item)
-
-                return embedded_media_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[InboundAttachment] | None | Unset, data)
-
-        embedded_media = _parse_embedded_media(d.pop("EmbeddedMedia", UNSET))
-
-        inbound_parsed_message = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        inbound_parsed_message = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            inbound_parsed_message,
             from_=from_,
             to=to,
             cc=cc,
@@ -479,6 +347,7 @@ class InboundParsedMessage:
             attachments=attachments,
             embedded_media=embedded_media,
         )
+        inbound_parsed_message._given = given
 
         inbound_parsed_message.additional_properties = d
         return inbound_parsed_message

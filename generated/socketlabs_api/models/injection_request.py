@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -24,23 +25,22 @@ class InjectionRequest:
         Attributes:
             server_id (int):
             messages (list[Message]):
-            api_key (str | Unset):
+            api_key (str | None):
     """
 
     server_id: int
     messages: list[Message]
-    api_key: str | Unset = _attrs_field(default=UNSET, repr=False)
+    api_key: str | None = _attrs_field(default=None, repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        Message = _models.Message
         server_id = self.server_id
 
         messages = []
         for messages_item_data in self.messages:
             messages_item = messages_item_data.to_dict()
             messages.append(messages_item)
-
-        api_key = self.api_key
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -50,15 +50,15 @@ class InjectionRequest:
                 "Messages": messages,
             }
         )
-        if api_key is not UNSET:
+        if self.api_key is not None:
+            api_key = self.api_key
             field_dict["ApiKey"] = api_key
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message import Message  # noqa: PLC0415
-
+        Message = _models.Message
         d = remap_keys(
             src_dict,
             (
@@ -69,14 +69,17 @@ class InjectionRequest:
         )
         server_id = d.pop("ServerId")
 
-        messages = []
         _messages = d.pop("Messages")
+        if not isinstance(_messages, list):
+            raise MemberTypeError("messages", _messages)
+        messages = []
+        _messages = _messages
         for messages_item_data in _messages:
             messages_item = Message.from_dict(messages_item_data)
 
             messages.append(messages_item)
 
-        api_key = d.pop("ApiKey", UNSET)
+        api_key = d.pop("ApiKey", None)
 
         injection_request = cls(
             server_id=server_id,

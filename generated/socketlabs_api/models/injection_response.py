@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import UNSET, Unset, remap_keys
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.message_result import MessageResult
@@ -17,42 +18,30 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="InjectionResponse")
 
 
+@remember_given(
+    transaction_receipt="TransactionReceipt",
+    message_results="MessageResults",
+)
 @_attrs_define
 class InjectionResponse:
     """
     Attributes:
         error_code (InjectionErrorCode): Result codes of the Injection API (top level, per message and per
             address). The list is open: unknown codes are kept, never a crash.
-        transaction_receipt (None | str | Unset): Only meaningful on unexpected errors; give it to support.
-        message_results (list[MessageResult] | None | Unset): Only the messages with errors or warnings; null when there
-            are none.
+        transaction_receipt (str | None): Only meaningful on unexpected errors; give it to support.
+        message_results (list[MessageResult] | None): Only the messages with errors or warnings; null when there are
+            none.
     """
 
     error_code: InjectionErrorCode
-    transaction_receipt: None | str | Unset = UNSET
-    message_results: list[MessageResult] | None | Unset = UNSET
+    transaction_receipt: str | None = None
+    message_results: list[MessageResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        MessageResult = _models.MessageResult
         error_code = self.error_code.value
-
-        transaction_receipt: None | str | Unset
-        if isinstance(self.transaction_receipt, Unset):
-            transaction_receipt = UNSET
-        else:
-            transaction_receipt = self.transaction_receipt
-
-        message_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.message_results, Unset):
-            message_results = UNSET
-        elif isinstance(self.message_results, list):
-            message_results = []
-            for message_results_type_0_item_data in self.message_results:
-                message_results_type_0_item = message_results_type_0_item_data.to_dict()
-                message_results.append(message_results_type_0_item)
-
-        else:
-            message_results = self.message_results
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,17 +50,26 @@ class InjectionResponse:
                 "ErrorCode": error_code,
             }
         )
-        if transaction_receipt is not UNSET:
+        if self.transaction_receipt is not None:
+            transaction_receipt = self.transaction_receipt
             field_dict["TransactionReceipt"] = transaction_receipt
-        if message_results is not UNSET:
+        elif "TransactionReceipt" in self._given:
+            field_dict["TransactionReceipt"] = None
+        if self.message_results is not None:
+            message_results = []
+            for message_results_type_0_item_data in self.message_results:
+                message_results_type_0_item = message_results_type_0_item_data.to_dict()
+                message_results.append(message_results_type_0_item)
+
             field_dict["MessageResults"] = message_results
+        elif "MessageResults" in self._given:
+            field_dict["MessageResults"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message_result import MessageResult  # noqa: PLC0415
-
+        MessageResult = _models.MessageResult
         d = remap_keys(
             src_dict,
             (
@@ -80,44 +78,41 @@ class InjectionResponse:
                 "MessageResults",
             ),
         )
-        error_code = InjectionErrorCode(d.pop("ErrorCode"))
+        given = frozenset(
+            d.keys()
+            & {
+                "TransactionReceipt",
+                "MessageResults",
+            }
+        )
+        _error_code = d.pop("ErrorCode")
+        if not isinstance(_error_code, str):
+            raise MemberTypeError("error_code", _error_code)
+        error_code = InjectionErrorCode(_error_code)
 
-        def _parse_transaction_receipt(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        transaction_receipt = d.pop("TransactionReceipt", None)
 
-        transaction_receipt = _parse_transaction_receipt(d.pop("TransactionReceipt", UNSET))
+        _message_results = d.pop("MessageResults", None)
+        message_results: list[MessageResult] | None = None
+        if _message_results is not None:
+            if not isinstance(_message_results, list):
+                raise MemberTypeError("message_results", _message_results)
+            message_results = []
+            _message_results = _message_results
+            for message_results_type_0_item_data in _message_results:
+                message_results_type_0_item = MessageResult.from_dict(message_results_type_0_item_data)
 
-        def _parse_message_results(data: object) -> list[MessageResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                message_results_type_0 = []
-                _message_results_type_0 = data
-                for message_results_type_0_item_data in _message_results_type_0:
-                    message_results_type_0_item = MessageResult.from_dict(message_results_type_0_item_data)
+                message_results.append(message_results_type_0_item)
 
-                    message_results_type_0.append(message_results_type_0_item)
-
-                return message_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[MessageResult] | None | Unset, data)
-
-        message_results = _parse_message_results(d.pop("MessageResults", UNSET))
-
-        injection_response = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        injection_response = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            injection_response,
             error_code=error_code,
             transaction_receipt=transaction_receipt,
             message_results=message_results,
         )
+        injection_response._given = given
 
         injection_response.additional_properties = d
         return injection_response

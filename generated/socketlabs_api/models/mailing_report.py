@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="MailingReport")
 
 
+@remember_given(
+    first_queued_time="firstQueuedTime",
+)
 @_attrs_define
 class MailingReport:
     """One mailing (`MailingId`) with its totals (modeled).
@@ -22,15 +25,16 @@ class MailingReport:
         processed (int):
         delivered (int):
         failed (int):
-        first_queued_time (datetime.datetime | None | Unset):
+        first_queued_time (datetime.datetime | None):
     """
 
     mailing_id: str
     processed: int
     delivered: int
     failed: int
-    first_queued_time: datetime.datetime | None | Unset = UNSET
+    first_queued_time: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         mailing_id = self.mailing_id
@@ -40,14 +44,6 @@ class MailingReport:
         delivered = self.delivered
 
         failed = self.failed
-
-        first_queued_time: None | str | Unset
-        if isinstance(self.first_queued_time, Unset):
-            first_queued_time = UNSET
-        elif isinstance(self.first_queued_time, datetime.datetime):
-            first_queued_time = self.first_queued_time.isoformat()
-        else:
-            first_queued_time = self.first_queued_time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -59,8 +55,11 @@ class MailingReport:
                 "failed": failed,
             }
         )
-        if first_queued_time is not UNSET:
+        if self.first_queued_time is not None:
+            first_queued_time = self.first_queued_time.isoformat()
             field_dict["firstQueuedTime"] = first_queued_time
+        elif "firstQueuedTime" in self._given:
+            field_dict["firstQueuedTime"] = None
 
         return field_dict
 
@@ -76,6 +75,12 @@ class MailingReport:
                 "firstQueuedTime",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "firstQueuedTime",
+            }
+        )
         mailing_id = d.pop("mailingId")
 
         processed = d.pop("processed")
@@ -84,30 +89,24 @@ class MailingReport:
 
         failed = d.pop("failed")
 
-        def _parse_first_queued_time(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                first_queued_time_type_0 = parse_datetime(data)
+        _first_queued_time = d.pop("firstQueuedTime", None)
+        first_queued_time: datetime.datetime | None = None
+        if _first_queued_time is not None:
+            if not isinstance(_first_queued_time, str | datetime.date):
+                raise MemberTypeError("first_queued_time", _first_queued_time)
+            first_queued_time = parse_datetime(_first_queued_time)
 
-                return first_queued_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        first_queued_time = _parse_first_queued_time(d.pop("firstQueuedTime", UNSET))
-
-        mailing_report = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        mailing_report = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            mailing_report,
             mailing_id=mailing_id,
             processed=processed,
             delivered=delivered,
             failed=failed,
             first_queued_time=first_queued_time,
         )
+        mailing_report._given = given
 
         mailing_report.additional_properties = d
         return mailing_report

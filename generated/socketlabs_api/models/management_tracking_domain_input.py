@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys
 
 T = TypeVar("T", bound="ManagementTrackingDomainInput")
 
@@ -17,41 +17,27 @@ class ManagementTrackingDomainInput:
     """
     Attributes:
         domain (str): A DNS host name.
-        opens_enabled (bool | Unset):
-        clicks_enabled (bool | Unset):
-        unsubscribes_enabled (bool | Unset):
-        automatic_tracking_enabled (bool | Unset):
-        google_analytics_enabled (bool | Unset):
-        https_enabled (bool | Unset):
-        is_default (bool | Unset):
+        opens_enabled (bool | None):
+        clicks_enabled (bool | None):
+        unsubscribes_enabled (bool | None):
+        automatic_tracking_enabled (bool | None):
+        google_analytics_enabled (bool | None):
+        https_enabled (bool | None):
+        is_default (bool | None):
     """
 
     domain: str
-    opens_enabled: bool | Unset = UNSET
-    clicks_enabled: bool | Unset = UNSET
-    unsubscribes_enabled: bool | Unset = UNSET
-    automatic_tracking_enabled: bool | Unset = UNSET
-    google_analytics_enabled: bool | Unset = UNSET
-    https_enabled: bool | Unset = UNSET
-    is_default: bool | Unset = UNSET
+    opens_enabled: bool | None = None
+    clicks_enabled: bool | None = None
+    unsubscribes_enabled: bool | None = None
+    automatic_tracking_enabled: bool | None = None
+    google_analytics_enabled: bool | None = None
+    https_enabled: bool | None = None
+    is_default: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
-
-        opens_enabled = self.opens_enabled
-
-        clicks_enabled = self.clicks_enabled
-
-        unsubscribes_enabled = self.unsubscribes_enabled
-
-        automatic_tracking_enabled = self.automatic_tracking_enabled
-
-        google_analytics_enabled = self.google_analytics_enabled
-
-        https_enabled = self.https_enabled
-
-        is_default = self.is_default
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,19 +46,26 @@ class ManagementTrackingDomainInput:
                 "Domain": domain,
             }
         )
-        if opens_enabled is not UNSET:
+        if self.opens_enabled is not None:
+            opens_enabled = self.opens_enabled
             field_dict["OpensEnabled"] = opens_enabled
-        if clicks_enabled is not UNSET:
+        if self.clicks_enabled is not None:
+            clicks_enabled = self.clicks_enabled
             field_dict["ClicksEnabled"] = clicks_enabled
-        if unsubscribes_enabled is not UNSET:
+        if self.unsubscribes_enabled is not None:
+            unsubscribes_enabled = self.unsubscribes_enabled
             field_dict["UnsubscribesEnabled"] = unsubscribes_enabled
-        if automatic_tracking_enabled is not UNSET:
+        if self.automatic_tracking_enabled is not None:
+            automatic_tracking_enabled = self.automatic_tracking_enabled
             field_dict["AutomaticTrackingEnabled"] = automatic_tracking_enabled
-        if google_analytics_enabled is not UNSET:
+        if self.google_analytics_enabled is not None:
+            google_analytics_enabled = self.google_analytics_enabled
             field_dict["GoogleAnalyticsEnabled"] = google_analytics_enabled
-        if https_enabled is not UNSET:
+        if self.https_enabled is not None:
+            https_enabled = self.https_enabled
             field_dict["HttpsEnabled"] = https_enabled
-        if is_default is not UNSET:
+        if self.is_default is not None:
+            is_default = self.is_default
             field_dict["IsDefault"] = is_default
 
         return field_dict
@@ -94,19 +87,19 @@ class ManagementTrackingDomainInput:
         )
         domain = d.pop("Domain")
 
-        opens_enabled = d.pop("OpensEnabled", UNSET)
+        opens_enabled = d.pop("OpensEnabled", None)
 
-        clicks_enabled = d.pop("ClicksEnabled", UNSET)
+        clicks_enabled = d.pop("ClicksEnabled", None)
 
-        unsubscribes_enabled = d.pop("UnsubscribesEnabled", UNSET)
+        unsubscribes_enabled = d.pop("UnsubscribesEnabled", None)
 
-        automatic_tracking_enabled = d.pop("AutomaticTrackingEnabled", UNSET)
+        automatic_tracking_enabled = d.pop("AutomaticTrackingEnabled", None)
 
-        google_analytics_enabled = d.pop("GoogleAnalyticsEnabled", UNSET)
+        google_analytics_enabled = d.pop("GoogleAnalyticsEnabled", None)
 
-        https_enabled = d.pop("HttpsEnabled", UNSET)
+        https_enabled = d.pop("HttpsEnabled", None)
 
-        is_default = d.pop("IsDefault", UNSET)
+        is_default = d.pop("IsDefault", None)
 
         management_tracking_domain_input = cls(
             domain=domain,

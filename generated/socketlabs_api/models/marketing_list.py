@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="MarketingList")
 
 
+@remember_given(
+    description="description",
+)
 @_attrs_define
 class MarketingList:
     """
@@ -21,15 +24,16 @@ class MarketingList:
         name (str):
         contact_count (int):
         created_date (datetime.datetime):
-        description (None | str | Unset):
+        description (str | None):
     """
 
     id: int
     name: str
     contact_count: int
     created_date: datetime.datetime
-    description: None | str | Unset = UNSET
+    description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -39,12 +43,6 @@ class MarketingList:
         contact_count = self.contact_count
 
         created_date = self.created_date.isoformat()
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -56,8 +54,11 @@ class MarketingList:
                 "createdDate": created_date,
             }
         )
-        if description is not UNSET:
+        if self.description is not None:
+            description = self.description
             field_dict["description"] = description
+        elif "description" in self._given:
+            field_dict["description"] = None
 
         return field_dict
 
@@ -73,30 +74,36 @@ class MarketingList:
                 "description",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "description",
+            }
+        )
         id = d.pop("id")
 
         name = d.pop("name")
 
         contact_count = d.pop("contactCount")
 
-        created_date = parse_datetime(d.pop("createdDate"))
+        _created_date = d.pop("createdDate")
+        if not isinstance(_created_date, str | datetime.date):
+            raise MemberTypeError("created_date", _created_date)
+        created_date = parse_datetime(_created_date)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = d.pop("description", None)
 
-        description = _parse_description(d.pop("description", UNSET))
-
-        marketing_list = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        marketing_list = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            marketing_list,
             id=id,
             name=name,
             contact_count=contact_count,
             created_date=created_date,
             description=description,
         )
+        marketing_list._given = given
 
         marketing_list.additional_properties = d
         return marketing_list

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.marketing_list import MarketingList
@@ -27,6 +28,7 @@ class MarketingListEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        MarketingList = _models.MarketingList
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -41,10 +43,12 @@ class MarketingListEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.marketing_list import MarketingList  # noqa: PLC0415
-
+        MarketingList = _models.MarketingList
         d = remap_keys(src_dict, ("data",))
-        data = MarketingList.from_dict(d.pop("data"))
+        _data = d.pop("data")
+        if not isinstance(_data, dict | Mapping):
+            raise MemberTypeError("data", _data)
+        data = MarketingList.from_dict(_data)
 
         marketing_list_envelope = cls(
             data=data,

@@ -2,36 +2,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="MarketingListInput")
 
 
+@remember_given(
+    description="description",
+)
 @_attrs_define
 class MarketingListInput:
     """
     Attributes:
         name (str):
-        description (None | str | Unset):
+        description (str | None):
     """
 
     name: str
-    description: None | str | Unset = UNSET
+    description: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -40,8 +38,11 @@ class MarketingListInput:
                 "name": name,
             }
         )
-        if description is not UNSET:
+        if self.description is not None:
+            description = self.description
             field_dict["description"] = description
+        elif "description" in self._given:
+            field_dict["description"] = None
 
         return field_dict
 
@@ -54,21 +55,24 @@ class MarketingListInput:
                 "description",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "description",
+            }
+        )
         name = d.pop("name")
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        description = d.pop("description", None)
 
-        description = _parse_description(d.pop("description", UNSET))
-
-        marketing_list_input = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        marketing_list_input = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            marketing_list_input,
             name=name,
             description=description,
         )
+        marketing_list_input._given = given
 
         marketing_list_input.additional_properties = d
         return marketing_list_input

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.merge_field import MergeField
@@ -22,17 +23,21 @@ class MergeData:
     contain `DeliveryAddress`; `Global` fields apply to every message.
 
         Attributes:
-            per_message (list[list[MergeField]] | Unset):
-            global_ (list[MergeField] | Unset):
+            per_message (list[list[MergeField]] | None):
+            global_ (list[MergeField] | None):
     """
 
-    per_message: list[list[MergeField]] | Unset = UNSET
-    global_: list[MergeField] | Unset = UNSET
+    per_message: list[list[MergeField]] | None = None
+    global_: list[MergeField] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        per_message: list[list[dict[str, Any]]] | Unset = UNSET
-        if not isinstance(self.per_message, Unset):
+        MergeField = _models.MergeField
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if self.per_message is not None:
             per_message = []
             for per_message_item_data in self.per_message:
                 per_message_item = []
@@ -42,27 +47,20 @@ class MergeData:
 
                 per_message.append(per_message_item)
 
-        global_: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.global_, Unset):
+            field_dict["PerMessage"] = per_message
+        if self.global_ is not None:
             global_ = []
             for global_item_data in self.global_:
                 global_item = global_item_data.to_dict()
                 global_.append(global_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if per_message is not UNSET:
-            field_dict["PerMessage"] = per_message
-        if global_ is not UNSET:
             field_dict["Global"] = global_
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.merge_field import MergeField  # noqa: PLC0415
-
+        MergeField = _models.MergeField
         d = remap_keys(
             src_dict,
             (
@@ -70,10 +68,13 @@ class MergeData:
                 "Global",
             ),
         )
-        _per_message = d.pop("PerMessage", UNSET)
-        per_message: list[list[MergeField]] | Unset = UNSET
-        if _per_message is not UNSET:
+        _per_message = d.pop("PerMessage", None)
+        per_message: list[list[MergeField]] | None = None
+        if _per_message is not None:
+            if not isinstance(_per_message, list):
+                raise MemberTypeError("per_message", _per_message)
             per_message = []
+            _per_message = _per_message
             for per_message_item_data in _per_message:
                 per_message_item = []
                 _per_message_item = per_message_item_data
@@ -84,10 +85,13 @@ class MergeData:
 
                 per_message.append(per_message_item)
 
-        _global_ = d.pop("Global", UNSET)
-        global_: list[MergeField] | Unset = UNSET
-        if _global_ is not UNSET:
+        _global_ = d.pop("Global", None)
+        global_: list[MergeField] | None = None
+        if _global_ is not None:
+            if not isinstance(_global_, list):
+                raise MemberTypeError("global_", _global_)
             global_ = []
+            _global_ = _global_
             for global_item_data in _global_:
                 global_item = MergeField.from_dict(global_item_data)
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.address import Address
@@ -27,45 +28,50 @@ class Message:
         to (list[Address]):
         from_ (Address):
         subject (str):
-        cc (list[Address] | Unset):
-        bcc (list[Address] | Unset):
-        reply_to (Address | Unset):
-        text_body (str | Unset):
-        html_body (str | Unset):
-        amp_body (str | Unset): AMP HTML; must come with HtmlBody, TextBody or ApiTemplate.
-        api_template (str | Unset): The id of a stored template; cannot be combined with HtmlBody or TextBody.
-        message_id (str | Unset):
-        mailing_id (str | Unset):
-        char_set (str | Unset):
-        custom_headers (list[CustomHeader] | Unset):
-        attachments (list[Attachment] | Unset):
-        merge_data (MergeData | Unset): Inline mail merge. Each inner `PerMessage` list makes one message and must
+        cc (list[Address] | None):
+        bcc (list[Address] | None):
+        reply_to (Address | None):
+        text_body (str | None):
+        html_body (str | None):
+        amp_body (str | None): AMP HTML; must come with HtmlBody, TextBody or ApiTemplate.
+        api_template (str | None): The id of a stored template; cannot be combined with HtmlBody or TextBody.
+        message_id (str | None):
+        mailing_id (str | None):
+        char_set (str | None):
+        custom_headers (list[CustomHeader] | None):
+        attachments (list[Attachment] | None):
+        merge_data (MergeData | None): Inline mail merge. Each inner `PerMessage` list makes one message and must
             contain `DeliveryAddress`; `Global` fields apply to every message.
-        metadata (list[MetadataItem] | Unset):
-        tags (list[str] | Unset):
+        metadata (list[MetadataItem] | None):
+        tags (list[str] | None):
     """
 
     to: list[Address]
     from_: Address
     subject: str
-    cc: list[Address] | Unset = UNSET
-    bcc: list[Address] | Unset = UNSET
-    reply_to: Address | Unset = UNSET
-    text_body: str | Unset = UNSET
-    html_body: str | Unset = UNSET
-    amp_body: str | Unset = UNSET
-    api_template: str | Unset = UNSET
-    message_id: str | Unset = UNSET
-    mailing_id: str | Unset = UNSET
-    char_set: str | Unset = UNSET
-    custom_headers: list[CustomHeader] | Unset = UNSET
-    attachments: list[Attachment] | Unset = UNSET
-    merge_data: MergeData | Unset = UNSET
-    metadata: list[MetadataItem] | Unset = UNSET
-    tags: list[str] | Unset = UNSET
+    cc: list[Address] | None = None
+    bcc: list[Address] | None = None
+    reply_to: Address | None = None
+    text_body: str | None = None
+    html_body: str | None = None
+    amp_body: str | None = None
+    api_template: str | None = None
+    message_id: str | None = None
+    mailing_id: str | None = None
+    char_set: str | None = None
+    custom_headers: list[CustomHeader] | None = None
+    attachments: list[Attachment] | None = None
+    merge_data: MergeData | None = None
+    metadata: list[MetadataItem] | None = None
+    tags: list[str] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        Address = _models.Address
+        Attachment = _models.Attachment
+        CustomHeader = _models.CustomHeader
+        MergeData = _models.MergeData
+        MetadataItem = _models.MetadataItem
         to = []
         for to_item_data in self.to:
             to_item = to_item_data.to_dict()
@@ -74,67 +80,6 @@ class Message:
         from_ = self.from_.to_dict()
 
         subject = self.subject
-
-        cc: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.cc, Unset):
-            cc = []
-            for cc_item_data in self.cc:
-                cc_item = cc_item_data.to_dict()
-                cc.append(cc_item)
-
-        bcc: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.bcc, Unset):
-            bcc = []
-            for bcc_item_data in self.bcc:
-                bcc_item = bcc_item_data.to_dict()
-                bcc.append(bcc_item)
-
-        reply_to: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.reply_to, Unset):
-            reply_to = self.reply_to.to_dict()
-
-        text_body = self.text_body
-
-        html_body = self.html_body
-
-        amp_body = self.amp_body
-
-        api_template = self.api_template
-
-        message_id = self.message_id
-
-        mailing_id = self.mailing_id
-
-        char_set = self.char_set
-
-        custom_headers: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.custom_headers, Unset):
-            custom_headers = []
-            for custom_headers_item_data in self.custom_headers:
-                custom_headers_item = custom_headers_item_data.to_dict()
-                custom_headers.append(custom_headers_item)
-
-        attachments: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.attachments, Unset):
-            attachments = []
-            for attachments_item_data in self.attachments:
-                attachments_item = attachments_item_data.to_dict()
-                attachments.append(attachments_item)
-
-        merge_data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.merge_data, Unset):
-            merge_data = self.merge_data.to_dict()
-
-        metadata: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = []
-            for metadata_item_data in self.metadata:
-                metadata_item = metadata_item_data.to_dict()
-                metadata.append(metadata_item)
-
-        tags: list[str] | Unset = UNSET
-        if not isinstance(self.tags, Unset):
-            tags = self.tags
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -145,47 +90,82 @@ class Message:
                 "Subject": subject,
             }
         )
-        if cc is not UNSET:
+        if self.cc is not None:
+            cc = []
+            for cc_item_data in self.cc:
+                cc_item = cc_item_data.to_dict()
+                cc.append(cc_item)
+
             field_dict["Cc"] = cc
-        if bcc is not UNSET:
+        if self.bcc is not None:
+            bcc = []
+            for bcc_item_data in self.bcc:
+                bcc_item = bcc_item_data.to_dict()
+                bcc.append(bcc_item)
+
             field_dict["Bcc"] = bcc
-        if reply_to is not UNSET:
+        if self.reply_to is not None:
+            reply_to = self.reply_to.to_dict()
             field_dict["ReplyTo"] = reply_to
-        if text_body is not UNSET:
+        if self.text_body is not None:
+            text_body = self.text_body
             field_dict["TextBody"] = text_body
-        if html_body is not UNSET:
+        if self.html_body is not None:
+            html_body = self.html_body
             field_dict["HtmlBody"] = html_body
-        if amp_body is not UNSET:
+        if self.amp_body is not None:
+            amp_body = self.amp_body
             field_dict["AmpBody"] = amp_body
-        if api_template is not UNSET:
+        if self.api_template is not None:
+            api_template = self.api_template
             field_dict["ApiTemplate"] = api_template
-        if message_id is not UNSET:
+        if self.message_id is not None:
+            message_id = self.message_id
             field_dict["MessageId"] = message_id
-        if mailing_id is not UNSET:
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["MailingId"] = mailing_id
-        if char_set is not UNSET:
+        if self.char_set is not None:
+            char_set = self.char_set
             field_dict["CharSet"] = char_set
-        if custom_headers is not UNSET:
+        if self.custom_headers is not None:
+            custom_headers = []
+            for custom_headers_item_data in self.custom_headers:
+                custom_headers_item = custom_headers_item_data.to_dict()
+                custom_headers.append(custom_headers_item)
+
             field_dict["CustomHeaders"] = custom_headers
-        if attachments is not UNSET:
+        if self.attachments is not None:
+            attachments = []
+            for attachments_item_data in self.attachments:
+                attachments_item = attachments_item_data.to_dict()
+                attachments.append(attachments_item)
+
             field_dict["Attachments"] = attachments
-        if merge_data is not UNSET:
+        if self.merge_data is not None:
+            merge_data = self.merge_data.to_dict()
             field_dict["MergeData"] = merge_data
-        if metadata is not UNSET:
+        if self.metadata is not None:
+            metadata = []
+            for metadata_item_data in self.metadata:
+                metadata_item = metadata_item_data.to_dict()
+                metadata.append(metadata_item)
+
             field_dict["Metadata"] = metadata
-        if tags is not UNSET:
+        if self.tags is not None:
+            tags = self.tags
+
             field_dict["Tags"] = tags
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address import Address  # noqa: PLC0415
-        from ..models.attachment import Attachment  # noqa: PLC0415
-        from ..models.custom_header import CustomHeader  # noqa: PLC0415
-        from ..models.merge_data import MergeData  # noqa: PLC0415
-        from ..models.metadata_item import MetadataItem  # noqa: PLC0415
-
+        Address = _models.Address
+        Attachment = _models.Attachment
+        CustomHeader = _models.CustomHeader
+        MergeData = _models.MergeData
+        MetadataItem = _models.MetadataItem
         d = remap_keys(
             src_dict,
             (
@@ -209,91 +189,117 @@ class Message:
                 "Tags",
             ),
         )
-        to = []
         _to = d.pop("To")
+        if not isinstance(_to, list):
+            raise MemberTypeError("to", _to)
+        to = []
+        _to = _to
         for to_item_data in _to:
             to_item = Address.from_dict(to_item_data)
 
             to.append(to_item)
 
-        from_ = Address.from_dict(d.pop("From"))
+        _from_ = d.pop("From")
+        if not isinstance(_from_, dict | Mapping):
+            raise MemberTypeError("from_", _from_)
+        from_ = Address.from_dict(_from_)
 
         subject = d.pop("Subject")
 
-        _cc = d.pop("Cc", UNSET)
-        cc: list[Address] | Unset = UNSET
-        if _cc is not UNSET:
+        _cc = d.pop("Cc", None)
+        cc: list[Address] | None = None
+        if _cc is not None:
+            if not isinstance(_cc, list):
+                raise MemberTypeError("cc", _cc)
             cc = []
+            _cc = _cc
             for cc_item_data in _cc:
                 cc_item = Address.from_dict(cc_item_data)
 
                 cc.append(cc_item)
 
-        _bcc = d.pop("Bcc", UNSET)
-        bcc: list[Address] | Unset = UNSET
-        if _bcc is not UNSET:
+        _bcc = d.pop("Bcc", None)
+        bcc: list[Address] | None = None
+        if _bcc is not None:
+            if not isinstance(_bcc, list):
+                raise MemberTypeError("bcc", _bcc)
             bcc = []
+            _bcc = _bcc
             for bcc_item_data in _bcc:
                 bcc_item = Address.from_dict(bcc_item_data)
 
                 bcc.append(bcc_item)
 
-        _reply_to = d.pop("ReplyTo", UNSET)
-        reply_to: Address | Unset
-        if isinstance(_reply_to, Unset):
-            reply_to = UNSET
-        else:
+        _reply_to = d.pop("ReplyTo", None)
+        reply_to: Address | None = None
+        if _reply_to is not None:
+            if not isinstance(_reply_to, dict | Mapping):
+                raise MemberTypeError("reply_to", _reply_to)
             reply_to = Address.from_dict(_reply_to)
 
-        text_body = d.pop("TextBody", UNSET)
+        text_body = d.pop("TextBody", None)
 
-        html_body = d.pop("HtmlBody", UNSET)
+        html_body = d.pop("HtmlBody", None)
 
-        amp_body = d.pop("AmpBody", UNSET)
+        amp_body = d.pop("AmpBody", None)
 
-        api_template = d.pop("ApiTemplate", UNSET)
+        api_template = d.pop("ApiTemplate", None)
 
-        message_id = d.pop("MessageId", UNSET)
+        message_id = d.pop("MessageId", None)
 
-        mailing_id = d.pop("MailingId", UNSET)
+        mailing_id = d.pop("MailingId", None)
 
-        char_set = d.pop("CharSet", UNSET)
+        char_set = d.pop("CharSet", None)
 
-        _custom_headers = d.pop("CustomHeaders", UNSET)
-        custom_headers: list[CustomHeader] | Unset = UNSET
-        if _custom_headers is not UNSET:
+        _custom_headers = d.pop("CustomHeaders", None)
+        custom_headers: list[CustomHeader] | None = None
+        if _custom_headers is not None:
+            if not isinstance(_custom_headers, list):
+                raise MemberTypeError("custom_headers", _custom_headers)
             custom_headers = []
+            _custom_headers = _custom_headers
             for custom_headers_item_data in _custom_headers:
                 custom_headers_item = CustomHeader.from_dict(custom_headers_item_data)
 
                 custom_headers.append(custom_headers_item)
 
-        _attachments = d.pop("Attachments", UNSET)
-        attachments: list[Attachment] | Unset = UNSET
-        if _attachments is not UNSET:
+        _attachments = d.pop("Attachments", None)
+        attachments: list[Attachment] | None = None
+        if _attachments is not None:
+            if not isinstance(_attachments, list):
+                raise MemberTypeError("attachments", _attachments)
             attachments = []
+            _attachments = _attachments
             for attachments_item_data in _attachments:
                 attachments_item = Attachment.from_dict(attachments_item_data)
 
                 attachments.append(attachments_item)
 
-        _merge_data = d.pop("MergeData", UNSET)
-        merge_data: MergeData | Unset
-        if isinstance(_merge_data, Unset):
-            merge_data = UNSET
-        else:
+        _merge_data = d.pop("MergeData", None)
+        merge_data: MergeData | None = None
+        if _merge_data is not None:
+            if not isinstance(_merge_data, dict | Mapping):
+                raise MemberTypeError("merge_data", _merge_data)
             merge_data = MergeData.from_dict(_merge_data)
 
-        _metadata = d.pop("Metadata", UNSET)
-        metadata: list[MetadataItem] | Unset = UNSET
-        if _metadata is not UNSET:
+        _metadata = d.pop("Metadata", None)
+        metadata: list[MetadataItem] | None = None
+        if _metadata is not None:
+            if not isinstance(_metadata, list):
+                raise MemberTypeError("metadata", _metadata)
             metadata = []
+            _metadata = _metadata
             for metadata_item_data in _metadata:
                 metadata_item = MetadataItem.from_dict(metadata_item_data)
 
                 metadata.append(metadata_item)
 
-        tags = cast(list[str], d.pop("Tags", UNSET))
+        _tags = d.pop("Tags", None)
+        tags: list[str] | None = None
+        if _tags is not None:
+            if not isinstance(_tags, list):
+                raise MemberTypeError("tags", _tags)
+            tags = cast("list[str]", _tags)
 
         message = cls(
             to=to,

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="MessageDetail")
 
 
+@remember_given(
+    mailing_id="mailingId",
+    from_="from",
+    subject="subject",
+    status_date="statusDate",
+    system_message_id="systemMessageId",
+    processed_time="processedTime",
+)
 @_attrs_define
 class MessageDetail:
     """One message of the detail report (shape modeled).
@@ -24,27 +32,27 @@ class MessageDetail:
         status (MessageStatus): Status of a message. `Delivered` and `Suppressed` are observed; the others are modeled.
             Unknown values are kept.
         queued_time (datetime.datetime):
-        mailing_id (None | str | Unset):
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
-        status_date (datetime.datetime | None | Unset):
-        system_message_id (None | str | Unset): SocketLabs' own id of the message (changelog 2024-06 SystemMessageID
-            filter).
-        processed_time (datetime.datetime | None | Unset): When the message was delivered or failed; null while it is
-            queued or deferred (changelog 2025-03).
+        mailing_id (str | None):
+        from_ (str | None):
+        subject (str | None):
+        status_date (datetime.datetime | None):
+        system_message_id (str | None): SocketLabs' own id of the message (changelog 2024-06 SystemMessageID filter).
+        processed_time (datetime.datetime | None): When the message was delivered or failed; null while it is queued or
+            deferred (changelog 2025-03).
     """
 
     message_id: str
     to: str
     status: MessageStatus
     queued_time: datetime.datetime
-    mailing_id: None | str | Unset = UNSET
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    status_date: datetime.datetime | None | Unset = UNSET
-    system_message_id: None | str | Unset = UNSET
-    processed_time: datetime.datetime | None | Unset = UNSET
+    mailing_id: str | None = None
+    from_: str | None = None
+    subject: str | None = None
+    status_date: datetime.datetime | None = None
+    system_message_id: str | None = None
+    processed_time: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -54,46 +62,6 @@ class MessageDetail:
         status = self.status.value
 
         queued_time = self.queued_time.isoformat()
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        status_date: None | str | Unset
-        if isinstance(self.status_date, Unset):
-            status_date = UNSET
-        elif isinstance(self.status_date, datetime.datetime):
-            status_date = self.status_date.isoformat()
-        else:
-            status_date = self.status_date
-
-        system_message_id: None | str | Unset
-        if isinstance(self.system_message_id, Unset):
-            system_message_id = UNSET
-        else:
-            system_message_id = self.system_message_id
-
-        processed_time: None | str | Unset
-        if isinstance(self.processed_time, Unset):
-            processed_time = UNSET
-        elif isinstance(self.processed_time, datetime.datetime):
-            processed_time = self.processed_time.isoformat()
-        else:
-            processed_time = self.processed_time
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -105,18 +73,36 @@ class MessageDetail:
                 "queuedTime": queued_time,
             }
         )
-        if mailing_id is not UNSET:
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        if from_ is not UNSET:
+        elif "mailingId" in self._given:
+            field_dict["mailingId"] = None
+        if self.from_ is not None:
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from" in self._given:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject = self.subject
             field_dict["subject"] = subject
-        if status_date is not UNSET:
+        elif "subject" in self._given:
+            field_dict["subject"] = None
+        if self.status_date is not None:
+            status_date = self.status_date.isoformat()
             field_dict["statusDate"] = status_date
-        if system_message_id is not UNSET:
+        elif "statusDate" in self._given:
+            field_dict["statusDate"] = None
+        if self.system_message_id is not None:
+            system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        if processed_time is not UNSET:
+        elif "systemMessageId" in self._given:
+            field_dict["systemMessageId"] = None
+        if self.processed_time is not None:
+            processed_time = self.processed_time.isoformat()
             field_dict["processedTime"] = processed_time
+        elif "processedTime" in self._given:
+            field_dict["processedTime"] = None
 
         return field_dict
 
@@ -137,85 +123,57 @@ class MessageDetail:
                 "processedTime",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "mailingId",
+                "from",
+                "subject",
+                "statusDate",
+                "systemMessageId",
+                "processedTime",
+            }
+        )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
 
-        status = MessageStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = MessageStatus(_status)
 
-        queued_time = parse_datetime(d.pop("queuedTime"))
+        _queued_time = d.pop("queuedTime")
+        if not isinstance(_queued_time, str | datetime.date):
+            raise MemberTypeError("queued_time", _queued_time)
+        queued_time = parse_datetime(_queued_time)
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        mailing_id = d.pop("mailingId", None)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
+        from_ = d.pop("from", None)
 
-        def _parse_from_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = d.pop("subject", None)
 
-        from_ = _parse_from_(d.pop("from", UNSET))
+        _status_date = d.pop("statusDate", None)
+        status_date: datetime.datetime | None = None
+        if _status_date is not None:
+            if not isinstance(_status_date, str | datetime.date):
+                raise MemberTypeError("status_date", _status_date)
+            status_date = parse_datetime(_status_date)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        system_message_id = d.pop("systemMessageId", None)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        _processed_time = d.pop("processedTime", None)
+        processed_time: datetime.datetime | None = None
+        if _processed_time is not None:
+            if not isinstance(_processed_time, str | datetime.date):
+                raise MemberTypeError("processed_time", _processed_time)
+            processed_time = parse_datetime(_processed_time)
 
-        def _parse_status_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_date_type_0 = parse_datetime(data)
-
-                return status_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        status_date = _parse_status_date(d.pop("statusDate", UNSET))
-
-        def _parse_system_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
-
-        def _parse_processed_time(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                processed_time_type_0 = parse_datetime(data)
-
-                return processed_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        processed_time = _parse_processed_time(d.pop("processedTime", UNSET))
-
-        message_detail = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        message_detail = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            message_detail,
             message_id=message_id,
             to=to,
             status=status,
@@ -227,6 +185,7 @@ class MessageDetail:
             system_message_id=system_message_id,
             processed_time=processed_time,
         )
+        message_detail._given = given
 
         message_detail.additional_properties = d
         return message_detail

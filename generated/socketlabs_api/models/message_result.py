@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.injection_error_code import InjectionErrorCode
-from ..types import UNSET, Unset, remap_keys
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.address_result import AddressResult
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="MessageResult")
 
 
+@remember_given(
+    address_results="AddressResults",
+)
 @_attrs_define
 class MessageResult:
     """
@@ -24,30 +28,20 @@ class MessageResult:
         index (int):
         error_code (InjectionErrorCode): Result codes of the Injection API (top level, per message and per
             address). The list is open: unknown codes are kept, never a crash.
-        address_results (list[AddressResult] | None | Unset):
+        address_results (list[AddressResult] | None):
     """
 
     index: int
     error_code: InjectionErrorCode
-    address_results: list[AddressResult] | None | Unset = UNSET
+    address_results: list[AddressResult] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        AddressResult = _models.AddressResult
         index = self.index
 
         error_code = self.error_code.value
-
-        address_results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.address_results, Unset):
-            address_results = UNSET
-        elif isinstance(self.address_results, list):
-            address_results = []
-            for address_results_type_0_item_data in self.address_results:
-                address_results_type_0_item = address_results_type_0_item_data.to_dict()
-                address_results.append(address_results_type_0_item)
-
-        else:
-            address_results = self.address_results
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,15 +51,21 @@ class MessageResult:
                 "ErrorCode": error_code,
             }
         )
-        if address_results is not UNSET:
+        if self.address_results is not None:
+            address_results = []
+            for address_results_type_0_item_data in self.address_results:
+                address_results_type_0_item = address_results_type_0_item_data.to_dict()
+                address_results.append(address_results_type_0_item)
+
             field_dict["AddressResults"] = address_results
+        elif "AddressResults" in self._given:
+            field_dict["AddressResults"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address_result import AddressResult  # noqa: PLC0415
-
+        AddressResult = _models.AddressResult
         d = remap_keys(
             src_dict,
             (
@@ -74,37 +74,40 @@ class MessageResult:
                 "AddressResults",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "AddressResults",
+            }
+        )
         index = d.pop("Index")
 
-        error_code = InjectionErrorCode(d.pop("ErrorCode"))
+        _error_code = d.pop("ErrorCode")
+        if not isinstance(_error_code, str):
+            raise MemberTypeError("error_code", _error_code)
+        error_code = InjectionErrorCode(_error_code)
 
-        def _parse_address_results(data: object) -> list[AddressResult] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                address_results_type_0 = []
-                _address_results_type_0 = data
-                for address_results_type_0_item_data in _address_results_type_0:
-                    address_results_type_0_item = AddressResult.from_dict(address_results_type_0_item_data)
+        _address_results = d.pop("AddressResults", None)
+        address_results: list[AddressResult] | None = None
+        if _address_results is not None:
+            if not isinstance(_address_results, list):
+                raise MemberTypeError("address_results", _address_results)
+            address_results = []
+            _address_results = _address_results
+            for address_results_type_0_item_data in _address_results:
+                address_results_type_0_item = AddressResult.from_dict(address_results_type_0_item_data)
 
-                    address_results_type_0.append(address_results_type_0_item)
+                address_results.append(address_results_type_0_item)
 
-                return address_results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[AddressResult] | None | Unset, data)
-
-        address_results = _parse_address_results(d.pop("AddressResults", UNSET))
-
-        message_result = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        message_result = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            message_result,
             index=index,
             error_code=error_code,
             address_results=address_results,
         )
+        message_result._given = given
 
         message_result.additional_properties = d
         return message_result

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_status import MessageStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="RecipientMessage")
 
 
+@remember_given(
+    from_="from",
+    subject="subject",
+    status_date="statusDate",
+    queued_time="queuedTime",
+    message_id="messageId",
+    mailing_id="mailingId",
+)
 @_attrs_define
 class RecipientMessage:
     """One message to the searched recipient.
@@ -22,68 +30,29 @@ class RecipientMessage:
         to (str):
         status (MessageStatus): Status of a message. `Delivered` and `Suppressed` are observed; the others are modeled.
             Unknown values are kept.
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
-        status_date (datetime.datetime | None | Unset):
-        queued_time (datetime.datetime | None | Unset):
-        message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
+        from_ (str | None):
+        subject (str | None):
+        status_date (datetime.datetime | None):
+        queued_time (datetime.datetime | None):
+        message_id (str | None):
+        mailing_id (str | None):
     """
 
     to: str
     status: MessageStatus
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
-    status_date: datetime.datetime | None | Unset = UNSET
-    queued_time: datetime.datetime | None | Unset = UNSET
-    message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
+    from_: str | None = None
+    subject: str | None = None
+    status_date: datetime.datetime | None = None
+    queued_time: datetime.datetime | None = None
+    message_id: str | None = None
+    mailing_id: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         to = self.to
 
         status = self.status.value
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        status_date: None | str | Unset
-        if isinstance(self.status_date, Unset):
-            status_date = UNSET
-        elif isinstance(self.status_date, datetime.datetime):
-            status_date = self.status_date.isoformat()
-        else:
-            status_date = self.status_date
-
-        queued_time: None | str | Unset
-        if isinstance(self.queued_time, Unset):
-            queued_time = UNSET
-        elif isinstance(self.queued_time, datetime.datetime):
-            queued_time = self.queued_time.isoformat()
-        else:
-            queued_time = self.queued_time
-
-        message_id: None | str | Unset
-        if isinstance(self.message_id, Unset):
-            message_id = UNSET
-        else:
-            message_id = self.message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -93,18 +62,36 @@ class RecipientMessage:
                 "status": status,
             }
         )
-        if from_ is not UNSET:
+        if self.from_ is not None:
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from" in self._given:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject = self.subject
             field_dict["subject"] = subject
-        if status_date is not UNSET:
+        elif "subject" in self._given:
+            field_dict["subject"] = None
+        if self.status_date is not None:
+            status_date = self.status_date.isoformat()
             field_dict["statusDate"] = status_date
-        if queued_time is not UNSET:
+        elif "statusDate" in self._given:
+            field_dict["statusDate"] = None
+        if self.queued_time is not None:
+            queued_time = self.queued_time.isoformat()
             field_dict["queuedTime"] = queued_time
-        if message_id is not UNSET:
+        elif "queuedTime" in self._given:
+            field_dict["queuedTime"] = None
+        if self.message_id is not None:
+            message_id = self.message_id
             field_dict["messageId"] = message_id
-        if mailing_id is not UNSET:
+        elif "messageId" in self._given:
+            field_dict["messageId"] = None
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
+        elif "mailingId" in self._given:
+            field_dict["mailingId"] = None
 
         return field_dict
 
@@ -123,81 +110,50 @@ class RecipientMessage:
                 "mailingId",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "from",
+                "subject",
+                "statusDate",
+                "queuedTime",
+                "messageId",
+                "mailingId",
+            }
+        )
         to = d.pop("to")
 
-        status = MessageStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = MessageStatus(_status)
 
-        def _parse_from_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        from_ = d.pop("from", None)
 
-        from_ = _parse_from_(d.pop("from", UNSET))
+        subject = d.pop("subject", None)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _status_date = d.pop("statusDate", None)
+        status_date: datetime.datetime | None = None
+        if _status_date is not None:
+            if not isinstance(_status_date, str | datetime.date):
+                raise MemberTypeError("status_date", _status_date)
+            status_date = parse_datetime(_status_date)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        _queued_time = d.pop("queuedTime", None)
+        queued_time: datetime.datetime | None = None
+        if _queued_time is not None:
+            if not isinstance(_queued_time, str | datetime.date):
+                raise MemberTypeError("queued_time", _queued_time)
+            queued_time = parse_datetime(_queued_time)
 
-        def _parse_status_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_date_type_0 = parse_datetime(data)
+        message_id = d.pop("messageId", None)
 
-                return status_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+        mailing_id = d.pop("mailingId", None)
 
-        status_date = _parse_status_date(d.pop("statusDate", UNSET))
-
-        def _parse_queued_time(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                queued_time_type_0 = parse_datetime(data)
-
-                return queued_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        queued_time = _parse_queued_time(d.pop("queuedTime", UNSET))
-
-        def _parse_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        message_id = _parse_message_id(d.pop("messageId", UNSET))
-
-        def _parse_mailing_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
-
-        recipient_message = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        recipient_message = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            recipient_message,
             to=to,
             status=status,
             from_=from_,
@@ -207,6 +163,7 @@ class RecipientMessage:
             message_id=message_id,
             mailing_id=mailing_id,
         )
+        recipient_message._given = given
 
         recipient_message.additional_properties = d
         return recipient_message

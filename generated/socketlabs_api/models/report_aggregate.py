@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.report_interval import ReportInterval
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.report_bucket import ReportBucket
@@ -33,6 +34,7 @@ class ReportAggregate:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        ReportBucket = _models.ReportBucket
         interval = self.interval.value
 
         aggregate_types = self.aggregate_types
@@ -56,8 +58,7 @@ class ReportAggregate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.report_bucket import ReportBucket  # noqa: PLC0415
-
+        ReportBucket = _models.ReportBucket
         d = remap_keys(
             src_dict,
             (
@@ -66,12 +67,21 @@ class ReportAggregate:
                 "buckets",
             ),
         )
-        interval = ReportInterval(d.pop("interval"))
+        _interval = d.pop("interval")
+        if not isinstance(_interval, str):
+            raise MemberTypeError("interval", _interval)
+        interval = ReportInterval(_interval)
 
-        aggregate_types = cast(list[str], d.pop("aggregateTypes"))
+        _aggregate_types = d.pop("aggregateTypes")
+        if not isinstance(_aggregate_types, list):
+            raise MemberTypeError("aggregate_types", _aggregate_types)
+        aggregate_types = cast("list[str]", _aggregate_types)
 
-        buckets = []
         _buckets = d.pop("buckets")
+        if not isinstance(_buckets, list):
+            raise MemberTypeError("buckets", _buckets)
+        buckets = []
+        _buckets = _buckets
         for buckets_item_data in _buckets:
             buckets_item = ReportBucket.from_dict(buckets_item_data)
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys
 
 if TYPE_CHECKING:
     from ..models.report_bucket_groups import ReportBucketGroups
@@ -23,23 +24,20 @@ class ReportBucket:
     Attributes:
         start (datetime.datetime): Start of the hour or UTC day.
         count (int):
-        groups (ReportBucketGroups | Unset): The bucket's value of each aggregate type asked for (absent without
+        groups (ReportBucketGroups | None): The bucket's value of each aggregate type asked for (absent without
             `aggregateTypes`).
     """
 
     start: datetime.datetime
     count: int
-    groups: ReportBucketGroups | Unset = UNSET
+    groups: ReportBucketGroups | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        ReportBucketGroups = _models.ReportBucketGroups
         start = self.start.isoformat()
 
         count = self.count
-
-        groups: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.groups, Unset):
-            groups = self.groups.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,15 +47,15 @@ class ReportBucket:
                 "count": count,
             }
         )
-        if groups is not UNSET:
+        if self.groups is not None:
+            groups = self.groups.to_dict()
             field_dict["groups"] = groups
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.report_bucket_groups import ReportBucketGroups  # noqa: PLC0415
-
+        ReportBucketGroups = _models.ReportBucketGroups
         d = remap_keys(
             src_dict,
             (
@@ -66,15 +64,18 @@ class ReportBucket:
                 "groups",
             ),
         )
-        start = parse_datetime(d.pop("start"))
+        _start = d.pop("start")
+        if not isinstance(_start, str | datetime.date):
+            raise MemberTypeError("start", _start)
+        start = parse_datetime(_start)
 
         count = d.pop("count")
 
-        _groups = d.pop("groups", UNSET)
-        groups: ReportBucketGroups | Unset
-        if isinstance(_groups, Unset):
-            groups = UNSET
-        else:
+        _groups = d.pop("groups", None)
+        groups: ReportBucketGroups | None = None
+        if _groups is not None:
+            if not isinstance(_groups, dict | Mapping):
+                raise MemberTypeError("groups", _groups)
             groups = ReportBucketGroups.from_dict(_groups)
 
         report_bucket = cls(

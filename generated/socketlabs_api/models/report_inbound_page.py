@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.report_inbound_row import ReportInboundRow
@@ -29,6 +30,7 @@ class ReportInboundPage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        ReportInboundRow = _models.ReportInboundRow
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -49,8 +51,7 @@ class ReportInboundPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.report_inbound_row import ReportInboundRow  # noqa: PLC0415
-
+        ReportInboundRow = _models.ReportInboundRow
         d = remap_keys(
             src_dict,
             (
@@ -58,8 +59,11 @@ class ReportInboundPage:
                 "total",
             ),
         )
-        data = []
         _data = d.pop("data")
+        if not isinstance(_data, list):
+            raise MemberTypeError("data", _data)
+        data = []
+        _data = _data
         for data_item_data in _data:
             data_item = ReportInboundRow.from_dict(data_item_data)
 

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.report_inbound_status import ReportInboundStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="ReportInboundRow")
 
 
+@remember_given(
+    subject="subject",
+    spam_score="spamScore",
+)
 @_attrs_define
 class ReportInboundRow:
     """One parsed inbound message (modeled).
@@ -23,17 +27,18 @@ class ReportInboundRow:
         to (str):
         received_time (datetime.datetime):
         status (ReportInboundStatus):
-        subject (None | str | Unset):
-        spam_score (float | None | Unset):
+        subject (str | None):
+        spam_score (float | None):
     """
 
     from_: str
     to: str
     received_time: datetime.datetime
     status: ReportInboundStatus
-    subject: None | str | Unset = UNSET
-    spam_score: float | None | Unset = UNSET
+    subject: str | None = None
+    spam_score: float | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         from_ = self.from_
@@ -43,18 +48,6 @@ class ReportInboundRow:
         received_time = self.received_time.isoformat()
 
         status = self.status.value
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
-
-        spam_score: float | None | Unset
-        if isinstance(self.spam_score, Unset):
-            spam_score = UNSET
-        else:
-            spam_score = self.spam_score
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -66,10 +59,16 @@ class ReportInboundRow:
                 "status": status,
             }
         )
-        if subject is not UNSET:
+        if self.subject is not None:
+            subject = self.subject
             field_dict["subject"] = subject
-        if spam_score is not UNSET:
+        elif "subject" in self._given:
+            field_dict["subject"] = None
+        if self.spam_score is not None:
+            spam_score = self.spam_score
             field_dict["spamScore"] = spam_score
+        elif "spamScore" in self._given:
+            field_dict["spamScore"] = None
 
         return field_dict
 
@@ -86,33 +85,35 @@ class ReportInboundRow:
                 "spamScore",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "subject",
+                "spamScore",
+            }
+        )
         from_ = d.pop("from")
 
         to = d.pop("to")
 
-        received_time = parse_datetime(d.pop("receivedTime"))
+        _received_time = d.pop("receivedTime")
+        if not isinstance(_received_time, str | datetime.date):
+            raise MemberTypeError("received_time", _received_time)
+        received_time = parse_datetime(_received_time)
 
-        status = ReportInboundStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = ReportInboundStatus(_status)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = d.pop("subject", None)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        spam_score = d.pop("spamScore", None)
 
-        def _parse_spam_score(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        spam_score = _parse_spam_score(d.pop("spamScore", UNSET))
-
-        report_inbound_row = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        report_inbound_row = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            report_inbound_row,
             from_=from_,
             to=to,
             received_time=received_time,
@@ -120,6 +121,7 @@ class ReportInboundRow:
             subject=subject,
             spam_score=spam_score,
         )
+        report_inbound_row._given = given
 
         report_inbound_row.additional_properties = d
         return report_inbound_row

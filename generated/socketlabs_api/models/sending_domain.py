@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.sending_domain_status import SendingDomainStatus
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="SendingDomain")
 
 
+@remember_given(
+    verified_date="verifiedDate",
+)
 @_attrs_define
 class SendingDomain:
     """
@@ -23,7 +26,7 @@ class SendingDomain:
         spf_valid (bool):
         dkim_valid (bool):
         created_date (datetime.datetime):
-        verified_date (datetime.datetime | None | Unset):
+        verified_date (datetime.datetime | None):
     """
 
     domain: str
@@ -31,8 +34,9 @@ class SendingDomain:
     spf_valid: bool
     dkim_valid: bool
     created_date: datetime.datetime
-    verified_date: datetime.datetime | None | Unset = UNSET
+    verified_date: datetime.datetime | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
@@ -45,14 +49,6 @@ class SendingDomain:
 
         created_date = self.created_date.isoformat()
 
-        verified_date: None | str | Unset
-        if isinstance(self.verified_date, Unset):
-            verified_date = UNSET
-        elif isinstance(self.verified_date, datetime.datetime):
-            verified_date = self.verified_date.isoformat()
-        else:
-            verified_date = self.verified_date
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -64,8 +60,11 @@ class SendingDomain:
                 "createdDate": created_date,
             }
         )
-        if verified_date is not UNSET:
+        if self.verified_date is not None:
+            verified_date = self.verified_date.isoformat()
             field_dict["verifiedDate"] = verified_date
+        elif "verifiedDate" in self._given:
+            field_dict["verifiedDate"] = None
 
         return field_dict
 
@@ -82,34 +81,39 @@ class SendingDomain:
                 "verifiedDate",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "verifiedDate",
+            }
+        )
         domain = d.pop("domain")
 
-        status = SendingDomainStatus(d.pop("status"))
+        _status = d.pop("status")
+        if not isinstance(_status, str):
+            raise MemberTypeError("status", _status)
+        status = SendingDomainStatus(_status)
 
         spf_valid = d.pop("spfValid")
 
         dkim_valid = d.pop("dkimValid")
 
-        created_date = parse_datetime(d.pop("createdDate"))
+        _created_date = d.pop("createdDate")
+        if not isinstance(_created_date, str | datetime.date):
+            raise MemberTypeError("created_date", _created_date)
+        created_date = parse_datetime(_created_date)
 
-        def _parse_verified_date(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                verified_date_type_0 = parse_datetime(data)
+        _verified_date = d.pop("verifiedDate", None)
+        verified_date: datetime.datetime | None = None
+        if _verified_date is not None:
+            if not isinstance(_verified_date, str | datetime.date):
+                raise MemberTypeError("verified_date", _verified_date)
+            verified_date = parse_datetime(_verified_date)
 
-                return verified_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        verified_date = _parse_verified_date(d.pop("verifiedDate", UNSET))
-
-        sending_domain = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        sending_domain = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            sending_domain,
             domain=domain,
             status=status,
             spf_valid=spf_valid,
@@ -117,6 +121,7 @@ class SendingDomain:
             created_date=created_date,
             verified_date=verified_date,
         )
+        sending_domain._given = given
 
         sending_domain.additional_properties = d
         return sending_domain

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="Subaccount")
 
 
+@remember_given(
+    ip_pool_id="ipPoolId",
+)
 @_attrs_define
 class Subaccount:
     """A Complex Sender subaccount (members as the help page's create answer).
@@ -27,7 +30,7 @@ class Subaccount:
             documented or seen anywhere; this member is the only place the API is known to return one.
         avg_daily_volume (int):
         use_rule_engine (bool):
-        ip_pool_id (int | None | Unset):
+        ip_pool_id (int | None):
     """
 
     subaccount_id: int
@@ -38,8 +41,9 @@ class Subaccount:
     stream_score: int
     avg_daily_volume: int
     use_rule_engine: bool
-    ip_pool_id: int | None | Unset = UNSET
+    ip_pool_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         subaccount_id = self.subaccount_id
@@ -58,12 +62,6 @@ class Subaccount:
 
         use_rule_engine = self.use_rule_engine
 
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,8 +76,11 @@ class Subaccount:
                 "useRuleEngine": use_rule_engine,
             }
         )
-        if ip_pool_id is not UNSET:
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["ipPoolId"] = ip_pool_id
+        elif "ipPoolId" in self._given:
+            field_dict["ipPoolId"] = None
 
         return field_dict
 
@@ -99,6 +100,12 @@ class Subaccount:
                 "ipPoolId",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "ipPoolId",
+            }
+        )
         subaccount_id = d.pop("subaccountId")
 
         account_id = d.pop("accountId")
@@ -107,7 +114,10 @@ class Subaccount:
 
         status = d.pop("status")
 
-        created_on = parse_datetime(d.pop("createdOn"))
+        _created_on = d.pop("createdOn")
+        if not isinstance(_created_on, str | datetime.date):
+            raise MemberTypeError("created_on", _created_on)
+        created_on = parse_datetime(_created_on)
 
         stream_score = d.pop("streamScore")
 
@@ -115,16 +125,12 @@ class Subaccount:
 
         use_rule_engine = d.pop("useRuleEngine")
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        ip_pool_id = d.pop("ipPoolId", None)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("ipPoolId", UNSET))
-
-        subaccount = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        subaccount = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            subaccount,
             subaccount_id=subaccount_id,
             account_id=account_id,
             name=name,
@@ -135,6 +141,7 @@ class Subaccount:
             use_rule_engine=use_rule_engine,
             ip_pool_id=ip_pool_id,
         )
+        subaccount._given = given
 
         subaccount.additional_properties = d
         return subaccount

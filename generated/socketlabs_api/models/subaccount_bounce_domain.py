@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys
 
 T = TypeVar("T", bound="SubaccountBounceDomain")
 
@@ -66,9 +66,15 @@ class SubaccountBounceDomain:
 
         is_default = d.pop("isDefault")
 
-        created_on = parse_datetime(d.pop("createdOn"))
+        _created_on = d.pop("createdOn")
+        if not isinstance(_created_on, str | datetime.date):
+            raise MemberTypeError("created_on", _created_on)
+        created_on = parse_datetime(_created_on)
 
-        updated_on = parse_datetime(d.pop("updatedOn"))
+        _updated_on = d.pop("updatedOn")
+        if not isinstance(_updated_on, str | datetime.date):
+            raise MemberTypeError("updated_on", _updated_on)
+        updated_on = parse_datetime(_updated_on)
 
         subaccount_bounce_domain = cls(
             domain=domain,

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys
 
 T = TypeVar("T", bound="SubaccountBounceDomainInput")
 
@@ -17,17 +17,15 @@ class SubaccountBounceDomainInput:
     """
     Attributes:
         domain (str): A DNS host name.
-        is_default (bool | Unset):
+        is_default (bool | None):
     """
 
     domain: str
-    is_default: bool | Unset = UNSET
+    is_default: bool | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
-
-        is_default = self.is_default
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -36,7 +34,8 @@ class SubaccountBounceDomainInput:
                 "domain": domain,
             }
         )
-        if is_default is not UNSET:
+        if self.is_default is not None:
+            is_default = self.is_default
             field_dict["isDefault"] = is_default
 
         return field_dict
@@ -52,7 +51,7 @@ class SubaccountBounceDomainInput:
         )
         domain = d.pop("domain")
 
-        is_default = d.pop("isDefault", UNSET)
+        is_default = d.pop("isDefault", None)
 
         subaccount_bounce_domain_input = cls(
             domain=domain,

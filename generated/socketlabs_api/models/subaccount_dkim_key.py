@@ -2,48 +2,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="SubaccountDkimKey")
 
 
+@remember_given(
+    truncated_private_key="truncatedPrivateKey",
+    validation_status="validationStatus",
+)
 @_attrs_define
 class SubaccountDkimKey:
     """
     Attributes:
         domain (str):
         selector (str):
-        truncated_private_key (None | str | Unset):
-        validation_status (None | str | Unset):
+        truncated_private_key (str | None):
+        validation_status (str | None):
     """
 
     domain: str
     selector: str
-    truncated_private_key: None | str | Unset = UNSET
-    validation_status: None | str | Unset = UNSET
+    truncated_private_key: str | None = None
+    validation_status: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
 
         selector = self.selector
-
-        truncated_private_key: None | str | Unset
-        if isinstance(self.truncated_private_key, Unset):
-            truncated_private_key = UNSET
-        else:
-            truncated_private_key = self.truncated_private_key
-
-        validation_status: None | str | Unset
-        if isinstance(self.validation_status, Unset):
-            validation_status = UNSET
-        else:
-            validation_status = self.validation_status
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,10 +46,16 @@ class SubaccountDkimKey:
                 "selector": selector,
             }
         )
-        if truncated_private_key is not UNSET:
+        if self.truncated_private_key is not None:
+            truncated_private_key = self.truncated_private_key
             field_dict["truncatedPrivateKey"] = truncated_private_key
-        if validation_status is not UNSET:
+        elif "truncatedPrivateKey" in self._given:
+            field_dict["truncatedPrivateKey"] = None
+        if self.validation_status is not None:
+            validation_status = self.validation_status
             field_dict["validationStatus"] = validation_status
+        elif "validationStatus" in self._given:
+            field_dict["validationStatus"] = None
 
         return field_dict
 
@@ -71,34 +70,31 @@ class SubaccountDkimKey:
                 "validationStatus",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "truncatedPrivateKey",
+                "validationStatus",
+            }
+        )
         domain = d.pop("domain")
 
         selector = d.pop("selector")
 
-        def _parse_truncated_private_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        truncated_private_key = d.pop("truncatedPrivateKey", None)
 
-        truncated_private_key = _parse_truncated_private_key(d.pop("truncatedPrivateKey", UNSET))
+        validation_status = d.pop("validationStatus", None)
 
-        def _parse_validation_status(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        validation_status = _parse_validation_status(d.pop("validationStatus", UNSET))
-
-        subaccount_dkim_key = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        subaccount_dkim_key = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            subaccount_dkim_key,
             domain=domain,
             selector=selector,
             truncated_private_key=truncated_private_key,
             validation_status=validation_status,
         )
+        subaccount_dkim_key._given = given
 
         subaccount_dkim_key.additional_properties = d
         return subaccount_dkim_key

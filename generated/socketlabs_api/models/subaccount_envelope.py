@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.subaccount import Subaccount
@@ -27,6 +28,7 @@ class SubaccountEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        Subaccount = _models.Subaccount
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -41,10 +43,12 @@ class SubaccountEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.subaccount import Subaccount  # noqa: PLC0415
-
+        Subaccount = _models.Subaccount
         d = remap_keys(src_dict, ("data",))
-        data = Subaccount.from_dict(d.pop("data"))
+        _data = d.pop("data")
+        if not isinstance(_data, dict | Mapping):
+            raise MemberTypeError("data", _data)
+        data = Subaccount.from_dict(_data)
 
         subaccount_envelope = cls(
             data=data,

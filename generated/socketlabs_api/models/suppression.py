@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="Suppression")
 
 
+@remember_given(
+    reason="reason",
+)
 @_attrs_define
 class Suppression:
     """One entry of the suppression list (shape modeled).
@@ -20,24 +23,19 @@ class Suppression:
     Attributes:
         email_address (str):
         suppression_last_update (datetime.datetime):
-        reason (None | str | Unset):
+        reason (str | None):
     """
 
     email_address: str
     suppression_last_update: datetime.datetime
-    reason: None | str | Unset = UNSET
+    reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
 
         suppression_last_update = self.suppression_last_update.isoformat()
-
-        reason: None | str | Unset
-        if isinstance(self.reason, Unset):
-            reason = UNSET
-        else:
-            reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -47,8 +45,11 @@ class Suppression:
                 "suppressionLastUpdate": suppression_last_update,
             }
         )
-        if reason is not UNSET:
+        if self.reason is not None:
+            reason = self.reason
             field_dict["reason"] = reason
+        elif "reason" in self._given:
+            field_dict["reason"] = None
 
         return field_dict
 
@@ -62,24 +63,30 @@ class Suppression:
                 "reason",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "reason",
+            }
+        )
         email_address = d.pop("emailAddress")
 
-        suppression_last_update = parse_datetime(d.pop("suppressionLastUpdate"))
+        _suppression_last_update = d.pop("suppressionLastUpdate")
+        if not isinstance(_suppression_last_update, str | datetime.date):
+            raise MemberTypeError("suppression_last_update", _suppression_last_update)
+        suppression_last_update = parse_datetime(_suppression_last_update)
 
-        def _parse_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        reason = d.pop("reason", None)
 
-        reason = _parse_reason(d.pop("reason", UNSET))
-
-        suppression = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        suppression = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            suppression,
             email_address=email_address,
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
+        suppression._given = given
 
         suppression.additional_properties = d
         return suppression

@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 T = TypeVar("T", bound="SuppressionBulkRemove")
 
@@ -38,7 +38,10 @@ class SuppressionBulkRemove:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = remap_keys(src_dict, ("emailAddresses",))
-        email_addresses = cast(list[str], d.pop("emailAddresses"))
+        _email_addresses = d.pop("emailAddresses")
+        if not isinstance(_email_addresses, list):
+            raise MemberTypeError("email_addresses", _email_addresses)
+        email_addresses = cast("list[str]", _email_addresses)
 
         suppression_bulk_remove = cls(
             email_addresses=email_addresses,

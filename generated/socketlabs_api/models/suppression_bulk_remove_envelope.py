@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.suppression_bulk_remove_result import SuppressionBulkRemoveResult
@@ -27,6 +28,7 @@ class SuppressionBulkRemoveEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -41,10 +43,12 @@ class SuppressionBulkRemoveEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.suppression_bulk_remove_result import SuppressionBulkRemoveResult  # noqa: PLC0415
-
+        SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
         d = remap_keys(src_dict, ("data",))
-        data = SuppressionBulkRemoveResult.from_dict(d.pop("data"))
+        _data = d.pop("data")
+        if not isinstance(_data, dict | Mapping):
+            raise MemberTypeError("data", _data)
+        data = SuppressionBulkRemoveResult.from_dict(_data)
 
         suppression_bulk_remove_envelope = cls(
             data=data,

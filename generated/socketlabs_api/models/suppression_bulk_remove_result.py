@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from ..types import MemberTypeError, remap_keys
 
 T = TypeVar("T", bound="SuppressionBulkRemoveResult")
 
@@ -51,7 +51,10 @@ class SuppressionBulkRemoveResult:
         )
         removed = d.pop("removed")
 
-        not_found = cast(list[str], d.pop("notFound"))
+        _not_found = d.pop("notFound")
+        if not isinstance(_not_found, list):
+            raise MemberTypeError("not_found", _not_found)
+        not_found = cast("list[str]", _not_found)
 
         suppression_bulk_remove_result = cls(
             removed=removed,

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="SuppressionStatus")
 
 
+@remember_given(
+    suppression_last_update="suppressionLastUpdate",
+    reason="reason",
+)
 @_attrs_define
 class SuppressionStatus:
     """Whether an address is suppressed (shape modeled).
@@ -20,34 +24,21 @@ class SuppressionStatus:
     Attributes:
         email_address (str):
         is_suppressed (bool):
-        suppression_last_update (datetime.datetime | None | Unset):
-        reason (None | str | Unset):
+        suppression_last_update (datetime.datetime | None):
+        reason (str | None):
     """
 
     email_address: str
     is_suppressed: bool
-    suppression_last_update: datetime.datetime | None | Unset = UNSET
-    reason: None | str | Unset = UNSET
+    suppression_last_update: datetime.datetime | None = None
+    reason: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         email_address = self.email_address
 
         is_suppressed = self.is_suppressed
-
-        suppression_last_update: None | str | Unset
-        if isinstance(self.suppression_last_update, Unset):
-            suppression_last_update = UNSET
-        elif isinstance(self.suppression_last_update, datetime.datetime):
-            suppression_last_update = self.suppression_last_update.isoformat()
-        else:
-            suppression_last_update = self.suppression_last_update
-
-        reason: None | str | Unset
-        if isinstance(self.reason, Unset):
-            reason = UNSET
-        else:
-            reason = self.reason
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,10 +48,16 @@ class SuppressionStatus:
                 "isSuppressed": is_suppressed,
             }
         )
-        if suppression_last_update is not UNSET:
+        if self.suppression_last_update is not None:
+            suppression_last_update = self.suppression_last_update.isoformat()
             field_dict["suppressionLastUpdate"] = suppression_last_update
-        if reason is not UNSET:
+        elif "suppressionLastUpdate" in self._given:
+            field_dict["suppressionLastUpdate"] = None
+        if self.reason is not None:
+            reason = self.reason
             field_dict["reason"] = reason
+        elif "reason" in self._given:
+            field_dict["reason"] = None
 
         return field_dict
 
@@ -75,42 +72,36 @@ class SuppressionStatus:
                 "reason",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "suppressionLastUpdate",
+                "reason",
+            }
+        )
         email_address = d.pop("emailAddress")
 
         is_suppressed = d.pop("isSuppressed")
 
-        def _parse_suppression_last_update(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                suppression_last_update_type_0 = parse_datetime(data)
+        _suppression_last_update = d.pop("suppressionLastUpdate", None)
+        suppression_last_update: datetime.datetime | None = None
+        if _suppression_last_update is not None:
+            if not isinstance(_suppression_last_update, str | datetime.date):
+                raise MemberTypeError("suppression_last_update", _suppression_last_update)
+            suppression_last_update = parse_datetime(_suppression_last_update)
 
-                return suppression_last_update_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+        reason = d.pop("reason", None)
 
-        suppression_last_update = _parse_suppression_last_update(d.pop("suppressionLastUpdate", UNSET))
-
-        def _parse_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        reason = _parse_reason(d.pop("reason", UNSET))
-
-        suppression_status = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        suppression_status = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            suppression_status,
             email_address=email_address,
             is_suppressed=is_suppressed,
             suppression_last_update=suppression_last_update,
             reason=reason,
         )
+        suppression_status._given = given
 
         suppression_status.additional_properties = d
         return suppression_status

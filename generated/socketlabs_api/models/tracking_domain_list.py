@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys
 
 if TYPE_CHECKING:
     from ..models.tracking_domain import TrackingDomain
@@ -27,6 +28,7 @@ class TrackingDomainList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        TrackingDomain = _models.TrackingDomain
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -44,11 +46,13 @@ class TrackingDomainList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.tracking_domain import TrackingDomain  # noqa: PLC0415
-
+        TrackingDomain = _models.TrackingDomain
         d = remap_keys(src_dict, ("data",))
-        data = []
         _data = d.pop("data")
+        if not isinstance(_data, list):
+            raise MemberTypeError("data", _data)
+        data = []
+        _data = _data
         for data_item_data in _data:
             data_item = TrackingDomain.from_dict(data_item_data)
 

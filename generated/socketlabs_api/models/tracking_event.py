@@ -3,17 +3,23 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.tracking_event_type import TrackingEventType
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="TrackingEvent")
 
 
+@remember_given(
+    system_message_id="systemMessageId",
+    mailing_id="mailingId",
+    from_="from",
+    subject="subject",
+)
 @_attrs_define
 class TrackingEvent:
     """One open or click (modeled).
@@ -23,21 +29,22 @@ class TrackingEvent:
         to (str):
         event_type (TrackingEventType):
         event_time (datetime.datetime):
-        system_message_id (None | str | Unset):
-        mailing_id (None | str | Unset):
-        from_ (None | str | Unset):
-        subject (None | str | Unset):
+        system_message_id (str | None):
+        mailing_id (str | None):
+        from_ (str | None):
+        subject (str | None):
     """
 
     message_id: str
     to: str
     event_type: TrackingEventType
     event_time: datetime.datetime
-    system_message_id: None | str | Unset = UNSET
-    mailing_id: None | str | Unset = UNSET
-    from_: None | str | Unset = UNSET
-    subject: None | str | Unset = UNSET
+    system_message_id: str | None = None
+    mailing_id: str | None = None
+    from_: str | None = None
+    subject: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         message_id = self.message_id
@@ -47,30 +54,6 @@ class TrackingEvent:
         event_type = self.event_type.value
 
         event_time = self.event_time.isoformat()
-
-        system_message_id: None | str | Unset
-        if isinstance(self.system_message_id, Unset):
-            system_message_id = UNSET
-        else:
-            system_message_id = self.system_message_id
-
-        mailing_id: None | str | Unset
-        if isinstance(self.mailing_id, Unset):
-            mailing_id = UNSET
-        else:
-            mailing_id = self.mailing_id
-
-        from_: None | str | Unset
-        if isinstance(self.from_, Unset):
-            from_ = UNSET
-        else:
-            from_ = self.from_
-
-        subject: None | str | Unset
-        if isinstance(self.subject, Unset):
-            subject = UNSET
-        else:
-            subject = self.subject
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -82,14 +65,26 @@ class TrackingEvent:
                 "eventTime": event_time,
             }
         )
-        if system_message_id is not UNSET:
+        if self.system_message_id is not None:
+            system_message_id = self.system_message_id
             field_dict["systemMessageId"] = system_message_id
-        if mailing_id is not UNSET:
+        elif "systemMessageId" in self._given:
+            field_dict["systemMessageId"] = None
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["mailingId"] = mailing_id
-        if from_ is not UNSET:
+        elif "mailingId" in self._given:
+            field_dict["mailingId"] = None
+        if self.from_ is not None:
+            from_ = self.from_
             field_dict["from"] = from_
-        if subject is not UNSET:
+        elif "from" in self._given:
+            field_dict["from"] = None
+        if self.subject is not None:
+            subject = self.subject
             field_dict["subject"] = subject
+        elif "subject" in self._given:
+            field_dict["subject"] = None
 
         return field_dict
 
@@ -108,51 +103,41 @@ class TrackingEvent:
                 "subject",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "systemMessageId",
+                "mailingId",
+                "from",
+                "subject",
+            }
+        )
         message_id = d.pop("messageId")
 
         to = d.pop("to")
 
-        event_type = TrackingEventType(d.pop("eventType"))
+        _event_type = d.pop("eventType")
+        if not isinstance(_event_type, str):
+            raise MemberTypeError("event_type", _event_type)
+        event_type = TrackingEventType(_event_type)
 
-        event_time = parse_datetime(d.pop("eventTime"))
+        _event_time = d.pop("eventTime")
+        if not isinstance(_event_time, str | datetime.date):
+            raise MemberTypeError("event_time", _event_time)
+        event_time = parse_datetime(_event_time)
 
-        def _parse_system_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        system_message_id = d.pop("systemMessageId", None)
 
-        system_message_id = _parse_system_message_id(d.pop("systemMessageId", UNSET))
+        mailing_id = d.pop("mailingId", None)
 
-        def _parse_mailing_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        from_ = d.pop("from", None)
 
-        mailing_id = _parse_mailing_id(d.pop("mailingId", UNSET))
+        subject = d.pop("subject", None)
 
-        def _parse_from_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        from_ = _parse_from_(d.pop("from", UNSET))
-
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        subject = _parse_subject(d.pop("subject", UNSET))
-
-        tracking_event = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        tracking_event = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            tracking_event,
             message_id=message_id,
             to=to,
             event_type=event_type,
@@ -162,6 +147,7 @@ class TrackingEvent:
             from_=from_,
             subject=subject,
         )
+        tracking_event._given = given
 
         tracking_event.additional_properties = d
         return tracking_event

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventComplaint")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventComplaint:
     """The recipient reported the message as spam (a feedback loop report).
@@ -29,14 +34,14 @@ class WebhookEventComplaint:
         mailing_id (str):
         message_id (str):
         type_ (Literal['Complaint']):
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
-        fbl_type (str | Unset):
-        user_agent (str | Unset):
-        from_ (str | Unset):
-        to (str | Unset):
-        length (int | Unset):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
+        fbl_type (str | None):
+        user_agent (str | None):
+        from_ (str | None):
+        to (str | None):
+        length (int | None):
     """
 
     server_id: int
@@ -46,17 +51,19 @@ class WebhookEventComplaint:
     mailing_id: str
     message_id: str
     type_: Literal["Complaint"]
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
-    fbl_type: str | Unset = UNSET
-    user_agent: str | Unset = UNSET
-    from_: str | Unset = UNSET
-    to: str | Unset = UNSET
-    length: int | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
+    fbl_type: str | None = None
+    user_agent: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    length: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -71,32 +78,6 @@ class WebhookEventComplaint:
 
         type_ = self.type_
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        fbl_type = self.fbl_type
-
-        user_agent = self.user_agent
-
-        from_ = self.from_
-
-        to = self.to
-
-        length = self.length
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -110,29 +91,40 @@ class WebhookEventComplaint:
                 "Type": type_,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
-        if fbl_type is not UNSET:
+        if self.fbl_type is not None:
+            fbl_type = self.fbl_type
             field_dict["FblType"] = fbl_type
-        if user_agent is not UNSET:
+        if self.user_agent is not None:
+            user_agent = self.user_agent
             field_dict["UserAgent"] = user_agent
-        if from_ is not UNSET:
+        if self.from_ is not None:
+            from_ = self.from_
             field_dict["From"] = from_
-        if to is not UNSET:
+        if self.to is not None:
+            to = self.to
             field_dict["To"] = to
-        if length is not UNSET:
+        if self.length is not None:
+            length = self.length
             field_dict["Length"] = length
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -153,11 +145,21 @@ class WebhookEventComplaint:
                 "Length",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -165,46 +167,35 @@ class WebhookEventComplaint:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Complaint"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Complaint":
             raise ValueError(f"Type must match const 'Complaint', got '{type_}'")
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        fbl_type = d.pop("FblType", UNSET)
+        fbl_type = d.pop("FblType", None)
 
-        user_agent = d.pop("UserAgent", UNSET)
+        user_agent = d.pop("UserAgent", None)
 
-        from_ = d.pop("From", UNSET)
+        from_ = d.pop("From", None)
 
-        to = d.pop("To", UNSET)
+        to = d.pop("To", None)
 
-        length = d.pop("Length", UNSET)
+        length = d.pop("Length", None)
 
-        webhook_event_complaint = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_complaint = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_complaint,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -221,6 +212,7 @@ class WebhookEventComplaint:
             to=to,
             length=length,
         )
+        webhook_event_complaint._given = given
 
         webhook_event_complaint.additional_properties = d
         return webhook_event_complaint

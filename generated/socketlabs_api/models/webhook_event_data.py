@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_meta_item import WebhookEventMetaItem
@@ -16,55 +17,51 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventData")
 
 
+@remember_given(
+    meta="Meta",
+    tags="Tags",
+)
 @_attrs_define
 class WebhookEventData:
     """The injection's metadata and tags, carried on message events.
 
     Attributes:
-        meta (list[WebhookEventMetaItem] | None | Unset):
-        tags (list[str] | None | Unset):
+        meta (list[WebhookEventMetaItem] | None):
+        tags (list[str] | None):
     """
 
-    meta: list[WebhookEventMetaItem] | None | Unset = UNSET
-    tags: list[str] | None | Unset = UNSET
+    meta: list[WebhookEventMetaItem] | None = None
+    tags: list[str] | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        meta: list[dict[str, Any]] | None | Unset
-        if isinstance(self.meta, Unset):
-            meta = UNSET
-        elif isinstance(self.meta, list):
+        WebhookEventMetaItem = _models.WebhookEventMetaItem
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if self.meta is not None:
             meta = []
             for meta_type_0_item_data in self.meta:
                 meta_type_0_item = meta_type_0_item_data.to_dict()
                 meta.append(meta_type_0_item)
 
-        else:
-            meta = self.meta
-
-        tags: list[str] | None | Unset
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
-            tags = self.tags
-
-        else:
-            tags = self.tags
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if meta is not UNSET:
             field_dict["Meta"] = meta
-        if tags is not UNSET:
+        elif "Meta" in self._given:
+            field_dict["Meta"] = None
+        if self.tags is not None:
+            tags = self.tags
+
             field_dict["Tags"] = tags
+        elif "Tags" in self._given:
+            field_dict["Tags"] = None
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_meta_item import WebhookEventMetaItem  # noqa: PLC0415
-
+        WebhookEventMetaItem = _models.WebhookEventMetaItem
         d = remap_keys(
             src_dict,
             (
@@ -72,50 +69,40 @@ class WebhookEventData:
                 "Tags",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "Meta",
+                "Tags",
+            }
+        )
+        _meta = d.pop("Meta", None)
+        meta: list[WebhookEventMetaItem] | None = None
+        if _meta is not None:
+            if not isinstance(_meta, list):
+                raise MemberTypeError("meta", _meta)
+            meta = []
+            _meta = _meta
+            for meta_type_0_item_data in _meta:
+                meta_type_0_item = WebhookEventMetaItem.from_dict(meta_type_0_item_data)
 
-        def _parse_meta(data: object) -> list[WebhookEventMetaItem] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                meta_type_0 = []
-                _meta_type_0 = data
-                for meta_type_0_item_data in _meta_type_0:
-                    meta_type_0_item = WebhookEventMetaItem.from_dict(meta_type_0_item_data)
+                meta.append(meta_type_0_item)
 
-                    meta_type_0.append(meta_type_0_item)
+        _tags = d.pop("Tags", None)
+        tags: list[str] | None = None
+        if _tags is not None:
+            if not isinstance(_tags, list):
+                raise MemberTypeError("tags", _tags)
+            tags = cast("list[str]", _tags)
 
-                return meta_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[WebhookEventMetaItem] | None | Unset, data)
-
-        meta = _parse_meta(d.pop("Meta", UNSET))
-
-        def _parse_tags(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("Tags", UNSET))
-
-        webhook_event_data = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_data = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_data,
             meta=meta,
             tags=tags,
         )
+        webhook_event_data._given = given
 
         webhook_event_data.additional_properties = d
         return webhook_event_data

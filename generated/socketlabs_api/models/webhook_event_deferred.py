@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventDeferred")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventDeferred:
     """Delivery was deferred; it will be retried.
@@ -29,15 +34,15 @@ class WebhookEventDeferred:
         mailing_id (str):
         message_id (str):
         type_ (Literal['Deferred']):
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
-        from_address (str | Unset):
-        deferral_code (int | Unset):
-        reason (str | Unset):
-        client_ip (str | Unset):
-        url (str | Unset):
-        user_agent (str | Unset):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
+        from_address (str | None):
+        deferral_code (int | None):
+        reason (str | None):
+        client_ip (str | None):
+        url (str | None):
+        user_agent (str | None):
     """
 
     server_id: int
@@ -47,18 +52,20 @@ class WebhookEventDeferred:
     mailing_id: str
     message_id: str
     type_: Literal["Deferred"]
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
-    from_address: str | Unset = UNSET
-    deferral_code: int | Unset = UNSET
-    reason: str | Unset = UNSET
-    client_ip: str | Unset = UNSET
-    url: str | Unset = UNSET
-    user_agent: str | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
+    from_address: str | None = None
+    deferral_code: int | None = None
+    reason: str | None = None
+    client_ip: str | None = None
+    url: str | None = None
+    user_agent: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -73,34 +80,6 @@ class WebhookEventDeferred:
 
         type_ = self.type_
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        from_address = self.from_address
-
-        deferral_code = self.deferral_code
-
-        reason = self.reason
-
-        client_ip = self.client_ip
-
-        url = self.url
-
-        user_agent = self.user_agent
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -114,31 +93,43 @@ class WebhookEventDeferred:
                 "Type": type_,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
-        if from_address is not UNSET:
+        if self.from_address is not None:
+            from_address = self.from_address
             field_dict["FromAddress"] = from_address
-        if deferral_code is not UNSET:
+        if self.deferral_code is not None:
+            deferral_code = self.deferral_code
             field_dict["DeferralCode"] = deferral_code
-        if reason is not UNSET:
+        if self.reason is not None:
+            reason = self.reason
             field_dict["Reason"] = reason
-        if client_ip is not UNSET:
+        if self.client_ip is not None:
+            client_ip = self.client_ip
             field_dict["ClientIp"] = client_ip
-        if url is not UNSET:
+        if self.url is not None:
+            url = self.url
             field_dict["Url"] = url
-        if user_agent is not UNSET:
+        if self.user_agent is not None:
+            user_agent = self.user_agent
             field_dict["UserAgent"] = user_agent
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -160,11 +151,21 @@ class WebhookEventDeferred:
                 "UserAgent",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -172,48 +173,37 @@ class WebhookEventDeferred:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Deferred"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Deferred":
             raise ValueError(f"Type must match const 'Deferred', got '{type_}'")
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        from_address = d.pop("FromAddress", UNSET)
+        from_address = d.pop("FromAddress", None)
 
-        deferral_code = d.pop("DeferralCode", UNSET)
+        deferral_code = d.pop("DeferralCode", None)
 
-        reason = d.pop("Reason", UNSET)
+        reason = d.pop("Reason", None)
 
-        client_ip = d.pop("ClientIp", UNSET)
+        client_ip = d.pop("ClientIp", None)
 
-        url = d.pop("Url", UNSET)
+        url = d.pop("Url", None)
 
-        user_agent = d.pop("UserAgent", UNSET)
+        user_agent = d.pop("UserAgent", None)
 
-        webhook_event_deferred = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_deferred = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_deferred,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -231,6 +221,7 @@ class WebhookEventDeferred:
             url=url,
             user_agent=user_agent,
         )
+        webhook_event_deferred._given = given
 
         webhook_event_deferred.additional_properties = d
         return webhook_event_deferred

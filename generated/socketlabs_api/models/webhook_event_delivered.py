@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventDelivered")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventDelivered:
     """The receiving server accepted the message (a later `Failed` may follow for an asynchronous bounce).
@@ -29,12 +34,12 @@ class WebhookEventDelivered:
         mailing_id (str):
         message_id (str):
         type_ (Literal['Delivered']):
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
-        response (str | Unset):
-        local_ip (str | Unset):
-        remote_mta (str | Unset):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
+        response (str | None):
+        local_ip (str | None):
+        remote_mta (str | None):
     """
 
     server_id: int
@@ -44,15 +49,17 @@ class WebhookEventDelivered:
     mailing_id: str
     message_id: str
     type_: Literal["Delivered"]
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
-    response: str | Unset = UNSET
-    local_ip: str | Unset = UNSET
-    remote_mta: str | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
+    response: str | None = None
+    local_ip: str | None = None
+    remote_mta: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -67,28 +74,6 @@ class WebhookEventDelivered:
 
         type_ = self.type_
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        response = self.response
-
-        local_ip = self.local_ip
-
-        remote_mta = self.remote_mta
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -102,25 +87,34 @@ class WebhookEventDelivered:
                 "Type": type_,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
-        if response is not UNSET:
+        if self.response is not None:
+            response = self.response
             field_dict["Response"] = response
-        if local_ip is not UNSET:
+        if self.local_ip is not None:
+            local_ip = self.local_ip
             field_dict["LocalIp"] = local_ip
-        if remote_mta is not UNSET:
+        if self.remote_mta is not None:
+            remote_mta = self.remote_mta
             field_dict["RemoteMta"] = remote_mta
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -139,11 +133,21 @@ class WebhookEventDelivered:
                 "RemoteMta",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -151,42 +155,31 @@ class WebhookEventDelivered:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Delivered"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Delivered":
             raise ValueError(f"Type must match const 'Delivered', got '{type_}'")
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        response = d.pop("Response", UNSET)
+        response = d.pop("Response", None)
 
-        local_ip = d.pop("LocalIp", UNSET)
+        local_ip = d.pop("LocalIp", None)
 
-        remote_mta = d.pop("RemoteMta", UNSET)
+        remote_mta = d.pop("RemoteMta", None)
 
-        webhook_event_delivered = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_delivered = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_delivered,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -201,6 +194,7 @@ class WebhookEventDelivered:
             local_ip=local_ip,
             remote_mta=remote_mta,
         )
+        webhook_event_delivered._given = given
 
         webhook_event_delivered.additional_properties = d
         return webhook_event_delivered

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.webhook_event_failure_type import WebhookEventFailureType
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventFailed")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventFailed:
     """Delivery failed; `FailureCode` is one of the documented codes (1002..9999).
@@ -32,15 +37,15 @@ class WebhookEventFailed:
         type_ (Literal['Failed']):
         failure_type (WebhookEventFailureType): Why a delivery failed. Sent as a string; older senders used numbers
             (Temporary=0, Permanent=1, Suppressed=2), which the parser maps.
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
-        from_address (str | Unset):
-        failure_code (int | Unset):
-        reason (str | Unset):
-        bounce_status (str | Unset):
-        diagnostic_code (str | Unset):
-        remote_mta (str | Unset):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
+        from_address (str | None):
+        failure_code (int | None):
+        reason (str | None):
+        bounce_status (str | None):
+        diagnostic_code (str | None):
+        remote_mta (str | None):
     """
 
     server_id: int
@@ -51,18 +56,20 @@ class WebhookEventFailed:
     message_id: str
     type_: Literal["Failed"]
     failure_type: WebhookEventFailureType
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
-    from_address: str | Unset = UNSET
-    failure_code: int | Unset = UNSET
-    reason: str | Unset = UNSET
-    bounce_status: str | Unset = UNSET
-    diagnostic_code: str | Unset = UNSET
-    remote_mta: str | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
+    from_address: str | None = None
+    failure_code: int | None = None
+    reason: str | None = None
+    bounce_status: str | None = None
+    diagnostic_code: str | None = None
+    remote_mta: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -79,34 +86,6 @@ class WebhookEventFailed:
 
         failure_type = self.failure_type.value
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        from_address = self.from_address
-
-        failure_code = self.failure_code
-
-        reason = self.reason
-
-        bounce_status = self.bounce_status
-
-        diagnostic_code = self.diagnostic_code
-
-        remote_mta = self.remote_mta
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -121,31 +100,43 @@ class WebhookEventFailed:
                 "FailureType": failure_type,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
-        if from_address is not UNSET:
+        if self.from_address is not None:
+            from_address = self.from_address
             field_dict["FromAddress"] = from_address
-        if failure_code is not UNSET:
+        if self.failure_code is not None:
+            failure_code = self.failure_code
             field_dict["FailureCode"] = failure_code
-        if reason is not UNSET:
+        if self.reason is not None:
+            reason = self.reason
             field_dict["Reason"] = reason
-        if bounce_status is not UNSET:
+        if self.bounce_status is not None:
+            bounce_status = self.bounce_status
             field_dict["BounceStatus"] = bounce_status
-        if diagnostic_code is not UNSET:
+        if self.diagnostic_code is not None:
+            diagnostic_code = self.diagnostic_code
             field_dict["DiagnosticCode"] = diagnostic_code
-        if remote_mta is not UNSET:
+        if self.remote_mta is not None:
+            remote_mta = self.remote_mta
             field_dict["RemoteMta"] = remote_mta
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -168,11 +159,21 @@ class WebhookEventFailed:
                 "RemoteMta",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -180,50 +181,42 @@ class WebhookEventFailed:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Failed"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Failed":
             raise ValueError(f"Type must match const 'Failed', got '{type_}'")
 
-        failure_type = WebhookEventFailureType(d.pop("FailureType"))
+        _failure_type = d.pop("FailureType")
+        if not isinstance(_failure_type, str):
+            raise MemberTypeError("failure_type", _failure_type)
+        failure_type = WebhookEventFailureType(_failure_type)
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        from_address = d.pop("FromAddress", UNSET)
+        from_address = d.pop("FromAddress", None)
 
-        failure_code = d.pop("FailureCode", UNSET)
+        failure_code = d.pop("FailureCode", None)
 
-        reason = d.pop("Reason", UNSET)
+        reason = d.pop("Reason", None)
 
-        bounce_status = d.pop("BounceStatus", UNSET)
+        bounce_status = d.pop("BounceStatus", None)
 
-        diagnostic_code = d.pop("DiagnosticCode", UNSET)
+        diagnostic_code = d.pop("DiagnosticCode", None)
 
-        remote_mta = d.pop("RemoteMta", UNSET)
+        remote_mta = d.pop("RemoteMta", None)
 
-        webhook_event_failed = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_failed = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_failed,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -242,6 +235,7 @@ class WebhookEventFailed:
             diagnostic_code=diagnostic_code,
             remote_mta=remote_mta,
         )
+        webhook_event_failed._given = given
 
         webhook_event_failed.additional_properties = d
         return webhook_event_failed

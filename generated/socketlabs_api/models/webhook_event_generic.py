@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from .. import models as _models
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventGeneric")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventGeneric:
     """An event whose `Type` this version of the client does not know; every
@@ -26,59 +31,35 @@ class WebhookEventGeneric:
             server_id (int):
             secret_key (str):
             type_ (str):
-            date_time (datetime.datetime | Unset):
-            subaccount_id (int | None | Unset):
-            ip_pool_id (int | None | Unset):
-            address (str | Unset):
-            mailing_id (str | Unset):
-            message_id (str | Unset):
-            data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
+            date_time (datetime.datetime | None):
+            subaccount_id (int | None):
+            ip_pool_id (int | None):
+            address (str | None):
+            mailing_id (str | None):
+            message_id (str | None):
+            data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
     """
 
     server_id: int
     secret_key: str
     type_: str
-    date_time: datetime.datetime | Unset = UNSET
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    address: str | Unset = UNSET
-    mailing_id: str | Unset = UNSET
-    message_id: str | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
+    date_time: datetime.datetime | None = None
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    address: str | None = None
+    mailing_id: str | None = None
+    message_id: str | None = None
+    data: WebhookEventData | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
 
         type_ = self.type_
-
-        date_time: str | Unset = UNSET
-        if not isinstance(self.date_time, Unset):
-            date_time = self.date_time.isoformat()
-
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        address = self.address
-
-        mailing_id = self.mailing_id
-
-        message_id = self.message_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -89,27 +70,37 @@ class WebhookEventGeneric:
                 "Type": type_,
             }
         )
-        if date_time is not UNSET:
+        if self.date_time is not None:
+            date_time = self.date_time.isoformat()
             field_dict["DateTime"] = date_time
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if address is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.address is not None:
+            address = self.address
             field_dict["Address"] = address
-        if mailing_id is not UNSET:
+        if self.mailing_id is not None:
+            mailing_id = self.mailing_id
             field_dict["MailingId"] = mailing_id
-        if message_id is not UNSET:
+        if self.message_id is not None:
+            message_id = self.message_id
             field_dict["MessageId"] = message_id
-        if data is not UNSET:
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -125,51 +116,47 @@ class WebhookEventGeneric:
                 "Data",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
         type_ = d.pop("Type")
 
-        _date_time = d.pop("DateTime", UNSET)
-        date_time: datetime.datetime | Unset
-        if isinstance(_date_time, Unset):
-            date_time = UNSET
-        else:
+        _date_time = d.pop("DateTime", None)
+        date_time: datetime.datetime | None = None
+        if _date_time is not None:
+            if not isinstance(_date_time, str | datetime.date):
+                raise MemberTypeError("date_time", _date_time)
             date_time = parse_datetime(_date_time)
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        address = d.pop("Address", None)
 
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
+        mailing_id = d.pop("MailingId", None)
 
-        address = d.pop("Address", UNSET)
+        message_id = d.pop("MessageId", None)
 
-        mailing_id = d.pop("MailingId", UNSET)
-
-        message_id = d.pop("MessageId", UNSET)
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        webhook_event_generic = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_generic = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_generic,
             server_id=server_id,
             secret_key=secret_key,
             type_=type_,
@@ -181,6 +168,7 @@ class WebhookEventGeneric:
             message_id=message_id,
             data=data,
         )
+        webhook_event_generic._given = given
 
         webhook_event_generic.additional_properties = d
         return webhook_event_generic

@@ -2,45 +2,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, remap_keys
+from ..types import remap_keys, remember_given
 
 T = TypeVar("T", bound="WebhookEventMetaItem")
 
 
+@remember_given(
+    value="Value",
+)
 @_attrs_define
 class WebhookEventMetaItem:
     """One metadata pair given at injection.
 
     Attributes:
-        key (str | Unset):
-        value (None | str | Unset):
+        key (str | None):
+        value (str | None):
     """
 
-    key: str | Unset = UNSET
-    value: None | str | Unset = UNSET
+    key: str | None = None
+    value: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        key = self.key
-
-        value: None | str | Unset
-        if isinstance(self.value, Unset):
-            value = UNSET
-        else:
-            value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
-        if key is not UNSET:
+        if self.key is not None:
+            key = self.key
             field_dict["Key"] = key
-        if value is not UNSET:
+        if self.value is not None:
+            value = self.value
             field_dict["Value"] = value
+        elif "Value" in self._given:
+            field_dict["Value"] = None
 
         return field_dict
 
@@ -53,21 +54,24 @@ class WebhookEventMetaItem:
                 "Value",
             ),
         )
-        key = d.pop("Key", UNSET)
+        given = frozenset(
+            d.keys()
+            & {
+                "Value",
+            }
+        )
+        key = d.pop("Key", None)
 
-        def _parse_value(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        value = d.pop("Value", None)
 
-        value = _parse_value(d.pop("Value", UNSET))
-
-        webhook_event_meta_item = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_meta_item = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_meta_item,
             key=key,
             value=value,
         )
+        webhook_event_meta_item._given = given
 
         webhook_event_meta_item.additional_properties = d
         return webhook_event_meta_item

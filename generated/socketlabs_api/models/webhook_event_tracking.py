@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .. import models as _models
 from ..models.webhook_event_tracking_type import WebhookEventTrackingType
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 if TYPE_CHECKING:
     from ..models.webhook_event_data import WebhookEventData
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="WebhookEventTracking")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventTracking:
     """The recipient opened the message, clicked a link or unsubscribed.
@@ -32,13 +37,13 @@ class WebhookEventTracking:
         type_ (Literal['Tracking']):
         tracking_type (WebhookEventTrackingType): What the recipient did. Sent as a string; numbers (Click=0, Open=1,
             Unsubscribe=2) are mapped by the parser.
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
-        data (WebhookEventData | Unset): The injection's metadata and tags, carried on message events.
-        client_ip (str | Unset):
-        user_agent (str | Unset):
-        url (str | Unset):
-        tag (str | Unset):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
+        data (WebhookEventData | None): The injection's metadata and tags, carried on message events.
+        client_ip (str | None):
+        user_agent (str | None):
+        url (str | None):
+        tag (str | None):
     """
 
     server_id: int
@@ -49,16 +54,18 @@ class WebhookEventTracking:
     message_id: str
     type_: Literal["Tracking"]
     tracking_type: WebhookEventTrackingType
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
-    data: WebhookEventData | Unset = UNSET
-    client_ip: str | Unset = UNSET
-    user_agent: str | Unset = UNSET
-    url: str | Unset = UNSET
-    tag: str | Unset = UNSET
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
+    data: WebhookEventData | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+    url: str | None = None
+    tag: str | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
+        WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -75,30 +82,6 @@ class WebhookEventTracking:
 
         tracking_type = self.tracking_type.value
 
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        client_ip = self.client_ip
-
-        user_agent = self.user_agent
-
-        url = self.url
-
-        tag = self.tag
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -113,27 +96,37 @@ class WebhookEventTracking:
                 "TrackingType": tracking_type,
             }
         )
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
-        if data is not UNSET:
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
+        if self.data is not None:
+            data = self.data.to_dict()
             field_dict["Data"] = data
-        if client_ip is not UNSET:
+        if self.client_ip is not None:
+            client_ip = self.client_ip
             field_dict["ClientIp"] = client_ip
-        if user_agent is not UNSET:
+        if self.user_agent is not None:
+            user_agent = self.user_agent
             field_dict["UserAgent"] = user_agent
-        if url is not UNSET:
+        if self.url is not None:
+            url = self.url
             field_dict["Url"] = url
-        if tag is not UNSET:
+        if self.tag is not None:
+            tag = self.tag
             field_dict["Tag"] = tag
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_event_data import WebhookEventData  # noqa: PLC0415
-
+        WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
@@ -154,11 +147,21 @@ class WebhookEventTracking:
                 "Tag",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        date_time = parse_datetime(d.pop("DateTime"))
+        _date_time = d.pop("DateTime")
+        if not isinstance(_date_time, str | datetime.date):
+            raise MemberTypeError("date_time", _date_time)
+        date_time = parse_datetime(_date_time)
 
         address = d.pop("Address")
 
@@ -166,46 +169,38 @@ class WebhookEventTracking:
 
         message_id = d.pop("MessageId")
 
-        type_ = cast(Literal["Tracking"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Tracking":
             raise ValueError(f"Type must match const 'Tracking', got '{type_}'")
 
-        tracking_type = WebhookEventTrackingType(d.pop("TrackingType"))
+        _tracking_type = d.pop("TrackingType")
+        if not isinstance(_tracking_type, str):
+            raise MemberTypeError("tracking_type", _tracking_type)
+        tracking_type = WebhookEventTrackingType(_tracking_type)
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        _data = d.pop("Data", UNSET)
-        data: WebhookEventData | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
+        _data = d.pop("Data", None)
+        data: WebhookEventData | None = None
+        if _data is not None:
+            if not isinstance(_data, dict | Mapping):
+                raise MemberTypeError("data", _data)
             data = WebhookEventData.from_dict(_data)
 
-        client_ip = d.pop("ClientIp", UNSET)
+        client_ip = d.pop("ClientIp", None)
 
-        user_agent = d.pop("UserAgent", UNSET)
+        user_agent = d.pop("UserAgent", None)
 
-        url = d.pop("Url", UNSET)
+        url = d.pop("Url", None)
 
-        tag = d.pop("Tag", UNSET)
+        tag = d.pop("Tag", None)
 
-        webhook_event_tracking = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_tracking = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_tracking,
             server_id=server_id,
             secret_key=secret_key,
             date_time=date_time,
@@ -222,6 +217,7 @@ class WebhookEventTracking:
             url=url,
             tag=tag,
         )
+        webhook_event_tracking._given = given
 
         webhook_event_tracking.additional_properties = d
         return webhook_event_tracking

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, remap_keys
+from ..types import MemberTypeError, parse_datetime, remap_keys, remember_given
 
 T = TypeVar("T", bound="WebhookEventValidation")
 
 
+@remember_given(
+    subaccount_id="SubaccountId",
+    ip_pool_id="IpPoolId",
+)
 @_attrs_define
 class WebhookEventValidation:
     """Sent when an endpoint is set up; answer 200 with the secret key as the body.
@@ -21,18 +25,19 @@ class WebhookEventValidation:
         server_id (int):
         secret_key (str):
         type_ (Literal['Validation']):
-        date_time (datetime.datetime | Unset):
-        subaccount_id (int | None | Unset):
-        ip_pool_id (int | None | Unset):
+        date_time (datetime.datetime | None):
+        subaccount_id (int | None):
+        ip_pool_id (int | None):
     """
 
     server_id: int
     secret_key: str
     type_: Literal["Validation"]
-    date_time: datetime.datetime | Unset = UNSET
-    subaccount_id: int | None | Unset = UNSET
-    ip_pool_id: int | None | Unset = UNSET
+    date_time: datetime.datetime | None = None
+    subaccount_id: int | None = None
+    ip_pool_id: int | None = None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         server_id = self.server_id
@@ -40,22 +45,6 @@ class WebhookEventValidation:
         secret_key = self.secret_key
 
         type_ = self.type_
-
-        date_time: str | Unset = UNSET
-        if not isinstance(self.date_time, Unset):
-            date_time = self.date_time.isoformat()
-
-        subaccount_id: int | None | Unset
-        if isinstance(self.subaccount_id, Unset):
-            subaccount_id = UNSET
-        else:
-            subaccount_id = self.subaccount_id
-
-        ip_pool_id: int | None | Unset
-        if isinstance(self.ip_pool_id, Unset):
-            ip_pool_id = UNSET
-        else:
-            ip_pool_id = self.ip_pool_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -66,12 +55,19 @@ class WebhookEventValidation:
                 "Type": type_,
             }
         )
-        if date_time is not UNSET:
+        if self.date_time is not None:
+            date_time = self.date_time.isoformat()
             field_dict["DateTime"] = date_time
-        if subaccount_id is not UNSET:
+        if self.subaccount_id is not None:
+            subaccount_id = self.subaccount_id
             field_dict["SubaccountId"] = subaccount_id
-        if ip_pool_id is not UNSET:
+        elif "SubaccountId" in self._given:
+            field_dict["SubaccountId"] = None
+        if self.ip_pool_id is not None:
+            ip_pool_id = self.ip_pool_id
             field_dict["IpPoolId"] = ip_pool_id
+        elif "IpPoolId" in self._given:
+            field_dict["IpPoolId"] = None
 
         return field_dict
 
@@ -88,40 +84,36 @@ class WebhookEventValidation:
                 "IpPoolId",
             ),
         )
+        given = frozenset(
+            d.keys()
+            & {
+                "SubaccountId",
+                "IpPoolId",
+            }
+        )
         server_id = d.pop("ServerId")
 
         secret_key = d.pop("SecretKey")
 
-        type_ = cast(Literal["Validation"], d.pop("Type"))
+        type_ = d.pop("Type")
         if type_ != "Validation":
             raise ValueError(f"Type must match const 'Validation', got '{type_}'")
 
-        _date_time = d.pop("DateTime", UNSET)
-        date_time: datetime.datetime | Unset
-        if isinstance(_date_time, Unset):
-            date_time = UNSET
-        else:
+        _date_time = d.pop("DateTime", None)
+        date_time: datetime.datetime | None = None
+        if _date_time is not None:
+            if not isinstance(_date_time, str | datetime.date):
+                raise MemberTypeError("date_time", _date_time)
             date_time = parse_datetime(_date_time)
 
-        def _parse_subaccount_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        subaccount_id = d.pop("SubaccountId", None)
 
-        subaccount_id = _parse_subaccount_id(d.pop("SubaccountId", UNSET))
+        ip_pool_id = d.pop("IpPoolId", None)
 
-        def _parse_ip_pool_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        ip_pool_id = _parse_ip_pool_id(d.pop("IpPoolId", UNSET))
-
-        webhook_event_validation = cls(
+        # attrs' own __init__: remember_given's wrapper would note every member as given
+        webhook_event_validation = cls.__new__(cls)
+        getattr(cls.__init__, "__wrapped__", cls.__init__)(
+            webhook_event_validation,
             server_id=server_id,
             secret_key=secret_key,
             type_=type_,
@@ -129,6 +121,7 @@ class WebhookEventValidation:
             subaccount_id=subaccount_id,
             ip_pool_id=ip_pool_id,
         )
+        webhook_event_validation._given = given
 
         webhook_event_validation.additional_properties = d
         return webhook_event_validation

@@ -20,7 +20,6 @@ from socketlabs_api.models import (
     Message,
     MetadataItem,
 )
-from socketlabs_api.types import UNSET, Unset
 
 from .._errors import (
     ConfigurationError,
@@ -46,11 +45,11 @@ def to_address(value: AddressLike, *, field: str) -> Address:
     if isinstance(value, tuple) and len(value) == 2:
         email, name = value
         if isinstance(email, str) and (name is None or isinstance(name, str)):
-            return Address(email_address=email.strip(), friendly_name=name if name else UNSET)
+            return Address(email_address=email.strip(), friendly_name=name if name else None)
     elif isinstance(value, str):
         if "<" in value and value.rstrip().endswith(">"):
             name, email = parseaddr(value)
-            return Address(email_address=email, friendly_name=name or UNSET)
+            return Address(email_address=email, friendly_name=name or None)
         return Address(email_address=value.strip())
     raise MessageValidationError(
         f"expected an address string, (address, name) or Address, got {type(value).__name__}",
@@ -106,8 +105,8 @@ def attachment(
         name=resolved,
         content=base64.b64encode(data).decode("ascii"),
         content_type=kind,
-        content_id=content_id if content_id else UNSET,
-        custom_headers=[CustomHeader(name=k, value=v) for k, v in headers.items()] if headers else UNSET,
+        content_id=content_id if content_id else None,
+        custom_headers=[CustomHeader(name=k, value=v) for k, v in headers.items()] if headers else None,
     )
 
 
@@ -189,28 +188,25 @@ class _Builder:
         self.merge.append((field, value))
         return self
 
-    def _message(self, to: list[Address], merge_data: MergeData | Unset) -> Message:
-        def opt(value: str | None) -> str | Unset:
-            return UNSET if value is None else value
-
+    def _message(self, to: list[Address], merge_data: MergeData | None) -> Message:
         template = self.api_template
         return Message(
             to=to,
             from_=self.from_ if self.from_ is not None else Address(email_address=""),
             subject=self.subject if self.subject is not None else "",
-            reply_to=self.reply_to if self.reply_to is not None else UNSET,
-            text_body=opt(self.text),
-            html_body=opt(self.html),
-            amp_body=opt(self.amp),
-            api_template=UNSET if template is None else str(template),
-            message_id=opt(self.message_id),
-            mailing_id=opt(self.mailing_id),
-            char_set=opt(self.charset),
-            custom_headers=[CustomHeader(name=n, value=v) for n, v in self.headers] or UNSET,
-            attachments=list(self.attachments) or UNSET,
+            reply_to=self.reply_to,
+            text_body=self.text,
+            html_body=self.html,
+            amp_body=self.amp,
+            api_template=None if template is None else str(template),
+            message_id=self.message_id,
+            mailing_id=self.mailing_id,
+            char_set=self.charset,
+            custom_headers=[CustomHeader(name=n, value=v) for n, v in self.headers] or None,
+            attachments=list(self.attachments) or None,
             merge_data=merge_data,
-            metadata=[MetadataItem(key=k, value=v) for k, v in self.metadata] or UNSET,
-            tags=list(self.tags) or UNSET,
+            metadata=[MetadataItem(key=k, value=v) for k, v in self.metadata] or None,
+            tags=list(self.tags) or None,
         )
 
     def _global_merge(self) -> list[MergeField]:
@@ -267,10 +263,10 @@ class BasicMessage(_Builder):
 
     def _unchecked(self) -> Message:
         """The ``Message`` model before its checks (the planner checks it and keeps its ``to_dict()``)."""
-        merge = MergeData(global_=self._global_merge()) if self.merge else UNSET
+        merge = MergeData(global_=self._global_merge()) if self.merge else None
         message = self._message(list(self.to), merge)
-        message.cc = list(self.cc) or UNSET
-        message.bcc = list(self.bcc) or UNSET
+        message.cc = list(self.cc) or None
+        message.bcc = list(self.bcc) or None
         return message
 
 
@@ -354,7 +350,7 @@ class BulkMessage(_Builder):
         """The (unchecked) ``Message`` model of one chunk of rows."""
         named = any(r.name for r in chunk)
         merge = MergeData(
-            per_message=[_merge_row(r, named=named) for r in chunk], global_=self._global_merge() or UNSET
+            per_message=[_merge_row(r, named=named) for r in chunk], global_=self._global_merge() or None
         )
         # Without names the To has none: an unmatched %%RecipientName%% would be sent as written.
         to = [_template_to(named)]
@@ -386,7 +382,7 @@ def no_recipients() -> MessageValidationError:
 
 def _template_to(named: bool) -> Address:
     """The merge message's ``To``: the delivery-address placeholder, named only when rows have names."""
-    return Address(email_address="%%DeliveryAddress%%", friendly_name="%%RecipientName%%" if named else UNSET)
+    return Address(email_address="%%DeliveryAddress%%", friendly_name="%%RecipientName%%" if named else None)
 
 
 def _merge_row(recipient: BulkRecipient, *, named: bool) -> list[MergeField]:

@@ -13,7 +13,6 @@ from socketlabs_api.models import (
     MergeField,
     Message,
 )
-from socketlabs_api.types import UNSET, Unset
 
 from .._errors import (
     MessageValidationError,
@@ -53,7 +52,7 @@ def _blank(value: object) -> bool:
 
 
 def _set(value: object) -> bool:
-    return not isinstance(value, Unset) and value is not None
+    return value is not None
 
 
 def _fail(reason: str, field: str, code: str) -> MessageValidationError:
@@ -159,7 +158,7 @@ def _check_merge_fields(fields: object, member: str) -> dict[str, str]:
 
 def _check_recipients(message: Message, max_recipients: int) -> None:
     merge = message.merge_data
-    rows = merge.per_message if isinstance(merge, MergeData) else UNSET
+    rows = merge.per_message if isinstance(merge, MergeData) else None
     if isinstance(merge, MergeData) and _set(merge.global_):
         _check_merge_fields(merge.global_, "MergeData.Global")
     if not isinstance(message.to, list) or not message.to:

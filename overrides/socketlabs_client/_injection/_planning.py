@@ -14,7 +14,6 @@ from socketlabs_api.models import (
     MergeData,
     Message,
 )
-from socketlabs_api.types import UNSET
 
 from .._errors import (
     ConfigurationError,
@@ -123,7 +122,7 @@ class PlannedRequest:
 
 def _recipients_of(message: Message, source: int) -> tuple[_Recipient, ...]:
     merge = message.merge_data
-    rows = merge.per_message if isinstance(merge, MergeData) else UNSET
+    rows = merge.per_message if isinstance(merge, MergeData) else None
     if isinstance(rows, list) and rows:
         found = []
         for row in rows:

@@ -42,8 +42,8 @@ def _parse(response: httpx.Response) -> InjectionResponse | None:
     return InjectionResponse.from_dict(response.json())
 
 
-def _build(*, client: Any, response: httpx.Response) -> Response[Any]:
-    """The executor's parse step for both formats (any documented status with a body)."""
+def _build(*, response: httpx.Response) -> Response[Any]:
+    """The executor's parse step for both formats (a success answer with a body)."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

@@ -46,7 +46,6 @@ from socketlabs_api.models import (
     WebhookEventQueued,
     WebhookEventTracking,
 )
-from socketlabs_api.types import Unset
 
 from .._webhooks import WebhookEvent
 
@@ -238,7 +237,7 @@ def inbound_event(post: InboundMessage) -> AnymailInboundEvent:
     message.envelope_sender = _text(post.inbound_mail_from)
     message.envelope_recipient = _text(post.inbound_rcpt_to)
     score = post.spam_score
-    if isinstance(score, int | float) and not isinstance(score, Unset | bool):
+    if isinstance(score, int | float) and not isinstance(score, bool):
         message.spam_score = float(score)
     return AnymailInboundEvent(
         event_type="inbound", timestamp=None, event_id=None, esp_event=post, message=message

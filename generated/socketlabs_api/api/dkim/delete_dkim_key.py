@@ -4,7 +4,9 @@
 Nothing here sends a request: ``socketlabs_api.resources`` builds with
 ``_get_kwargs`` and hands the request to an executor (``socketlabs_client``'s),
 which sends it with auth, the rate limiter, retries and typed errors, then
-parses a success with ``_build_response``.
+parses a success with ``_build_response``. Only success answers reach the
+parser (the executor raises a typed error for any other status first), so it
+knows only the 2xx answers of the spec.
 """
 
 from http import HTTPStatus
@@ -13,9 +15,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
-from ...models.management_error import ManagementError
 from ...types import UNSET, Response
 
 
@@ -44,97 +43,19 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> list[ManagementError] | str | None:
+def _parse_response(*, response: httpx.Response) -> str | None:
+    """The parsed success answer; ``None`` for a 2xx status the spec does not describe."""
     if response.status_code == 200:
         response_200 = cast(str, response.json())
         return response_200
 
-    if response.status_code == 400:
-        response_400 = []
-        _response_400 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_400:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_400.append(componentsschemas_management_error_list_item)
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = []
-        _response_401 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_401:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_401.append(componentsschemas_management_error_list_item)
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = []
-        _response_403 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_403:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_403.append(componentsschemas_management_error_list_item)
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = []
-        _response_404 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_404:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_404.append(componentsschemas_management_error_list_item)
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = []
-        _response_429 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_429:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_429.append(componentsschemas_management_error_list_item)
-
-        return response_429
-
-    if response.status_code == 500:
-        response_500 = []
-        _response_500 = response.json()
-        for componentsschemas_management_error_list_item_data in _response_500:
-            componentsschemas_management_error_list_item = ManagementError.from_dict(
-                componentsschemas_management_error_list_item_data
-            )
-
-            response_500.append(componentsschemas_management_error_list_item)
-
-        return response_500
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[list[ManagementError] | str]:
+def _build_response(*, response: httpx.Response) -> Response[str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response=response),
     )

@@ -4,16 +4,16 @@
 Nothing here sends a request: ``socketlabs_api.resources`` builds with
 ``_get_kwargs`` and hands the request to an executor (``socketlabs_client``'s),
 which sends it with auth, the rate limiter, retries and typed errors, then
-parses a success with ``_build_response``.
+parses a success with ``_build_response``. Only success answers reach the
+parser (the executor raises a typed error for any other status first), so it
+knows only the 2xx answers of the spec.
 """
 
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.injection_request import InjectionRequest
 from ...models.injection_response import InjectionResponse
 from ...types import Response
@@ -38,40 +38,20 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | InjectionResponse | None:
+def _parse_response(*, response: httpx.Response) -> InjectionResponse | None:
+    """The parsed success answer; ``None`` for a 2xx status the spec does not describe."""
     if response.status_code == 200:
         response_200 = InjectionResponse.from_dict(response.json())
 
         return response_200
 
-    if response.status_code == 401:
-        response_401 = InjectionResponse.from_dict(response.json())
-
-        return response_401
-
-    if response.status_code == 408:
-        response_408 = cast(Any, None)
-        return response_408
-
-    if response.status_code == 500:
-        response_500 = InjectionResponse.from_dict(response.json())
-
-        return response_500
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | InjectionResponse]:
+def _build_response(*, response: httpx.Response) -> Response[InjectionResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response=response),
     )

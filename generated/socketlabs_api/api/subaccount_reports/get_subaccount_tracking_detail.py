@@ -4,7 +4,9 @@
 Nothing here sends a request: ``socketlabs_api.resources`` builds with
 ``_get_kwargs`` and hands the request to an executor (``socketlabs_client``'s),
 which sends it with auth, the rate limiter, retries and typed errors, then
-parses a success with ``_build_response``.
+parses a success with ``_build_response``. Only success answers reach the
+parser (the executor raises a typed error for any other status first), so it
+knows only the 2xx answers of the spec.
 """
 
 from http import HTTPStatus
@@ -13,9 +15,6 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
-from ...models.error_envelope import ErrorEnvelope
 from ...models.sort_direction import SortDirection
 from ...models.tracking_event_page import TrackingEventPage
 from ...types import UNSET, Response, Unset
@@ -66,56 +65,20 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorEnvelope | TrackingEventPage | None:
+def _parse_response(*, response: httpx.Response) -> TrackingEventPage | None:
+    """The parsed success answer; ``None`` for a 2xx status the spec does not describe."""
     if response.status_code == 200:
         response_200 = TrackingEventPage.from_dict(response.json())
 
         return response_200
 
-    if response.status_code == 400:
-        response_400 = ErrorEnvelope.from_dict(response.json())
-
-        return response_400
-
-    if response.status_code == 401:
-        response_401 = ErrorEnvelope.from_dict(response.json())
-
-        return response_401
-
-    if response.status_code == 403:
-        response_403 = ErrorEnvelope.from_dict(response.json())
-
-        return response_403
-
-    if response.status_code == 404:
-        response_404 = ErrorEnvelope.from_dict(response.json())
-
-        return response_404
-
-    if response.status_code == 429:
-        response_429 = ErrorEnvelope.from_dict(response.json())
-
-        return response_429
-
-    if response.status_code == 500:
-        response_500 = ErrorEnvelope.from_dict(response.json())
-
-        return response_500
-
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorEnvelope | TrackingEventPage]:
+def _build_response(*, response: httpx.Response) -> Response[TrackingEventPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=_parse_response(response=response),
     )
