@@ -9,11 +9,23 @@ busy machine hits all of them; the figures are medians. Prints figures,
 asserts nothing. The vendor's library (``socketlabs-injectionapi``) is skipped
 with a note when it is not installed.
 
-Usage: ``python benchmarks/import_time.py [rounds]`` (default 15).
+Run it with the interpreter of a base install (``pip install socketlabs-client``,
+no extras): with click importable, ``import httpx`` also loads httpx's own
+command line (click, rich, pygments), which inflates the yardstick; the
+``cli`` extra is what keeps click out of users' apps. The first line says
+whether click is importable. ``--breakdown`` prints, per top-level package,
+the median self time ``python -X importtime`` reports for each statement:
+where the difference to ``import httpx`` goes.
+
+Usage: ``python benchmarks/import_time.py [rounds] [--breakdown]`` (default 15).
+The same pair under farm-bench (whole processes, paired, medians)::
+
+    farm-bench -n 20 --vs "$PY -c 'import httpx'" -- $PY -c "from socketlabs_client import SocketLabs"
 """
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import os
 import statistics
@@ -56,9 +68,41 @@ def measure(rounds: int) -> dict[str, float]:
     return {m: statistics.median(times) for m, times in samples.items()}
 
 
+def breakdown(statement: str, rounds: int) -> dict[str, float]:
+    """Median self seconds per top-level package while ``statement`` runs in a fresh interpreter."""
+    env = _environment()
+    runs: list[collections.Counter[str]] = []
+    for _ in range(rounds):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", statement],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        selfs: collections.Counter[str] = collections.Counter()
+        for line in done.stderr.splitlines()[1:]:
+            parts = line.split("|")
+            if len(parts) == 3 and ":" in parts[0]:
+                selfs[parts[2].strip().split(".")[0]] += int(parts[0].split(":")[1])
+        runs.append(selfs)
+    packages = set().union(*runs)
+    return {p: statistics.median(r.get(p, 0) for r in runs) / 1e6 for p in packages}
+
+
 def main(argv: list[str]) -> int:
     """Print the medians and the ratios to ``import httpx`` and to the vendor's library."""
-    rounds = int(argv[1]) if len(argv) > 1 else 15
+    numbers = [a for a in argv[1:] if a.isdigit()]
+    rounds = int(numbers[0]) if numbers else 15
+    clicked = importlib.util.find_spec("click") is not None
+    print(f"click importable (httpx then loads its command line): {clicked}")
+    if "--breakdown" in argv:
+        ours, theirs = breakdown(STATEMENTS["SocketLabs"], rounds), breakdown(STATEMENTS["httpx"], rounds)
+        print(f"{'package':<24} {'SocketLabs':>10} {'httpx':>8}  (median self ms, -X importtime)")
+        for package, spent in sorted(ours.items(), key=lambda item: -item[1])[:20]:
+            print(f"{package:<24} {spent * 1000:10.1f} {theirs.get(package, 0) * 1000:8.1f}")
+        print(f"{'total':<24} {sum(ours.values()) * 1000:10.1f} {sum(theirs.values()) * 1000:8.1f}")
+        return 0
     medians = measure(rounds)
     for name, statement in STATEMENTS.items():
         if name in medians:

@@ -201,7 +201,8 @@ class SandboxApp:
     async def _control_deliver(self, request: Request, body: bytes) -> Response:
         """``POST {CONTROL_DELIVER}``: post the owed events now (a sandbox-only control path).
 
-        Body: ``{"webhook_url": "..."}`` (optional when one is configured). Lets a
+        Body: ``{"webhook_url": "...", "address": "..."}`` (both optional: the
+        configured URL; every owed event, else only that recipient's). Lets a
         sandbox in another process be told to deliver, as ``socketlabs events
         trigger`` does; authenticated with the sandbox's key like every call.
         """
@@ -214,14 +215,21 @@ class SandboxApp:
         except ValueError:
             data = None
         url = data.get("webhook_url") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not isinstance(url, str | None):
-            return _error(400, "InvalidRequest", ['The body must be {"webhook_url": "http://..."}'])
+        address = data.get("address") if isinstance(data, dict) else None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(url, str | None)
+            or not isinstance(address, str | None)
+        ):
+            return _error(
+                400, "InvalidRequest", ['The body must be {"webhook_url": "http://...", "address": "..."}']
+            )
         if url is not None:
             self.events.webhook_url = url
         if not self.events.webhook_url:
             return _error(400, "InvalidRequest", ["No webhook_url given or configured"])
         try:
-            done = await self.events.adeliver()
+            done = await self.events.adeliver(address=address)
         except ValueError as exc:
             return _error(400, "InvalidRequest", [str(exc)])
         answer = [

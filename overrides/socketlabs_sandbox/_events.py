@@ -241,25 +241,31 @@ class EventOutbox:
             self._cursor = len(sent)
             return list(self._queue)
 
-    def deliver(self, *, timeout: float = _DEFAULT_TIMEOUT) -> list[Delivery]:
+    def deliver(self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None) -> list[Delivery]:
         """Post every owed event to ``webhook_url``, in order; return these deliveries.
 
+        With ``address``, only that recipient's events go; the others stay owed.
         An event the receiver did not answer with 200 is recorded, not retried.
         """
         if not self.webhook_url:
             raise RuntimeError("no webhook_url: set SandboxConfig.webhook_url or sandbox.events.webhook_url")
         url = self.webhook_url
         with self.state.lock:
-            events = self.pending()
-            self._queue.clear()
+            owed = self.pending()
+            events = [
+                e for e in owed if address is None or str(e.get("Address", "")).lower() == address.lower()
+            ]
+            self._queue[:] = [e for e in owed if not any(e is taken for taken in events)]
         done = [Delivery("event", url, event, *_post(url, event, timeout)) for event in events]
         with self.state.lock:
             self.delivered.extend(done)
         return done
 
-    async def adeliver(self, *, timeout: float = _DEFAULT_TIMEOUT) -> list[Delivery]:
+    async def adeliver(
+        self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None
+    ) -> list[Delivery]:
         """``deliver`` without blocking the event loop (it runs in a worker thread)."""
-        return await asyncio.to_thread(self.deliver, timeout=timeout)
+        return await asyncio.to_thread(self.deliver, timeout=timeout, address=address)
 
     def inbound_payload(
         self,

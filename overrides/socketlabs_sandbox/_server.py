@@ -192,7 +192,7 @@ class Sandbox:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self._requested_port))
-        except OSError:
+        except BaseException:  # a bad host is a ValueError or UnicodeError too, not only OSError
             sock.close()
             raise
         sock.set_inheritable(True)

@@ -151,20 +151,37 @@ def test_send_a_merge_from_csv(run: Any, socketlabs_outbox: Outbox, tmp_path: Pa
 
 
 def test_suppressions_round_trip(run: Any, tmp_path: Path) -> None:
-    assert _json(run("suppressions", "add", "x@example.com", "y@example.com", "--json"))["added"] == [
-        "x@example.com",
-        "y@example.com",
+    added = _json(run("suppressions", "add", "x@example.com", "y@example.com", "--json"))
+    assert [(r["address"], r["outcome"]) for r in added["results"]] == [
+        ("x@example.com", "suppressed"),
+        ("y@example.com", "suppressed"),
     ]
     assert _json(run("suppressions", "check", "x@example.com", "--json"))["isSuppressed"] is True
     assert "x@example.com: suppressed" in run("suppressions", "check", "x@example.com").output
     listed = _json(run("suppressions", "list", "--filter", "emailAddress=start:x", "--json"))
     assert [e["emailAddress"] for e in listed] == ["x@example.com"]
     out = tmp_path / "s.csv"
-    assert _json(run("suppressions", "export", "-o", str(out), "--json"))["rows"] == 2
+    assert "2 rows written to" in run("suppressions", "export", "-o", str(out)).stderr
     with out.open(newline="") as handle:
         assert sorted(r["emailAddress"] for r in csv.DictReader(handle)) == ["x@example.com", "y@example.com"]
     run("suppressions", "remove", "x@example.com", "--json")
     assert _json(run("suppressions", "check", "x@example.com", "--json"))["isSuppressed"] is False
+
+
+def test_a_batch_reports_each_address_and_exits_5_on_a_partial_failure(run: Any) -> None:
+    result = run("suppressions", "add", "ok@example.com", "not an address", code=EXIT_PARTIAL)
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == ["address", "outcome", "error"]
+    assert lines[1].split("\t")[:2] == ["ok@example.com", "suppressed"]
+    assert lines[2].split("\t")[:2] == ["not an address", "failed"]
+    assert result.stderr == "socketlabs: error: 1 of 2 address(es) failed\n"
+    removed = _json(
+        run("suppressions", "remove", "ok@example.com", "ok@example.com", "--json", code=EXIT_PARTIAL)
+    )
+    assert [r["ok"] for r in removed["results"]] == [True, False]
+    assert "not on the suppression list" in removed["results"][1]["error"]
+    alone = run("suppressions", "remove", "nobody@example.com", code=1)  # all failed: that failure's code
+    assert alone.stderr.count("\n") == 1
 
 
 # reports ----------------------------------------------------------------------
@@ -195,14 +212,36 @@ def test_report_formats_and_views(run: Any) -> None:
         "reports", "messages", "--since", "30d", "--max", "3", "--format", "jsonl"
     ).stdout.splitlines()
     assert len(lines) == 3 and all("messageId" in json.loads(line) for line in lines)
-    assert "messages report (2 rows)" in run("reports", "messages", "--max", "2").stdout
+    piped = run("reports", "messages", "--max", "2").stdout.splitlines()
+    assert len(piped) == 3 and piped[0].split("\t")[0] == "messageId"
     overview = _json(run("reports", "failed", "--view", "overview", "--since", "30d", "--json"))
     assert overview["count"] > 0
     aggregate = _json(run("reports", "delivered", "--view", "aggregate", "--json"))
     assert isinstance(aggregate, dict)
-    run("reports", "messages", "--view", "overview", code=2)
+    buckets = run("reports", "delivered", "--view", "aggregate").stdout.splitlines()
+    assert buckets[0].split("\t") == ["start", "count"]
     refused = run("reports", "failed", "--view", "overview", "--filter", "status=eq:Failed", code=2)
-    assert "go with the detail view" in refused.stderr
+    assert "go with row views" in refused.stderr
+    wrong = run("reports", "inbound", "--view", "aggregate", code=2)
+    assert "the inbound report has" in wrong.stderr
+
+
+def test_the_default_view_of_every_row_family_pulls_rows(run: Any) -> None:
+    for family in ("messages", "delivered", "failed", "complaint", "tracking"):
+        rows = _json(run("reports", family, "--since", "30d", "--json"))
+        assert rows, family
+
+
+def test_a_failed_pull_leaves_the_earlier_file_whole(run: Any, tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    out.write_text("earlier\n")
+    run("reports", "messages", "--filter", "nope=eq:1", "-o", str(out), code=2)
+    assert out.read_text() == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]
+    run("reports", "messages", "-o", str(out), "--api-key", "wrong", code=1)
+    run("reports", "messages", "-o", str(tmp_path / "new.csv"), "--server-id", "1", "--api-key", "x", code=1)
+    assert out.read_text() == "earlier\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]
 
 
 def test_bounce_is_failed_in_reports_and_webhooks(run: Any, socketlabs_sandbox: Sandbox) -> None:
@@ -283,10 +322,9 @@ def test_listen_prints_the_events_trigger_makes_and_forwards_them(
             listen.wait()
     assert listen.returncode == 0, err
     events = [json.loads(line) for line in out.splitlines()]
-    assert [(e["Type"], e["Address"]) for e in events] == [
-        ("Queued", "bounce.trigger@example.com"),
-        ("Failed", "bounce.trigger@example.com"),
-    ]
+    assert [e["Type"] for e in events] == ["Queued", "Failed"]
+    assert {e["Address"] for e in events} == {posted[0]["address"]}
+    assert posted[0]["address"].startswith("bounce.trigger.")
     assert events[1]["FailureType"] == "Permanent"
     assert [json.loads(b)["Type"] for b in forwarded] == ["Queued", "Failed"]
     assert DEFAULT_WEBHOOK_SECRET not in out
@@ -296,8 +334,8 @@ def test_listen_refuses_a_forged_post(run: Any, socketlabs_sandbox: Sandbox) -> 
     listen, url = _start_listen("--max-events", "1")
     try:
         socketlabs_sandbox.events.secret = "not-the-secret"
-        posted = _json(run("events", "trigger", "delivered", "--webhook-url", url, "--json"))["posted"]
-        assert {p["status"] for p in posted} == {401}
+        refused = run("events", "trigger", "delivered", "--webhook-url", url, "--json", code=EXIT_PARTIAL)
+        assert {p["status"] for p in _json(refused)["posted"]} == {401}
     finally:
         listen.kill()
         _, err = listen.communicate(timeout=30)
@@ -307,6 +345,29 @@ def test_listen_refuses_a_forged_post(run: Any, socketlabs_sandbox: Sandbox) -> 
 def test_trigger_without_a_webhook_url_is_one_line(run: Any) -> None:
     result = run("events", "trigger", "open", code=1)
     assert result.stderr.count("\n") == 1 and "webhook_url" in result.stderr
+
+
+def test_trigger_posts_only_its_own_events(
+    run: Any, socketlabs_sandbox: Sandbox, forward_target: tuple[str, list[bytes]]
+) -> None:
+    url, received = forward_target
+    run("send", "--from", "me@example.com", "--to", "earlier@example.com", "--subject", "S", "--text", "T")
+    posted = _json(run("events", "trigger", "open", "--webhook-url", url, "--json"))
+    assert {p["address"] for p in posted["posted"]} == {posted["address"]}
+    assert {json.loads(b)["Address"] for b in received} == {posted["address"]}
+    assert "earlier@example.com" in {e["Address"] for e in socketlabs_sandbox.events.pending()}
+
+
+def test_trigger_exits_5_when_the_receiver_refuses(run: Any, socketlabs_sandbox: Sandbox) -> None:
+    listen, url = _start_listen("--max-events", "1")
+    try:
+        socketlabs_sandbox.events.secret = "not-the-secret"
+        result = run("events", "trigger", "delivered", "--webhook-url", url, code=EXIT_PARTIAL)
+    finally:
+        listen.kill()
+        listen.communicate(timeout=30)
+    assert "-> 401" in result.stdout
+    assert result.stderr.count("\n") == 1 and "the receiver answered 401" in result.stderr
 
 
 # as subprocesses ----------------------------------------------------------------
@@ -353,6 +414,7 @@ def test_commands_as_subprocesses(socketlabs_env: dict[str, str]) -> None:
             assert data["isSuppressed"] is True
         elif argv[:2] == ["suppressions", "export"]:
             assert [row["emailAddress"] for row in data] == ["sub@example.com"]
+            assert data[0].keys() >= {"emailAddress"}
 
 
 def test_the_sandbox_command_prints_an_export_for_every_server(tmp_path: Path) -> None:
@@ -369,9 +431,11 @@ def test_the_sandbox_command_prints_an_export_for_every_server(tmp_path: Path) -
         assert (
             status.startswith("SocketLabs sandbox on http://127.0.0.1:") and "250 seeded messages" in status
         )
-        exports = [sandbox.stdout.readline().strip() for _ in range(len(SERVER_SETTINGS) + 2)]
+        assert f"signed with secret {DEFAULT_WEBHOOK_SECRET}" in status
+        exports = [sandbox.stdout.readline().strip() for _ in range(len(SERVER_SETTINGS) + 3)]
         env = dict(line.removeprefix("export ").split("=", 1) for line in exports)
         assert {s.env_var for s in SERVER_SETTINGS} <= set(env)
+        assert env["SOCKETLABS_WEBHOOK_SECRET"] == DEFAULT_WEBHOOK_SECRET
         assert "SOCKETLABS_MANAGEMENT_URL" in env
         listed = subprocess.run(
             [sys.executable, "-m", "socketlabs_client", "suppressions", "list", "--json"],
@@ -423,6 +487,9 @@ def test_the_sandbox_command_as_json_with_a_webhook_url(forward_target: tuple[st
         }
         assert set(status["servers"]) == {s.name for s in SERVER_SETTINGS}
         assert status["webhook_url"] == url
+        assert (
+            status["webhook_secret"] == status["env"]["SOCKETLABS_WEBHOOK_SECRET"] == DEFAULT_WEBHOOK_SECRET
+        )
         triggered = subprocess.run(  # no --webhook-url: the sandbox's own is used
             [sys.executable, "-m", "socketlabs_client", "events", "trigger", "complaint", "--json"],
             env={**_base_env(), **status["env"]},

@@ -87,10 +87,12 @@ def test_every_command_takes_json() -> None:
         return [leaf for name, sub in subs.items() for leaf in leaves(sub, f"{path} {name}")]
 
     commands = leaves(cli, "socketlabs")
-    assert len(commands) == 12
-    # `contract` hands its arguments to socketlabs_client.contract, whose `--json -` prints JSON.
-    assert [path for path, c in commands if "as_json" not in {p.name for p in c.params}] == [
-        "socketlabs contract"
+    assert len(commands) == 16
+    # `contract` hands its arguments to socketlabs_client.contract, whose `--json -` prints JSON;
+    # `completion` prints a shell script.
+    assert sorted(path for path, c in commands if "as_json" not in {p.name for p in c.params}) == [
+        "socketlabs completion",
+        "socketlabs contract",
     ]
 
 
@@ -159,12 +161,13 @@ def test_the_progress_bar_shows_rows_rate_and_eta() -> None:
     import io
 
     from rich.console import Console
-    from socketlabs_client.cli._app import _Progress
+    from socketlabs_client.cli._app import State, _Progress
 
-    with _Progress("failed rows", Console(file=io.StringIO(), force_terminal=True, width=120)) as progress:
+    progress = _Progress("failed rows", Console(file=io.StringIO(), force_terminal=True, width=120))
+    with progress.listening(State(None, None, {}, None)):
         progress(500, 1000)
         assert progress.bar is not None
         screen = Console(file=io.StringIO(), width=120, record=True)
         screen.print(progress.bar.make_tasks_table(progress.bar.tasks))
     text = screen.export_text()
-    assert "failed rows" in text and "50%" in text and "500 rows" in text and "rows/s" in text
+    assert "failed rows" in text and "50%" in text and "500 rows" in text and "/s" in text
