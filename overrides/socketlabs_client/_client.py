@@ -11,8 +11,12 @@ judged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
@@ -28,10 +32,11 @@ from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
 from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
+from ._body import ACCEPT_ENCODING
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
 from ._dates import DateInput, format_api_date
 from ._deadline import install
-from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
+from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
 from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
@@ -56,6 +61,84 @@ def _limits(config: ClientConfig) -> httpx.Limits:
     return httpx.Limits(
         max_connections=config.max_connections, max_keepalive_connections=config.max_connections
     )
+
+
+RETIRED_POOLS = 8
+
+
+class LoopPools:
+    """The async client's pools: one ``httpx.AsyncClient`` per event loop, made on first use there.
+
+    An httpx pool belongs to the loop that opened its connections: a request
+    sent from another loop can leave on the first loop's socket and then fail
+    as if it never left. So a client that made its own pools makes one set per
+    running loop (``asyncio.run`` twice, a loop per thread) and forgets the
+    sets of loops that have closed. An ``http_client`` or ``transport`` the
+    caller gave cannot be copied: it serves the loop it first ran in, and a
+    call from any other loop is refused before anything is sent.
+    """
+
+    def __init__(
+        self, make: Callable[[], httpx.AsyncClient] | None, given: httpx.AsyncClient | None = None
+    ) -> None:
+        self._make = make
+        first = given if given is not None else make() if make is not None else None
+        if first is None:  # pragma: no cover - the constructors pass one or the other
+            raise TypeError("LoopPools needs a factory or a client")
+        self.first: httpx.AsyncClient = first
+        self._home: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._others: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        # The pools of ended loops cannot be closed (their loop is gone): the last few are kept
+        # until this client is collected, older ones left to the garbage collector.
+        self._retired: deque[httpx.AsyncClient] = deque(maxlen=RETIRED_POOLS)
+
+    def current(self) -> httpx.AsyncClient:
+        """The pools of the running loop (refusing a given client on a loop it cannot serve)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            home = None if self._home is None else self._home()
+            if home is not None and home is not loop and self._make is None:
+                raise ClientStateError(
+                    "not sent: the http_client or transport given to this client serves the event loop"
+                    " it first ran in; make one client per event loop, or let the client make its own pools"
+                )
+            if home is not None and home.is_closed() and self._make is not None:
+                self._retired.append(self.first)  # the first loop ended; its pools went with it
+                self.first, home = self._make(), None
+            if home is None:
+                self._home = weakref.ref(loop)
+                return self.first
+            if home is loop:
+                return self.first
+            for ended in [other for other in self._others if other.is_closed()]:
+                self._retired.append(self._others.pop(ended))
+            pools = self._others.get(loop)
+            if pools is None and self._make is not None:
+                pools = self._others[loop] = self._make()
+            return pools or self.first
+
+    def of_this_loop(self) -> list[httpx.AsyncClient]:
+        """The pools that can be closed from here: the running loop's, and any not yet used."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            home = None if self._home is None else self._home()
+            found = [self.first] if home is None or home is loop else []
+            if loop is not None and loop in self._others:
+                found.append(self._others.pop(loop))
+            return [pools for pools in found if pools is not None]
+
+
+def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    # No transport given: httpx honours HTTP(S)_PROXY / NO_PROXY from the environment.
+    http = httpx.AsyncClient(transport=transport, limits=_limits(config))
+    install(http)
+    return http
 
 
 def _with_retries(
@@ -137,7 +220,11 @@ class _Core:
             "injection": config.inject_url,
             "management": config.management_url,
         }
-        self.headers = {"User-Agent": config.user_agent, **config.default_headers}
+        self.headers = {
+            "User-Agent": config.user_agent,
+            "Accept-Encoding": ACCEPT_ENCODING,  # only what _body decodes under its guard
+            **config.default_headers,
+        }
         self.parse_client = AuthenticatedClient(base_url=config.base_url, token="")  # only read by parsers
 
     def resolve_server_id(self, server_id: int | None) -> int:
@@ -262,11 +349,11 @@ class _Executor:
 
 
 class _AsyncExecutor:
-    """The async twin of ``_Executor``."""
+    """The async twin of ``_Executor``; each call goes out on the running loop's pools."""
 
-    def __init__(self, core: _Core, http: httpx.AsyncClient) -> None:
+    def __init__(self, core: _Core, pools: LoopPools) -> None:
         self._core = core
-        self._http = http
+        self._pools = pools
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return self._core.resolve_server_id(server_id)
@@ -282,10 +369,9 @@ class _AsyncExecutor:
         options: RequestOptions | None = None,
     ) -> Response[Any]:
         core = self._core
-        call = core.call(self._http, operation, request, options)
-        return await asend(
-            self._http, call, core.auth[operation.server], partial(build, client=core.parse_client)
-        )
+        http = self._pools.current()
+        call = core.call(http, operation, request, options)
+        return await asend(http, call, core.auth[operation.server], partial(build, client=core.parse_client))
 
     @asynccontextmanager
     async def stream(
@@ -293,8 +379,9 @@ class _AsyncExecutor:
     ) -> AsyncIterator[httpx.Response]:
         """Send ``request`` and hand over a success answer with its body unread (CSV pages)."""
         core = self._core
-        call = core.call(self._http, operation, request, options)
-        response = await aopen_stream(self._http, call, core.auth[operation.server])
+        http = self._pools.current()
+        call = core.call(http, operation, request, options)
+        response = await aopen_stream(http, call, core.auth[operation.server])
         try:
             yield response
         finally:
@@ -540,34 +627,40 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass transport= or http_client=, not both")
         owned = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(transport=transport, limits=_limits(config))
-            install(http_client)
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
+        if http_client is not None:
+            pools = LoopPools(None, http_client)
+        elif transport is not None:  # the caller's transport cannot be copied for another loop
+            pools = LoopPools(None, _async_pools(config, transport))
+        else:
+            pools = LoopPools(partial(_async_pools, config, None))
+        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), pools, owned)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, http_client: httpx.AsyncClient | None = None) -> Self:
         """A client for settings already resolved; with ``http_client``, sharing its pools."""
         client = cls.__new__(cls)
-        owned = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(limits=_limits(config))
-            install(http_client)
-        client._setup(config, http_client, owned)
+        pools = (
+            LoopPools(None, http_client) if http_client else LoopPools(partial(_async_pools, config, None))
+        )
+        client._setup(config, pools, http_client is None)
         return client
 
-    def _setup(self, config: ClientConfig, http: httpx.AsyncClient, owned: bool) -> None:
+    def _setup(self, config: ClientConfig, pools: LoopPools, owned: bool) -> None:
         setup_logging()
         self._config = config
-        self._http = http
+        self._pools = pools
         self._owns_http = owned
-        self._executor = _AsyncExecutor(_Core(config), http)
+        self._executor = _AsyncExecutor(_Core(config), pools)
         super().__init__(self._executor)
 
     @property
     def http_client(self) -> httpx.AsyncClient:
-        """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
-        return self._http
+        """The pooled httpx client of the running event loop (shared by ``with_options`` copies)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._pools.first
+        return self._pools.current()
 
     async def send(
         self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]
@@ -579,12 +672,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
-        return type(self).from_config(self._changed(dict(changes)), http_client=self._http)
+        copy = type(self).__new__(type(self))
+        copy._setup(self._changed(dict(changes)), self._pools, owned=False)
+        return copy
 
     async def aclose(self) -> None:
-        """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""
+        """Close the pools made for this event loop (not a given ``http_client``, nor a copy's)."""
         if self._owns_http:
-            await self._http.aclose()
+            for pools in self._pools.of_this_loop():
+                await pools.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -30,6 +30,16 @@ from attrs import evolve, frozen
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, Operation
 from socketlabs_api.types import Response
 
+from ._body import (
+    MAX_DECOMPRESSION_RATIO,
+    BodyDecoder,
+    BodyTooLarge,
+    BodyUndecodable,
+    Unreadable,
+    araw_chunks,
+    content_encoding,
+    raw_chunks,
+)
 from ._config import DEFAULT_MAX_RESPONSE_SIZE
 from ._deadline import bounded
 from ._errors import (
@@ -77,9 +87,8 @@ __all__ = [
 OPERATION_EXTENSION = "socketlabs.operation"
 """Key under which each request's ``Operation`` travels in ``request.extensions``."""
 
-MAX_DECOMPRESSION_RATIO = 100
-"""An answer may expand at most this many times its compressed size (past the first MiB)."""
-_RATIO_FLOOR = 1024 * 1024
+_RECODED = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+"""Headers of the body as it came, not of the decoded body the parsed answer holds."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -107,26 +116,6 @@ class Lifecycle:
     ) -> Lifecycle:
         """The settings for a client with this key."""
         return cls(policy, limiter, key_id(api_key), (api_key,), max_response_size)
-
-
-class _Unreadable(Exception):
-    """Why reading an answer stopped; ``limit`` is the size it went past (0: none)."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        super().__init__(what)
-        self.limit = limit
-        self.what = what
-
-
-class _TooLarge(_Unreadable):
-    """Over ``max_response_size``, or expanding past the decompression ratio."""
-
-
-class _Undecodable(_Unreadable):
-    """A body that does not follow its ``Content-Encoding``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(0, f"the body cannot be decoded ({reason})")
 
 
 def _kind(operation: Operation | None, request: httpx.Request) -> RetryKind:
@@ -170,7 +159,7 @@ class Call:
         )
         self.name = operation.operation_id if operation else f"{request.method} {request.url.path}"
         self.deadline = None if self.policy.deadline is None else time.monotonic() + self.policy.deadline
-        self.unreadable: _Unreadable | None = None
+        self.unreadable: Unreadable | None = None
 
     # -- before sending -------------------------------------------------------------------
 
@@ -207,35 +196,39 @@ class Call:
         error.processed = Processed.NO
         return error
 
-    def state_error(self, exc: RuntimeError) -> ClientStateError:
-        """Httpx refused to send: the client is closed, or used from another event loop."""
-        return ClientStateError(
-            f"{self.request.method} {_url(self.request)} not sent: {exc}"
-            " (a closed client cannot send, and an async client belongs to the event loop it first ran in)"
-        )
+    def closed_error(self) -> ClientStateError:
+        """The client was closed: nothing is sent."""
+        return ClientStateError(f"{self.request.method} {_url(self.request)} not sent: the client is closed")
+
+    @staticmethod
+    def broken(exc: RuntimeError) -> httpx.TransportError:
+        """Httpx failed under the request (its event loop went away): it may have left, so in doubt."""
+        return httpx.TransportError(f"{type(exc).__name__}: {exc}")
 
     # -- reading --------------------------------------------------------------------------
 
-    def check_read(self, total: int, response: httpx.Response) -> None:
-        """After each chunk: refuse an answer too large or expanding too far, and keep the deadline."""
-        limit = self.life.max_response_size
-        if total > limit:
-            raise _TooLarge(limit, f"the answer is over max_response_size ({limit} bytes)")
-        compressed = response.num_bytes_downloaded
-        if total > _RATIO_FLOOR and total > MAX_DECOMPRESSION_RATIO * max(compressed, 1):
-            raise _TooLarge(
-                limit,
-                f"the answer expands past {MAX_DECOMPRESSION_RATIO}x its compressed size ({compressed})",
-            )
+    def decoder(self, response: httpx.Response) -> BodyDecoder:
+        """The guarded decoder of one answer's body (held to ``max_response_size`` and the ratio)."""
+        return BodyDecoder(content_encoding(response), self.life.max_response_size)
+
+    def check_deadline(self) -> None:
+        """Between chunks: a body still arriving when the deadline passes is abandoned."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise httpx.ReadTimeout(
                 "the call's deadline passed while reading the answer", request=self.request
             )
 
     @staticmethod
-    def kept(response: httpx.Response, chunks: list[bytes]) -> None:
-        """Leave the read body on the response, as ``response.read()`` does."""
-        response._content = b"".join(chunks)
+    def answer(response: httpx.Response, body: bytes) -> httpx.Response:
+        """The answer with its decoded body (the encoding headers no longer apply to it)."""
+        headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _RECODED]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=response.request,
+            extensions=response.extensions,
+        )
 
     # -- judging --------------------------------------------------------------------------
 
@@ -295,12 +288,12 @@ class Call:
         status = payload.status_code
         if decision.action is Action.UNKNOWN:
             raise self.unknown(decision, status)
-        if isinstance(self.unreadable, _Undecodable) and 200 <= status < 300:
+        if isinstance(self.unreadable, BodyUndecodable) and 200 <= status < 300:
             message = f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}"
             raise self._marked(
                 MalformedResponseError(message, operation=self.operation, response=payload), decision
             )
-        if isinstance(self.unreadable, _TooLarge):
+        if isinstance(self.unreadable, BodyTooLarge):
             raise self._marked(
                 ResponseTooLargeError(
                     f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}",
@@ -331,21 +324,19 @@ class Call:
 # -- sync driver -----------------------------------------------------------------------------
 
 
-def _read(call: Call, response: httpx.Response) -> None:
+def _read(call: Call, response: httpx.Response) -> httpx.Response:
+    """The whole body, decoded under the guard; what stopped the read is kept on ``call.unreadable``."""
     chunks: list[bytes] = []
-    total = 0
     try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            total += len(chunk)
-            call.check_read(total, response)
-    except _TooLarge as exc:
+        decoder = call.decoder(response)
+        for raw in raw_chunks(response):
+            chunks.extend(decoder.feed(raw))
+            call.check_deadline()
+    except Unreadable as exc:
         call.unreadable = exc
-    except httpx.DecodingError as exc:  # a Content-Encoding the body does not follow
-        call.unreadable = _Undecodable(str(exc))
     finally:
         response.close()
-    call.kept(response, chunks)
+    return call.answer(response, b"".join(chunks))
 
 
 def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> Tried[Payload]:
@@ -358,16 +349,18 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
     sent = time.monotonic()
     call.unreadable = None
     call.clamp_pool_wait()
+    if http.is_closed:
+        raise call.closed_error()
     with bounded(call.deadline):
         try:
             response = http.send(call.request, auth=auth, stream=True)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
         except RuntimeError as exc:
-            raise call.state_error(exc) from exc
+            return call.judge_error(call.broken(exc))
         try:
             if not (stream and 200 <= response.status_code < 300):
-                _read(call, response)
+                response = _read(call, response)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
     if life.limiter is not None:
@@ -399,21 +392,19 @@ def open_stream(http: httpx.Client, call: Call, auth: httpx.Auth) -> httpx.Respo
 # -- async driver ----------------------------------------------------------------------------
 
 
-async def _aread(call: Call, response: httpx.Response) -> None:
+async def _aread(call: Call, response: httpx.Response) -> httpx.Response:
+    """The async ``_read``."""
     chunks: list[bytes] = []
-    total = 0
     try:
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            total += len(chunk)
-            call.check_read(total, response)
-    except _TooLarge as exc:
+        decoder = call.decoder(response)
+        async for raw in araw_chunks(response):
+            chunks.extend(decoder.feed(raw))
+            call.check_deadline()
+    except Unreadable as exc:
         call.unreadable = exc
-    except httpx.DecodingError as exc:
-        call.unreadable = _Undecodable(str(exc))
     finally:
         await response.aclose()
-    call.kept(response, chunks)
+    return call.answer(response, b"".join(chunks))
 
 
 async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, stream: bool) -> Tried[Payload]:
@@ -426,16 +417,18 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
     sent = time.monotonic()
     call.unreadable = None
     call.clamp_pool_wait()
+    if http.is_closed:
+        raise call.closed_error()
     with bounded(call.deadline):
         try:
             response = await http.send(call.request, auth=auth, stream=True)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
         except RuntimeError as exc:
-            raise call.state_error(exc) from exc
+            return call.judge_error(call.broken(exc))
         try:
             if not (stream and 200 <= response.status_code < 300):
-                await _aread(call, response)
+                response = await _aread(call, response)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
     if life.limiter is not None:

@@ -12,6 +12,7 @@ import gzip
 import json
 import pickle
 import time
+import warnings
 from typing import Any
 from urllib.parse import quote
 
@@ -310,17 +311,24 @@ def test_a_closed_client_is_a_typed_error_and_send_still_accounts_for_everyone(r
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_an_async_client_from_a_second_event_loop_is_a_typed_error(raw: RawServer) -> None:
+def test_an_async_client_serves_a_second_event_loop_on_pools_of_its_own(raw: RawServer) -> None:
     import asyncio
     import gc
 
     raw.answer(response(200, CHECK_OK))
     client = _aclient(raw)
     asyncio.run(client.suppressions.check(email_address="a@example.com"))  # leaves a pooled connection
-    with pytest.raises(ClientStateError, match="event loop"):
-        asyncio.run(client.suppressions.check(email_address="a@example.com"))
-    del client
-    gc.collect()  # the first loop's connection is finalised here, not in a later test
+    asyncio.run(client.suppressions.check(email_address="a@example.com"))
+    assert len(raw.requests) == 2
+    given = _aclient(raw, transport=httpx.AsyncHTTPTransport())
+    asyncio.run(given.suppressions.check(email_address="a@example.com"))
+    with pytest.raises(ClientStateError, match="event loop"):  # a given transport cannot be copied
+        asyncio.run(given.suppressions.check(email_address="a@example.com"))
+    assert len(raw.requests) == 3, "refused before anything was sent"
+    del client, given
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()  # the first loop's connection is finalised here, not in a later test
 
 
 # -- per-request options, shared pools ----------------------------------------------------------
