@@ -35,7 +35,7 @@ from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
 from ._body import ACCEPT_ENCODING
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
 from ._dates import DateInput, format_api_date
-from ._deadline import install
+from ._deadline import AsyncBoundedTransport, BoundedTransport
 from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
 from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
@@ -135,10 +135,13 @@ class LoopPools:
 
 
 def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-    # No transport given: httpx honours HTTP(S)_PROXY / NO_PROXY from the environment.
-    http = httpx.AsyncClient(transport=transport, limits=_limits(config))
-    install(http)
-    return http
+    """Pools for one event loop: over the caller's transport, or our own (deadline and env proxies)."""
+    return httpx.AsyncClient(transport=transport or AsyncBoundedTransport(_limits(config)))
+
+
+def _pools(config: ClientConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """The sync client's pools: over the caller's transport, or our own (deadline and env proxies)."""
+    return httpx.Client(transport=transport or BoundedTransport(_limits(config)))
 
 
 def _with_retries(
@@ -522,9 +525,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             raise ConfigurationError("pass transport= or http_client=, not both")
         owned = http_client is None
         if http_client is None:
-            # No transport given: httpx honours HTTP(S)_PROXY / NO_PROXY from the environment.
-            http_client = httpx.Client(transport=transport, limits=_limits(config))
-            install(http_client)
+            http_client = _pools(config, transport)
         self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
 
     @classmethod
@@ -533,8 +534,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         client = cls.__new__(cls)
         owned = http_client is None
         if http_client is None:
-            http_client = httpx.Client(limits=_limits(config))
-            install(http_client)
+            http_client = _pools(config, None)
         client._setup(config, http_client, owned)
         return client
 

@@ -203,6 +203,8 @@ class APIError(SocketLabsError):
 
     processed: Processed = Processed.UNKNOWN
     """The lifecycle's verdict; set on every error it raises (see ``Processed``)."""
+    retryable: bool = False
+    """Part of the same verdict: refused for now, not for good (rate limited, 503, never sent)."""
 
     def __init__(self, message: str, *, operation: Operation | None, method: str, url: str) -> None:
         super().__init__(message)

@@ -419,3 +419,28 @@ def test_waiting_for_a_pooled_connection_is_bounded_by_the_deadline(raw: RawServ
         assert elapsed(start) < 1.5
         holder.join(5)
     assert len(raw.requests) == 1, "the second call never got the connection"
+
+
+# -- the client's own transport: httpcore's public pool, env proxies -----------------------------
+
+
+def test_the_environment_proxy_carries_the_clients_requests(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw.answer(response(200, CHECK_OK))
+    monkeypatch.setenv("HTTP_PROXY", raw.url)  # the raw server plays the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = SocketLabs(api_key=KEY, server_id=1, base_url="http://api.example.test/v2", rate_limiter=False)
+    with client:
+        client.suppressions.check(email_address="a@example.com")
+    assert raw.requests[0].target.startswith("http://api.example.test/v2/servers/1/suppressions")
+
+
+def test_no_proxy_sends_direct(raw: RawServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw.answer(response(200, CHECK_OK))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with _client(raw) as client:
+        client.suppressions.check(email_address="a@example.com")
+    assert raw.requests[0].target.startswith("/v2/servers/1/suppressions")
