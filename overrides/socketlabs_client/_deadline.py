@@ -229,22 +229,23 @@ def _proxy(url: str | None) -> httpcore.Proxy | None:
 
 
 class _Pools:
-    """One pool per proxy (None: direct), each over the bounded backend, made on first use."""
+    """One pool per proxy (None: direct) and TLS or not, each over the bounded backend, made on first use."""
 
     def __init__(self, make: Any, limits: httpx.Limits, trust_env: bool) -> None:
         self._make = make
         self._limits = limits
         self._proxies = _Proxies(trust_env)
-        self._ssl = httpx.create_ssl_context(trust_env=trust_env)
-        self.made: dict[str | None, Any] = {}
+        self._trust_env = trust_env
+        self.made: dict[tuple[str | None, bool], Any] = {}
 
     def of(self, request: httpx.Request) -> Any:
         proxy = self._proxies.for_url(request.url)
-        pool = self.made.get(proxy)
-        if pool is None:
+        tls = request.url.scheme == "https" or (proxy or "").startswith("https")
+        pool = self.made.get((proxy, tls))
+        if pool is None:  # an SSL context (tens of ms to load) only where TLS is spoken
             limits = self._limits
-            pool = self.made[proxy] = self._make(
-                ssl_context=self._ssl,
+            pool = self.made[proxy, tls] = self._make(
+                ssl_context=httpx.create_ssl_context(trust_env=self._trust_env) if tls else None,
                 proxy=_proxy(proxy),
                 max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,

@@ -33,7 +33,7 @@ import re
 import sys
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from itertools import count
+from itertools import chain, count
 from os import PathLike
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -675,8 +675,7 @@ class CsvStream(_CsvBase):
 
     def rows(self) -> Iterator[list[str]]:
         """Every data row as a list of strings (``header`` is set once the first page arrives)."""
-        for batch in self.batches():
-            yield from batch
+        return chain.from_iterable(self.batches())  # no Python frame per row
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         for row in self.rows():
