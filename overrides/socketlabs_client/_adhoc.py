@@ -8,7 +8,8 @@ synthetic ``Operation`` that travels in ``request.extensions`` like any other:
 * retry: by the one method table (``_retries.method_retry``, RFC 9110's
   idempotent methods), so ``once`` for POST and PATCH (a create must not run
   twice); ``send`` for anything on the injection server, which may deliver mail;
-* rate-limit family ``reports-message`` when the path matches
+* rate-limit family: the one whose path glob in the spec's ``x-rate-limits``
+  (``match``) covers the path, such as ``reports-message`` for
   ``*/reports/message*``, as the API counts those calls separately.
 
 The path is relative to the chosen server's base URL; an absolute URL is
@@ -39,7 +40,7 @@ from urllib.parse import quote
 
 import httpx
 from attrs import fields, frozen
-from socketlabs_api.operations import Operation
+from socketlabs_api.operations import RATE_LIMITS, Operation
 from socketlabs_api.resources import (
     AsyncCsvDownload,
     AsyncExecutor,
@@ -82,11 +83,17 @@ LIST_PARAMETERS = ("pageSize", "pageNumber", "sortField", "sortDirection", "star
 """Query names the pagers own: ``paginate``/``download`` take them as keywords, never in ``params``."""
 _SERVER_ID_NAMES = frozenset({"serverId", "server_id"})
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_REPORTS_MESSAGE = "*/reports/message*"
 _SCALARS = (str, int, float)
 
 ParamValue = str | int | float | bool | list[str | int | float | bool] | tuple[str | int | float | bool, ...]
 """A query value: a scalar (booleans go as ``true``/``false``) or a list (the name repeats)."""
+
+
+def _matched_family(path: str) -> str | None:
+    """The spec's extra rate-limit family whose path glob (``x-rate-limits`` ``match``) covers ``path``."""
+    return next(
+        (name for name, rate in RATE_LIMITS.items() if rate.match and fnmatchcase(path, rate.match)), None
+    )
 
 
 def adhoc_operation(
@@ -109,7 +116,7 @@ def adhoc_operation(
         source="client.request() (not in the spec)",
         retry=retry,
         accept=accept,
-        rate_limit_family="reports-message" if fnmatchcase(path, _REPORTS_MESSAGE) else None,
+        rate_limit_family=_matched_family(path),
         pagination=pagination,
     )
 

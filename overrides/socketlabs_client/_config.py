@@ -49,8 +49,8 @@ __all__ = [
 
 DEFAULT_BASE_URL = SERVERS["api"].default_url
 DEFAULT_INJECT_URL = SERVERS["injection"].default_url
-DEFAULT_INJECT_CX_URL = "https://inject-cx.socketlabs.com/api/v1"
-"""The Complex Sender (CX) injection gateway; pass it as ``inject_url`` to send through it."""
+DEFAULT_INJECT_CX_URL = SERVERS["injection"].gateways["cx"]
+"""The Complex Sender (CX) injection gateway (the spec's ``x-servers``); pass it as ``inject_url``."""
 DEFAULT_MANAGEMENT_URL = SERVERS["management"].default_url
 """The v1 base (custom bounce domains, DKIM keys and tracking domains of servers)."""
 # The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
