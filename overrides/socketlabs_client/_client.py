@@ -31,9 +31,16 @@ from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Reques
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
-from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
+from ._auth import BearerAuth, InjectionAuth, v2_auth
 from ._body import ACCEPT_ENCODING
-from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
+from ._config import (
+    CLIENT_SETTINGS,
+    ClientConfig,
+    ClientOptions,
+    ClientSettings,
+    inject_base_url,
+    resolve_config,
+)
 from ._dates import DateInput, format_api_date
 from ._deadline import AsyncBoundedTransport, BoundedTransport
 from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
@@ -142,6 +149,33 @@ def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | Non
 def _pools(config: ClientConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     """The sync client's pools: over the caller's transport, or our own (deadline and env proxies)."""
     return httpx.Client(transport=transport or BoundedTransport(_limits(config)))
+
+
+def _configured(
+    api_key: str | None, server_id: int | str | None, both: bool, settings: ClientSettings
+) -> ClientConfig:
+    """A constructor's settings, resolved and checked before anything is sent (see ``_config``)."""
+    unknown = set(settings) - CLIENT_SETTINGS
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    if both:
+        raise ConfigurationError("pass transport= or http_client=, not both")
+    given: dict[str, Any] = dict(settings)
+    retry = {
+        name: given.pop(name)
+        for name in ("retry", "max_retries", "max_wait", "rate_limiter")
+        if name in given
+    }
+    if given.get("default_headers"):
+        check_headers(given["default_headers"], "default_headers")
+    config = resolve_config(api_key=api_key, server_id=server_id, **given)
+    return _with_retries(
+        config,
+        retry.get("retry"),
+        retry.get("max_retries"),
+        retry.get("max_wait"),
+        retry.get("rate_limiter", True),
+    )
 
 
 def _with_retries(
@@ -492,41 +526,12 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         api_key: str | None = None,
         server_id: int | str | None = None,
         *,
-        base_url: str | None = None,
-        inject_url: str | None = None,
-        management_url: str | None = None,
-        auth: AuthScheme = "bearer",
-        timeout: float | httpx.Timeout | None = None,
-        max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-        rate_limiter: RateLimiter | bool = True,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        config = resolve_config(
-            api_key=api_key,
-            server_id=server_id,
-            base_url=base_url,
-            inject_url=inject_url,
-            management_url=management_url,
-            auth=auth,
-            timeout=timeout,
-            max_connections=max_connections,
-            default_headers=default_headers,
-            max_response_size=max_response_size,
-        )
-        if default_headers:
-            check_headers(default_headers, "default_headers")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both")
-        owned = http_client is None
-        if http_client is None:
-            http_client = _pools(config, transport)
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
+        config = _configured(api_key, server_id, transport is not None and http_client is not None, settings)
+        self._setup(config, http_client or _pools(config, transport), owned=http_client is None)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, http_client: httpx.Client | None = None) -> Self:
@@ -595,45 +600,14 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         api_key: str | None = None,
         server_id: int | str | None = None,
         *,
-        base_url: str | None = None,
-        inject_url: str | None = None,
-        management_url: str | None = None,
-        auth: AuthScheme = "bearer",
-        timeout: float | httpx.Timeout | None = None,
-        max_connections: int = 20,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-        rate_limiter: RateLimiter | bool = True,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        config = resolve_config(
-            api_key=api_key,
-            server_id=server_id,
-            base_url=base_url,
-            inject_url=inject_url,
-            management_url=management_url,
-            auth=auth,
-            timeout=timeout,
-            max_connections=max_connections,
-            default_headers=default_headers,
-            max_response_size=max_response_size,
-        )
-        if default_headers:
-            check_headers(default_headers, "default_headers")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both")
-        owned = http_client is None
-        if http_client is not None:
-            pools = LoopPools(None, http_client)
-        elif transport is not None:  # the caller's transport cannot be copied for another loop
-            pools = LoopPools(None, _async_pools(config, transport))
-        else:
-            pools = LoopPools(partial(_async_pools, config, None))
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), pools, owned)
+        config = _configured(api_key, server_id, transport is not None and http_client is not None, settings)
+        given = http_client or (None if transport is None else _async_pools(config, transport))
+        pools = LoopPools(None, given) if given else LoopPools(partial(_async_pools, config, None))
+        self._setup(config, pools, owned=http_client is None)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, http_client: httpx.AsyncClient | None = None) -> Self:
