@@ -222,12 +222,15 @@ class _PageWalk:
         return not data or done_by_total or done_by_max
 
 
-class PageIterator(Generic[ItemT, PageT]):
-    """Items across pages (iterate it) or the pages (``.pages()``); fetches lazily."""
+SenderT = TypeVar("SenderT")
+
+
+class _Pager(Generic[SenderT]):
+    """What both pagers hold: the sender, the operation's base request and parser, the checked plan."""
 
     def __init__(
         self,
-        sender: _SyncSender,
+        sender: SenderT,
         operation: Operation,
         base: dict[str, Any],
         build: Callable[..., Response[Any]],
@@ -241,6 +244,10 @@ class PageIterator(Generic[ItemT, PageT]):
         self._build = build
         self.plan = the_plan
         self._options = options
+
+
+class PageIterator(_Pager[_SyncSender], Generic[ItemT, PageT]):
+    """Items across pages (iterate it) or the pages (``.pages()``); fetches lazily."""
 
     def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
@@ -273,25 +280,8 @@ class PageIterator(Generic[ItemT, PageT]):
                 yield item
 
 
-class AsyncPageIterator(Generic[ItemT, PageT]):
+class AsyncPageIterator(_Pager[_AsyncSender], Generic[ItemT, PageT]):
     """The async twin of ``PageIterator``; ``await`` it for the starting page."""
-
-    def __init__(
-        self,
-        sender: _AsyncSender,
-        operation: Operation,
-        base: dict[str, Any],
-        build: Callable[..., Response[Any]],
-        the_plan: ListPlan,
-        *,
-        options: RequestOptions | None = None,
-    ) -> None:
-        self._sender = sender
-        self._operation = operation
-        self._base = base
-        self._build = build
-        self.plan = the_plan
-        self._options = options
 
     async def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
