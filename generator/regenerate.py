@@ -59,6 +59,7 @@ CONFIDENCE = ("confirmed", "observed", "modeled")
 RETRY = ("idempotent", "send", "once")
 DEFAULT_RATE_FAMILY = "default"
 SERVER_KEYS = {"url", "argument", "env", "auth", "errors", "description"}
+SERVER_OPTIONAL_KEYS = {"gateways"}
 AUTH_KINDS = ("bearer", "basic", "body")
 ERROR_SHAPES = ("v2", "v1-list", "injection")
 RETURNS = ("body", "response")
@@ -179,6 +180,23 @@ def _list_facts(
     return facts, problems
 
 
+def _server_problems(name: str, facts: Any) -> list[str]:
+    """What is wrong with one ``x-servers`` entry."""
+    if not (isinstance(facts, dict) and SERVER_KEYS <= set(facts) <= SERVER_KEYS | SERVER_OPTIONAL_KEYS):
+        return [f"x-servers.{name}: needs {sorted(SERVER_KEYS)}, may have {sorted(SERVER_OPTIONAL_KEYS)}"]
+    problems = []
+    if not str(facts["argument"]).isidentifier() or not str(facts["env"]).isupper():
+        problems.append(f"x-servers.{name}: argument must be an identifier, env upper case")
+    if not (isinstance(facts["auth"], list) and facts["auth"] and set(facts["auth"]) <= set(AUTH_KINDS)):
+        problems.append(f"x-servers.{name}: auth must be a non-empty list of {AUTH_KINDS}")
+    if facts["errors"] not in ERROR_SHAPES:
+        problems.append(f"x-servers.{name}: errors must be one of {ERROR_SHAPES}")
+    gateways = facts.get("gateways", {})
+    if not (isinstance(gateways, dict) and all(str(u).startswith("https://") for u in gateways.values())):
+        problems.append(f"x-servers.{name}: gateways must map a name to an https URL")
+    return problems
+
+
 def servers_from_spec(spec: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The top-level ``x-servers`` table (name -> facts), with its problems.
 
@@ -188,17 +206,7 @@ def servers_from_spec(spec: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], 
     table = spec.get("x-servers")
     if not isinstance(table, dict) or not table:
         return {}, ["x-servers: a non-empty mapping of server name to facts is required"]
-    problems: list[str] = []
-    for name, facts in table.items():
-        if not (isinstance(facts, dict) and set(facts) == SERVER_KEYS):
-            problems.append(f"x-servers.{name}: needs exactly {sorted(SERVER_KEYS)}")
-            continue
-        if not str(facts["argument"]).isidentifier() or not str(facts["env"]).isupper():
-            problems.append(f"x-servers.{name}: argument must be an identifier, env upper case")
-        if not (isinstance(facts["auth"], list) and facts["auth"] and set(facts["auth"]) <= set(AUTH_KINDS)):
-            problems.append(f"x-servers.{name}: auth must be a non-empty list of {AUTH_KINDS}")
-        if facts["errors"] not in ERROR_SHAPES:
-            problems.append(f"x-servers.{name}: errors must be one of {ERROR_SHAPES}")
+    problems = [problem for name, facts in table.items() for problem in _server_problems(name, facts)]
     default = (spec.get("servers") or [{}])[0].get("url")
     for path, item in spec.get("paths", {}).items():
         url = (item.get("servers") or [{"url": default}])[0].get("url")
@@ -214,6 +222,13 @@ def servers_from_spec(spec: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], 
                 problems.append(
                     f"{method.upper()} {path}: served from {url}, x-servers.{name} says {facts.get('url')}"
                 )
+            listed = {server.get("url") for server in item.get("servers") or []}
+            gateways = facts.get("gateways", {}) if isinstance(facts, dict) and listed else {}
+            problems += [
+                f"{method.upper()} {path}: x-servers.{name} gateway {gateway} is not one of its servers"
+                for gateway, gateway_url in gateways.items()
+                if gateway_url not in listed
+            ]
     return table, problems
 
 
@@ -700,6 +715,8 @@ def _rate_limit_problems(spec: dict[str, Any], operations: dict[str, dict[str, A
         ok = isinstance(limit, int) and limit > 0 and isinstance(period, int | float) and period > 0
         if not ok or isinstance(limit, bool):
             problems.append(f"x-rate-limits.{family}: needs a positive int `limit` and a positive `period`")
+        if isinstance(rate, dict) and not isinstance(rate.get("match", ""), str):
+            problems.append(f"x-rate-limits.{family}: `match` is a path glob (a string)")
     for op_id, info in operations.items():
         family = info["rate_limit_family"]
         if family is not None and (family not in table or family == DEFAULT_RATE_FAMILY):

@@ -28,10 +28,16 @@ class FilterField:
 
 @frozen
 class RateLimit:
-    """At most ``limit`` requests in any ``period`` seconds (a sliding window)."""
+    """At most ``limit`` requests in any ``period`` seconds (a sliding window).
+
+    ``match``: a path glob naming the calls that count against it, for a path
+    the spec does not describe (``client.request``); None: only the operations
+    that name the family.
+    """
 
     limit: int
     period: float
+    match: str | None = None
 
 
 DEFAULT_RATE_LIMIT_FAMILY = "default"
@@ -39,7 +45,7 @@ DEFAULT_RATE_LIMIT_FAMILY = "default"
 
 RATE_LIMITS: dict[str, RateLimit] = {
     "default": RateLimit(limit=100, period=60),
-    "reports-message": RateLimit(limit=30, period=60),
+    "reports-message": RateLimit(limit=30, period=60, match="*/reports/message*"),
 }
 """The spec's ``x-rate-limits`` table: the one place the API's limits are written."""
 

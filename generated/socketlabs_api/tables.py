@@ -40,6 +40,7 @@ class Server:
         auth: How requests authenticate: ``bearer``, ``basic`` (key as password), ``body`` (injection).
         error_shape: ``v2`` (``{error: [...]}``), ``v1-list`` (a bare list) or ``injection`` (``ErrorCode``).
         description: What lives there.
+        gateways: Other base URLs for the same API, by name (the injection API's ``cx`` gateway).
     """
 
     name: str
@@ -49,6 +50,7 @@ class Server:
     auth: tuple[AuthKind, ...]
     error_shape: ErrorShape
     description: str
+    gateways: Mapping[str, str]
 
 
 SERVERS: Mapping[str, Server] = {
@@ -63,6 +65,7 @@ SERVERS: Mapping[str, Server] = {
         ),
         error_shape="v2",
         description="SocketLabs API v2 (management, reporting, suppression, subaccounts)",
+        gateways={},
     ),
     "injection": Server(
         name="injection",
@@ -75,6 +78,9 @@ SERVERS: Mapping[str, Server] = {
         ),
         error_shape="injection",
         description="Injection API (the CX gateway is https://inject-cx.socketlabs.com/api/v1)",
+        gateways={
+            "cx": "https://inject-cx.socketlabs.com/api/v1",
+        },
     ),
     "management": Server(
         name="management",
@@ -84,6 +90,7 @@ SERVERS: Mapping[str, Server] = {
         auth=("bearer",),
         error_shape="v1-list",
         description="SocketLabs API v1 (Simple Sender servers - bounce domains, DKIM, tracking domains)",
+        gateways={},
     ),
 }
 """Every API host, by ``x-server`` name, in the spec's order."""

@@ -5,10 +5,11 @@ gets the same auth, transport stack (limits, retries) and typed errors. What a
 spec operation declares in vendor extensions is derived here instead, in a
 synthetic ``Operation`` that travels in ``request.extensions`` like any other:
 
-* retry: ``idempotent`` for GET, HEAD, PUT and DELETE; ``once`` for POST and
-  PATCH (a create must not run twice); ``send`` for anything on the injection
-  server, which may deliver mail;
-* rate-limit family ``reports-message`` when the path matches
+* retry: by the one method table (``_retries.method_retry``, RFC 9110's
+  idempotent methods), so ``once`` for POST and PATCH (a create must not run
+  twice); ``send`` for anything on the injection server, which may deliver mail;
+* rate-limit family: the one whose path glob in the spec's ``x-rate-limits``
+  (``match``) covers the path, such as ``reports-message`` for
   ``*/reports/message*``, as the API counts those calls separately.
 
 The path is relative to the chosen server's base URL; an absolute URL is
@@ -34,12 +35,12 @@ import re
 from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from http import HTTPStatus
-from typing import Any, Literal, cast, get_args, overload
+from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
 from urllib.parse import quote
 
 import httpx
 from attrs import fields, frozen
-from socketlabs_api.operations import Operation
+from socketlabs_api.operations import RATE_LIMITS, Operation
 from socketlabs_api.resources import (
     AsyncCsvDownload,
     AsyncExecutor,
@@ -55,6 +56,7 @@ from socketlabs_api.types import Response
 
 from ._errors import InvalidRequestError
 from ._filters import resolve_untyped_filters, with_query
+from ._retries import method_retry
 
 __all__ = [
     "ADHOC_TAG",
@@ -79,14 +81,19 @@ ADHOC_TAG = "request"
 """The ``tag`` of every ad hoc ``Operation`` (``is_adhoc``)."""
 LIST_PARAMETERS = ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters")
 """Query names the pagers own: ``paginate``/``download`` take them as keywords, never in ``params``."""
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 _SERVER_ID_NAMES = frozenset({"serverId", "server_id"})
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_REPORTS_MESSAGE = "*/reports/message*"
 _SCALARS = (str, int, float)
 
 ParamValue = str | int | float | bool | list[str | int | float | bool] | tuple[str | int | float | bool, ...]
 """A query value: a scalar (booleans go as ``true``/``false``) or a list (the name repeats)."""
+
+
+def _matched_family(path: str) -> str | None:
+    """The spec's extra rate-limit family whose path glob (``x-rate-limits`` ``match``) covers ``path``."""
+    return next(
+        (name for name, rate in RATE_LIMITS.items() if rate.match and fnmatchcase(path, rate.match)), None
+    )
 
 
 def adhoc_operation(
@@ -97,11 +104,7 @@ def adhoc_operation(
     pagination: Literal["page", "csv"] | None = None,
 ) -> Operation:
     """The ``Operation`` an ad hoc call carries, with its retry, limit and paging facts derived."""
-    retry: Literal["idempotent", "send", "once"] = "once"
-    if server == "injection":
-        retry = "send"  # may deliver mail
-    elif method in _IDEMPOTENT:
-        retry = "idempotent"
+    retry = "send" if server == "injection" else method_retry(method)  # the injection server may deliver mail
     return Operation(
         operation_id=f"request {method} {path}",
         method=method,
@@ -113,7 +116,7 @@ def adhoc_operation(
         source="client.request() (not in the spec)",
         retry=retry,
         accept=accept,
-        rate_limit_family="reports-message" if fnmatchcase(path, _REPORTS_MESSAGE) else None,
+        rate_limit_family=_matched_family(path),
         pagination=pagination,
     )
 
@@ -375,7 +378,149 @@ def _list_query(
     )
 
 
-class AdHocRequests:
+PagerT = TypeVar("PagerT")
+DownloadT = TypeVar("DownloadT")
+
+
+class _AdHocLists(Generic[PagerT, DownloadT]):
+    """What both clients' escape hatches share: ``paginate()``, ``download()`` and checking ``request()``."""
+
+    def _prepared(  # noqa: PLR0917 - the arguments of request(), in order
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, ParamValue | None] | None,
+        json: Any,
+        server: str,
+        server_id: int | None,
+        path_params: Mapping[str, str | int] | None,
+        filters: object | None,
+        headers: Mapping[str, str] | None,
+        accept: str,
+    ) -> AdHocCall:
+        """``request()``'s checked call, before anything is sent (the same for both clients)."""
+        executor = self._lists
+        return prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=filters,
+            headers=headers,
+            accept=accept,
+        )
+
+    @property
+    def _lists(self) -> Any:
+        """The executor, whose ``paginate``/``download`` answer ``PagerT``/``DownloadT`` for this client."""
+        return self._executor  # type: ignore[attr-defined]
+
+    def paginate(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        page_size: int | None = None,
+        page_number: int = 0,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        max_items: int | None = None,
+    ) -> PagerT:
+        executor = self._lists
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept="application/json",
+            pagination="page",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=page_number,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_items,
+        )
+        pager: PagerT = self._lists.paginate(call.operation, call.request, build_adhoc_page, query)
+        return pager
+
+    paginate.__doc__ = _PAGINATE_DOC
+
+    def download(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, ParamValue | None] | None = None,
+        json: Any = None,
+        server: str = "api",
+        server_id: int | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "text/csv",
+        page_size: int | None = None,
+        sort_field: str | None = None,
+        sort_direction: str | None = None,
+        start_date: DateInput | None = None,
+        end_date: DateInput | None = None,
+        filters: object | None = None,
+        start_row: int = 0,
+        max_rows: int | None = None,
+        progress: Progress = None,
+    ) -> DownloadT:
+        executor = self._lists
+        call = prepare_adhoc(
+            method,
+            path,
+            params=params,
+            json=json,
+            server=server,
+            server_id=lambda: executor.resolve_server_id(server_id),
+            path_params=path_params,
+            filters=None,
+            headers=headers,
+            accept=accept,
+            pagination="csv",
+        )
+        query = _list_query(
+            page_size=page_size,
+            page_number=0,
+            sort_field=sort_field,
+            sort_direction=sort_direction,
+            start_date=start_date,
+            end_date=end_date,
+            filters=filters,
+            max_items=max_rows,
+            start_row=start_row,
+        )
+        download: DownloadT = self._lists.download(call.operation, call.request, query, progress)
+        return download
+
+    download.__doc__ = _DOWNLOAD_DOC
+
+
+class AdHocRequests(_AdHocLists[Pager[dict[str, Any], dict[str, Any]], CsvDownload]):
     """Adds ``request()``, ``paginate()`` and ``download()`` to the sync client."""
 
     _executor: Executor
@@ -429,124 +574,15 @@ class AdHocRequests:
         accept: str = "application/json",
         raw: bool = False,
     ) -> Any:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=filters,
-            headers=headers,
-            accept=accept,
+        call = self._prepared(
+            method, path, params, json, server, server_id, path_params, filters, headers, accept
         )
-        return adhoc_result(executor.execute(call.operation, call.request, build_adhoc(raw)))
+        return adhoc_result(self._executor.execute(call.operation, call.request, build_adhoc(raw)))
 
     request.__doc__ = _DOC
 
-    def paginate(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, ParamValue | None] | None = None,
-        json: Any = None,
-        server: str = "api",
-        server_id: int | None = None,
-        path_params: Mapping[str, str | int] | None = None,
-        headers: Mapping[str, str] | None = None,
-        page_size: int | None = None,
-        page_number: int = 0,
-        sort_field: str | None = None,
-        sort_direction: str | None = None,
-        start_date: DateInput | None = None,
-        end_date: DateInput | None = None,
-        filters: object | None = None,
-        max_items: int | None = None,
-    ) -> Pager[dict[str, Any], dict[str, Any]]:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=None,
-            headers=headers,
-            accept="application/json",
-            pagination="page",
-        )
-        query = _list_query(
-            page_size=page_size,
-            page_number=page_number,
-            sort_field=sort_field,
-            sort_direction=sort_direction,
-            start_date=start_date,
-            end_date=end_date,
-            filters=filters,
-            max_items=max_items,
-        )
-        return executor.paginate(call.operation, call.request, build_adhoc_page, query)
 
-    paginate.__doc__ = _PAGINATE_DOC
-
-    def download(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, ParamValue | None] | None = None,
-        json: Any = None,
-        server: str = "api",
-        server_id: int | None = None,
-        path_params: Mapping[str, str | int] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str = "text/csv",
-        page_size: int | None = None,
-        sort_field: str | None = None,
-        sort_direction: str | None = None,
-        start_date: DateInput | None = None,
-        end_date: DateInput | None = None,
-        filters: object | None = None,
-        start_row: int = 0,
-        max_rows: int | None = None,
-        progress: Progress = None,
-    ) -> CsvDownload:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=None,
-            headers=headers,
-            accept=accept,
-            pagination="csv",
-        )
-        query = _list_query(
-            page_size=page_size,
-            page_number=0,
-            sort_field=sort_field,
-            sort_direction=sort_direction,
-            start_date=start_date,
-            end_date=end_date,
-            filters=filters,
-            max_items=max_rows,
-            start_row=start_row,
-        )
-        return executor.download(call.operation, call.request, query, progress)
-
-    download.__doc__ = _DOWNLOAD_DOC
-
-
-class AsyncAdHocRequests:
+class AsyncAdHocRequests(_AdHocLists[AsyncPager[dict[str, Any], dict[str, Any]], AsyncCsvDownload]):
     """Adds ``request()``, ``paginate()`` and ``download()`` to the async client."""
 
     _executor: AsyncExecutor
@@ -600,118 +636,9 @@ class AsyncAdHocRequests:
         accept: str = "application/json",
         raw: bool = False,
     ) -> Any:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=filters,
-            headers=headers,
-            accept=accept,
+        call = self._prepared(
+            method, path, params, json, server, server_id, path_params, filters, headers, accept
         )
-        return adhoc_result(await executor.execute(call.operation, call.request, build_adhoc(raw)))
+        return adhoc_result(await self._executor.execute(call.operation, call.request, build_adhoc(raw)))
 
     request.__doc__ = _DOC
-
-    def paginate(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, ParamValue | None] | None = None,
-        json: Any = None,
-        server: str = "api",
-        server_id: int | None = None,
-        path_params: Mapping[str, str | int] | None = None,
-        headers: Mapping[str, str] | None = None,
-        page_size: int | None = None,
-        page_number: int = 0,
-        sort_field: str | None = None,
-        sort_direction: str | None = None,
-        start_date: DateInput | None = None,
-        end_date: DateInput | None = None,
-        filters: object | None = None,
-        max_items: int | None = None,
-    ) -> AsyncPager[dict[str, Any], dict[str, Any]]:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=None,
-            headers=headers,
-            accept="application/json",
-            pagination="page",
-        )
-        query = _list_query(
-            page_size=page_size,
-            page_number=page_number,
-            sort_field=sort_field,
-            sort_direction=sort_direction,
-            start_date=start_date,
-            end_date=end_date,
-            filters=filters,
-            max_items=max_items,
-        )
-        return executor.paginate(call.operation, call.request, build_adhoc_page, query)
-
-    paginate.__doc__ = _PAGINATE_DOC
-
-    def download(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, ParamValue | None] | None = None,
-        json: Any = None,
-        server: str = "api",
-        server_id: int | None = None,
-        path_params: Mapping[str, str | int] | None = None,
-        headers: Mapping[str, str] | None = None,
-        accept: str = "text/csv",
-        page_size: int | None = None,
-        sort_field: str | None = None,
-        sort_direction: str | None = None,
-        start_date: DateInput | None = None,
-        end_date: DateInput | None = None,
-        filters: object | None = None,
-        start_row: int = 0,
-        max_rows: int | None = None,
-        progress: Progress = None,
-    ) -> AsyncCsvDownload:
-        executor = self._executor
-        call = prepare_adhoc(
-            method,
-            path,
-            params=params,
-            json=json,
-            server=server,
-            server_id=lambda: executor.resolve_server_id(server_id),
-            path_params=path_params,
-            filters=None,
-            headers=headers,
-            accept=accept,
-            pagination="csv",
-        )
-        query = _list_query(
-            page_size=page_size,
-            page_number=0,
-            sort_field=sort_field,
-            sort_direction=sort_direction,
-            start_date=start_date,
-            end_date=end_date,
-            filters=filters,
-            max_items=max_rows,
-            start_row=start_row,
-        )
-        return executor.download(call.operation, call.request, query, progress)
-
-    download.__doc__ = _DOWNLOAD_DOC

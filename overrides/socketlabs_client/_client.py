@@ -11,10 +11,15 @@ judged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
@@ -25,11 +30,19 @@ from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Reques
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
-from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
-from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
+from ._auth import BearerAuth, InjectionAuth, v2_auth
+from ._body import ACCEPT_ENCODING
+from ._config import (
+    CLIENT_SETTINGS,
+    ClientConfig,
+    ClientOptions,
+    ClientSettings,
+    inject_base_url,
+    resolve_config,
+)
 from ._dates import DateInput, format_api_date
-from ._deadline import install
-from ._errors import ConfigurationError, InvalidParameterError, InvalidRequestError
+from ._deadline import AsyncBoundedTransport, BoundedTransport
+from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
 from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
@@ -53,6 +66,114 @@ _PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 def _limits(config: ClientConfig) -> httpx.Limits:
     return httpx.Limits(
         max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+    )
+
+
+RETIRED_POOLS = 8
+
+
+class LoopPools:
+    """The async client's pools: one ``httpx.AsyncClient`` per event loop, made on first use there.
+
+    An httpx pool belongs to the loop that opened its connections: a request
+    sent from another loop can leave on the first loop's socket and then fail
+    as if it never left. So a client that made its own pools makes one set per
+    running loop (``asyncio.run`` twice, a loop per thread) and forgets the
+    sets of loops that have closed. An ``http_client`` or ``transport`` the
+    caller gave cannot be copied: it serves the loop it first ran in, and a
+    call from any other loop is refused before anything is sent.
+    """
+
+    def __init__(
+        self, make: Callable[[], httpx.AsyncClient] | None, given: httpx.AsyncClient | None = None
+    ) -> None:
+        self._make = make
+        first = given if given is not None else make() if make is not None else None
+        if first is None:  # pragma: no cover - the constructors pass one or the other
+            raise TypeError("LoopPools needs a factory or a client")
+        self.first: httpx.AsyncClient = first
+        self._home: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._others: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        # The pools of ended loops cannot be closed (their loop is gone): the last few are kept
+        # until this client is collected, older ones left to the garbage collector.
+        self._retired: deque[httpx.AsyncClient] = deque(maxlen=RETIRED_POOLS)
+
+    def current(self) -> httpx.AsyncClient:
+        """The pools of the running loop (refusing a given client on a loop it cannot serve)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            home = None if self._home is None else self._home()
+            if home is not None and home is not loop and self._make is None:
+                raise ClientStateError(
+                    "not sent: the http_client or transport given to this client serves the event loop"
+                    " it first ran in; make one client per event loop, or let the client make its own pools"
+                )
+            if home is not None and home.is_closed() and self._make is not None:
+                self._retired.append(self.first)  # the first loop ended; its pools went with it
+                self.first, home = self._make(), None
+            if home is None:
+                self._home = weakref.ref(loop)
+                return self.first
+            if home is loop:
+                return self.first
+            for ended in [other for other in self._others if other.is_closed()]:
+                self._retired.append(self._others.pop(ended))
+            pools = self._others.get(loop)
+            if pools is None and self._make is not None:
+                pools = self._others[loop] = self._make()
+            return pools or self.first
+
+    def of_this_loop(self) -> list[httpx.AsyncClient]:
+        """The pools that can be closed from here: the running loop's, and any not yet used."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            home = None if self._home is None else self._home()
+            found = [self.first] if home is None or home is loop else []
+            if loop is not None and loop in self._others:
+                found.append(self._others.pop(loop))
+            return [pools for pools in found if pools is not None]
+
+
+def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    """Pools for one event loop: over the caller's transport, or our own (deadline and env proxies)."""
+    return httpx.AsyncClient(transport=transport or AsyncBoundedTransport(_limits(config)))
+
+
+def _pools(config: ClientConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """The sync client's pools: over the caller's transport, or our own (deadline and env proxies)."""
+    return httpx.Client(transport=transport or BoundedTransport(_limits(config)))
+
+
+def _configured(
+    api_key: str | None, server_id: int | str | None, both: bool, settings: ClientSettings
+) -> ClientConfig:
+    """A constructor's settings, resolved and checked before anything is sent (see ``_config``)."""
+    unknown = set(settings) - CLIENT_SETTINGS
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    if both:
+        raise ConfigurationError("pass transport= or http_client=, not both")
+    given: dict[str, Any] = dict(settings)
+    retry = {
+        name: given.pop(name)
+        for name in ("retry", "max_retries", "max_wait", "rate_limiter")
+        if name in given
+    }
+    if given.get("default_headers"):
+        check_headers(given["default_headers"], "default_headers")
+    config = resolve_config(api_key=api_key, server_id=server_id, **given)
+    return _with_retries(
+        config,
+        retry.get("retry"),
+        retry.get("max_retries"),
+        retry.get("max_wait"),
+        retry.get("rate_limiter", True),
     )
 
 
@@ -135,7 +256,11 @@ class _Core:
             "injection": config.inject_url,
             "management": config.management_url,
         }
-        self.headers = {"User-Agent": config.user_agent, **config.default_headers}
+        self.headers = {
+            "User-Agent": config.user_agent,
+            "Accept-Encoding": ACCEPT_ENCODING,  # only what _body decodes under its guard
+            **config.default_headers,
+        }
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return resolve_server_id(self.config, server_id)
@@ -259,11 +384,11 @@ class _Executor:
 
 
 class _AsyncExecutor:
-    """The async twin of ``_Executor``."""
+    """The async twin of ``_Executor``; each call goes out on the running loop's pools."""
 
-    def __init__(self, core: _Core, http: httpx.AsyncClient) -> None:
+    def __init__(self, core: _Core, pools: LoopPools) -> None:
         self._core = core
-        self._http = http
+        self._pools = pools
 
     def resolve_server_id(self, server_id: int | None) -> int:
         return self._core.resolve_server_id(server_id)
@@ -279,8 +404,9 @@ class _AsyncExecutor:
         options: RequestOptions | None = None,
     ) -> Response[Any]:
         core = self._core
-        call = core.call(self._http, operation, request, options)
-        return await asend(self._http, call, core.auth[operation.server], build)
+        http = self._pools.current()
+        call = core.call(http, operation, request, options)
+        return await asend(http, call, core.auth[operation.server], build)
 
     @asynccontextmanager
     async def stream(
@@ -288,8 +414,9 @@ class _AsyncExecutor:
     ) -> AsyncIterator[httpx.Response]:
         """Send ``request`` and hand over a success answer with its body unread (CSV pages)."""
         core = self._core
-        call = core.call(self._http, operation, request, options)
-        response = await aopen_stream(self._http, call, core.auth[operation.server])
+        http = self._pools.current()
+        call = core.call(http, operation, request, options)
+        response = await aopen_stream(http, call, core.auth[operation.server])
         try:
             yield response
         finally:
@@ -397,43 +524,12 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         api_key: str | None = None,
         server_id: int | str | None = None,
         *,
-        base_url: str | None = None,
-        inject_url: str | None = None,
-        management_url: str | None = None,
-        auth: AuthScheme = "bearer",
-        timeout: float | httpx.Timeout | None = None,
-        max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-        rate_limiter: RateLimiter | bool = True,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        config = resolve_config(
-            api_key=api_key,
-            server_id=server_id,
-            base_url=base_url,
-            inject_url=inject_url,
-            management_url=management_url,
-            auth=auth,
-            timeout=timeout,
-            max_connections=max_connections,
-            default_headers=default_headers,
-            max_response_size=max_response_size,
-        )
-        if default_headers:
-            check_headers(default_headers, "default_headers")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both")
-        owned = http_client is None
-        if http_client is None:
-            # No transport given: httpx honours HTTP(S)_PROXY / NO_PROXY from the environment.
-            http_client = httpx.Client(transport=transport, limits=_limits(config))
-            install(http_client)
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
+        config = _configured(api_key, server_id, transport is not None and http_client is not None, settings)
+        self._setup(config, http_client or _pools(config, transport), owned=http_client is None)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, http_client: httpx.Client | None = None) -> Self:
@@ -441,8 +537,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         client = cls.__new__(cls)
         owned = http_client is None
         if http_client is None:
-            http_client = httpx.Client(limits=_limits(config))
-            install(http_client)
+            http_client = _pools(config, None)
         client._setup(config, http_client, owned)
         return client
 
@@ -503,66 +598,41 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         api_key: str | None = None,
         server_id: int | str | None = None,
         *,
-        base_url: str | None = None,
-        inject_url: str | None = None,
-        management_url: str | None = None,
-        auth: AuthScheme = "bearer",
-        timeout: float | httpx.Timeout | None = None,
-        max_connections: int = 20,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
-        retry: RetryPolicy | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-        rate_limiter: RateLimiter | bool = True,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        config = resolve_config(
-            api_key=api_key,
-            server_id=server_id,
-            base_url=base_url,
-            inject_url=inject_url,
-            management_url=management_url,
-            auth=auth,
-            timeout=timeout,
-            max_connections=max_connections,
-            default_headers=default_headers,
-            max_response_size=max_response_size,
-        )
-        if default_headers:
-            check_headers(default_headers, "default_headers")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass transport= or http_client=, not both")
-        owned = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(transport=transport, limits=_limits(config))
-            install(http_client)
-        self._setup(_with_retries(config, retry, max_retries, max_wait, rate_limiter), http_client, owned)
+        config = _configured(api_key, server_id, transport is not None and http_client is not None, settings)
+        given = http_client or (None if transport is None else _async_pools(config, transport))
+        pools = LoopPools(None, given) if given else LoopPools(partial(_async_pools, config, None))
+        self._setup(config, pools, owned=http_client is None)
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, http_client: httpx.AsyncClient | None = None) -> Self:
         """A client for settings already resolved; with ``http_client``, sharing its pools."""
         client = cls.__new__(cls)
-        owned = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(limits=_limits(config))
-            install(http_client)
-        client._setup(config, http_client, owned)
+        pools = (
+            LoopPools(None, http_client) if http_client else LoopPools(partial(_async_pools, config, None))
+        )
+        client._setup(config, pools, http_client is None)
         return client
 
-    def _setup(self, config: ClientConfig, http: httpx.AsyncClient, owned: bool) -> None:
+    def _setup(self, config: ClientConfig, pools: LoopPools, owned: bool) -> None:
         setup_logging()
         self._config = config
-        self._http = http
+        self._pools = pools
         self._owns_http = owned
-        self._executor = _AsyncExecutor(_Core(config), http)
+        self._executor = _AsyncExecutor(_Core(config), pools)
         super().__init__(self._executor)
 
     @property
     def http_client(self) -> httpx.AsyncClient:
-        """The pooled httpx client every request goes through (shared by ``with_options`` copies)."""
-        return self._http
+        """The pooled httpx client of the running event loop (shared by ``with_options`` copies)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._pools.first
+        return self._pools.current()
 
     async def send(
         self, messages: Sendable | list[Sendable], **options: Unpack[SendOptionsDict]
@@ -574,12 +644,15 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> AsyncSocketLabs:
         """A new client with some settings changed (``timeout=5``, ``server_id=...``), sharing the pools."""
-        return type(self).from_config(self._changed(dict(changes)), http_client=self._http)
+        copy = type(self).__new__(type(self))
+        copy._setup(self._changed(dict(changes)), self._pools, owned=False)
+        return copy
 
     async def aclose(self) -> None:
-        """Close the connection pools this client made (not a given ``http_client``, nor a copy's)."""
+        """Close the pools made for this event loop (not a given ``http_client``, nor a copy's)."""
         if self._owns_http:
-            await self._http.aclose()
+            for pools in self._pools.of_this_loop():
+                await pools.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -32,6 +32,7 @@ from ._ratelimit import RateLimiter
 from ._retries import DEFAULT_RETRY_POLICY, RetryEvent, RetryPolicy
 
 __all__ = [
+    "CLIENT_SETTINGS",
     "DEFAULT_BASE_URL",
     "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
@@ -42,6 +43,7 @@ __all__ = [
     "SERVER_SETTINGS",
     "ClientConfig",
     "ClientOptions",
+    "ClientSettings",
     "ServerSetting",
     "inject_base_url",
     "resolve_config",
@@ -49,8 +51,8 @@ __all__ = [
 
 DEFAULT_BASE_URL = SERVERS["api"].default_url
 DEFAULT_INJECT_URL = SERVERS["injection"].default_url
-DEFAULT_INJECT_CX_URL = "https://inject-cx.socketlabs.com/api/v1"
-"""The Complex Sender (CX) injection gateway; pass it as ``inject_url`` to send through it."""
+DEFAULT_INJECT_CX_URL = SERVERS["injection"].gateways["cx"]
+"""The Complex Sender (CX) injection gateway (the spec's ``x-servers``); pass it as ``inject_url``."""
 DEFAULT_MANAGEMENT_URL = SERVERS["management"].default_url
 """The v1 base (custom bounce domains, DKIM keys and tracking domains of servers)."""
 # The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
@@ -121,6 +123,32 @@ class ClientConfig:
     """Headers sent with every request (after the client's own; ``Authorization`` is refused)."""
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
     """Answers larger than this are refused with ``ResponseTooLargeError`` instead of read."""
+
+
+class ClientSettings(TypedDict, total=False):
+    """The keyword settings both constructors take (``SocketLabs``, ``AsyncSocketLabs``), defined once.
+
+    Each URL falls back to its environment variable, then the spec's default;
+    ``retry``, ``max_retries`` and ``max_wait`` shape the ``RetryPolicy``;
+    ``rate_limiter`` True (the default) makes one of the client's own.
+    """
+
+    base_url: str | None
+    inject_url: str | None
+    management_url: str | None
+    auth: AuthScheme
+    timeout: float | httpx.Timeout | None
+    max_connections: int
+    default_headers: Mapping[str, str] | None
+    max_response_size: int
+    retry: RetryPolicy | None
+    max_retries: int | None
+    max_wait: float | None
+    rate_limiter: RateLimiter | bool
+
+
+CLIENT_SETTINGS = frozenset(ClientSettings.__annotations__)
+"""The names ``ClientSettings`` allows (checked at run time: ``**settings`` would take any)."""
 
 
 class ClientOptions(TypedDict, total=False):

@@ -56,6 +56,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -207,6 +208,8 @@ class APIError(SocketLabsError):
 
     processed: Processed = Processed.UNKNOWN
     """The lifecycle's verdict; set on every error it raises (see ``Processed``)."""
+    retryable: bool = False
+    """Part of the same verdict: refused for now, not for good (rate limited, 503, never sent)."""
 
     def __init__(self, message: str, *, operation: Operation | None, method: str, url: str) -> None:
         super().__init__(message)
@@ -517,23 +520,25 @@ def preview(text: str, secrets: Iterable[str], limit: int = 300) -> str:
 
 
 _MAX_RETRY_AFTER_TEXT = 64
+_DELAY_SECONDS = re.compile(r"[0-9]+", re.ASCII)
+_HTTP_DATE_TEXT = re.compile(r"[A-Za-z0-9 ,:\-]+", re.ASCII)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Read ``Retry-After`` as seconds or as an HTTP date (relative to ``now``); None when unreadable.
+    """Read ``Retry-After`` as whole seconds or an HTTP date (relative to ``now``); None otherwise.
 
-    Anything that is not a finite, non-negative number of seconds or a date
-    (``inf``, ``nan``, ``1e400``, an impossible date, a huge header) is ignored.
+    Strict, as RFC 9110 writes it: ASCII digits only (no sign, fraction,
+    ``1_0`` or other scripts' digits, all of which ``float()`` would take), or
+    a date in ASCII letters, digits, spaces and ``,:-``. Anything else is
+    ignored and the policy's own backoff applies.
     """
     if value is None or len(value) > _MAX_RETRY_AFTER_TEXT:
         return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+    value = value.strip(" \t")
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(int(value))
+    if not _HTTP_DATE_TEXT.fullmatch(value):
+        return None
     try:
         when = parsedate_to_datetime(value)
         if when.tzinfo is None:

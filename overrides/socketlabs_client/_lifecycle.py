@@ -1,35 +1,45 @@
 """The request lifecycle: the one place a request is sent, read, judged and retried.
 
 ```
- limiter ──> send ──> read ──> one verdict ──> retry (same request, after a wait)
- (slot,      (auth,   (capped;    processed: yes / no / unknown
-  bounded     headers, streamed    │
-  by the      deadline where the   ├─ yes: parse ─> model, page, rows, send report
-  deadline)   at every caller      ├─ no: typed error (refused, rate limited, never sent)
-              socket   streams)    └─ unknown: retried if idempotent, else OutcomeUnknownError
-              op)
+ limiter ──> send ──> read ──> parse ──> ONE verdict ──> retry (same request, after a wait)
+ (slot,      (auth,   (decoded  (2xx:     _retries.decide: processed yes / no / unknown,
+  bounded     deadline under    model or  retryable, retry or not
+  by the      at every the body the       │
+  deadline)   socket   guard)   refusing  ├─ yes: the parsed answer (or, streamed, the open response)
+              op)               ErrorCode)├─ no: typed error (refused, rate limited, never sent)
+                                          └─ unknown: retried if idempotent, else OutcomeUnknownError
 ```
 
-``Call`` is the sans-IO core: it holds one call's settings and turns what an
-attempt gave (an answer or a transport error) into ``_retries.decide``'s
-verdict, and the last verdict into a parsed result or a typed error. The sync
-and async drivers (``send``/``asend`` and ``open_stream``/``aopen_stream``)
-only do the I/O around it, so both follow the same rules by construction.
+``Call`` is the sans-IO core: it owns one call's clock, deadline and
+settings, and turns what an attempt gave (an answer, parsed inside the
+attempt, or a transport error) into ``_retries.decide``'s verdict; the last
+verdict becomes the result or a typed error marked with it, and nothing
+changes it afterwards. The sync and async drivers (``send``/``asend``,
+``open_stream``/``aopen_stream``) only do the I/O around it, so both follow
+the same rules by construction; their retry loop is a plain ``while``.
 The httpx transport underneath only moves bytes.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
-from attrs import evolve, frozen
+from attrs import frozen
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, Operation
 from socketlabs_api.types import Response
 
+from ._body import (
+    MAX_DECOMPRESSION_RATIO,
+    BodyDecoder,
+    BodyTooLarge,
+    BodyUndecodable,
+    Unreadable,
+    araw_chunks,
+    content_encoding,
+    raw_chunks,
+)
 from ._config import DEFAULT_MAX_RESPONSE_SIZE
 from ._deadline import bounded
 from ._errors import (
@@ -55,12 +65,13 @@ from ._retries import (
     Action,
     Decision,
     Observation,
+    RetryEvent,
     RetryKind,
     RetryPolicy,
     Tried,
     decide,
-    run_with_retries,
-    run_with_retries_async,
+    method_retry,
+    next_wait,
 )
 
 __all__ = [
@@ -77,11 +88,8 @@ __all__ = [
 OPERATION_EXTENSION = "socketlabs.operation"
 """Key under which each request's ``Operation`` travels in ``request.extensions``."""
 
-MAX_DECOMPRESSION_RATIO = 100
-"""An answer may expand at most this many times its compressed size (past the first MiB)."""
-_RATIO_FLOOR = 1024 * 1024
-
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_RECODED = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+"""Headers of the body as it came, not of the decoded body the parsed answer holds."""
 
 Payload = httpx.Response | httpx.TransportError
 
@@ -109,45 +117,9 @@ class Lifecycle:
         return cls(policy, limiter, key_id(api_key), (api_key,), max_response_size)
 
 
-class _Unreadable(Exception):
-    """Why reading an answer stopped; ``limit`` is the size it went past (0: none)."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        super().__init__(what)
-        self.limit = limit
-        self.what = what
-
-
-class _TooLarge(_Unreadable):
-    """Over ``max_response_size``, or expanding past the decompression ratio."""
-
-
-class _Undecodable(_Unreadable):
-    """A body that does not follow its ``Content-Encoding``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(0, f"the body cannot be decoded ({reason})")
-
-
 def _kind(operation: Operation | None, request: httpx.Request) -> RetryKind:
-    """The operation's ``x-retry``; for a request without one, by HTTP method semantics."""
-    if operation is not None:
-        return operation.retry
-    return "idempotent" if request.method in _SAFE_METHODS else "once"
-
-
-def _injection_code(response: httpx.Response) -> tuple[str | None, bool]:
-    """(ErrorCode, readable) of a 2xx injection answer; the verdict depends on it."""
-    if "json" not in response.headers.get("content-type", ""):
-        return None, True  # XML answers: their ErrorCode is read when parsed
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None, False
-    if not isinstance(body, dict):
-        return None, False
-    found = next((v for k, v in body.items() if str(k).casefold() == "errorcode"), None)
-    return (found if isinstance(found, str) else None), True
+    """The operation's ``x-retry``; for a request without one, by its HTTP method (RFC 9110)."""
+    return operation.retry if operation is not None else method_retry(request.method)
 
 
 class Call:
@@ -159,8 +131,11 @@ class Call:
         operation: Operation | None,
         request: httpx.Request,
         policy: RetryPolicy | None = None,
+        build: Callable[..., Response[Any]] | None = None,
     ) -> None:
         self.life = life
+        self.build = build
+        """The operation's parser; None for a stream (a CSV page is read by its caller)."""
         self.operation = operation
         self.request = request
         self.policy = policy or life.policy
@@ -169,24 +144,35 @@ class Call:
             operation.rate_limit_families if operation is not None else (DEFAULT_RATE_LIMIT_FAMILY,)
         )
         self.name = operation.operation_id if operation else f"{request.method} {request.url.path}"
-        self.deadline = None if self.policy.deadline is None else time.monotonic() + self.policy.deadline
-        self.unreadable: _Unreadable | None = None
+        self.clock = self.policy.clock
+        """The call's one clock: retries, waits, the deadline and the sockets' bound all read it."""
+        started = self.clock()
+        self.deadline = None if self.policy.deadline is None else started + self.policy.deadline
+        self.retries = 0
+        self.unreadable: Unreadable | None = None
+        self.parsed: Response[Any] | None = None
+        self.refusal: APIError | None = None
+        """What the parser found wrong with a 2xx (a refusing ``ErrorCode``, an unparsable body)."""
+
+    def left(self) -> float | None:
+        """Seconds before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - self.clock()
 
     # -- before sending -------------------------------------------------------------------
 
     def wait_budget(self) -> float | None:
         """How long the limiter may hold this attempt: ``max_wait``, and never past the deadline."""
-        budget = self.policy.max_wait
-        if self.deadline is not None:
-            left = max(0.0, self.deadline - time.monotonic())
-            budget = left if budget is None else min(budget, left)
+        budget, left = self.policy.max_wait, self.left()
+        if left is not None:
+            budget = max(0.0, left) if budget is None else min(budget, max(0.0, left))
         return budget
 
     def clamp_pool_wait(self) -> None:
         """Wait for a pooled connection no longer than the time left (sockets are clamped below)."""
-        if self.deadline is None:
+        left = self.left()
+        if left is None:
             return
-        left = max(0.001, self.deadline - time.monotonic())
+        left = max(0.001, left)
         timeouts = dict(self.request.extensions.get("timeout") or {})
         pool = timeouts.get("pool")
         timeouts["pool"] = left if pool is None else min(pool, left)
@@ -204,38 +190,43 @@ class Call:
             wait=exc.wait,
             family=exc.family,
         )
-        error.processed = Processed.NO
+        error.processed, error.retryable = Processed.NO, True
         return error
 
-    def state_error(self, exc: RuntimeError) -> ClientStateError:
-        """Httpx refused to send: the client is closed, or used from another event loop."""
-        return ClientStateError(
-            f"{self.request.method} {_url(self.request)} not sent: {exc}"
-            " (a closed client cannot send, and an async client belongs to the event loop it first ran in)"
-        )
+    def closed_error(self) -> ClientStateError:
+        """The client was closed: nothing is sent."""
+        return ClientStateError(f"{self.request.method} {_url(self.request)} not sent: the client is closed")
+
+    @staticmethod
+    def broken(exc: RuntimeError) -> httpx.TransportError:
+        """Httpx failed under the request (its event loop went away): it may have left, so in doubt."""
+        return httpx.TransportError(f"{type(exc).__name__}: {exc}")
 
     # -- reading --------------------------------------------------------------------------
 
-    def check_read(self, total: int, response: httpx.Response) -> None:
-        """After each chunk: refuse an answer too large or expanding too far, and keep the deadline."""
-        limit = self.life.max_response_size
-        if total > limit:
-            raise _TooLarge(limit, f"the answer is over max_response_size ({limit} bytes)")
-        compressed = response.num_bytes_downloaded
-        if total > _RATIO_FLOOR and total > MAX_DECOMPRESSION_RATIO * max(compressed, 1):
-            raise _TooLarge(
-                limit,
-                f"the answer expands past {MAX_DECOMPRESSION_RATIO}x its compressed size ({compressed})",
-            )
-        if self.deadline is not None and time.monotonic() > self.deadline:
+    def decoder(self, response: httpx.Response) -> BodyDecoder:
+        """The guarded decoder of one answer's body (held to ``max_response_size`` and the ratio)."""
+        return BodyDecoder(content_encoding(response), self.life.max_response_size)
+
+    def check_deadline(self) -> None:
+        """Between chunks: a body still arriving when the deadline passes is abandoned."""
+        left = self.left()
+        if left is not None and left < 0:
             raise httpx.ReadTimeout(
                 "the call's deadline passed while reading the answer", request=self.request
             )
 
     @staticmethod
-    def kept(response: httpx.Response, chunks: list[bytes]) -> None:
-        """Leave the read body on the response, as ``response.read()`` does."""
-        response._content = b"".join(chunks)
+    def answer(response: httpx.Response, body: bytes) -> httpx.Response:
+        """The answer with its decoded body (the encoding headers no longer apply to it)."""
+        headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _RECODED]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=response.request,
+            extensions=response.extensions,
+        )
 
     # -- judging --------------------------------------------------------------------------
 
@@ -244,32 +235,48 @@ class Call:
         return Tried(exc, decide(self.kind, Observation(error=exc), self.policy.max_retry_after))
 
     def judge(self, response: httpx.Response) -> Tried[Payload]:
-        """The verdict on an answer whose body was read (or, streamed, whose headers came)."""
+        """The verdict on an answer: read and, for a 2xx, parsed (streamed: its headers only)."""
         status = response.status_code
-        code, readable = None, self.unreadable is None
-        if (
-            readable
-            and 200 <= status < 300
-            and self.operation is not None
-            and self.operation.server == "injection"
-        ):
-            code, readable = _injection_code(response)
+        self.parsed, self.refusal = None, None
+        if self.unreadable is None and 200 <= status < 300 and self.build is not None:
+            self._parse(response)
+        code = self.refusal.error_code if isinstance(self.refusal, InjectionError) else None
         seen = Observation(
             status=status,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
-            injection_code=code,
-            unreadable=not readable,
+            injection_code=None if code is None else str(code),
+            unreadable=self.unreadable is not None or isinstance(self.refusal, MalformedResponseError),
         )
         return Tried(response, decide(self.kind, seen, self.policy.max_retry_after))
+
+    def _parse(self, response: httpx.Response) -> None:
+        operation, build = self.operation, self.build
+        if operation is None or build is None:  # pragma: no cover - every parsed call carries both
+            raise TypeError("a parsed call needs its operation and parser")
+        try:
+            self.parsed = parse_or_raise(
+                operation, response, lambda: build(response=response), self.life.secrets
+            )
+        except (InjectionError, MalformedResponseError) as error:  # a refusing ErrorCode, a bad body
+            self.refusal = error
 
     def pause_for(self, decision: Decision) -> float | None:
         """The fleet-wide pause a rate-limited answer asks for, never longer than ``max_retry_after``."""
         return None if decision.wait is None else min(decision.wait, self.policy.max_retry_after)
 
+    def next_wait(self, tried: Tried[Payload]) -> float | None:
+        """The wait before trying again (``on_retry`` hears it), or None: this attempt ends the call."""
+        self.retries += 1
+        decision = tried.decision
+        wait = next_wait(self.policy, decision, self.retries, self.left())
+        if wait is not None and self.policy.on_retry is not None:
+            self.policy.on_retry(RetryEvent(self.name, self.retries, wait, decision.reason))
+        return wait
+
     # -- the end --------------------------------------------------------------------------
 
     def _marked(self, error: APIError, decision: Decision) -> APIError:
-        error.processed = decision.processed
+        error.processed, error.retryable = decision.processed, decision.retryable
         return error
 
     def _transport_error(self, exc: httpx.TransportError, decision: Decision) -> Exception:
@@ -285,67 +292,56 @@ class Call:
         error.processed = Processed.UNKNOWN
         return error
 
-    def finish(self, tried: Tried[Payload], build: Callable[..., Response[Any]] | None) -> Any:
-        """The parsed answer (or, for a stream, the open response), or the typed error."""
+    def _refused(self, response: httpx.Response) -> APIError | None:
+        """The typed error an answer amounts to, or None for a success."""
+        status, unreadable = response.status_code, self.unreadable
+        where = f"{status} from {self.request.method} {_url(self.request)}"
+        if isinstance(unreadable, BodyTooLarge):
+            return ResponseTooLargeError(
+                f"{where}: {unreadable.what}",
+                operation=self.operation,
+                response=response,
+                limit=unreadable.limit,
+            )
+        if isinstance(unreadable, BodyUndecodable) and 200 <= status < 300:
+            return MalformedResponseError(
+                f"{where}: {unreadable.what}", operation=self.operation, response=response
+            )
+        if not 200 <= status < 300:
+            return status_error(self.operation, response, self.life.secrets)
+        return self.refusal
+
+    def finish(self, tried: Tried[Payload]) -> Any:
+        """The last attempt's parsed answer (a stream: the open response), or its typed error."""
         payload, decision = tried.payload, tried.decision
         if isinstance(payload, Exception):
             if decision.action is Action.UNKNOWN:
                 raise self.unknown(decision, None) from payload
             raise self._transport_error(payload, decision) from payload
-        status = payload.status_code
         if decision.action is Action.UNKNOWN:
-            raise self.unknown(decision, status)
-        if isinstance(self.unreadable, _Undecodable) and 200 <= status < 300:
-            message = f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}"
-            raise self._marked(
-                MalformedResponseError(message, operation=self.operation, response=payload), decision
-            )
-        if isinstance(self.unreadable, _TooLarge):
-            raise self._marked(
-                ResponseTooLargeError(
-                    f"{status} from {self.request.method} {_url(self.request)}: {self.unreadable.what}",
-                    operation=self.operation,
-                    response=payload,
-                    limit=self.unreadable.limit,
-                ),
-                decision,
-            )
-        if not 200 <= status < 300:
-            raise self._marked(status_error(self.operation, payload, self.life.secrets), decision)
-        if build is None:
-            return payload
-        operation = self.operation
-        if operation is None:  # pragma: no cover - every executor call carries one
-            raise TypeError("a parsed call needs its operation")
-        try:
-            return parse_or_raise(operation, payload, lambda: build(response=payload), self.life.secrets)
-        except InjectionError as error:  # a failure ErrorCode: the API refused the request
-            raise self._marked(error, evolve(decision, processed=Processed.NO)) from None
-        except MalformedResponseError as error:
-            if self.kind != "idempotent":  # it may have been processed: never repeated, never dropped
-                reason = f"{status} with a body that cannot be read"
-                raise self.unknown(evolve(decision, reason=reason), status) from None
-            raise self._marked(error, decision) from None
+            raise self.unknown(decision, payload.status_code)
+        error = self._refused(payload)
+        if error is not None:
+            raise self._marked(error, decision)
+        return payload if self.build is None else self.parsed
 
 
 # -- sync driver -----------------------------------------------------------------------------
 
 
-def _read(call: Call, response: httpx.Response) -> None:
+def _read(call: Call, response: httpx.Response) -> httpx.Response:
+    """The whole body, decoded under the guard; what stopped the read is kept on ``call.unreadable``."""
     chunks: list[bytes] = []
-    total = 0
     try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            total += len(chunk)
-            call.check_read(total, response)
-    except _TooLarge as exc:
+        decoder = call.decoder(response)
+        for raw in raw_chunks(response):
+            chunks.extend(decoder.feed(raw))
+            call.check_deadline()
+    except Unreadable as exc:
         call.unreadable = exc
-    except httpx.DecodingError as exc:  # a Content-Encoding the body does not follow
-        call.unreadable = _Undecodable(str(exc))
     finally:
         response.close()
-    call.kept(response, chunks)
+    return call.answer(response, b"".join(chunks))
 
 
 def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> Tried[Payload]:
@@ -355,23 +351,25 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
             life.limiter.acquire(life.key, call.families, call.wait_budget())
         except LimitWaitExceeded as exc:
             raise call.wait_error(exc) from None
-    sent = time.monotonic()
+    sent = call.clock()
     call.unreadable = None
     call.clamp_pool_wait()
-    with bounded(call.deadline):
+    if http.is_closed:
+        raise call.closed_error()
+    with bounded(call.deadline, call.clock):
         try:
             response = http.send(call.request, auth=auth, stream=True)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
         except RuntimeError as exc:
-            raise call.state_error(exc) from exc
+            return call.judge_error(call.broken(exc))
         try:
             if not (stream and 200 <= response.status_code < 300):
-                _read(call, response)
+                response = _read(call, response)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
     if life.limiter is not None:
-        life.limiter.observe(time.monotonic() - sent)
+        life.limiter.observe(call.clock() - sent)
     tried = call.judge(response)
     if stream and tried.decision.action is Action.RETRY:
         response.close()
@@ -380,40 +378,46 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
     return tried
 
 
+def _run(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> Any:
+    """The retry loop: while the verdict says to wait and try again, wait and try again."""
+    tried = _attempt(http, call, auth, stream)
+    while (wait := call.next_wait(tried)) is not None:
+        call.policy.sleep(wait)
+        tried = _attempt(http, call, auth, stream)
+    return call.finish(tried)
+
+
 def send(
     http: httpx.Client, call: Call, auth: httpx.Auth, build: Callable[..., Response[Any]]
 ) -> Response[Any]:
     """Run one call to its parsed answer or typed error."""
-    tried = run_with_retries(call.policy, call.name, lambda: _attempt(http, call, auth, stream=False))
-    result: Response[Any] = call.finish(tried, build)
+    call.build = build
+    result: Response[Any] = _run(http, call, auth, stream=False)
     return result
 
 
 def open_stream(http: httpx.Client, call: Call, auth: httpx.Auth) -> httpx.Response:
     """Run one call until a success answer's headers arrive; the caller reads (and closes) the body."""
-    tried = run_with_retries(call.policy, call.name, lambda: _attempt(http, call, auth, stream=True))
-    response: httpx.Response = call.finish(tried, None)
+    response: httpx.Response = _run(http, call, auth, stream=True)
     return response
 
 
 # -- async driver ----------------------------------------------------------------------------
 
 
-async def _aread(call: Call, response: httpx.Response) -> None:
+async def _aread(call: Call, response: httpx.Response) -> httpx.Response:
+    """The async ``_read``."""
     chunks: list[bytes] = []
-    total = 0
     try:
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            total += len(chunk)
-            call.check_read(total, response)
-    except _TooLarge as exc:
+        decoder = call.decoder(response)
+        async for raw in araw_chunks(response):
+            chunks.extend(decoder.feed(raw))
+            call.check_deadline()
+    except Unreadable as exc:
         call.unreadable = exc
-    except httpx.DecodingError as exc:
-        call.unreadable = _Undecodable(str(exc))
     finally:
         await response.aclose()
-    call.kept(response, chunks)
+    return call.answer(response, b"".join(chunks))
 
 
 async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, stream: bool) -> Tried[Payload]:
@@ -423,23 +427,25 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
             await life.limiter.acquire_async(life.key, call.families, call.wait_budget())
         except LimitWaitExceeded as exc:
             raise call.wait_error(exc) from None
-    sent = time.monotonic()
+    sent = call.clock()
     call.unreadable = None
     call.clamp_pool_wait()
-    with bounded(call.deadline):
+    if http.is_closed:
+        raise call.closed_error()
+    with bounded(call.deadline, call.clock):
         try:
             response = await http.send(call.request, auth=auth, stream=True)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
         except RuntimeError as exc:
-            raise call.state_error(exc) from exc
+            return call.judge_error(call.broken(exc))
         try:
             if not (stream and 200 <= response.status_code < 300):
-                await _aread(call, response)
+                response = await _aread(call, response)
         except httpx.TransportError as exc:
             return call.judge_error(exc)
     if life.limiter is not None:
-        await life.limiter.observe_async(time.monotonic() - sent)
+        await life.limiter.observe_async(call.clock() - sent)
     tried = call.judge(response)
     if stream and tried.decision.action is Action.RETRY:
         await response.aclose()
@@ -448,21 +454,25 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
     return tried
 
 
+async def _arun(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, stream: bool) -> Any:
+    """The async ``_run``."""
+    tried = await _aattempt(http, call, auth, stream)
+    while (wait := call.next_wait(tried)) is not None:
+        await call.policy.async_sleep(wait)
+        tried = await _aattempt(http, call, auth, stream)
+    return call.finish(tried)
+
+
 async def asend(
     http: httpx.AsyncClient, call: Call, auth: httpx.Auth, build: Callable[..., Response[Any]]
 ) -> Response[Any]:
     """The async ``send``."""
-    tried = await run_with_retries_async(
-        call.policy, call.name, lambda: _aattempt(http, call, auth, stream=False)
-    )
-    result: Response[Any] = call.finish(tried, build)
+    call.build = build
+    result: Response[Any] = await _arun(http, call, auth, stream=False)
     return result
 
 
 async def aopen_stream(http: httpx.AsyncClient, call: Call, auth: httpx.Auth) -> httpx.Response:
     """The async ``open_stream``."""
-    tried = await run_with_retries_async(
-        call.policy, call.name, lambda: _aattempt(http, call, auth, stream=True)
-    )
-    response: httpx.Response = call.finish(tried, None)
+    response: httpx.Response = await _arun(http, call, auth, stream=True)
     return response

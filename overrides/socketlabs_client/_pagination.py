@@ -27,12 +27,13 @@ is a 200 with the header row only and no ``Content-Range``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import sys
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from itertools import count
+from itertools import chain, count
 from os import PathLike
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -44,8 +45,16 @@ from socketlabs_api.resources import ListQuery, RequestOptions
 from socketlabs_api.types import Response
 
 from ._adhoc import is_adhoc
+from ._body import BodyDecoder, BodyTooLarge, Unreadable, araw_chunks, content_encoding, raw_chunks
 from ._dates import check_range, format_api_date
-from ._errors import ConfigurationError, CsvRangeError, InvalidParameterError, RepeatedPageError
+from ._errors import (
+    ConfigurationError,
+    CsvRangeError,
+    InvalidParameterError,
+    MalformedResponseError,
+    RepeatedPageError,
+    ResponseTooLargeError,
+)
 from ._filters import resolve_filters, resolve_untyped_filters, with_query
 
 __all__ = [
@@ -74,6 +83,8 @@ _SORT_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 _CONTENT_RANGE = re.compile(r"rows (\d+)-(\d+)/(\d+)", re.ASCII)
 _PROGRESS_EVERY = 8192
 _RESUMES = 3
+MAX_CSV_RECORD = 1024 * 1024
+"""The longest CSV record (line, or quoted lines) held while it arrives."""
 
 
 @frozen
@@ -211,12 +222,15 @@ class _PageWalk:
         return not data or done_by_total or done_by_max
 
 
-class PageIterator(Generic[ItemT, PageT]):
-    """Items across pages (iterate it) or the pages (``.pages()``); fetches lazily."""
+SenderT = TypeVar("SenderT")
+
+
+class _Pager(Generic[SenderT]):
+    """What both pagers hold: the sender, the operation's base request and parser, the checked plan."""
 
     def __init__(
         self,
-        sender: _SyncSender,
+        sender: SenderT,
         operation: Operation,
         base: dict[str, Any],
         build: Callable[..., Response[Any]],
@@ -230,6 +244,10 @@ class PageIterator(Generic[ItemT, PageT]):
         self._build = build
         self.plan = the_plan
         self._options = options
+
+
+class PageIterator(_Pager[_SyncSender], Generic[ItemT, PageT]):
+    """Items across pages (iterate it) or the pages (``.pages()``); fetches lazily."""
 
     def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
@@ -262,25 +280,8 @@ class PageIterator(Generic[ItemT, PageT]):
                 yield item
 
 
-class AsyncPageIterator(Generic[ItemT, PageT]):
+class AsyncPageIterator(_Pager[_AsyncSender], Generic[ItemT, PageT]):
     """The async twin of ``PageIterator``; ``await`` it for the starting page."""
-
-    def __init__(
-        self,
-        sender: _AsyncSender,
-        operation: Operation,
-        base: dict[str, Any],
-        build: Callable[..., Response[Any]],
-        the_plan: ListPlan,
-        *,
-        options: RequestOptions | None = None,
-    ) -> None:
-        self._sender = sender
-        self._operation = operation
-        self._base = base
-        self._build = build
-        self.plan = the_plan
-        self._options = options
 
     async def _fetch(self, number: int) -> tuple[PageT, dict[str, Any]]:
         request = list_request(self._base, self.plan, number)
@@ -323,11 +324,16 @@ class AsyncPageIterator(Generic[ItemT, PageT]):
 
 
 class _Records:
-    """Splits streamed text into complete CSV records (a quoted field may hold newlines)."""
+    """Splits streamed text into complete CSV records (a quoted field may hold newlines).
+
+    A record longer than ``MAX_CSV_RECORD`` characters is refused: a line that
+    never ends would otherwise be held whole.
+    """
 
     def __init__(self) -> None:
         self._partial = ""
         self._record: list[str] = []
+        self._held = 0
         self._quoted = False
 
     def push(self, chunk: str) -> list[str]:
@@ -339,6 +345,8 @@ class _Records:
         text = self._partial + chunk
         lines = text.split("\n")
         self._partial = lines.pop()
+        if len(self._partial) + self._held > MAX_CSV_RECORD:
+            raise BodyTooLarge(MAX_CSV_RECORD, f"a CSV record is longer than {MAX_CSV_RECORD} characters")
         if not self._quoted and not self._record and '"' not in text:
             return lines
         done: list[str] = []
@@ -347,19 +355,56 @@ class _Records:
                 self._quoted = not self._quoted
             if self._quoted:
                 self._record.append(line + "\n")
+                self._held += len(line) + 1
             elif self._record:
                 self._record.append(line + "\n")
                 done.append("".join(self._record))
-                self._record = []
+                self._record, self._held = [], 0
             else:
                 done.append(line + "\n")
+        if len(self._partial) + self._held > MAX_CSV_RECORD:
+            raise BodyTooLarge(MAX_CSV_RECORD, f"a CSV record is longer than {MAX_CSV_RECORD} characters")
         return done
 
     def flush(self) -> list[str]:
         """What is left at the end of a body (a last record without a newline)."""
         rest = "".join(self._record) + self._partial
-        self._record, self._partial, self._quoted = [], "", False
+        self._record, self._partial, self._quoted, self._held = [], "", False, 0
         return [rest] if rest else []
+
+
+class _PageBody:
+    """One CSV page: raw bytes, decoded under the body guard, to text, to complete records."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._decoder = BodyDecoder(content_encoding(response), None)
+        self._text = codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace")
+        self._records = _Records()
+
+    def push(self, raw: bytes) -> list[str]:
+        """The records that ``raw`` completes."""
+        done: list[str] = []
+        for piece in self._decoder.feed(raw):
+            done += self._records.push(self._text.decode(piece))
+        return done
+
+    def end(self) -> list[str]:
+        """The records left when the body ends."""
+        return self._records.push(self._text.decode(b"", final=True)) + self._records.flush()
+
+
+def _unreadable_page(
+    operation: Operation, response: httpx.Response, exc: Exception
+) -> MalformedResponseError:
+    """A page the client cannot read (too large a record, a bomb, bad CSV): a typed error."""
+    request = response.request
+    where = f"{operation.operation_id}: {response.status_code} from {request.method} {request.url}"
+    if isinstance(exc, BodyTooLarge):
+        return ResponseTooLargeError(
+            f"{where}: {exc.what}", operation=operation, response=response, limit=exc.limit
+        )
+    what = exc.what if isinstance(exc, Unreadable) else f"the CSV cannot be read ({exc})"
+    return MalformedResponseError(f"{where}: {what}", operation=operation, response=response)
 
 
 def _snake(name: str) -> str:
@@ -601,16 +646,18 @@ class CsvStream(_CsvBase):
                 with self._sender.stream(self._operation, dict(request), self._options) as response:
                     walk.open_page(request, response)
                     walk.start_body()
-                    records = _Records()
                     try:
-                        for chunk in response.iter_text():
-                            yield from self._deliver(walk, walk.take(csv.reader(records.push(chunk))))
+                        body = _PageBody(response)
+                        for raw in raw_chunks(response):
+                            yield from self._deliver(walk, walk.take(csv.reader(body.push(raw))))
                             if walk.exhausted:
                                 return
-                        yield from self._deliver(walk, walk.take(csv.reader(records.flush())))
+                        yield from self._deliver(walk, walk.take(csv.reader(body.end())))
                     except httpx.HTTPError as exc:
                         resumes = walk.resume_after(exc, resumes)  # reads are retry-safe: the page again
                         continue
+                    except (Unreadable, csv.Error) as exc:
+                        raise _unreadable_page(self._operation, response, exc) from None
                 self.header = walk.header
                 break
             if walk.close_page():
@@ -618,8 +665,7 @@ class CsvStream(_CsvBase):
 
     def rows(self) -> Iterator[list[str]]:
         """Every data row as a list of strings (``header`` is set once the first page arrives)."""
-        for batch in self.batches():
-            yield from batch
+        return chain.from_iterable(self.batches())  # no Python frame per row
 
     def __iter__(self) -> Iterator[dict[str, str]]:
         for row in self.rows():
@@ -677,18 +723,20 @@ class AsyncCsvStream(_CsvBase):
                 async with self._sender.stream(self._operation, dict(request), self._options) as response:
                     walk.open_page(request, response)
                     walk.start_body()
-                    records = _Records()
                     try:
-                        async for chunk in response.aiter_text():
-                            for batch in self._deliver(walk, walk.take(csv.reader(records.push(chunk)))):
+                        body = _PageBody(response)
+                        async for raw in araw_chunks(response):
+                            for batch in self._deliver(walk, walk.take(csv.reader(body.push(raw)))):
                                 yield batch
                             if walk.exhausted:
                                 return
-                        for batch in self._deliver(walk, walk.take(csv.reader(records.flush()))):
+                        for batch in self._deliver(walk, walk.take(csv.reader(body.end()))):
                             yield batch
                     except httpx.HTTPError as exc:
                         resumes = walk.resume_after(exc, resumes)
                         continue
+                    except (Unreadable, csv.Error) as exc:
+                        raise _unreadable_page(self._operation, response, exc) from None
                 self.header = walk.header
                 break
             if walk.close_page():

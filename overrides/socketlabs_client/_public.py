@@ -21,6 +21,7 @@ from ._config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
     ClientOptions,
+    ClientSettings,
     __version__,
     resolve_config,
 )
@@ -207,6 +208,7 @@ __all__ = [
     "Clause",
     "ClientConfig",
     "ClientOptions",
+    "ClientSettings",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",

@@ -26,41 +26,57 @@ unknown" raises ``OutcomeUnknownError`` naming the messages in doubt and is
 never repeated, because the server may have queued the mail: an email is
 never sent twice by a retry.
 
-The loop is tenacity's (``Retrying``/``AsyncRetrying``): a strict total
-deadline that counts the next wait before taking it, jittered exponential
-backoff ("full jitter", so a fleet does not retry in step), the server's
-``Retry-After`` when it gives one, and ``on_retry`` called before each wait.
-Clock and sleep are injectable, so tests assert waits without sleeping.
+The loop is the lifecycle's own (``_lifecycle.send``): a plain ``while``
+over ``Call.next_wait``, which reads ``next_wait`` here. Plainer than tenacity
+for this: one attempt function, one wait rule, one deadline, and the first
+attempt is an attempt like the others. A wait is the server's ``Retry-After``
+when it gave one, else jittered exponential backoff ("full jitter", so a
+fleet does not retry in step); the call ends instead of waiting when the
+wait would cross its deadline. ``on_retry`` is called before each wait.
+Clock and sleep are injectable, and the call's deadline is read from the
+same clock, so a test's fake clock governs both.
+
+The method table: a request without an operation (the escape hatch) is
+retried by RFC 9110's idempotent methods (``IDEMPOTENT_METHODS``).
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Generic, Literal, TypeVar
 
 import httpx
-import tenacity
 from attrs import field, frozen
-from tenacity import RetryCallState
 
 from ._errors import Processed
 
 __all__ = [
     "DEFAULT_RETRY_POLICY",
+    "IDEMPOTENT_METHODS",
     "Action",
     "Decision",
     "Observation",
     "RetryEvent",
     "RetryPolicy",
     "Tried",
+    "backoff",
     "decide",
-    "run_with_retries",
-    "run_with_retries_async",
+    "method_retry",
 ]
 
 RetryKind = Literal["idempotent", "send", "once"]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+"""RFC 9110 section 9.2.2: the safe methods (GET, HEAD, OPTIONS, TRACE), PUT and DELETE."""
+
+
+def method_retry(method: str) -> RetryKind:
+    """The retry kind of a request the spec does not describe, by its HTTP method."""
+    return "idempotent" if method.upper() in IDEMPOTENT_METHODS else "once"
+
 
 # Errors raised before a single byte of the request could reach the server.
 _NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -87,9 +103,9 @@ class Observation:
     retry_after: float | None = None
     """The server's ``Retry-After`` in seconds (already read from seconds or an HTTP date)."""
     injection_code: str | None = None
-    """The ``ErrorCode`` of a 2xx injection answer."""
+    """The refusing ``ErrorCode`` of a 2xx injection answer, as its parser read it (None: accepted)."""
     unreadable: bool = False
-    """A 2xx whose body is not the JSON the operation answers (or too large or deep to read)."""
+    """A 2xx whose body is not what the operation answers (too large, undecodable, unparsable)."""
     error: Exception | None = None
     """The transport error, when no answer came."""
 
@@ -106,6 +122,8 @@ class Decision:
     """Whether the server acted on the request: the one verdict every layer reads."""
     rate_limited: bool = False
     """A 429 or ``OverQuota``: the limiter pauses the key."""
+    retryable: bool = False
+    """Refused for now, not for good (never sent, rate limited, 503): the same request may succeed later."""
 
 
 _NO, _YES, _UNKNOWN = Processed.NO, Processed.YES, Processed.UNKNOWN
@@ -117,7 +135,9 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
     if seen.error is not None:
         name = type(seen.error).__name__
         if isinstance(seen.error, _NOT_SENT):
-            return Decision(Action.RETRY, f"{name}: the request was never sent", processed=_NO)
+            return Decision(
+                Action.RETRY, f"{name}: the request was never sent", processed=_NO, retryable=True
+            )
         if isinstance(seen.error, _REFUSED_LOCALLY):
             return Decision(Action.DONE, f"{name}: the request could not be written", processed=_NO)
         if repeatable:
@@ -128,11 +148,11 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
         what = "429" if status == 429 else "OverQuota"
         if seen.retry_after is not None and seen.retry_after > max_retry_after:
             reason = f"{what}: Retry-After {seen.retry_after:g} s is over the cap"
-            return Decision(Action.DONE, reason, processed=_NO, rate_limited=True)
+            return Decision(Action.DONE, reason, processed=_NO, rate_limited=True, retryable=True)
         reason = f"{what}: rate limited, not processed"
-        return Decision(Action.RETRY, reason, seen.retry_after, processed=_NO, rate_limited=True)
+        return Decision(Action.RETRY, reason, seen.retry_after, _NO, rate_limited=True, retryable=True)
     if status == 503:
-        return Decision(Action.RETRY, "503: not processed", seen.retry_after, processed=_NO)
+        return Decision(Action.RETRY, "503: not processed", seen.retry_after, _NO, retryable=True)
     if status >= 500 or status == 408:
         if repeatable:
             return Decision(Action.RETRY, f"{status} on an idempotent operation")
@@ -140,7 +160,7 @@ def decide(retry: RetryKind, seen: Observation, max_retry_after: float) -> Decis
     if 200 <= status < 300 and seen.unreadable:
         action = Action.DONE if repeatable else Action.UNKNOWN
         return Decision(action, f"{status} with a body that cannot be read")
-    if 200 <= status < 300 and seen.injection_code not in (None, "Success", "Warning"):
+    if 200 <= status < 300 and seen.injection_code is not None:
         return Decision(Action.DONE, f"{status} ErrorCode {seen.injection_code}", processed=_NO)
     return Decision(Action.DONE, f"{status}", processed=_YES if 200 <= status < 300 else _NO)
 
@@ -214,80 +234,21 @@ class Tried(Generic[T]):
     decision: Decision
 
 
-def _settings(policy: RetryPolicy, operation_id: str, start: float) -> dict[str, object]:
-    """Tenacity's stop, wait, retry and hook for one call under ``policy`` that began at ``start``."""
-    backoff = tenacity.wait_random_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff)
-
-    def last(state: RetryCallState) -> Tried[object]:
-        if state.outcome is None:  # tenacity calls these only after an attempt
-            raise RuntimeError("no attempt yet")
-        result: Tried[object] = state.outcome.result()
-        return result
-
-    def stop(state: RetryCallState) -> bool:
-        if state.attempt_number > policy.max_retries:
-            return True
-        elapsed = policy.clock() - start
-        return policy.deadline is not None and elapsed + state.upcoming_sleep > policy.deadline
-
-    def wait(state: RetryCallState) -> float:
-        server = last(state).decision.wait
-        return server if server is not None else float(backoff(state))
-
-    def retry(state: RetryCallState) -> bool:
-        if state.outcome is None or state.outcome.failed:  # our own errors are never retried
-            return False
-        return last(state).decision.action is Action.RETRY
-
-    def before_sleep(state: RetryCallState) -> None:
-        if policy.on_retry is not None:
-            reason = last(state).decision.reason
-            policy.on_retry(RetryEvent(operation_id, state.attempt_number, state.upcoming_sleep, reason))
-
-    return {
-        "stop": stop,
-        "wait": wait,
-        "retry": retry,
-        "before_sleep": before_sleep,
-        "retry_error_callback": last,  # out of tries: hand back the last answer as it is
-        "reraise": True,
-    }
+def backoff(policy: RetryPolicy, retry_number: int) -> float:
+    """Full jitter: uniform over the ``retry_number``-th exponential window (1 = the first retry)."""
+    window = min(policy.max_backoff, policy.initial_backoff * 2 ** min(retry_number - 1, 64))
+    return random.uniform(0, window)  # noqa: S311 - jitter, not a secret
 
 
-def _settled(policy: RetryPolicy, first: Tried[T]) -> bool:
-    """Whether the first attempt already ends the call (the common case: no retry machinery at all)."""
-    return first.decision.action is not Action.RETRY or policy.max_retries == 0
+def next_wait(policy: RetryPolicy, decision: Decision, retry_number: int, left: float | None) -> float | None:
+    """The wait before retry number ``retry_number``, or None when the call ends with this answer.
 
-
-def run_with_retries(policy: RetryPolicy, operation_id: str, attempt: Callable[[], Tried[T]]) -> Tried[T]:
-    """Call ``attempt`` until its verdict is not ``RETRY``, the tries or the deadline run out."""
-    start = policy.clock()
-    first = attempt()
-    if _settled(policy, first):
-        return first
-    pending = [first]  # tenacity takes over from the second attempt, counting the first
-
-    def again() -> Tried[T]:
-        return pending.pop() if pending else attempt()
-
-    retrying = tenacity.Retrying(sleep=policy.sleep, **_settings(policy, operation_id, start))  # type: ignore[arg-type]
-    result: Tried[T] = retrying(again)
-    return result
-
-
-async def run_with_retries_async(
-    policy: RetryPolicy, operation_id: str, attempt: Callable[[], Awaitable[Tried[T]]]
-) -> Tried[T]:
-    """The async twin of ``run_with_retries``."""
-    start = policy.clock()
-    first = await attempt()
-    if _settled(policy, first):
-        return first
-    pending = [first]
-
-    async def again() -> Tried[T]:
-        return pending.pop() if pending else await attempt()
-
-    retrying = tenacity.AsyncRetrying(sleep=policy.async_sleep, **_settings(policy, operation_id, start))  # type: ignore[arg-type]
-    result: Tried[T] = await retrying(again)
-    return result
+    ``left`` is the time before the call's deadline (None: no deadline); a wait
+    that would cross it is not taken.
+    """
+    if decision.action is not Action.RETRY or retry_number > policy.max_retries:
+        return None
+    wait = decision.wait if decision.wait is not None else backoff(policy, retry_number)
+    if left is not None and wait >= left:
+        return None
+    return wait

@@ -12,6 +12,7 @@ import gzip
 import json
 import pickle
 import time
+import warnings
 from typing import Any
 from urllib.parse import quote
 
@@ -310,17 +311,24 @@ def test_a_closed_client_is_a_typed_error_and_send_still_accounts_for_everyone(r
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_an_async_client_from_a_second_event_loop_is_a_typed_error(raw: RawServer) -> None:
+def test_an_async_client_serves_a_second_event_loop_on_pools_of_its_own(raw: RawServer) -> None:
     import asyncio
     import gc
 
     raw.answer(response(200, CHECK_OK))
     client = _aclient(raw)
     asyncio.run(client.suppressions.check(email_address="a@example.com"))  # leaves a pooled connection
-    with pytest.raises(ClientStateError, match="event loop"):
-        asyncio.run(client.suppressions.check(email_address="a@example.com"))
-    del client
-    gc.collect()  # the first loop's connection is finalised here, not in a later test
+    asyncio.run(client.suppressions.check(email_address="a@example.com"))
+    assert len(raw.requests) == 2
+    given = _aclient(raw, transport=httpx.AsyncHTTPTransport())
+    asyncio.run(given.suppressions.check(email_address="a@example.com"))
+    with pytest.raises(ClientStateError, match="event loop"):  # a given transport cannot be copied
+        asyncio.run(given.suppressions.check(email_address="a@example.com"))
+    assert len(raw.requests) == 3, "refused before anything was sent"
+    del client, given
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()  # the first loop's connection is finalised here, not in a later test
 
 
 # -- per-request options, shared pools ----------------------------------------------------------
@@ -411,3 +419,28 @@ def test_waiting_for_a_pooled_connection_is_bounded_by_the_deadline(raw: RawServ
         assert elapsed(start) < 1.5
         holder.join(5)
     assert len(raw.requests) == 1, "the second call never got the connection"
+
+
+# -- the client's own transport: httpcore's public pool, env proxies -----------------------------
+
+
+def test_the_environment_proxy_carries_the_clients_requests(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw.answer(response(200, CHECK_OK))
+    monkeypatch.setenv("HTTP_PROXY", raw.url)  # the raw server plays the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = SocketLabs(api_key=KEY, server_id=1, base_url="http://api.example.test/v2", rate_limiter=False)
+    with client:
+        client.suppressions.check(email_address="a@example.com")
+    assert raw.requests[0].target.startswith("http://api.example.test/v2/servers/1/suppressions")
+
+
+def test_no_proxy_sends_direct(raw: RawServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw.answer(response(200, CHECK_OK))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with _client(raw) as client:
+        client.suppressions.check(email_address="a@example.com")
+    assert raw.requests[0].target.startswith("/v2/servers/1/suppressions")

@@ -126,3 +126,35 @@ def test_a_list_call_is_marked_for_the_pagers_and_leaves_their_parameters_to_the
     for name in ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters"):
         with pytest.raises(InvalidRequestError, match=name):
             list_call({name: "1"})
+
+
+def test_the_message_report_glob_is_the_specs_and_agrees_with_its_operations() -> None:
+    from fnmatch import fnmatchcase
+
+    from socketlabs_api.operations import OPERATIONS, RATE_LIMITS
+    from socketlabs_client._adhoc import adhoc_operation
+
+    globs = {name: rate.match for name, rate in RATE_LIMITS.items() if rate.match}
+    assert globs, "x-rate-limits names the paths of at least one extra family"
+    for operation in OPERATIONS.values():
+        for family, glob in globs.items():
+            if fnmatchcase(operation.path, glob):
+                assert operation.rate_limit_family == family, operation.operation_id
+    assert (
+        adhoc_operation("GET", "/servers/1/reports/message-detail", "api").rate_limit_family
+        == "reports-message"
+    )
+    assert adhoc_operation("GET", "/servers/1/reports/recipient", "api").rate_limit_family is None
+
+
+def test_the_cx_gateway_is_the_specs() -> None:
+    from pathlib import Path
+
+    import yaml
+    from socketlabs_api.tables import SERVERS
+    from socketlabs_client import DEFAULT_INJECT_CX_URL
+
+    spec = yaml.safe_load((Path(__file__).parents[2] / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    listed = [server["url"] for server in spec["paths"]["/email"]["servers"]]
+    assert SERVERS["injection"].gateways["cx"] == DEFAULT_INJECT_CX_URL
+    assert DEFAULT_INJECT_CX_URL in listed and SERVERS["injection"].default_url != DEFAULT_INJECT_CX_URL

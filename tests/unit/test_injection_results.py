@@ -147,7 +147,8 @@ def _response(status: int, body: bytes = b"{}") -> httpx.Response:
 
 def _judged(error: APIError, seen: Observation) -> APIError:
     """The error as the lifecycle hands it over: carrying the one verdict on the answer."""
-    error.processed = decide("send", seen, 60.0).processed
+    decision = decide("send", seen, 60.0)
+    error.processed, error.retryable = decision.processed, decision.retryable
     return error
 
 

@@ -37,7 +37,8 @@ def _limiter(fake: FakeTime, limits: dict[str, RateLimit] | None = None, margin:
 
 
 def test_the_limits_are_the_spec_table() -> None:
-    assert {"default": RateLimit(100, 60), "reports-message": RateLimit(30, 60)} == RATE_LIMITS
+    expected = {"default": RateLimit(100, 60), "reports-message": RateLimit(30, 60, "*/reports/message*")}
+    assert expected == RATE_LIMITS
     assert OPERATIONS["getMessageDetailReport"].rate_limit_families == ("reports-message", "default")
     assert OPERATIONS["searchRecipients"].rate_limit_families == ("reports-message", "default")
     assert OPERATIONS["checkSuppression"].rate_limit_families == ("default",)

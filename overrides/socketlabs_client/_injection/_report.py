@@ -16,16 +16,11 @@ from socketlabs_api.models import (
 
 from .._errors import (
     INJECTION_CODE_MEANINGS,
-    APIConnectionError,
     APIError,
     APIStatusError,
     InjectionError,
-    InjectionOverQuotaError,
-    InternalServerError,
     NotListedError,
     Processed,
-    RateLimitError,
-    RateLimitWaitError,
     SocketLabsError,
 )
 from ._planning import PlannedRequest, Refused
@@ -177,9 +172,9 @@ def failure_outcome(error: SocketLabsError) -> tuple[Outcome, bool]:
     """Whether the recipients of a request that raised ``error`` were rejected or are in doubt.
 
     Returns ``(outcome, retryable)``. It reads the request lifecycle's one
-    verdict (``APIError.processed``) and nothing else: certainly not processed
-    is rejected (retryable when the refusal was a rate limit or the request
-    never left), possibly processed is in doubt, since resending could deliver
+    verdict (``APIError.processed`` and ``retryable``) and nothing else: certainly
+    not processed is rejected (retryable when the refusal was a rate limit, a
+    503, or the request never left), possibly processed is in doubt, since resending could deliver
     the mail twice. An error raised before anything was sent (a closed client)
     is rejected.
     """
@@ -189,15 +184,7 @@ def failure_outcome(error: SocketLabsError) -> tuple[Outcome, bool]:
         return Outcome.IN_DOUBT, False
     if error.processed is Processed.YES:  # processed, yet its answer could not be used
         return Outcome.IN_DOUBT, False
-    retryable = isinstance(
-        error,
-        InjectionOverQuotaError
-        | RateLimitError
-        | RateLimitWaitError
-        | APIConnectionError
-        | InternalServerError,
-    )
-    return Outcome.REJECTED, retryable
+    return Outcome.REJECTED, error.retryable
 
 
 def _error_code(error: SocketLabsError) -> InjectionErrorCode | None:
