@@ -302,6 +302,10 @@ def _checked(name: str, value: Any) -> Any:
         if not value.strip() or not value.isascii() or not value.isprintable() or " " in value.strip():
             raise click.BadParameter("not an API key (printable ASCII without spaces)")
         return value.strip()
+    if name == "secret":
+        if not value or not value.isascii() or not value.isprintable() or " " in value:
+            raise click.BadParameter("not a webhook secret (printable ASCII without spaces)")
+        return value
     if name == "profile":
         if not _PROFILE_NAME.fullmatch(value):
             raise click.BadParameter("a profile name is letters, digits, '.', '_' or '-' (at most 64)")
@@ -1130,6 +1134,7 @@ def _event_line(event: WebhookEvent) -> dict[str, Any]:
     envvar=ENV_WEBHOOK_SECRET,
     required=True,
     metavar="SECRET",
+    callback=lambda ctx, param, value: _checked("secret", value),
     help=f"The endpoint's secret key, to refuse forged posts [env {ENV_WEBHOOK_SECRET}].",
 )
 @click.option("--server-id", "server_ids", type=int, multiple=True, help="Accept only these server ids.")
@@ -1371,7 +1376,10 @@ def export_lines(
     help="Where it posts event webhooks.",
 )
 @click.option(
-    "--webhook-secret", metavar="SECRET", help="The SecretKey it puts in them (default: the sandbox's)."
+    "--webhook-secret",
+    metavar="SECRET",
+    callback=lambda ctx, param, value: _checked("secret", value),
+    help="The SecretKey it puts in them (default: the sandbox's).",
 )
 @json_option
 def sandbox(
