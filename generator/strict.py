@@ -14,7 +14,8 @@ accepts and checks that everything else is refused:
   pattern itself) and offsets up to +/-14:00;
 * ``filters``: per operation, a pattern of its ``x-filters`` fields, each
   with the predicates of its type and values of that type;
-* ``sortField``: per operation, the enum of its sortable fields: its
+* ``sortField``: per operation, the enum of its sortable fields: the
+  parameter's ``x-sort-fields`` where the spec states them, else its
   ``x-filters`` fields that its JSON items carry (all of them for a CSV
   download, which has no JSON items), else the items' members.
 
@@ -112,13 +113,8 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], dic
     ]
 
 
-def sort_fields(spec: dict[str, Any], operation: dict[str, Any]) -> list[str]:
-    """The fields a list sorts by: its ``x-filters`` fields its JSON items carry, else the items' members.
-
-    A filter field the items lack (a contact's ``listId``) cannot order them;
-    a CSV download has no JSON items, so all its filter fields count.
-    """
-    members: list[str] = []
+def item_members(spec: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    """The members of the items of the operation's JSON list answer (none for a CSV download)."""
     for status, response in operation.get("responses", {}).items():
         if str(status).startswith("2"):
             media = _resolve(spec, response).get("content", {}).get("application/json", {})
@@ -126,8 +122,17 @@ def sort_fields(spec: dict[str, Any], operation: dict[str, Any]) -> list[str]:
             data = _resolve(spec, body.get("properties", {}).get("data", {}))
             items = _resolve(spec, data.get("items", {}))
             if items.get("properties"):
-                members = list(items["properties"])
-                break
+                return list(items["properties"])
+    return []
+
+
+def sort_fields(spec: dict[str, Any], operation: dict[str, Any]) -> list[str]:
+    """Without ``x-sort-fields``: its ``x-filters`` fields its JSON items carry, else the items' members.
+
+    A filter field the items lack (a contact's ``listId``) cannot order them;
+    a CSV download has no JSON items, so all its filter fields count.
+    """
+    members = item_members(spec, operation)
     if "x-filters" in operation:
         fields = list(operation["x-filters"])
         return [f for f in fields if f in members] if members else fields
@@ -146,7 +151,8 @@ def _strict_parameter(spec: dict[str, Any], operation: dict[str, Any], raw: Any)
         narrowed["schema"] = {"type": "string", "minLength": 1, "pattern": pattern}
         return narrowed
     if name == "sortField":
-        fields = sort_fields(spec, operation)
+        declared = parameter.get("x-sort-fields")
+        fields = list(declared) if isinstance(declared, list) else sort_fields(spec, operation)
         if fields:
             narrowed = copy.deepcopy(parameter)
             narrowed["schema"] = {"type": "string", "enum": fields}

@@ -167,3 +167,20 @@ def test_the_configuration_routes_every_x_servers_entry_and_declares_injection_r
     [entry] = config["operations"]
     assert entry["include-operation-id"] == ["sendEmail"]
     assert "200" in entry["checks"]["negative_data_rejection"]["expected-statuses"]
+
+
+def test_declared_sort_fields_are_members_of_the_items_they_sort() -> None:
+    stray = []
+    for path, method, _item, operation in strict.operations(SPEC):
+        for raw in operation.get("parameters", []):
+            parameter = strict._resolve(SPEC, raw)
+            declared = parameter.get("x-sort-fields")
+            if declared is None:
+                continue
+            members = strict.item_members(SPEC, operation)
+            assert declared and members, f"{method.upper()} {path}: x-sort-fields needs a JSON list answer"
+            stray += [f"{method.upper()} {path}: {f}" for f in declared if f not in members]
+            narrowed = _query(STRICT, STRICT["paths"][path][method], "sortField")
+            assert narrowed is not None
+            assert narrowed["schema"]["enum"] == declared
+    assert stray == [], "x-sort-fields names fields the items do not carry"
