@@ -19,6 +19,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+import yaml
 from socketlabs_api.tables import SERVERS
 from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
@@ -83,3 +84,29 @@ def test_plain_schemathesis_finds_nothing_false_on_the_sandbox(tmp_path: Path) -
         assert f"✅ {phase}" in summary, f"phase {phase} did not pass:\n{summary}"
     assert done.returncode == 0, output[-20000:]
     print(summary)
+
+
+def test_without_named_writes_only_reads_are_sent(tmp_path: Path) -> None:
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    methods = [
+        m for item in spec["paths"].values() for m in item if m in ("get", "put", "post", "delete", "patch")
+    ]
+    reads = sum(m == "get" for m in methods)
+    with Sandbox(SandboxConfig(anchor=FIXED_ANCHOR)) as sandbox:
+        env = run_environment(sandbox)
+        del env["SOCKETLABS_CONTRACT_WRITES"]
+        done = subprocess.run(
+            schemathesis_command("--phases", "fuzzing"),
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        processed = sandbox.processed_per_recipient()
+    output = done.stdout + done.stderr
+    assert f"Selected: {reads}/{len(methods)}" in output, output[-4000:]
+    assert "Tested: 0" not in output, output[-4000:]
+    assert done.returncode == 0, output[-4000:]
+    assert not processed, "an email was sent"
