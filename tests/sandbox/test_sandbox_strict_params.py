@@ -93,3 +93,19 @@ def test_every_allowed_sort_field_and_filter_is_accepted_and_others_refused(
             if answer.status_code != 400:
                 accepted.append(f"filters={field}=eq:1: {answer.status_code}")
         assert accepted == [], "the spec refuses these filter fields, the sandbox accepts them"
+
+
+@pytest.mark.parametrize(
+    ("server_id", "status"),
+    [("{id}", 200), ("{id}.0", 200), ("{id}.00", 200), ("{id}.5", 400), ("{id}e0", 400)],
+)
+def test_an_integer_path_parameter_may_be_written_as_an_integral_decimal(
+    sb: Sandbox, server_id: str, status: int
+) -> None:
+    # JSON Schema's integer includes 12345.0, and schemathesis writes it so in a path.
+    segment = server_id.format(id=sb.server_id)
+    for url in (
+        f"{sb.api_url}/servers/{segment}/suppressions/search",
+        f"{sb.management_url}/servers/{segment}/dkim",
+    ):
+        assert _get(sb, url, {}).status_code == status, url
