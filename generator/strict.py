@@ -229,7 +229,6 @@ def schemathesis_config(spec: dict[str, Any]) -> str:
         "",
         "[auth.openapi.bearerAuth]",
         'bearer = "${SOCKETLABS_API_KEY}"',
-        "",
     ]
     if refused_in_body:
         lines += [
