@@ -1048,6 +1048,8 @@ OPERATIONS: dict[str, Operation] = {
             ),
             FilterField("queuedTime", "date"),
             FilterField("statusDate", "date"),
+            FilterField("systemMessageId", "string"),
+            FilterField("processedTime", "date"),
         ),
     ),
     "getMessagesAggregate": Operation(

@@ -31,7 +31,7 @@ from ._events import EventOutbox
 from ._faults import Faults, apply_fault
 from ._filters import Filter
 from ._handler import Call as _Call
-from ._handler import Handler
+from ._handler import Handler, path_integer
 from ._handler import ListArgs as _ListArgs
 from ._handler import error_response as _error
 from ._handler import json_response as _json
@@ -59,7 +59,6 @@ CONTROL_DELIVER = API_PREFIX + "/_sandbox/events/deliver"
 """Sandbox-only: ``POST`` here (with the key) posts the owed event webhooks (see ``_control_deliver``)."""
 
 _MAX_INT32 = 2_147_483_647
-_SERVER_ID = re.compile(r"[0-9]{1,10}", re.ASCII)
 _LIST_PARAMS = ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters")
 _PATH_PARAMETER = re.compile(r"\\\{([A-Za-z]+)\\\}")
 
@@ -302,8 +301,9 @@ class SandboxApp:
         server_id = 0  # stays 0 on a path without one (the subaccount credentials)
         raw_server_id = path.get("serverId")
         if raw_server_id is not None:
-            if _SERVER_ID.fullmatch(raw_server_id) and 1 <= int(raw_server_id) <= _MAX_INT32:
-                server_id = int(raw_server_id)
+            parsed = path_integer(raw_server_id)
+            if parsed is not None:
+                server_id = parsed
             else:
                 query.problems.append(f"serverId must be an integer between 1 and {_MAX_INT32}")
         origin = f"{request.url.scheme}://{request.url.netloc}"

@@ -35,6 +35,7 @@ __all__ = [
     "json_response",
     "list_args",
     "page_of",
+    "path_integer",
 ]
 
 MAX_INT32 = 2_147_483_647
@@ -45,7 +46,14 @@ _DOMAIN = re.compile(
 )
 _SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", re.ASCII)
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
-_PATH_INT = re.compile(r"[0-9]{1,10}", re.ASCII)
+_PATH_INT = re.compile(r"([0-9]{1,10})(?:\.0+)?", re.ASCII)
+"""An integer path segment; an integral decimal (``12.0``) is the same integer, as in JSON Schema."""
+
+
+def path_integer(text: str) -> int | None:
+    """The positive 32-bit integer a path segment names, or ``None``."""
+    match = _PATH_INT.fullmatch(text)
+    return int(match[1]) if match and 1 <= int(match[1]) <= MAX_INT32 else None
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
@@ -76,9 +84,9 @@ class Call:
 
     def path_id(self, name: str) -> int:
         """A positive integer path parameter (`0` after recording a problem)."""
-        text = self.path.get(name, "")
-        if _PATH_INT.fullmatch(text) and 1 <= int(text) <= MAX_INT32:
-            return int(text)
+        value = path_integer(self.path.get(name, ""))
+        if value is not None:
+            return value
         self.query.problems.append(f"{name} must be an integer between 1 and {MAX_INT32}")
         return 0
 

@@ -106,7 +106,7 @@ class Reports:
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``systemMessageId`` (string), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
@@ -1878,7 +1878,7 @@ class AsyncReports:
         ``GET /servers/{serverId}/reports/messages/detail`` (api). Confidence: confirmed (response shape: modeled).
         Source: https://help.socketlabs.com/docs/api-migration (example URL); a third-party monitor client.
         The path is confirmed; the response shape is modeled and may differ from the live API.
-        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date).
+        Filterable fields: ``messageId`` (string), ``mailingId`` (string), ``from`` (string), ``to`` (string), ``subject`` (string), ``status`` (Queued, Deferred, Delivered, Failed, Suppressed, Complaint), ``queuedTime`` (date), ``statusDate`` (date), ``systemMessageId`` (string), ``processedTime`` (date).
 
         Args:
             server_id (int | None): The server id; the client's own when not given.
