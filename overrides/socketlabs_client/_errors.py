@@ -42,8 +42,9 @@ Error bodies are read leniently: the v2 envelope ``{"error": [...]}`` (one or
 many, any member case), the management v1 bare list, and the injection
 ``ErrorCode`` body all become ``ErrorDetail`` items; a body that is none of
 these still gives a typed error with the status. The API key never appears in
-a message, in any of its forms (raw, percent-encoded, inside Basic's base64):
-every text taken from a response is redacted first, and cut to length after.
+an error in any of its spellings: every error the lifecycle raises goes through
+``_redact.scrub_exception`` (message, reason phrase, headers, body, chained
+causes), and text taken from a response is redacted before it is cut.
 
 ``APIError.processed`` carries the lifecycle's one verdict (``Processed``:
 yes / no / unknown) on whether the server acted on the request. Every error
@@ -52,7 +53,6 @@ pickles with its attributes, so it can cross a process pool.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -60,7 +60,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 from attrs import frozen
@@ -68,6 +67,10 @@ from socketlabs_api.models import InjectionErrorCode, InjectionResponse
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
+
+from ._redact import REDACTED as REDACTED  # noqa: PLC0414 - re-exported
+from ._redact import redact as redact  # noqa: PLC0414 - re-exported
+from ._redact import redactor, scrub_exception
 
 __all__ = [
     "APIConnectionError",
@@ -109,7 +112,6 @@ __all__ = [
     "WebhookPayloadTooLargeError",
 ]
 
-REDACTED = "[redacted]"
 _BODY_PREVIEW = 300
 
 _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErrors"})
@@ -345,7 +347,7 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.errors = errors
         self.body = body
-        self.headers = response.headers
+        self.headers = response.headers  # redacted with the rest by scrub_exception
 
 
 class BadRequestError(APIStatusError):
@@ -468,47 +470,9 @@ class WebhookContentTypeError(WebhookError):
     status_code = 415
 
 
-def _base64_cores(secret: bytes) -> list[str]:
-    """The base64 text that encodes ``secret`` wherever it starts in an encoded stream.
-
-    A secret inside base64 (Basic auth's ``user:key``) is spelled one of three
-    ways, by its offset modulo 3; the characters it fully determines are the
-    same whatever surrounds it, so each core is found in any such stream.
-    """
-    cores = []
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + secret).decode("ascii").rstrip("=")
-        start = math.ceil(offset * 4 / 3)
-        end = ((offset + len(secret)) * 4) // 3
-        core = encoded[start:end]
-        if len(core) >= 8:
-            cores.append(core)
-    return cores
-
-
-def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Every form a secret can take in text that came back: raw, URL-encoded and base64 (longest first)."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
-        forms.update(_base64_cores(secret.encode()))
-        forms.add(base64.b64encode(secret.encode()).decode("ascii"))
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret, in each of its forms, in ``text``; used on all text that came from outside."""
-    for form in secret_forms(secrets):
-        if form in text:
-            text = text.replace(form, REDACTED)
-    return text
-
-
 def preview(text: str, secrets: Iterable[str], limit: int = 300) -> str:
     """``text`` redacted, then cut to ``limit`` characters (never cut first: a cut key would show)."""
-    return redact(text, secrets)[:limit]
+    return redactor(tuple(secrets)).preview(text, limit)
 
 
 _MAX_RETRY_AFTER_TEXT = 64
@@ -601,11 +565,13 @@ def status_error(
     cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
     if cls is BadRequestError and any(d.error_type == REPORTING_HISTORY_ERROR_TYPE for d in details):
         cls = ReportingHistoryError
-    reason = response.reason_phrase or "error"
+    reason = redact(response.reason_phrase, secrets) or "error"
     where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
-    return cls(message, operation=operation, response=response, errors=details, body=body)
+    error = cls(message, operation=operation, response=response, errors=details, body=body)
+    scrub_exception(error, secrets)
+    return error
 
 
 def connection_error(

@@ -42,6 +42,7 @@ from ._errors import (
     Processed,
     RateLimitWaitError,
     ResponseTooLargeError,
+    SocketLabsError,
     _url,
     connection_error,
     outcome_unknown,
@@ -51,6 +52,7 @@ from ._errors import (
     status_error,
 )
 from ._ratelimit import LimitWaitExceeded, RateLimiter, key_id
+from ._redact import protect_logs, scrub_exception
 from ._retries import (
     Action,
     Decision,
@@ -95,6 +97,10 @@ class Lifecycle:
     key: str
     secrets: tuple[str, ...]
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+
+    def __attrs_post_init__(self) -> None:
+        for secret in self.secrets:  # redacted from the loggers the client drives while it lives
+            protect_logs(secret, self)
 
     @classmethod
     def of(
@@ -286,7 +292,14 @@ class Call:
         return error
 
     def finish(self, tried: Tried[Payload], build: Callable[..., Response[Any]] | None) -> Any:
-        """The parsed answer (or, for a stream, the open response), or the typed error."""
+        """The parsed answer (or, for a stream, the open response), or the typed error, redacted."""
+        try:
+            return self._finish(tried, build)
+        except SocketLabsError as error:
+            scrub_exception(error, self.life.secrets)
+            raise
+
+    def _finish(self, tried: Tried[Payload], build: Callable[..., Response[Any]] | None) -> Any:
         payload, decision = tried.payload, tried.decision
         if isinstance(payload, Exception):
             if decision.action is Action.UNKNOWN:
