@@ -8,6 +8,9 @@ SocketLabsError
 │       └── InvalidFilterError         a filter that does not fit the operation's x-filters
 ├── MessageValidationError             a message breaks a rule (field, code); nothing was sent
 ├── ClientStateError                   a closed client, or an async client used from another event loop
+├── LedgerError                        the send ledger's Redis cannot be trusted or reached
+│   ├── LedgerNotDurableError          Redis would forget (no append-only file) or evict; a ConfigurationError
+│   └── LedgerUnavailableError         a Redis command failed; ``report`` holds what was sent before
 └── APIError                           a call went wrong (operation, method, url, processed)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   ├── APITimeoutError            no answer in time
@@ -91,6 +94,9 @@ __all__ = [
     "InvalidFilterError",
     "InvalidParameterError",
     "InvalidRequestError",
+    "LedgerError",
+    "LedgerNotDurableError",
+    "LedgerUnavailableError",
     "MalformedResponseError",
     "MessageInDoubt",
     "MessageValidationError",
@@ -158,6 +164,29 @@ class ClientStateError(SocketLabsError):
 
 class ConfigurationError(SocketLabsError):
     """A setting is missing or invalid; no request was sent."""
+
+
+class LedgerError(SocketLabsError):
+    """The send ledger cannot vouch for what was sent: its Redis is not durable or not reachable."""
+
+
+class LedgerNotDurableError(LedgerError, ConfigurationError):
+    """The ledger's Redis would forget what was sent (no append-only file) or evict it; nothing was sent."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """A Redis command of the ledger failed.
+
+    ``report`` is the ``LedgerReport`` of what this call did before (and despite)
+    the failure, when any request reached the API: the mail that went is in it,
+    even though the ledger may not have recorded it. Entries it could not record
+    stay *sending* in Redis and are settled by ``resolve_in_doubt``.
+    """
+
+    def __init__(self, message: str, *, report: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.report = report
 
 
 class InvalidRequestError(SocketLabsError, ValueError):
