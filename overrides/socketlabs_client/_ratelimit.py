@@ -55,13 +55,14 @@ __all__ = ["DEFAULT_BURST", "DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter"
 DEFAULT_MARGIN = 0.25
 """Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
 
-DEFAULT_BURST = 10
-"""At most this many requests in any tenth of a window (``burst / limit`` of it), by default.
+DEFAULT_BURST = 25
+"""At most this many requests in any quarter of a window (``burst / limit`` of it), by default.
 
 Spending a window's whole budget at once queues its requests; the queue makes
 round trips long, the margin widens to cover them, and the widened margin is
 budget lost (and, before it widens, 429s). Spread, each request meets an idle
-connection and the margin stays near its floor.
+connection and the margin stays near its floor. A quarter, not less: a program
+that sends a dozen mails at once still sends them at once.
 """
 
 _COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"

