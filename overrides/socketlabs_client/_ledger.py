@@ -44,6 +44,22 @@ which must exceed the longest a send can take (the client's deadline).
 
 Every time stamp comes from the Redis server's clock (``TIME``), so the hosts
 of a fleet agree on ages.
+
+**It fails closed.** A ledger that forgot would send everything again, so:
+
+* Before its first send it checks that Redis keeps what it is told: the
+  append-only file on (``appendonly yes``) and, with ``maxmemory`` set,
+  ``maxmemory-policy noeviction``; otherwise ``LedgerNotDurableError`` and
+  nothing is sent (``require_persistence=False`` for tests and development).
+* An epoch marker (``<prefix>:epoch``, no expiry) is written at first use. A
+  ledger that saw it and finds it gone knows Redis lost its data; it then writes
+  the time of the loss into a new marker, and every unit Redis does not hold,
+  for ``ttl`` after that, becomes *in doubt* instead of being sent:
+  ``resolve_in_doubt`` asks the report by its message id, as for any doubt.
+* A Redis failure is a ``LedgerUnavailableError``; no claim is made after one.
+  When a request had already reached the API, the error's ``report`` holds the
+  results, so the caller learns what went even though the ledger may not have
+  recorded it (those entries stay *sending* and resolve like a dead worker's).
 """
 
 from __future__ import annotations
@@ -55,15 +71,23 @@ import hashlib
 import os
 import secrets
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, Unpack
+from urllib.parse import urlsplit
 
 from attrs import frozen
 from socketlabs_api.models import MergeData, Message
 
-from ._errors import ConfigurationError, MessageValidationError, OutcomeUnknownError
+from ._errors import (
+    ConfigurationError,
+    LedgerNotDurableError,
+    LedgerUnavailableError,
+    MessageValidationError,
+    OutcomeUnknownError,
+)
 from ._filters import F
 from ._injection import (
     MAX_MESSAGES_PER_REQUEST,
@@ -88,6 +112,7 @@ __all__ = [
     "ResolutionReport",
     "SendLedger",
     "derive_message_id",
+    "durability_problems",
 ]
 
 DEFAULT_LEDGER_TTL = 7 * 24 * 3600
@@ -124,14 +149,18 @@ _LETTERS = {state: letter for letter, state in _CODES.items()}
 
 _CLAIM = """
 -- KEYS[1]: the batch's index set; KEYS[2..]: one hash per unit.
--- ARGV: ttl, token, then per unit: its message id, n, n fields.
+-- ARGV: ttl, token, lost (ms when Redis was found to have lost the ledger, 0: never),
+-- then per unit: its message id, n, n fields.
 -- Returns, per field, '+' when claimed now, else the letter of its state.
+-- A unit Redis does not hold, within ttl of a loss, may have been sent before the loss:
+-- its entries become in doubt (stamped with the loss) instead of being claimed.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local ttl, token = tonumber(ARGV[1]), ARGV[2]
-local out, a = {}, 3
+local ttl, token, lost = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local out, a = {}, 4
 for k = 2, #KEYS do
   local key = KEYS[k]
+  local unknown = lost > 0 and now - lost < ttl * 1000 and redis.call('EXISTS', key) == 0
   redis.call('HSETNX', key, '@id', ARGV[a])
   local n = tonumber(ARGV[a + 1])
   a = a + 2
@@ -140,7 +169,10 @@ for k = 2, #KEYS do
     a = a + 1
     local v = redis.call('HGET', key, field)
     local state = v and string.sub(v, 1, 1) or ''
-    if state == '' or state == 'F' then
+    if unknown then
+      redis.call('HSET', key, field, 'D ' .. lost .. ' lost')
+      out[#out + 1] = 'D'
+    elseif state == '' or state == 'F' then
       redis.call('HSET', key, field, 'S ' .. now .. ' ' .. token)
       out[#out + 1] = '+'
     else
@@ -198,6 +230,35 @@ for a = 3, #ARGV, 4 do
 end
 return changed
 """
+
+
+_EPOCH = """
+-- KEYS[1]: the ledger's epoch marker, "<id> <lost ms>" (0: never lost); it has no expiry.
+-- ARGV[1]: the id this ledger saw before ('' if none), ARGV[2]: a fresh id.
+-- Absent although this ledger saw it, or re-created by a process that did not know: lost.
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local v = redis.call('GET', KEYS[1])
+if not v then
+  v = ARGV[2] .. ' ' .. (ARGV[1] == '' and '0' or tostring(now))
+  redis.call('SET', KEYS[1], v)
+elseif ARGV[1] ~= '' and string.match(v, '^%S+') ~= ARGV[1] and string.match(v, ' 0$') then
+  v = string.match(v, '^%S+') .. ' ' .. now
+  redis.call('SET', KEYS[1], v)
+end
+return v
+"""
+
+
+def durability_problems(persistence: Mapping[str, Any], memory: Mapping[str, Any]) -> list[str]:
+    """Why a Redis (its ``INFO persistence`` and ``INFO memory``) could forget what the ledger wrote."""
+    problems = []
+    if str(persistence.get("aof_enabled", "0")) != "1":
+        problems.append("the append-only file is off (set appendonly yes; appendfsync everysec or always)")
+    policy = str(memory.get("maxmemory_policy", "noeviction"))
+    if str(memory.get("maxmemory", "0")) != "0" and policy != "noeviction":
+        problems.append(f"maxmemory-policy is {policy}: entries could be evicted (set noeviction)")
+    return problems
 
 
 def derive_message_id(key: str, message: int, unit: int) -> str:
@@ -442,9 +503,9 @@ def _index_key(prefix: str, batch: str) -> str:
     return f"{prefix}:{{{hashlib.sha256(batch.encode()).hexdigest()[:24]}}}:index"
 
 
-def _claim_args(units: Sequence[_Unit], ttl: int, token: str) -> tuple[list[str], list[str | int]]:
+def _claim_args(units: Sequence[_Unit], ttl: int, token: str, lost: int) -> tuple[list[str], list[str | int]]:
     keys = [unit.key for unit in units]
-    args: list[str | int] = [ttl, token]
+    args: list[str | int] = [ttl, token, lost]
     for unit in units:
         args.extend((unit.message_id, len(unit.fields), *unit.fields))
     return keys, args
@@ -468,6 +529,14 @@ class _Chunk:
         self.results: list[list[str]] = [[] for _ in units]
         self.report: SendReport | None = None
         self.error: str = ""
+        self.ledger_error: Exception | None = None
+        """A Redis failure of this chunk (claim or finish); the report says what was sent anyway."""
+
+    def unclaimed(self, error: Exception) -> None:
+        """The claim failed: nothing of this chunk was sent by this call."""
+        self.ledger_error = error
+        self.error = "not sent: the ledger's Redis failed before the claim"
+        self.found = [["F"] * len(u.fields) for u in self.units]
 
     def take_claims(self, answer: Sequence[bytes | str]) -> None:
         flat = iter(answer)
@@ -559,6 +628,41 @@ _RELEASE = (MessageValidationError, ConfigurationError)
 """Raised by ``send`` before anything leaves: the claims are given back."""
 
 
+@contextmanager
+def _redis_errors(doing: str) -> Iterator[None]:
+    """Redis failures as ``LedgerUnavailableError`` (a ``SocketLabsError``), never a bare redis error."""
+    from redis.exceptions import RedisError  # noqa: PLC0415 - the optional `redis` extra
+
+    try:
+        yield
+    except RedisError as exc:
+        raise LedgerUnavailableError(
+            f"the ledger's Redis failed while {doing}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _where(url: str) -> str:
+    """The Redis URL without credentials, for messages."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+def _unavailable(chunks: Sequence[_Chunk], report: LedgerReport) -> LedgerUnavailableError | None:
+    """The error for a send during which Redis failed, carrying what reached the API anyway."""
+    failed = [c.ledger_error for c in chunks if c.ledger_error is not None]
+    if not failed:
+        return None
+    reached = sum(1 for c in chunks if c.report is not None)
+    error = LedgerUnavailableError(
+        f"the ledger's Redis failed during the send ({type(failed[0]).__name__}: {failed[0]});"
+        f" {reached} request(s) reached the API (their results are in .report); entries it could"
+        " not record stay held and are settled by resolve_in_doubt",
+        report=report if reached else None,
+    )
+    error.__cause__ = failed[0]
+    return error
+
+
 class SendLedger:
     """The ledger: ``send`` (sync or async client) and ``resolve_in_doubt``; see the module docstring.
 
@@ -569,6 +673,10 @@ class SendLedger:
     * `stale_after` - seconds after which a *sending* entry counts as abandoned (its worker died);
       longer than the client's whole deadline for one request.
     * `visibility_lag` - seconds the message detail report may lag behind an accepted request.
+    * `require_persistence` - refuse (``LedgerNotDurableError``) a Redis that would forget on a
+      restart (no append-only file) or evict entries. ``False`` is for tests and development
+      only: a restart then loses what was sent, and only a ledger object that lived across the
+      restart notices (a new process takes the empty Redis for a new one).
     """
 
     def __init__(
@@ -579,6 +687,7 @@ class SendLedger:
         stale_after: float = _STALE_AFTER,
         visibility_lag: float = _VISIBILITY_LAG,
         prefix: str = "socketlabs:ledger",
+        require_persistence: bool = True,
     ) -> None:
         import redis  # noqa: PLC0415 - the optional `redis` extra, needed only here
 
@@ -591,9 +700,13 @@ class SendLedger:
         self.stale_after = stale_after
         self.visibility_lag = visibility_lag
         self.prefix = prefix
+        self.require_persistence = require_persistence
         self._sync: Redis = redis.Redis.from_url(url)
         self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
         self._pid = os.getpid()
+        self._durable = not require_persistence
+        self._epoch = ""
+        """The epoch marker's id as this ledger last saw it ('' before its first send)."""
 
     @classmethod
     def redis(cls, url: str = "redis://127.0.0.1:6379/0", **options: Any) -> SendLedger:
@@ -611,6 +724,37 @@ class SendLedger:
             self._async = None
             self._pid = os.getpid()
         return self._sync
+
+    def _epoch_key(self) -> str:
+        return f"{self.prefix}:epoch"
+
+    def _not_durable(self, persistence: Mapping[str, Any], memory: Mapping[str, Any]) -> None:
+        problems = durability_problems(persistence, memory)
+        if problems:
+            raise LedgerNotDurableError(
+                f"the ledger's Redis at {_where(self.url)} could forget what was sent: {'; '.join(problems)}."
+                " Nothing was sent. For tests and development only, pass require_persistence=False."
+            )
+        self._durable = True
+
+    def _lost_at(self, value: bytes | str) -> int:
+        """Read the epoch marker: remember its id, return when the loss was noticed (0: never)."""
+        ident, _, lost = _text(value).partition(" ")
+        self._epoch = ident
+        return int(lost) if lost.isdigit() else 0
+
+    def _prepare(self, client: Redis) -> int:
+        """Check durability (once) and the epoch marker; the loss time the claims must honour."""
+        if not self._durable:
+            self._not_durable(client.info("persistence"), client.info("memory"))
+        epoch = client.register_script(_EPOCH)
+        return self._lost_at(epoch(keys=[self._epoch_key()], args=[self._epoch, secrets.token_hex(8)]))
+
+    async def _prepare_async(self, client: AsyncRedis) -> int:
+        if not self._durable:
+            self._not_durable(await client.info("persistence"), await client.info("memory"))
+        epoch = client.register_script(_EPOCH)
+        return self._lost_at(await epoch(keys=[self._epoch_key()], args=[self._epoch, secrets.token_hex(8)]))
 
     def _async_client(self) -> AsyncRedis:
         import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
@@ -679,14 +823,26 @@ class SendLedger:
         # every message checked before anything is claimed or sent (MessageValidationError)
         client.send(messages, dry_run=True, recipients_per_message=recipients_per_message, **options)
         token = secrets.token_hex(8)
-        redis_client = self._client()
+        with _redis_errors("checking it before the send (nothing was sent)"):
+            redis_client = self._client()
+            lost = self._prepare(redis_client)
         claim = redis_client.register_script(_CLAIM)
         finish = redis_client.register_script(_FINISH)
         index = _index_key(self.prefix, key)
+        from redis.exceptions import RedisError  # noqa: PLC0415 - the optional `redis` extra
 
         def one(chunk: _Chunk) -> None:
-            keys, args = _claim_args(chunk.units, self.ttl, token)
-            chunk.take_claims(claim(keys=[index, *keys], args=args))
+            if any(c.ledger_error is not None for c in chunks):  # fail closed: no claim after a failure
+                chunk.unclaimed(RuntimeError("an earlier claim failed"))
+                chunk.ledger_error = None
+                return
+            keys, args = _claim_args(chunk.units, self.ttl, token, lost)
+            try:
+                answer = claim(keys=[index, *keys], args=args)
+            except RedisError as exc:
+                chunk.unclaimed(exc)
+                return
+            chunk.take_claims(answer)
             if not chunk.sending:
                 return
             try:
@@ -710,7 +866,10 @@ class SendLedger:
             finally:
                 if chunk.sending and any(chunk.results):
                     keys, args = chunk.finish_args(self.ttl, token)
-                    finish(keys=keys, args=args)
+                    try:
+                        finish(keys=keys, args=args)
+                    except RedisError as exc:  # the mail went: the report still reaches the caller
+                        chunk.ledger_error = exc
 
         if concurrency <= 1 or len(chunks) == 1:
             for chunk in chunks:
@@ -719,7 +878,11 @@ class SendLedger:
             with ThreadPoolExecutor(max_workers=min(concurrency, len(chunks))) as pool:
                 for future in [pool.submit(one, chunk) for chunk in chunks]:
                     future.result()
-        return self._report(key, chunks)
+        report = self._report(key, chunks)
+        failure = _unavailable(chunks, report)
+        if failure is not None:
+            raise failure
+        return report
 
     async def send_async(
         self,
@@ -736,16 +899,28 @@ class SendLedger:
         chunks = self._plan(messages, key, recipients_per_message, messages_per_request)
         await client.send(messages, dry_run=True, recipients_per_message=recipients_per_message, **options)
         token = secrets.token_hex(8)
-        redis_client = self._async_client()
+        with _redis_errors("checking it before the send (nothing was sent)"):
+            redis_client = self._async_client()
+            lost = await self._prepare_async(redis_client)
         claim = redis_client.register_script(_CLAIM)
         finish = redis_client.register_script(_FINISH)
         index = _index_key(self.prefix, key)
         gate = asyncio.Semaphore(max(1, concurrency))
+        from redis.exceptions import RedisError  # noqa: PLC0415 - the optional `redis` extra
 
         async def one(chunk: _Chunk) -> None:
             async with gate:
-                keys, args = _claim_args(chunk.units, self.ttl, token)
-                chunk.take_claims(await claim(keys=[index, *keys], args=args))
+                if any(c.ledger_error is not None for c in chunks):  # fail closed after a failure
+                    chunk.unclaimed(RuntimeError("an earlier claim failed"))
+                    chunk.ledger_error = None
+                    return
+                keys, args = _claim_args(chunk.units, self.ttl, token, lost)
+                try:
+                    answer = await claim(keys=[index, *keys], args=args)
+                except RedisError as exc:
+                    chunk.unclaimed(exc)
+                    return
+                chunk.take_claims(answer)
                 if not chunk.sending:
                     return
                 try:
@@ -769,10 +944,17 @@ class SendLedger:
                 finally:
                     if chunk.sending and any(chunk.results):
                         keys, args = chunk.finish_args(self.ttl, token)
-                        await finish(keys=keys, args=args)
+                        try:
+                            await finish(keys=keys, args=args)
+                        except RedisError as exc:  # the mail went: the report still reaches the caller
+                            chunk.ledger_error = exc
 
         await asyncio.gather(*(one(chunk) for chunk in chunks))
-        return self._report(key, chunks)
+        report = self._report(key, chunks)
+        failure = _unavailable(chunks, report)
+        if failure is not None:
+            raise failure
+        return report
 
     # ------------------------------------------------------------ reading
 
@@ -780,19 +962,21 @@ class SendLedger:
         """Every entry of the given batch keys as Redis holds it now."""
         client = self._client()
         found: list[LedgerEntry] = []
-        for batch in [keys] if isinstance(keys, str) else list(keys):
-            for name in sorted(_text(n) for n in client.smembers(_index_key(self.prefix, batch))):
-                found.extend(_decode_hash(batch, name, client.hgetall(name)))
+        with _redis_errors("reading entries"):
+            for batch in [keys] if isinstance(keys, str) else list(keys):
+                for name in sorted(_text(n) for n in client.smembers(_index_key(self.prefix, batch))):
+                    found.extend(_decode_hash(batch, name, client.hgetall(name)))
         return found
 
     async def entries_async(self, keys: str | Iterable[str]) -> list[LedgerEntry]:
         """The async ``entries``."""
         client = self._async_client()
         found: list[LedgerEntry] = []
-        for batch in [keys] if isinstance(keys, str) else list(keys):
-            names = await client.smembers(_index_key(self.prefix, batch))
-            for name in sorted(_text(n) for n in names):
-                found.extend(_decode_hash(batch, name, await client.hgetall(name)))
+        with _redis_errors("reading entries"):
+            for batch in [keys] if isinstance(keys, str) else list(keys):
+                names = await client.smembers(_index_key(self.prefix, batch))
+                for name in sorted(_text(n) for n in names):
+                    found.extend(_decode_hash(batch, name, await client.hgetall(name)))
         return found
 
     # ------------------------------------------------------------ resolving
@@ -860,8 +1044,9 @@ class SendLedger:
         absent but recent: left in doubt (``NOT_YET_VISIBLE``).
         """
         redis_client = self._client()
-        now_ms = _redis_ms(redis_client.time())
-        candidates = self._candidates(self._raw(what), now_ms)
+        with _redis_errors("reading the entries in doubt"):
+            now_ms = _redis_ms(redis_client.time())
+            candidates = self._candidates(self._raw(what), now_ms)
         seen: dict[str, Counter[str]] = {}
         queries = 0
         for message_id, since in _message_ids(candidates).items():
@@ -875,7 +1060,8 @@ class SendLedger:
             seen[message_id] = counter
         verdicts, keys, args = self._verdicts(candidates, seen, now_ms)
         if keys:
-            redis_client.register_script(_SETTLE)(keys=keys, args=args)
+            with _redis_errors("settling the entries (nothing was sent)"):
+                redis_client.register_script(_SETTLE)(keys=keys, args=args)
         return ResolutionReport(tuple(verdicts), queries)
 
     async def resolve_in_doubt_async(
@@ -883,12 +1069,13 @@ class SendLedger:
     ) -> ResolutionReport:
         """The async ``resolve_in_doubt`` (an ``AsyncSocketLabs`` client)."""
         redis_client = self._async_client()
-        now_ms = _redis_ms(await redis_client.time())
         raw: list[_Raw] = []
-        for batch in self._batches(what):
-            names = await redis_client.smembers(_index_key(self.prefix, batch))
-            for name in sorted(_text(n) for n in names):
-                raw.extend(_raw_hash(batch, name, await redis_client.hgetall(name)))
+        with _redis_errors("reading the entries in doubt"):
+            now_ms = _redis_ms(await redis_client.time())
+            for batch in self._batches(what):
+                names = await redis_client.smembers(_index_key(self.prefix, batch))
+                for name in sorted(_text(n) for n in names):
+                    raw.extend(_raw_hash(batch, name, await redis_client.hgetall(name)))
         candidates = self._candidates(raw, now_ms)
         seen: dict[str, Counter[str]] = {}
         queries = 0
@@ -903,7 +1090,8 @@ class SendLedger:
             seen[message_id] = counter
         verdicts, keys, args = self._verdicts(candidates, seen, now_ms)
         if keys:
-            await redis_client.register_script(_SETTLE)(keys=keys, args=args)
+            with _redis_errors("settling the entries (nothing was sent)"):
+                await redis_client.register_script(_SETTLE)(keys=keys, args=args)
         return ResolutionReport(tuple(verdicts), queries)
 
 

@@ -52,6 +52,7 @@ from ._errors import (
     Processed,
     RateLimitWaitError,
     ResponseTooLargeError,
+    SocketLabsError,
     _url,
     connection_error,
     outcome_unknown,
@@ -61,6 +62,7 @@ from ._errors import (
     status_error,
 )
 from ._ratelimit import LimitWaitExceeded, RateLimiter, key_id
+from ._redact import protect_logs, scrub_exception
 from ._retries import (
     Action,
     Decision,
@@ -103,6 +105,10 @@ class Lifecycle:
     key: str
     secrets: tuple[str, ...]
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+
+    def __attrs_post_init__(self) -> None:
+        for secret in self.secrets:  # redacted from the loggers the client drives while it lives
+            protect_logs(secret, self)
 
     @classmethod
     def of(
@@ -312,7 +318,14 @@ class Call:
         return self.refusal
 
     def finish(self, tried: Tried[Payload]) -> Any:
-        """The last attempt's parsed answer (a stream: the open response), or its typed error."""
+        """The last attempt's parsed answer (a stream: the open response), or its typed error, redacted."""
+        try:
+            return self._finish(tried)
+        except SocketLabsError as error:
+            scrub_exception(error, self.life.secrets)
+            raise
+
+    def _finish(self, tried: Tried[Payload]) -> Any:
         payload, decision = tried.payload, tried.decision
         if isinstance(payload, Exception):
             if decision.action is Action.UNKNOWN:

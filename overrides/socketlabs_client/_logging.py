@@ -3,9 +3,12 @@
 Read when a client is constructed (so a program may set the variable before
 making its first client); a handler is added once per process, to the
 ``socketlabs_client`` logger and to ``httpx``'s, whose INFO lines name each
-request and its status. Nothing is configured when the variable is unset: a
-library leaves logging to the application. What is logged never holds the
-API key (it travels in headers and bodies, which are not logged).
+request and its status (``httpcore``'s DEBUG lines name headers). Nothing is
+configured when the variable is unset: a library leaves logging to the
+application. What is logged never holds the API key: every client registers its
+key with ``_redact.protect_logs``, whose filter sits on each logger the client
+drives (httpx's and httpcore's included) and on this handler, whoever
+configured logging.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+
+from ._redact import log_filter
 
 __all__ = ["ENV_LOG", "LOGGERS", "setup_logging"]
 
@@ -34,6 +39,7 @@ def setup_logging(env: Mapping[str, str] | None = None) -> int | None:
     if _handler is None:
         _handler = logging.StreamHandler()
         _handler.setFormatter(logging.Formatter(_FORMAT))
+        _handler.addFilter(log_filter())
         for name in LOGGERS:
             logging.getLogger(name).addHandler(_handler)
     for name in LOGGERS:

@@ -22,8 +22,10 @@ budget":
   limiter did not, so it adds one to its window; a ``Retry-After`` longer than
   a window pauses every caller of the key.
 
-Waiting is the default; ``max_wait`` turns a longer wait into
-``RateLimitWaitError`` before anything is sent. Keys are stored hashed, never
+Waiting is the default; ``max_wait``, and the call's deadline, turn a longer
+wait into ``RateLimitWaitError`` before anything is sent. The wait is measured
+on the clock and must end a recent round trip before the deadline, so a call
+the limiter lets go has time to be answered rather than to time out. Keys are stored hashed, never
 in clear, in Redis or anywhere else.
 """
 
@@ -48,10 +50,20 @@ if TYPE_CHECKING:
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
 
-__all__ = ["DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter", "key_id"]
+__all__ = ["DEFAULT_BURST", "DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter", "key_id"]
 
 DEFAULT_MARGIN = 0.25
 """Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
+
+DEFAULT_BURST = 25
+"""At most this many requests in any quarter of a window (``burst / limit`` of it), by default.
+
+Spending a window's whole budget at once queues its requests; the queue makes
+round trips long, the margin widens to cover them, and the widened margin is
+budget lost (and, before it widens, 429s). Spread, each request meets an idle
+connection and the margin stays near its floor. A quarter, not less: a program
+that sends a dozen mails at once still sends them at once.
+"""
 
 _COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"
 _COUNT_ALL_LATER = "redis.call('ZCOUNT', bucket, window_start, '+inf')"
@@ -329,9 +341,10 @@ class RateLimiter:
     * `margin` - seconds added to every window (default ``DEFAULT_MARGIN``).
     * `burst` - also allow at most this many requests in any ``burst / limit``
       of a window, spreading each window's budget instead of spending it at
-      once (None: no spreading). Many concurrent callers want it: a burst of
-      a whole window's budget queues up, and a request admitted early but
-      delivered late is what makes a server count more than the client did.
+      once (default ``DEFAULT_BURST``; None: no spreading). Concurrent callers
+      need it: a burst of a whole window's budget queues up, and a request
+      admitted early but delivered late is what makes a server count more than
+      the client did (and what widens the margin, which costs budget).
     * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
     """
 
@@ -340,7 +353,7 @@ class RateLimiter:
         limits: Mapping[str, RateLimit] | None = None,
         *,
         margin: float = DEFAULT_MARGIN,
-        burst: int | None = None,
+        burst: int | None = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -382,7 +395,7 @@ class RateLimiter:
         *,
         limits: Mapping[str, RateLimit] | None = None,
         margin: float = DEFAULT_MARGIN,
-        burst: int | None = None,
+        burst: int | None = DEFAULT_BURST,
         prefix: str = "socketlabs:ratelimit",
     ) -> RateLimiter:
         """A limiter whose windows live in Redis, shared by every process that uses the same URL."""
@@ -467,7 +480,9 @@ class RateLimiter:
 
     def acquire(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""
-        waited = 0.0
+        start = self._clock()
+        give_up = None if max_wait is None else start + max_wait
+        slept = False
         for family, _ in self._families(families):
             while True:
                 now = self._store.now_ms()
@@ -475,17 +490,22 @@ class RateLimiter:
                 self._adopt(fleet_margin)
                 wait_ms = paused_until - now
                 if wait_ms <= 0:
+                    if slept:  # after a wait (or a sleep that overran): still in time?
+                        self._check_time(family, give_up, 0)
                     # The rates are read now, not before a wait: the margin may have widened meanwhile.
                     wait_ms = self._store.put(key, family, self._rates[family])
                     if wait_ms == 0:
                         break
-                waited = self._wait(family, wait_ms, waited, max_wait)
+                self._check_time(family, give_up, wait_ms)
                 self._sleep(wait_ms / 1000)
-        return waited
+                slept = True
+        return self._clock() - start
 
     async def acquire_async(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
-        waited = 0.0
+        start = self._clock()
+        give_up = None if max_wait is None else start + max_wait
+        slept = False
         for family, _ in self._families(families):
             while True:
                 now = self._store.now_ms()
@@ -493,21 +513,31 @@ class RateLimiter:
                 self._adopt(fleet_margin)
                 wait_ms = paused_until - now
                 if wait_ms <= 0:
+                    if slept:
+                        self._check_time(family, give_up, 0)
                     # The rates are read now, not before a wait: the margin may have widened meanwhile.
                     wait_ms = await self._store.put_async(key, family, self._rates[family])
                     if wait_ms == 0:
                         break
-                waited = self._wait(family, wait_ms, waited, max_wait)
+                self._check_time(family, give_up, wait_ms)
                 await self._async_sleep(wait_ms / 1000)
-        return waited
+                slept = True
+        return self._clock() - start
 
-    @staticmethod
-    def _wait(family: str, wait_ms: int, waited: float, max_wait: float | None) -> float:
-        """Account for one more wait, refusing it up front if it would pass ``max_wait``."""
-        total = waited + wait_ms / 1000
-        if max_wait is not None and total > max_wait:
-            raise LimitWaitExceeded(family, total)
-        return total
+    def _check_time(self, family: str, give_up: float | None, wait_ms: int) -> None:
+        """Refuse a wait that would not end in time for the request (the clock, not a sum of sleeps).
+
+        Measured on the clock, so time spent asking the store and sleeps that
+        overran count too. A wait must end at least ``effective_margin`` (the
+        slowest recent round trip, or ``margin``) before ``give_up``: one that
+        leaves the request less would only send it to time out, so it is refused
+        (``RateLimitWaitError``, nothing sent) instead.
+        """
+        if give_up is None:
+            return
+        ends = self._clock() + wait_ms / 1000
+        if ends + self.effective_margin >= give_up:
+            raise LimitWaitExceeded(family, wait_ms / 1000)
 
     def _pause(self, families: Sequence[str], seconds: float | None) -> int:
         """Milliseconds every caller must wait after a refusal (0: the windows cover it)."""

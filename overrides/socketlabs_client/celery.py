@@ -43,8 +43,9 @@ from attrs import field, frozen
 from celery import Celery, signals
 
 from ._client import SocketLabs
+from ._errors import LedgerUnavailableError
 from ._injection import BasicMessage, BulkMessage
-from ._ledger import SendLedger
+from ._ledger import LedgerReport, SendLedger
 from ._ratelimit import RateLimiter
 from .models import Message
 
@@ -145,9 +146,21 @@ class SocketLabsCelery:
             made[3].close()
 
     def send(self, batch: Batch) -> dict[str, Any]:
-        """Send a batch through this process's client and the ledger; the JSON summary."""
+        """Send a batch through this process's client and the ledger; the JSON summary.
+
+        When Redis fails after the API took some of it, the summary of what was sent is
+        still the task's result, with ``ledger_error`` saying why the ledger may not have
+        recorded it (run the resolve task for the key). When nothing was sent, the error
+        is raised, so the task fails and may be delivered again.
+        """
         client, ledger = self._parts()
-        return ledger.send(client, batch.messages, key=batch.key, **dict(batch.options)).to_json()
+        try:
+            report = ledger.send(client, batch.messages, key=batch.key, **dict(batch.options))
+        except LedgerUnavailableError as error:
+            if not isinstance(error.report, LedgerReport):
+                raise
+            return {**error.report.to_json(), "ledger_error": error.message}
+        return report.to_json()
 
     def sending_task(self, **task_options: Any) -> Callable[[Callable[..., Batch]], Any]:
         """Decorate a function that builds a ``Batch`` into a Celery task that sends it.

@@ -107,6 +107,7 @@ def raw_server() -> Iterator[RawServer]:
     class Server(socketserver.ThreadingTCPServer):
         daemon_threads = True
         allow_reuse_address = True
+        request_queue_size = 128  # many callers connecting at once are queued, not left to retry a SYN
 
     server = Server(("127.0.0.1", 0), Handler)
     state.port = server.server_address[1]

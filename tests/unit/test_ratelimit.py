@@ -7,6 +7,8 @@ import threading
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from socketlabs_api.operations import OPERATIONS, RATE_LIMITS, RateLimit
 from socketlabs_client import RateLimiter, RateLimitWaitError, RetryPolicy, SocketLabs
 from socketlabs_client._ratelimit import key_id
@@ -30,9 +32,12 @@ class FakeTime:
         self.sleep(seconds)
 
 
-def _limiter(fake: FakeTime, limits: dict[str, RateLimit] | None = None, margin: float = 0.0) -> RateLimiter:
+def _limiter(
+    fake: FakeTime, limits: dict[str, RateLimit] | None = None, margin: float = 0.0, burst: int | None = None
+) -> RateLimiter:
+    """A limiter on the fake clock; without spreading unless ``burst`` is given (the window's own math)."""
     return RateLimiter(
-        limits, margin=margin, clock=fake.clock, sleep=fake.sleep, async_sleep=fake.async_sleep
+        limits, margin=margin, burst=burst, clock=fake.clock, sleep=fake.sleep, async_sleep=fake.async_sleep
     )
 
 
@@ -220,3 +225,27 @@ def test_a_slow_round_trip_is_remembered_for_two_windows() -> None:
     fake.now += 6  # past two windows
     limiter.observe(0.01)
     assert limiter.effective_margin == 0.1
+
+
+@settings(max_examples=40, deadline=None)
+@given(latencies=st.lists(st.floats(0.0, 0.25), min_size=1, max_size=50))
+def test_the_defaults_use_98_percent_of_the_budget_and_the_server_never_refuses(
+    latencies: list[float],
+) -> None:
+    """A server counting each request on arrival (up to ``margin`` after its stamp) never sees more
+    than the limit in a window, and the defaults still admit at least 98% of it, over ten windows."""
+    fake = FakeTime()
+    limiter = RateLimiter(clock=fake.clock, sleep=fake.sleep, async_sleep=fake.async_sleep)
+    limit, window = RATE_LIMITS["default"].limit, RATE_LIMITS["default"].period
+    arrivals: list[float] = []
+    start = fake.now
+    while fake.now < start + 10 * window:
+        limiter.acquire("k", ("default",))
+        latency = latencies[len(arrivals) % len(latencies)]
+        limiter.observe(latency)
+        arrivals.append(fake.now + latency)
+    arrivals.sort()
+    counted = [sum(1 for b in arrivals[: i + 1] if b > a - window) for i, a in enumerate(arrivals)]
+    assert max(counted) <= limit
+    admitted = sum(1 for a in arrivals if a <= start + 10 * window)
+    assert admitted >= 0.98 * 10 * limit

@@ -17,6 +17,7 @@ from socketlabs_api.models import (
 from .._errors import (
     MessageValidationError,
 )
+from .._text import LONE_SURROGATE, NOT_IN_XML, message_problem
 from ._wire import Format, Wire
 
 MAX_RECIPIENTS_PER_MESSAGE = 50
@@ -27,11 +28,8 @@ _ADDRESS_PART = r"[^@\s,;<>\"()\[\]\\\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(f"{_ADDRESS_PART}@{_ADDRESS_PART}")
 _PLACEHOLDER = "%%"
 
-_NOT_IN_UTF8 = re.compile("[\ud800-\udfff]")
-"""Lone surrogates (a ``str`` holds a well-formed non-BMP character as one code point): no UTF-8 for them."""
-
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-"""What XML 1.0 cannot hold, even as a character reference (``Char`` production), nor UTF-8 encode."""
+_NOT_IN_UTF8 = LONE_SURROGATE
+_NOT_IN_XML = NOT_IN_XML
 
 METADATA_AND_TAGS_LIMIT = 12_800
 """12.5 KB: metadata and tags together, measured as their JSON (UTF-8) as the sandbox does."""
@@ -97,7 +95,7 @@ def _check_body(message: Message) -> None:
         )
 
 
-def _check_pairs(items: object, member: str, first: str, code: str, *, headers: bool = False) -> None:
+def _check_pairs(items: object, member: str, first: str, code: str) -> None:
     if not _set(items):
         return
     if not isinstance(items, list):
@@ -107,9 +105,6 @@ def _check_pairs(items: object, member: str, first: str, code: str, *, headers: 
         value = getattr(item, "value", None)
         if _blank(key) or _blank(value):
             raise _fail(f"{first.capitalize()} and Value must both be non-empty", f"{member}[{i}]", code)
-        if headers:
-            _check_line(key, f"{member}[{i}].Name", code)
-            _check_line(value, f"{member}[{i}].Value", code)
 
 
 def _metadata_and_tags_size(message: Message) -> int:
@@ -223,7 +218,6 @@ def _check_attachments(message: Message) -> None:
             f"{field}.CustomHeaders",
             "name",
             "MessageValidationInvalidCustomHeaders",
-            headers=True,
         )
 
 
@@ -298,15 +292,15 @@ def check_message(
     reply-to valid, body, custom headers, metadata, recipients), then what
     the server documents and they do not check (template id, body conflict,
     AMP without another body, tags and the 12.5 KB limit, merge data,
-    attachments), then what the wire cannot carry: CR/LF in the subject,
-    header names and values and display names (they would inject header
-    lines) and, anywhere, characters the body's ``format`` cannot encode
+    attachments), then what the wire cannot carry: each member that becomes
+    a mail header by its header's rule (``_text.message_problem``: subject,
+    ids, charset, custom header names and values), CR/LF in display names
+    and, anywhere, characters the body's ``format`` cannot encode
     (for XML the C0 controls but tab/CR/LF, U+FFFE/U+FFFF; for both, lone
     surrogates).
     """
     if _blank(message.subject):
         raise _fail("a message needs a subject", "Subject", "MessageValidationEmptySubject")
-    _check_line(message.subject, "Subject", "MessageValidationInvalidSubject")
     sender = message.from_
     if not isinstance(sender, Address) or _blank(sender.email_address):
         raise _fail("a message needs a From address", "From", "EmailAddressValidationMissingFrom")
@@ -321,13 +315,14 @@ def check_message(
             "MessageValidationEmptyMessage",
         )
     _check_body(message)
-    _check_pairs(
-        message.custom_headers, "CustomHeaders", "name", "MessageValidationInvalidCustomHeaders", headers=True
-    )
+    _check_pairs(message.custom_headers, "CustomHeaders", "name", "MessageValidationInvalidCustomHeaders")
     _check_pairs(message.metadata, "Metadata", "key", "MessageValidationInvalidMetadata")
     _check_recipients(message, max_recipients)
     _check_tags(message)
     _check_attachments(message)
+    problem = message_problem(message)  # what becomes a mail header: each its header's rule
+    if problem is not None:
+        raise _fail(problem[1], problem[0], problem[2])
     wire = message.to_dict()
     _check_text(wire, format)
     return wire
