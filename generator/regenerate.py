@@ -118,6 +118,39 @@ def _is_list_envelope(spec: dict[str, Any], op: dict[str, Any]) -> bool:
     return False
 
 
+def _object_members(spec: dict[str, Any], schema: Any) -> list[str]:
+    """The member names of an object schema (``allOf`` parts included), resolved."""
+    schema = _resolve(spec, schema)
+    if not isinstance(schema, dict):
+        return []
+    names = list(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        names += [n for n in _object_members(spec, part) if n not in names]
+    return names
+
+
+def modeled_members(spec: dict[str, Any], op: dict[str, Any], server: str) -> list[str]:
+    """The members a modeled answer shape promises on an evidenced path (empty when none is modeled).
+
+    ``data``'s members (or its items'), else the body's: the v1 management answers have no envelope.
+    """
+    if op.get("x-confidence") == "modeled" or op.get("x-shape-confidence") != "modeled":
+        return []
+    for status, response in op.get("responses", {}).items():
+        if not str(status).startswith("2"):
+            continue
+        media = _resolve(spec, response).get("content", {}).get("application/json")
+        if media is None:
+            continue
+        schema = _resolve(spec, media.get("schema", {}))
+        if server != "management" and "data" in schema.get("properties", {}):
+            schema = _resolve(spec, schema["properties"]["data"])
+        if schema.get("type") == "array":
+            schema = _resolve(spec, schema.get("items", {}))
+        return _object_members(spec, schema)
+    return []
+
+
 def _filter_fields(raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Read ``x-filters`` (field -> type or enum values) into template records, with problems."""
     if not isinstance(raw, dict) or not raw:
@@ -264,6 +297,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "unwrap": op.get("x-unwrap"),
                 "returns": op.get("x-return", "body"),
                 "accept": ", ".join(_success_media_types(op)),
+                "modeled_members": modeled_members(spec, op, op.get("x-server", "api")),
             }
             checks = (
                 ("x-method-name", info["method_name"] and str(info["method_name"]).isidentifier()),
@@ -417,6 +451,14 @@ def _render(output: Path) -> None:
         str(tag.get("name")): " ".join(str(tag.get("description", "")).split())
         for tag in spec.get("tags", [])
     }
+    # The two tiers: tags with an evidenced operation sit on the client, tags with a modeled one under
+    # `client.unverified` (a tag may have both).
+    project.env.globals["x_evidenced_tags"] = sorted(
+        {op["tag"] for op in operations.values() if op["confidence"] != "modeled"}
+    )
+    project.env.globals["x_unverified_tags"] = sorted(
+        {op["tag"] for op in operations.values() if op["confidence"] == "modeled"}
+    )
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
     }

@@ -64,13 +64,18 @@ class Operation:
         pagination: ``x-pagination``: ``page`` (JSON list), ``csv`` (CSV download) or None.
         filters: ``x-filters``: the fields ``filters`` accepts, with their types.
         max_page_size: The spec's maximum ``pageSize`` (paginated operations).
+        unverified: The path is this client's model (``x-confidence: modeled``): the call lives
+            under ``client.unverified``, warns on first use and says so in its errors.
+        modeled_members: The members the spec models for the success answer (its ``data`` object
+            when enveloped), when the path is evidenced but that shape is modeled; a parse that
+            finds none of them warns.
     """
 
     operation_id: str
     method: str
     path: str
     tag: str
-    server: Literal["api", "injection", "management"]
+    server: Literal["api", "injection", "management", "marketing"]
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str
@@ -80,6 +85,8 @@ class Operation:
     pagination: Literal["page", "csv"] | None = None
     filters: tuple[FilterField, ...] = ()
     max_page_size: int | None = None
+    unverified: bool = False
+    modeled_members: tuple[str, ...] = ()
 
     @property
     def rate_limit_families(self) -> tuple[str, ...]:
@@ -102,6 +109,11 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "bulkRemoveSubaccountSuppressions": Operation(
         operation_id="bulkRemoveSubaccountSuppressions",
@@ -109,12 +121,13 @@ OPERATIONS: dict[str, Operation] = {
         path="/subaccount/{subaccountId}/suppressions/bulk-remove",
         tag="subaccount_suppressions",
         server="api",
-        confidence="observed",
+        confidence="modeled",
         shape_confidence="modeled",
-        source="github mozilla/addons-server issue 21524 (POST /v2/subaccount/{id}/suppressions/bulk-remove, at most 1,000 addresses)",
+        source="github mozilla/addons-server issue 21524 gives the URL /v2/subaccount/{id}/suppressions/bulk-remove and the limit of 1,000 addresses in an investigation note, not a production call; the method, the body (emailAddresses) and the answer (removed, notFound) are modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "checkSuppression": Operation(
         operation_id="checkSuppression",
@@ -128,19 +141,26 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "isSuppressed",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "createApiKey": Operation(
         operation_id="createApiKey",
         method="POST",
-        path="/servers/{serverId}/api-keys",
+        path="/servers/{serverId}/credentials/api-keys",
         tag="api_keys",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createBounceDomain": Operation(
         operation_id="createBounceDomain",
@@ -163,10 +183,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createCustomField": Operation(
         operation_id="createCustomField",
@@ -176,10 +197,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createDkimKey": Operation(
         operation_id="createDkimKey",
@@ -215,23 +237,25 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createSendingDomain": Operation(
         operation_id="createSendingDomain",
         method="POST",
         path="/servers/{serverId}/sending-domains",
         tag="domains",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createSubaccount": Operation(
         operation_id="createSubaccount",
@@ -271,6 +295,12 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "domain",
+            "selector",
+            "truncatedPrivateKey",
+            "validationStatus",
+        ),
     ),
     "createSubaccountTrackingDomain": Operation(
         operation_id="createSubaccountTrackingDomain",
@@ -284,6 +314,16 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "domain",
+            "opensEnabled",
+            "clicksEnabled",
+            "unsubscribesEnabled",
+            "automaticTrackingEnabled",
+            "googleAnalyticsEnabled",
+            "httpsEnabled",
+            "isDefault",
+        ),
     ),
     "createTrackingDomain": Operation(
         operation_id="createTrackingDomain",
@@ -297,6 +337,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteBounceDomain": Operation(
         operation_id="deleteBounceDomain",
@@ -319,10 +360,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteCustomField": Operation(
         operation_id="deleteCustomField",
@@ -332,10 +374,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteDkimKey": Operation(
         operation_id="deleteDkimKey",
@@ -358,7 +401,21 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
+        unverified=True,
+    ),
+    "deleteMarketingV1Contact": Operation(
+        operation_id="deleteMarketingV1Contact",
+        method="DELETE",
+        path="/lists/{listId}/contacts",
+        tag="marketing_v1",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
@@ -368,13 +425,14 @@ OPERATIONS: dict[str, Operation] = {
         method="DELETE",
         path="/servers/{serverId}/sending-domains/{domain}",
         tag="domains",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountBounceDomain": Operation(
         operation_id="deleteSubaccountBounceDomain",
@@ -388,6 +446,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountDkimKey": Operation(
         operation_id="deleteSubaccountDkimKey",
@@ -401,6 +460,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountTrackingDomain": Operation(
         operation_id="deleteSubaccountTrackingDomain",
@@ -414,6 +474,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteTrackingDomain": Operation(
         operation_id="deleteTrackingDomain",
@@ -427,6 +488,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "downloadComplaint": Operation(
         operation_id="downloadComplaint",
@@ -442,6 +504,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -480,6 +543,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -518,6 +582,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -596,6 +661,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -658,6 +724,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getComplaintDetail": Operation(
         operation_id="getComplaintDetail",
@@ -673,6 +740,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -709,6 +777,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getContact": Operation(
         operation_id="getContact",
@@ -718,10 +787,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getCustomField": Operation(
         operation_id="getCustomField",
@@ -731,10 +801,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getDeliveredAggregate": Operation(
         operation_id="getDeliveredAggregate",
@@ -748,6 +819,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getDeliveredDetail": Operation(
         operation_id="getDeliveredDetail",
@@ -763,6 +835,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -799,6 +872,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getFailedAggregate": Operation(
         operation_id="getFailedAggregate",
@@ -812,6 +886,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getFailedDetail": Operation(
         operation_id="getFailedDetail",
@@ -827,6 +902,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -863,6 +939,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getInboundDetail": Operation(
         operation_id="getInboundDetail",
@@ -878,6 +955,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("from", "string"),
             FilterField("to", "string"),
@@ -905,6 +983,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getInjectionCredentials": Operation(
         operation_id="getInjectionCredentials",
@@ -927,10 +1006,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getMarketingMailings": Operation(
         operation_id="getMarketingMailings",
@@ -946,6 +1026,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("mailingId", "string"),
             FilterField("processed", "number"),
@@ -967,6 +1048,18 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        modeled_members=(
+            "messageId",
+            "mailingId",
+            "from",
+            "to",
+            "subject",
+            "status",
+            "queuedTime",
+            "statusDate",
+            "systemMessageId",
+            "processedTime",
+        ),
         filters=(
             FilterField("messageId", "string"),
             FilterField("mailingId", "string"),
@@ -1001,6 +1094,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getMessagesOverview": Operation(
         operation_id="getMessagesOverview",
@@ -1014,19 +1108,21 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSendingDomain": Operation(
         operation_id="getSendingDomain",
         method="GET",
         path="/servers/{serverId}/sending-domains/{domain}",
         tag="domains",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccount": Operation(
         operation_id="getSubaccount",
@@ -1040,6 +1136,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountComplaintAggregate": Operation(
         operation_id="getSubaccountComplaintAggregate",
@@ -1049,10 +1146,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountComplaintDetail": Operation(
         operation_id="getSubaccountComplaintDetail",
@@ -1068,6 +1166,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1104,6 +1203,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountDeliveredAggregate": Operation(
         operation_id="getSubaccountDeliveredAggregate",
@@ -1113,10 +1213,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountDeliveredDetail": Operation(
         operation_id="getSubaccountDeliveredDetail",
@@ -1132,6 +1233,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1168,6 +1270,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountFailedAggregate": Operation(
         operation_id="getSubaccountFailedAggregate",
@@ -1177,10 +1280,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountFailedDetail": Operation(
         operation_id="getSubaccountFailedDetail",
@@ -1196,6 +1300,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1232,6 +1337,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountInboundDetail": Operation(
         operation_id="getSubaccountInboundDetail",
@@ -1247,6 +1353,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("from", "string"),
             FilterField("to", "string"),
@@ -1274,27 +1381,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
-    ),
-    "getSubaccountMarketingMailings": Operation(
-        operation_id="getSubaccountMarketingMailings",
-        method="GET",
-        path="/subaccount/{subaccountId}/reports/marketing/mailings",
-        tag="subaccount_reports",
-        server="api",
-        confidence="modeled",
-        shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Marketing Mailings report; path and shape modeled on the v2 conventions",
-        retry="idempotent",
-        accept="application/json",
-        rate_limit_family=None,
-        pagination="page",
-        max_page_size=100,
-        filters=(
-            FilterField("mailingId", "string"),
-            FilterField("processed", "number"),
-            FilterField("delivered", "number"),
-            FilterField("failed", "number"),
-        ),
+        unverified=True,
     ),
     "getSubaccountMessageDetailReport": Operation(
         operation_id="getSubaccountMessageDetailReport",
@@ -1310,6 +1397,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1346,6 +1434,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSubaccountMessagesOverview": Operation(
         operation_id="getSubaccountMessagesOverview",
@@ -1359,6 +1448,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSubaccountTrackingAggregate": Operation(
         operation_id="getSubaccountTrackingAggregate",
@@ -1368,10 +1458,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountTrackingDetail": Operation(
         operation_id="getSubaccountTrackingDetail",
@@ -1387,6 +1478,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1410,6 +1502,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getTrackingAggregate": Operation(
         operation_id="getTrackingAggregate",
@@ -1423,6 +1516,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getTrackingDetail": Operation(
         operation_id="getTrackingDetail",
@@ -1438,6 +1532,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1461,21 +1556,23 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listApiKeys": Operation(
         operation_id="listApiKeys",
         method="GET",
-        path="/servers/{serverId}/api-keys",
+        path="/servers/{serverId}/credentials/api-keys",
         tag="api_keys",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField(
@@ -1509,12 +1606,13 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("firstName", "string"),
@@ -1530,12 +1628,13 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField(
@@ -1571,31 +1670,59 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField("contactCount", "number"),
         ),
+    ),
+    "listMarketingV1Content": Operation(
+        operation_id="listMarketingV1Content",
+        method="GET",
+        path="/content",
+        tag="marketing_v1",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
+    ),
+    "listMarketingV1Lists": Operation(
+        operation_id="listMarketingV1Lists",
+        method="GET",
+        path="/lists",
+        tag="marketing_v1",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
     ),
     "listSendingDomains": Operation(
         operation_id="listSendingDomains",
         method="GET",
         path="/servers/{serverId}/sending-domains",
         tag="domains",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("domain", "string"),
             FilterField(
@@ -1621,6 +1748,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listSubaccountDkimKeys": Operation(
         operation_id="listSubaccountDkimKeys",
@@ -1634,6 +1762,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listSubaccountTrackingDomains": Operation(
         operation_id="listSubaccountTrackingDomains",
@@ -1647,6 +1776,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listTrackingDomains": Operation(
         operation_id="listTrackingDomains",
@@ -1660,6 +1790,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "removeSuppression": Operation(
         operation_id="removeSuppression",
@@ -1673,19 +1804,25 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "revokeApiKey": Operation(
         operation_id="revokeApiKey",
         method="DELETE",
-        path="/servers/{serverId}/api-keys/{apiKeyId}",
+        path="/servers/{serverId}/credentials/api-keys/{apiKeyId}",
         tag="api_keys",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "searchRecipients": Operation(
         operation_id="searchRecipients",
@@ -1716,6 +1853,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        unverified=True,
     ),
     "searchSubaccountSuppressions": Operation(
         operation_id="searchSubaccountSuppressions",
@@ -1731,6 +1869,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("suppressionLastUpdate", "date"),
@@ -1743,14 +1882,15 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/suppressions/search",
         tag="suppressions",
         server="api",
-        confidence="observed",
+        confidence="modeled",
         shape_confidence="modeled",
-        source='github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)")',
+        source='https://help.socketlabs.com/docs/api-migration ("GET (list)") names a suppression list read; the only public call of this path is an unmerged prototype in github mozilla/addons-server src/olympia/users/tasks.py, on /v2/server/{id}/... (singular) with its status check commented out, so it is not evidence (the production src/olympia/users/utils.py calls reports/recipient-search only); path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("suppressionLastUpdate", "date"),
@@ -1767,6 +1907,19 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="confirmed",
         source="http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php",
         retry="send",
+        accept="application/json",
+        rate_limit_family=None,
+    ),
+    "unsubscribeMarketingV1Contact": Operation(
+        operation_id="unsubscribeMarketingV1Contact",
+        method="POST",
+        path="/contacts/unsubscribe",
+        tag="marketing_v1",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
     ),
@@ -1791,10 +1944,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateCustomField": Operation(
         operation_id="updateCustomField",
@@ -1804,10 +1958,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateDkimKey": Operation(
         operation_id="updateDkimKey",
@@ -1830,10 +1985,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateSubaccountTrackingDomain": Operation(
         operation_id="updateSubaccountTrackingDomain",
@@ -1847,6 +2003,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateTrackingDomain": Operation(
         operation_id="updateTrackingDomain",
@@ -1860,19 +2017,34 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
+    ),
+    "upsertMarketingV1Contact": Operation(
+        operation_id="upsertMarketingV1Contact",
+        method="PUT",
+        path="/lists/{listId}/contacts",
+        tag="marketing_v1",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
     ),
     "verifySendingDomain": Operation(
         operation_id="verifySendingDomain",
         method="POST",
         path="/servers/{serverId}/sending-domains/{domain}/verify",
         tag="domains",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
 }
 

@@ -27,7 +27,7 @@ from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Reques
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
-from ._auth import AuthScheme, BearerAuth, InjectionAuth, v2_auth
+from ._auth import AuthScheme, BasicAuth, BearerAuth, InjectionAuth, v2_auth
 from ._config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, ClientOptions, inject_base_url, resolve_config
 from ._dates import DateInput, format_api_date
 from ._deadline import install
@@ -38,6 +38,7 @@ from ._logging import setup_logging
 from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
+from ._tiers import check_shape, warn_unverified
 
 if TYPE_CHECKING:
     from ._injection import Sendable, SendOptionsDict, SendReport
@@ -131,11 +132,14 @@ class _Core:
             "api": v2_auth(config.api_key, config.auth),
             "injection": InjectionAuth(config.api_key),
             "management": BearerAuth(config.api_key),
+            # Legacy marketing v1: Basic with the server id as user name (checked per call).
+            "marketing": BasicAuth(config.api_key, str(config.server_id or "")),
         }
         self.base = {
             "api": config.base_url,
             "injection": config.inject_url,
             "management": config.management_url,
+            "marketing": config.marketing_url,
         }
         self.headers = {"User-Agent": config.user_agent, **config.default_headers}
         self.parse_client = AuthenticatedClient(base_url=config.base_url, token="")  # only read by parsers
@@ -154,6 +158,9 @@ class _Core:
         url = request["url"]
         path = url.split("?", 1)[0]
         check_path(operation, path)
+        warn_unverified(operation)
+        if operation.server == "marketing":
+            self.resolve_server_id(None)  # its Basic auth names the server: refuse before sending
         headers = {**self.headers, **request.get("headers", {}), "Accept": operation.accept}
         timeout = self.config.timeout
         policy = self.config.retry
@@ -225,7 +232,9 @@ class _Executor:
     ) -> Response[Any]:
         core = self._core
         call = core.call(self._http, operation, request, options)
-        return send(self._http, call, core.auth[operation.server], partial(build, client=core.parse_client))
+        parse = partial(build, client=core.parse_client)
+        response = send(self._http, call, core.auth[operation.server], parse)
+        return check_shape(operation, response)
 
     @contextmanager
     def stream(
@@ -283,9 +292,10 @@ class _AsyncExecutor:
     ) -> Response[Any]:
         core = self._core
         call = core.call(self._http, operation, request, options)
-        return await asend(
+        response = await asend(
             self._http, call, core.auth[operation.server], partial(build, client=core.parse_client)
         )
+        return check_shape(operation, response)
 
     @asynccontextmanager
     async def stream(
@@ -378,7 +388,8 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
 
     * `api_key` - the SocketLabs API key (``SOCKETLABS_API_KEY``).
     * `server_id` - the default server id for calls (``SOCKETLABS_SERVER_ID``).
-    * `base_url`, `inject_url`, `management_url` - the v2, Injection API and management v1
+    * `base_url`, `inject_url`, `management_url`, `marketing_url` - the v2, Injection API,
+      management v1 and legacy marketing v1
       base URLs; `inject_url` may be a credentials' `gateway` (e.g. the CX gateway).
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).
@@ -405,6 +416,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
         base_url: str | None = None,
         inject_url: str | None = None,
         management_url: str | None = None,
+        marketing_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -423,6 +435,7 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
             base_url=base_url,
             inject_url=inject_url,
             management_url=management_url,
+            marketing_url=marketing_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,
@@ -511,6 +524,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
         base_url: str | None = None,
         inject_url: str | None = None,
         management_url: str | None = None,
+        marketing_url: str | None = None,
         auth: AuthScheme = "bearer",
         timeout: float | httpx.Timeout | None = None,
         max_connections: int = 20,
@@ -529,6 +543,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
             base_url=base_url,
             inject_url=inject_url,
             management_url=management_url,
+            marketing_url=marketing_url,
             auth=auth,
             timeout=timeout,
             max_connections=max_connections,

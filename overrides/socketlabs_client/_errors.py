@@ -69,6 +69,8 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
 
+from ._tiers import unverified_note
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -605,6 +607,7 @@ def status_error(
     where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
+    message += unverified_note(operation)  # a guessed path says so where the error is read
     return cls(message, operation=operation, response=response, errors=details, body=body)
 
 

@@ -68,6 +68,7 @@ from ._errors import (
 from ._filters import Clause, F, Field, Filters, encode_filters
 from ._ratelimit import RateLimiter
 from ._retries import RetryEvent, RetryPolicy
+from ._tiers import ShapeDriftWarning, UnverifiedOperationWarning
 
 if TYPE_CHECKING:
     from ._inbound import (
@@ -254,8 +255,10 @@ __all__ = [
     "SendOptions",
     "SendOptionsDict",
     "SendReport",
+    "ShapeDriftWarning",
     "SocketLabs",
     "SocketLabsError",
+    "UnverifiedOperationWarning",
     "WebhookAuthenticationError",
     "WebhookContentTypeError",
     "WebhookError",

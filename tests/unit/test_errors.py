@@ -205,7 +205,7 @@ def test_retry_after_in_seconds_and_as_a_date() -> None:
         ) as c,
         pytest.raises(RateLimitError) as err,
     ):
-        c.suppressions.search().first_page()
+        c.suppressions.check(email_address="a@example.com")
     assert err.value.retry_after == 12.0
 
 

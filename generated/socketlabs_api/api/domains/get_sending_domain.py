@@ -15,7 +15,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_envelope import ErrorEnvelope
+from ...models.management_error import ManagementError
 from ...models.sending_domain_envelope import SendingDomainEnvelope
 from ...types import Response
 
@@ -38,39 +38,81 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorEnvelope | SendingDomainEnvelope | None:
+) -> SendingDomainEnvelope | list[ManagementError] | None:
     if response.status_code == 200:
         response_200 = SendingDomainEnvelope.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorEnvelope.from_dict(response.json())
+        response_400 = []
+        _response_400 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_400:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_400.append(componentsschemas_management_error_list_item)
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorEnvelope.from_dict(response.json())
+        response_401 = []
+        _response_401 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_401:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_401.append(componentsschemas_management_error_list_item)
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorEnvelope.from_dict(response.json())
+        response_403 = []
+        _response_403 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_403:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_403.append(componentsschemas_management_error_list_item)
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorEnvelope.from_dict(response.json())
+        response_404 = []
+        _response_404 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_404:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_404.append(componentsschemas_management_error_list_item)
 
         return response_404
 
     if response.status_code == 429:
-        response_429 = ErrorEnvelope.from_dict(response.json())
+        response_429 = []
+        _response_429 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_429:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_429.append(componentsschemas_management_error_list_item)
 
         return response_429
 
     if response.status_code == 500:
-        response_500 = ErrorEnvelope.from_dict(response.json())
+        response_500 = []
+        _response_500 = response.json()
+        for componentsschemas_management_error_list_item_data in _response_500:
+            componentsschemas_management_error_list_item = ManagementError.from_dict(
+                componentsschemas_management_error_list_item_data
+            )
+
+            response_500.append(componentsschemas_management_error_list_item)
 
         return response_500
 
@@ -82,7 +124,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorEnvelope | SendingDomainEnvelope]:
+) -> Response[SendingDomainEnvelope | list[ManagementError]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
