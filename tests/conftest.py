@@ -80,7 +80,7 @@ def _unverified_warnings_per_test() -> Iterator[None]:
     ``UnverifiedOperationWarning`` is given once per operation per process; without this
     reset, whether a test sees it would depend on which tests ran before.
     """
-    from socketlabs_client._tiers import forget_warnings  # noqa: PLC0415 - not at collection
+    from socketlabs_client._tiers import forget_warnings
 
     forget_warnings()
     yield

@@ -143,8 +143,7 @@ def test_every_operation_has_a_typed_sync_and_async_method() -> None:
             assert hints["return"] != "None"
             plain = hints["return"] is Any or str(hints["return"]) in ("Any", "Response[Any]")
             assert plain == (
-                operation.unverified and operation.pagination is None
-                or operation.server == "marketing"
+                (operation.unverified and operation.pagination is None) or operation.server == "marketing"
             ), operation.operation_id
             if operation.pagination is None:
                 assert inspect.iscoroutinefunction(fn) == bool(prefix)
