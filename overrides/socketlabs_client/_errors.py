@@ -69,7 +69,7 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
 
-from ._tiers import unverified_note
+from ._tiers import drift_note, unverified_note
 
 __all__ = [
     "APIConnectionError",
@@ -661,9 +661,10 @@ def parse_or_raise(
     except Exception as exc:
         shown = preview(response.content.decode("utf-8", "replace"), secrets, _BODY_PREVIEW)
         reason = preview(str(exc), secrets, _BODY_PREVIEW)
+        drift = drift_note(operation, response.content)  # none of the modeled members: say which came
         raise MalformedResponseError(
             f"{response.status_code} from {response.request.method} {_url(response.request)} has a body"
-            f" that does not match the spec ({type(exc).__name__}: {reason}): {shown!r}",
+            f" that does not match the spec ({type(exc).__name__}: {reason}{drift}): {shown!r}",
             operation=operation,
             response=response,
         ) from None

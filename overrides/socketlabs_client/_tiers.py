@@ -28,6 +28,7 @@ __all__ = [
     "ShapeDriftWarning",
     "UnverifiedOperationWarning",
     "check_shape",
+    "drift_note",
     "forget_warnings",
     "unverified_note",
     "warn_unverified",
@@ -122,27 +123,50 @@ def _answer_object(body: Any, operation: Operation) -> dict[str, Any] | None:
     return target if isinstance(target, dict) else None
 
 
-def check_shape(operation: Operation, response: Response[Any]) -> Response[Any]:
-    """Warn once when an evidenced answer has none of its modeled members but other ones."""
-    if not operation.modeled_members or not response.content:
-        return response
+def _drift(operation: Operation, content: bytes) -> list[str] | None:
+    """The members received when the answer has none of the modeled ones but others, else None."""
+    if not operation.modeled_members or not content:
+        return None
     try:
-        body = json.loads(response.content)
+        body = json.loads(content)
     except (ValueError, RecursionError):
-        return response
+        return None
     found = _answer_object(body, operation)
     if not found:
-        return response
+        return None
     expected = {name.casefold() for name in operation.modeled_members}
     if expected & {str(name).casefold() for name in found}:
-        return response
+        return None
+    return sorted(str(name) for name in found)
+
+
+def _warn_drift(operation: Operation, received: list[str], kept: str) -> str:
+    """Warn once for this operation; the sentence naming what was expected and what came."""
+    said = (
+        f"the answer has none of the members the spec models (expected"
+        f" {', '.join(operation.modeled_members)}; received {', '.join(received)})"
+    )
     if _first("shape", operation):
         warnings.warn(
-            f"{operation.operation_id}: the answer has none of the members the spec models"
-            f" (expected {', '.join(operation.modeled_members)}; received {', '.join(sorted(found))})."
-            " The typed result keeps what came in its additional_properties; the modeled shape"
-            f" may be wrong (source: {operation.source}). `{CONTRACT_COMMAND}` records the live shape.",
+            f"{operation.operation_id}: {said}. {kept} The modeled shape may be wrong"
+            f" (source: {operation.source}); `{CONTRACT_COMMAND}` records the live shape.",
             ShapeDriftWarning,
             stacklevel=_stacklevel(),
         )
+    return said
+
+
+def check_shape(operation: Operation, response: Response[Any]) -> Response[Any]:
+    """Warn once when a parsed evidenced answer has none of its modeled members but other ones."""
+    received = _drift(operation, response.content)
+    if received is not None:
+        _warn_drift(operation, received, "The typed result keeps what came in its additional_properties.")
     return response
+
+
+def drift_note(operation: Operation | None, content: bytes) -> str:
+    """For an answer the model could not read: '' or why (the drift, warned once as well)."""
+    received = None if operation is None else _drift(operation, content)
+    if operation is None or received is None:
+        return ""
+    return "; " + _warn_drift(operation, received, "The answer could not be read as the model.")

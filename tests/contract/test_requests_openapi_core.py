@@ -56,6 +56,12 @@ from socketlabs_client._filters import resolve_filters
 from socketlabs_client._pagination import DEFAULT_PAGE_SIZE
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from .conftest import resource_of
+
+# Every operation's request is judged here, the unverified ones included: their warning is
+# expected and tested in tests/integration/test_tiers_sandbox.py.
+pytestmark = pytest.mark.filterwarnings("ignore::socketlabs_client.UnverifiedOperationWarning")
+
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 API_KEY = "test-key"
 NEW_FORMAT_KEY = "A" * 20 + "." + "b" * 40
@@ -386,7 +392,7 @@ def _call_sync(
         options.pop("api_key", API_KEY), SERVER_ID, transport=httpx.MockTransport(capture), **options
     ) as client:
         try:
-            result = getattr(getattr(client, attribute), name)(**kwargs)
+            result = getattr(resource_of(client, attribute, name), name)(**kwargs)
             if hasattr(result, "first_page"):  # a pager sends when used
                 result.first_page()
             elif hasattr(result, "rows"):  # a CSV stream too
@@ -407,7 +413,7 @@ def _call_async(
         async with AsyncSocketLabs(
             options.pop("api_key", API_KEY), SERVER_ID, transport=httpx.MockTransport(capture), **options
         ) as client:
-            result = getattr(getattr(client, attribute), name)(**kwargs)
+            result = getattr(resource_of(client, attribute, name), name)(**kwargs)
             if hasattr(result, "rows"):
                 [row async for row in result.rows()]
             else:
@@ -543,7 +549,7 @@ def test_generated_requests_match_the_spec(
 def _method(operation_methods: dict[str, str], operation_id: str) -> Callable[..., Any]:
     """The unbound generated method (its signature and type hints), e.g. ``Suppressions.search``."""
     attribute, name = operation_methods[operation_id].split(".")
-    return getattr(getattr(Resources, attribute), name)
+    return getattr(resource_of(Resources, attribute, name), name)
 
 
 # --- security -----------------------------------------------------------------------------------------
