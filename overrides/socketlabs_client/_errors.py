@@ -340,6 +340,7 @@ class APIStatusError(APIError):
         response: httpx.Response,
         errors: tuple[ErrorDetail, ...],
         body: str,
+        full_body: str | None = None,
     ) -> None:
         super().__init__(
             message, operation=operation, method=response.request.method, url=_url(response.request)
@@ -347,6 +348,9 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.errors = errors
         self.body = body
+        """The start of the answer's body (redacted), as the message shows it."""
+        self.full_body = body if full_body is None else full_body
+        """The whole body of the answer (redacted), to judge or parse it: ``body`` is only its start."""
         self.headers = response.headers
 
 
@@ -608,7 +612,10 @@ def status_error(
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
     message += unverified_note(operation)  # a guessed path says so where the error is read
-    return cls(message, operation=operation, response=response, errors=details, body=body)
+    full_body = redact(response.content.decode("utf-8", "replace"), secrets)
+    return cls(
+        message, operation=operation, response=response, errors=details, body=body, full_body=full_body
+    )
 
 
 def connection_error(

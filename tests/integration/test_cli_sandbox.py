@@ -472,4 +472,5 @@ def test_contract_command_prints_json_for_scripts() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert [v["verdict"] for v in json.loads(done.stdout)["verdicts"]] == ["conforms"]
+    # listApiKeys is unverified: the sandbox answers from its model, which confirms nothing.
+    assert [v["verdict"] for v in json.loads(done.stdout)["verdicts"]] == ["model only"]

@@ -88,9 +88,9 @@ def test_every_command_takes_json() -> None:
 
     commands = leaves(cli, "socketlabs")
     assert len(commands) == 12
-    # `contract` hands its arguments to socketlabs_client.contract, whose `--json -` prints JSON.
+    # `contract` (a group: its check, and `promote`) writes its report with its own --json/--shapes.
     assert [path for path, c in commands if "as_json" not in {p.name for p in c.params}] == [
-        "socketlabs contract"
+        "socketlabs contract promote"
     ]
 
 

@@ -1004,21 +1004,118 @@ def _announce(running: Any, as_json: bool) -> None:
     sys.stdout.flush()
 
 
-@cli.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
-    add_help_option=False,
+@cli.group(invoke_without_command=True)
+@click.option("--api-key", envvar="SOCKETLABS_API_KEY", help="The API key (none: the embedded sandbox).")
+@click.option("--server-id", type=int, envvar="SOCKETLABS_SERVER_ID", help="The server id.")
+@click.option("--subaccount-id", type=int, help="A subaccount id for the /subaccount operations.")
+@click.option("--base-url", help="v2 base URL.")
+@click.option("--inject-url", help="Injection base URL.")
+@click.option("--management-url", help="v1 base URL.")
+@click.option("--marketing-url", help="Marketing v1 base URL.")
+@click.option("--sandbox", is_flag=True, help="Check the embedded sandbox even if a key is set.")
+@click.option("--live", is_flag=True, help="Insist on the real API (fail without a key).")
+@click.option("--operation", "operations", multiple=True, help="Only this operationId (repeatable).")
+@click.option("--write", "writes", multiple=True, help="Also run this non-GET operationId (repeatable).")
+@click.option(
+    "--examples", type=click.IntRange(min=1), default=1, show_default=True, help="Requests per operation."
 )
-@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
-def contract(arguments: tuple[str, ...]) -> None:
-    """Check the spec against an API: the embedded sandbox, or the real one with --api-key.
+@click.option(
+    "--json", "json_path", help="Also write the full report as JSON to FILE ('-': print it instead)."
+)
+@click.option("--markdown", "markdown_path", help="Also write the Markdown table to FILE.")
+@click.option(
+    "--shapes", "shapes_path", help="Write the publishable shape report (names and types only) to FILE."
+)
+@click.pass_context
+def contract(
+    ctx: click.Context,
+    api_key: str | None,
+    server_id: int | None,
+    subaccount_id: int | None,
+    base_url: str | None,
+    inject_url: str | None,
+    management_url: str | None,
+    marketing_url: str | None,
+    sandbox: bool,
+    live: bool,
+    operations: tuple[str, ...],
+    writes: tuple[str, ...],
+    examples: int,
+    json_path: str | None,
+    markdown_path: str | None,
+    shapes_path: str | None,
+) -> None:
+    """Check the spec against an API: the embedded sandbox, or the real one with a key.
 
     Read-only operations unless --write names others; a verdict per operation
-    (conforms, not found, auth refused, response drift). ``socketlabs contract -h``
-    lists its options.
+    (conforms, model only, not found, auth refused, response drift). With a key,
+    --shapes writes what each answer looked like (member names and JSON types,
+    never values): `socketlabs contract promote FILE` turns it into spec edits.
     """
-    from ..contract import main as contract_main  # noqa: PLC0415 - the contract extra, loaded when used
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import contract as checker  # noqa: PLC0415 - the contract extra, loaded when used
+    from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
 
-    raise click.exceptions.Exit(contract_main(list(arguments)))
+    if live and not api_key:
+        raise click.UsageError("--live needs --api-key (or SOCKETLABS_API_KEY)")
+    urls = {
+        "base_url": base_url,
+        "inject_url": inject_url,
+        "management_url": management_url,
+        "marketing_url": marketing_url,
+    }
+    try:
+        report = checker.run(
+            api_key=api_key,
+            server_id=server_id,
+            subaccount_id=subaccount_id,
+            urls=urls,
+            sandbox=sandbox,
+            operations=operations,
+            writes=writes,
+            examples=examples,
+        )
+    except ConfigurationError as exc:
+        raise click.exceptions.Exit(_usage_error(f"socketlabs contract: {exc}")) from None
+    markdown = report.to_markdown()
+    click.echo(report.to_json() if json_path == "-" else markdown, nl=json_path == "-")
+    if json_path and json_path != "-":
+        Path(json_path).write_text(report.to_json(), encoding="utf-8")
+    if markdown_path:
+        Path(markdown_path).write_text(markdown, encoding="utf-8")
+    if shapes_path:
+        Path(shapes_path).write_text(json.dumps(report.shape_report(), indent=2) + "\n", encoding="utf-8")
+    raise click.exceptions.Exit(1 if report.findings else 0)
+
+
+@contract.command("promote")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("spec/openapi.yaml"),
+    show_default=True,
+    help="The spec to edit in place.",
+)
+def contract_promote(report: Path, spec_file: Path) -> None:
+    """Mark each operation a live shape REPORT saw answer as `observed`, with its observed schema."""
+    from .. import contract as checker  # noqa: PLC0415 - the contract extra, loaded when used
+    from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
+
+    try:
+        promoted = checker.promote_file(report, spec_file)
+    except ConfigurationError as exc:
+        raise click.exceptions.Exit(_usage_error(f"socketlabs contract promote: {exc}")) from None
+    for operation_id in promoted:
+        click.echo(f"promoted {operation_id}")
+    click.echo(f"{len(promoted)} operations promoted in {spec_file}; run python generator/regenerate.py")
+
+
+def _usage_error(message: str) -> int:
+    click.echo(message, err=True)
+    return 2
 
 
 def _exports(running: Any) -> list[str]:
