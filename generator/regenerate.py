@@ -349,14 +349,21 @@ def _cell(text: object) -> str:
 
 
 def coverage_table(spec: dict[str, Any]) -> str:
-    """The README's coverage table: every operation with its method, path, confidence and source."""
+    """The README's coverage table: the counts, then every operation with its call site and facts.
+
+    A modeled operation's call site is under ``client.unverified``.
+    """
     operations = sorted(
         operations_from_spec(spec).values(), key=lambda op: (op["tag"], op["path"], op["method"])
     )
     counts = {level: sum(op["confidence"] == level for op in operations) for level in CONFIDENCE}
     summary = ", ".join(f"{n} {level}" for level, n in counts.items())
+    evidenced = [op for op in operations if op["confidence"] != "modeled"]
+    shaped = sum(op["shape_confidence"] != "modeled" for op in evidenced)
     lines = [
         f"{len(operations)} operations: {summary}.",
+        f"{len(evidenced)} have an evidenced path (`client.<resource>`), {shaped} of them an evidenced answer"
+        f" shape; {counts['modeled']} are this client's model (`client.unverified.<resource>`).",
         "",
         "| operation | method | path | server | confidence | source |",
         "|---|---|---|---|---|---|",
@@ -365,8 +372,9 @@ def coverage_table(spec: dict[str, Any]) -> str:
         confidence = op["confidence"]
         if op["shape_confidence"] != confidence:
             confidence += f" (response shape: {op['shape_confidence']})"
+        tier = "unverified." if op["confidence"] == "modeled" else ""
         lines.append(
-            f"| `{op['tag']}.{op['method_name']}` ({_cell(op['operation_id'])}) | {op['method']} "
+            f"| `{tier}{op['tag']}.{op['method_name']}` ({_cell(op['operation_id'])}) | {op['method']} "
             f"| `{_cell(op['path'])}` | {op['server']} | {confidence} | {_cell(op['source'])} |"
         )
     return "\n".join(lines) + "\n"
