@@ -15,6 +15,7 @@ e.g. ``warnings.filterwarnings("ignore", category=UnverifiedOperationWarning)``.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import warnings
@@ -61,6 +62,8 @@ _PACKAGES = tuple(
     for module in (sys.modules["socketlabs_api"], sys.modules[__package__ or "socketlabs_client"])
     if module.__file__
 )
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+"""A member name worth showing: an identifier of at most 40 characters (never an address or a key)."""
 _lock = threading.Lock()
 _warned: set[tuple[str, str]] = set()
 
@@ -137,7 +140,8 @@ def _drift(operation: Operation, content: bytes) -> list[str] | None:
     expected = {name.casefold() for name in operation.modeled_members}
     if expected & {str(name).casefold() for name in found}:
         return None
-    return sorted(str(name) for name in found)
+    # Names only, and not even those when they could be data (an address, a key): a warning is logged.
+    return sorted({str(name) if _NAME.fullmatch(str(name)) else "<name>" for name in found})
 
 
 def _warn_drift(operation: Operation, received: list[str], kept: str) -> str:
