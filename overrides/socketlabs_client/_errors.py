@@ -69,6 +69,8 @@ from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
 
+from ._tiers import ShapeDriftWarning as ShapeDriftWarning  # noqa: PLC0414 - re-exported beside the errors
+from ._tiers import UnverifiedOperationWarning as UnverifiedOperationWarning  # noqa: PLC0414
 from ._tiers import drift_note, unverified_note
 
 __all__ = [
