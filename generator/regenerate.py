@@ -132,6 +132,39 @@ def _is_list_envelope(spec: dict[str, Any], op: dict[str, Any]) -> bool:
     return False
 
 
+def _object_members(spec: dict[str, Any], schema: Any) -> list[str]:
+    """The member names of an object schema (``allOf`` parts included), resolved."""
+    schema = _resolve(spec, schema)
+    if not isinstance(schema, dict):
+        return []
+    names = list(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        names += [n for n in _object_members(spec, part) if n not in names]
+    return names
+
+
+def modeled_members(spec: dict[str, Any], op: dict[str, Any], server: str) -> list[str]:
+    """The members a modeled answer shape promises on an evidenced path (empty when none is modeled).
+
+    ``data``'s members (or its items'), else the body's: the v1 management answers have no envelope.
+    """
+    if op.get("x-confidence") == "modeled" or op.get("x-shape-confidence") != "modeled":
+        return []
+    for status, response in op.get("responses", {}).items():
+        if not str(status).startswith("2"):
+            continue
+        media = _resolve(spec, response).get("content", {}).get("application/json")
+        if media is None:
+            continue
+        schema = _resolve(spec, media.get("schema", {}))
+        if server != "management" and "data" in schema.get("properties", {}):
+            schema = _resolve(spec, schema["properties"]["data"])
+        if schema.get("type") == "array":
+            schema = _resolve(spec, schema.get("items", {}))
+        return _object_members(spec, schema)
+    return []
+
+
 def _filter_fields(raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """Read ``x-filters`` (field -> type or enum values) into template records, with problems."""
     if not isinstance(raw, dict) or not raw:
@@ -292,6 +325,7 @@ def operations_from_spec(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "unwrap": op.get("x-unwrap"),
                 "returns": op.get("x-return", "body"),
                 "accept": ", ".join(_success_media_types(op)),
+                "modeled_members": modeled_members(spec, op, op.get("x-server", "api")),
             }
             checks = (
                 ("x-method-name", info["method_name"] and str(info["method_name"]).isidentifier()),
@@ -343,14 +377,21 @@ def _cell(text: object) -> str:
 
 
 def coverage_table(spec: dict[str, Any]) -> str:
-    """The coverage table: every operation with its method, path, confidence and source."""
+    """The coverage table: the counts, then every operation with its call site, path, confidence and source.
+
+    A modeled operation's call site is under ``client.unverified``.
+    """
     operations = sorted(
         operations_from_spec(spec).values(), key=lambda op: (op["tag"], op["path"], op["method"])
     )
     counts = {level: sum(op["confidence"] == level for op in operations) for level in CONFIDENCE}
     summary = ", ".join(f"{n} {level}" for level, n in counts.items())
+    evidenced = [op for op in operations if op["confidence"] != "modeled"]
+    shaped = sum(op["shape_confidence"] != "modeled" for op in evidenced)
     lines = [
         f"{len(operations)} operations: {summary}.",
+        f"{len(evidenced)} have an evidenced path (`client.<resource>`), {shaped} of them an evidenced answer"
+        f" shape; {counts['modeled']} are this client's model (`client.unverified.<resource>`).",
         "",
         "| operation | method | path | server | confidence | source |",
         "|---|---|---|---|---|---|",
@@ -359,8 +400,9 @@ def coverage_table(spec: dict[str, Any]) -> str:
         confidence = op["confidence"]
         if op["shape_confidence"] != confidence:
             confidence += f" (response shape: {op['shape_confidence']})"
+        tier = "unverified." if op["confidence"] == "modeled" else ""
         lines.append(
-            f"| `{op['tag']}.{op['method_name']}` ({_cell(op['operation_id'])}) | {op['method']} "
+            f"| `{tier}{op['tag']}.{op['method_name']}` ({_cell(op['operation_id'])}) | {op['method']} "
             f"| `{_cell(op['path'])}` | {op['server']} | {confidence} | {_cell(op['source'])} |"
         )
     return "\n".join(lines) + "\n"
@@ -462,6 +504,10 @@ def _return_text(spec: dict[str, Any], op: dict[str, Any], facts: dict[str, Any]
     """What the resource method returns, in the generated classes' names."""
     if facts["pagination"] == "csv":
         return "`CsvDownload` (rows as `dict[str, str]`)"
+    if facts["confidence"] == "modeled":  # the unverified tier: no invented member names
+        if facts["pagination"] == "page":
+            return "`Pager[Any, Any]` (the answer's JSON as plain data: pages and items are `dict`s)"
+        return "`Any` (the answer's JSON as plain data: dicts and lists)"
     media, node = _success(spec, op)
     if node is None:
         return "`None`"
@@ -559,9 +605,21 @@ def operations_reference(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-def resource_class(tag: str) -> str:
-    """The generated resource class of a tag (``subaccount_dkim`` -> ``SubaccountDkim``)."""
-    return "".join(part.capitalize() for part in tag.split("_"))
+def resource_class(tag: str, *, unverified: bool = False) -> str:
+    """The generated resource class of a tag (``subaccount_dkim`` -> ``SubaccountDkim``).
+
+    ``unverified``: the class of the tag's operations whose path is modeled
+    (``client.unverified.subaccount_dkim`` -> ``UnverifiedSubaccountDkim``).
+    """
+    name = "".join(part.capitalize() for part in tag.split("_"))
+    return f"Unverified{name}" if unverified else name
+
+
+def call_site(record: dict[str, Any]) -> tuple[str, str]:
+    """Where a user writes the call (``client.unverified.reports``) and the class that serves it."""
+    unverified = record["confidence"] == "modeled"
+    where = f"client.unverified.{record['tag']}" if unverified else f"client.{record['tag']}"
+    return where, resource_class(record["tag"], unverified=unverified)
 
 
 def reference_page(spec: dict[str, Any]) -> str:
@@ -591,33 +649,40 @@ def reference_page(spec: dict[str, Any]) -> str:
         "",
         coverage_table(spec).rstrip("\n"),
     ]
+    evidenced = {r["tag"] for r in records if r["confidence"] != "modeled"}
     tag = None
     for record in records:
         if record["tag"] != tag:
             tag = record["tag"]
-            cls = resource_class(tag)
+            cls = resource_class(tag, unverified=tag not in evidenced)
             lines += [
                 "",
                 f"## `client.{tag}`",
                 "",
                 f"{descriptions.get(tag, '')} Class: [`{cls}`][socketlabs_api.resources.{tag}.{cls}] "
-                f"(async: `Async{cls}`).",
+                f"(async: `Async{cls}`); operations whose path is modeled are under "
+                f"`client.unverified.{tag}` (`{resource_class(tag, unverified=True)}`).",
             ]
         confidence = record["confidence"]
         if record["shape_confidence"] != confidence:
             confidence += f" (response shape: {record['shape_confidence']})"
+        if confidence.startswith("modeled"):
+            confidence += (
+                "; **unverified**: warns `UnverifiedOperationWarning` on first use, and its errors say so"
+            )
+        where, call_class = call_site(record)
         rate = record["rate_limit_family"] or DEFAULT_RATE_FAMILY
         params = "<br>".join(_cell(p) for p in record["parameters"]) or "none"
         lines += [
             "",
-            f"### `{tag}.{record['method_name']}`",
+            f"### `{where.removeprefix('client.')}.{record['method_name']}`",
             "",
             _cell(record["summary"]) or "",
             "",
             "| | |",
             "|---|---|",
-            f"| Python | [`client.{tag}.{record['method_name']}`]"
-            f"[{PACKAGE}.resources.{tag}.{resource_class(tag)}.{record['method_name']}] |",
+            f"| Python | [`{where}.{record['method_name']}`]"
+            f"[{PACKAGE}.resources.{tag}.{call_class}.{record['method_name']}] |",
             f"| HTTP | `{record['method']} {_cell(record['path'])}` on `{record['server']}` "
             f"(operationId `{record['operation_id']}`) |",
             f"| parameters | {params} |",
@@ -643,10 +708,25 @@ def resources_page(spec: dict[str, Any]) -> str:
         "pagers. The [operations table](operations.md) gives each method's HTTP call, errors and",
         "confidence tier.",
     ]
-    tags = {op["tag"] for op in operations_from_spec(spec).values()}
+    operations = operations_from_spec(spec).values()
+    evidenced = {op["tag"] for op in operations if op["confidence"] != "modeled"}
+    unverified = {op["tag"] for op in operations if op["confidence"] == "modeled"}
+    tags = evidenced | unverified
     order = [str(tag.get("name")) for tag in spec.get("tags", []) if tag.get("name") in tags]
     for tag in order + sorted(tags - set(order)):
-        lines += ["", f"## `client.{tag}`", "", f"::: {PACKAGE}.resources.{tag}.{resource_class(tag)}"]
+        if tag in evidenced:
+            lines += ["", f"## `client.{tag}`", "", f"::: {PACKAGE}.resources.{tag}.{resource_class(tag)}"]
+    lines += [
+        "",
+        "## `client.unverified`",
+        "",
+        "Operations whose path is this client's model, not a published fact: they answer plain",
+        "JSON, warn `UnverifiedOperationWarning` on first use, and their errors say so.",
+    ]
+    for tag in order + sorted(tags - set(order)):
+        if tag in unverified:
+            cls = resource_class(tag, unverified=True)
+            lines += ["", f"### `client.unverified.{tag}`", "", f"::: {PACKAGE}.resources.{tag}.{cls}"]
     return "\n".join(lines) + "\n"
 
 
@@ -872,6 +952,14 @@ def _render(output: Path) -> None:
         str(tag.get("name")): " ".join(str(tag.get("description", "")).split())
         for tag in spec.get("tags", [])
     }
+    # The two tiers: tags with an evidenced operation sit on the client, tags with a modeled one under
+    # `client.unverified` (a tag may have both).
+    project.env.globals["x_evidenced_tags"] = sorted(
+        {op["tag"] for op in operations.values() if op["confidence"] != "modeled"}
+    )
+    project.env.globals["x_unverified_tags"] = sorted(
+        {op["tag"] for op in operations.values() if op["confidence"] == "modeled"}
+    )
     project.env.globals["x_operations"] = {
         str(PythonIdentifier(op_id, prefix=config.field_prefix)): info for op_id, info in operations.items()
     }

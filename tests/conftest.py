@@ -86,3 +86,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client.close()
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(autouse=True)
+def _unverified_warnings_per_test() -> Iterator[None]:
+    """Each test starts as a fresh process would: the first call of an unverified operation warns.
+
+    ``UnverifiedOperationWarning`` is given once per operation per process; without this
+    reset, whether a test sees it would depend on which tests ran before.
+    """
+    from socketlabs_client._tiers import forget_warnings
+
+    forget_warnings()
+    yield

@@ -72,13 +72,18 @@ class Operation:
         max_page_size: The spec's maximum ``pageSize`` (paginated operations).
         method_name: ``x-method-name``: the method on the resource (``client.reports.failed_detail``);
             empty for the ad hoc calls of ``client.request``.
+        unverified: The path is this client's model (``x-confidence: modeled``): the call lives
+            under ``client.unverified``, warns on first use and says so in its errors.
+        modeled_members: The members the spec models for the success answer (its ``data`` object
+            when enveloped), when the path is evidenced but that shape is modeled; a parse that
+            finds none of them warns.
     """
 
     operation_id: str
     method: str
     path: str
     tag: str
-    server: Literal["api", "injection", "management"]
+    server: Literal["api", "injection", "management", "marketing"]
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str
@@ -89,6 +94,8 @@ class Operation:
     filters: tuple[FilterField, ...] = ()
     max_page_size: int | None = None
     method_name: str = ""
+    unverified: bool = False
+    modeled_members: tuple[str, ...] = ()
 
     @property
     def rate_limit_families(self) -> tuple[str, ...]:
@@ -112,6 +119,11 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "bulkRemoveSubaccountSuppressions": Operation(
         operation_id="bulkRemoveSubaccountSuppressions",
@@ -120,12 +132,13 @@ OPERATIONS: dict[str, Operation] = {
         tag="subaccount_suppressions",
         method_name="bulk_remove",
         server="api",
-        confidence="observed",
+        confidence="modeled",
         shape_confidence="modeled",
-        source="github mozilla/addons-server issue 21524 (POST /v2/subaccount/{id}/suppressions/bulk-remove, at most 1,000 addresses)",
+        source="github mozilla/addons-server issue 21524 gives the URL /v2/subaccount/{id}/suppressions/bulk-remove and the limit of 1,000 addresses in an investigation note, not a production call; the method, the body (emailAddresses) and the answer (removed, notFound) are modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "checkSuppression": Operation(
         operation_id="checkSuppression",
@@ -140,20 +153,27 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "isSuppressed",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "createApiKey": Operation(
         operation_id="createApiKey",
         method="POST",
-        path="/servers/{serverId}/api-keys",
+        path="/servers/{serverId}/credentials/api-keys",
         tag="api_keys",
         method_name="create",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createBounceDomain": Operation(
         operation_id="createBounceDomain",
@@ -178,10 +198,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createCustomField": Operation(
         operation_id="createCustomField",
@@ -192,10 +213,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createDkimKey": Operation(
         operation_id="createDkimKey",
@@ -234,10 +256,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createSendingDomain": Operation(
         operation_id="createSendingDomain",
@@ -245,13 +268,14 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/sending-domains",
         tag="domains",
         method_name="create",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "createSubaccount": Operation(
         operation_id="createSubaccount",
@@ -294,6 +318,12 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "domain",
+            "selector",
+            "truncatedPrivateKey",
+            "validationStatus",
+        ),
     ),
     "createSubaccountTrackingDomain": Operation(
         operation_id="createSubaccountTrackingDomain",
@@ -308,6 +338,16 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "domain",
+            "opensEnabled",
+            "clicksEnabled",
+            "unsubscribesEnabled",
+            "automaticTrackingEnabled",
+            "googleAnalyticsEnabled",
+            "httpsEnabled",
+            "isDefault",
+        ),
     ),
     "createTrackingDomain": Operation(
         operation_id="createTrackingDomain",
@@ -322,6 +362,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="once",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteBounceDomain": Operation(
         operation_id="deleteBounceDomain",
@@ -346,10 +387,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteCustomField": Operation(
         operation_id="deleteCustomField",
@@ -360,10 +402,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteDkimKey": Operation(
         operation_id="deleteDkimKey",
@@ -388,7 +431,22 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
+        unverified=True,
+    ),
+    "deleteMarketingV1Contact": Operation(
+        operation_id="deleteMarketingV1Contact",
+        method="DELETE",
+        path="/lists/{listId}/contacts",
+        tag="marketing_v1",
+        method_name="remove_contact",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
@@ -399,13 +457,14 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/sending-domains/{domain}",
         tag="domains",
         method_name="delete",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountBounceDomain": Operation(
         operation_id="deleteSubaccountBounceDomain",
@@ -420,6 +479,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountDkimKey": Operation(
         operation_id="deleteSubaccountDkimKey",
@@ -434,6 +494,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteSubaccountTrackingDomain": Operation(
         operation_id="deleteSubaccountTrackingDomain",
@@ -448,6 +509,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "deleteTrackingDomain": Operation(
         operation_id="deleteTrackingDomain",
@@ -462,6 +524,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "downloadComplaint": Operation(
         operation_id="downloadComplaint",
@@ -478,6 +541,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -517,6 +581,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -556,6 +621,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -637,6 +703,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="csv",
         max_page_size=500000,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -703,6 +770,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getComplaintDetail": Operation(
         operation_id="getComplaintDetail",
@@ -719,6 +787,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -756,6 +825,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getContact": Operation(
         operation_id="getContact",
@@ -766,10 +836,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getCustomField": Operation(
         operation_id="getCustomField",
@@ -780,10 +851,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getDeliveredAggregate": Operation(
         operation_id="getDeliveredAggregate",
@@ -798,6 +870,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getDeliveredDetail": Operation(
         operation_id="getDeliveredDetail",
@@ -814,6 +887,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -851,6 +925,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getFailedAggregate": Operation(
         operation_id="getFailedAggregate",
@@ -865,6 +940,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getFailedDetail": Operation(
         operation_id="getFailedDetail",
@@ -881,6 +957,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -918,6 +995,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getInboundDetail": Operation(
         operation_id="getInboundDetail",
@@ -934,6 +1012,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("from", "string"),
             FilterField("to", "string"),
@@ -962,6 +1041,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getInjectionCredentials": Operation(
         operation_id="getInjectionCredentials",
@@ -986,10 +1066,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getMarketingMailings": Operation(
         operation_id="getMarketingMailings",
@@ -1006,6 +1087,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("mailingId", "string"),
             FilterField("processed", "number"),
@@ -1028,6 +1110,18 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        modeled_members=(
+            "messageId",
+            "mailingId",
+            "from",
+            "to",
+            "subject",
+            "status",
+            "queuedTime",
+            "statusDate",
+            "systemMessageId",
+            "processedTime",
+        ),
         filters=(
             FilterField("messageId", "string"),
             FilterField("mailingId", "string"),
@@ -1065,6 +1159,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getMessagesOverview": Operation(
         operation_id="getMessagesOverview",
@@ -1079,6 +1174,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSendingDomain": Operation(
         operation_id="getSendingDomain",
@@ -1086,13 +1182,14 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/sending-domains/{domain}",
         tag="domains",
         method_name="get",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccount": Operation(
         operation_id="getSubaccount",
@@ -1107,6 +1204,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountComplaintAggregate": Operation(
         operation_id="getSubaccountComplaintAggregate",
@@ -1117,10 +1215,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of complaint reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountComplaintDetail": Operation(
         operation_id="getSubaccountComplaintDetail",
@@ -1137,6 +1236,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1174,6 +1274,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountDeliveredAggregate": Operation(
         operation_id="getSubaccountDeliveredAggregate",
@@ -1184,10 +1285,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of delivered reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountDeliveredDetail": Operation(
         operation_id="getSubaccountDeliveredDetail",
@@ -1204,6 +1306,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1241,6 +1344,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountFailedAggregate": Operation(
         operation_id="getSubaccountFailedAggregate",
@@ -1251,10 +1355,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of failed reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountFailedDetail": Operation(
         operation_id="getSubaccountFailedDetail",
@@ -1271,6 +1376,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1308,6 +1414,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountInboundDetail": Operation(
         operation_id="getSubaccountInboundDetail",
@@ -1324,6 +1431,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("from", "string"),
             FilterField("to", "string"),
@@ -1352,28 +1460,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
-    ),
-    "getSubaccountMarketingMailings": Operation(
-        operation_id="getSubaccountMarketingMailings",
-        method="GET",
-        path="/subaccount/{subaccountId}/reports/marketing/mailings",
-        tag="subaccount_reports",
-        method_name="marketing_mailings",
-        server="api",
-        confidence="modeled",
-        shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md names the Marketing Mailings report; path and shape modeled on the v2 conventions",
-        retry="idempotent",
-        accept="application/json",
-        rate_limit_family=None,
-        pagination="page",
-        max_page_size=100,
-        filters=(
-            FilterField("mailingId", "string"),
-            FilterField("processed", "number"),
-            FilterField("delivered", "number"),
-            FilterField("failed", "number"),
-        ),
+        unverified=True,
     ),
     "getSubaccountMessageDetailReport": Operation(
         operation_id="getSubaccountMessageDetailReport",
@@ -1390,6 +1477,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1427,6 +1515,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSubaccountMessagesOverview": Operation(
         operation_id="getSubaccountMessagesOverview",
@@ -1441,6 +1530,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family="reports-message",
+        unverified=True,
     ),
     "getSubaccountTrackingAggregate": Operation(
         operation_id="getSubaccountTrackingAggregate",
@@ -1451,10 +1541,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail",
+        source="github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-05 hourly aggregates; 2024-07 tag filter; 2024-08 aggregate types, SuperTag; 2025-05 two aggregate types) names the Aggregates view of tracking reports; https://help.socketlabs.com/docs/introduction-to-our-apis; path and shape modeled on /reports/messages/detail; the changelog entry 1.0.14432, committed 2023-05-10, gives Complex Sender (subaccount) hourly aggregates only on Sending Overview, so this aggregate is daily only",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getSubaccountTrackingDetail": Operation(
         operation_id="getSubaccountTrackingDetail",
@@ -1471,6 +1562,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1495,6 +1587,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getTrackingAggregate": Operation(
         operation_id="getTrackingAggregate",
@@ -1509,6 +1602,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "getTrackingDetail": Operation(
         operation_id="getTrackingDetail",
@@ -1525,6 +1619,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("messageId", "string"),
             FilterField("systemMessageId", "string"),
@@ -1549,22 +1644,24 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listApiKeys": Operation(
         operation_id="listApiKeys",
         method="GET",
-        path="/servers/{serverId}/api-keys",
+        path="/servers/{serverId}/credentials/api-keys",
         tag="api_keys",
         method_name="list",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField(
@@ -1600,12 +1697,13 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("firstName", "string"),
@@ -1622,12 +1720,13 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField(
@@ -1665,16 +1764,45 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("name", "string"),
             FilterField("contactCount", "number"),
         ),
+    ),
+    "listMarketingV1Content": Operation(
+        operation_id="listMarketingV1Content",
+        method="GET",
+        path="/content",
+        tag="marketing_v1",
+        method_name="content",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
+    ),
+    "listMarketingV1Lists": Operation(
+        operation_id="listMarketingV1Lists",
+        method="GET",
+        path="/lists",
+        tag="marketing_v1",
+        method_name="lists",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
     ),
     "listSendingDomains": Operation(
         operation_id="listSendingDomains",
@@ -1682,15 +1810,16 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/sending-domains",
         tag="domains",
         method_name="list",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("domain", "string"),
             FilterField(
@@ -1717,6 +1846,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listSubaccountDkimKeys": Operation(
         operation_id="listSubaccountDkimKeys",
@@ -1731,6 +1861,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listSubaccountTrackingDomains": Operation(
         operation_id="listSubaccountTrackingDomains",
@@ -1745,6 +1876,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "listTrackingDomains": Operation(
         operation_id="listTrackingDomains",
@@ -1759,6 +1891,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "removeSuppression": Operation(
         operation_id="removeSuppression",
@@ -1773,20 +1906,26 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        modeled_members=(
+            "emailAddress",
+            "suppressionLastUpdate",
+            "reason",
+        ),
     ),
     "revokeApiKey": Operation(
         operation_id="revokeApiKey",
         method="DELETE",
-        path="/servers/{serverId}/api-keys/{apiKeyId}",
+        path="/servers/{serverId}/credentials/api-keys/{apiKeyId}",
         tag="api_keys",
         method_name="revoke",
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); https://docs.socketlabs.com (portal API Key Management); path and shape modeled on the v2 conventions",
+        source="https://help.socketlabs.com/docs/introduction-to-our-apis ('manage multiple API keys'); github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-12) names Server, Subaccount, Account API and Marketing API Credentials, and every evidenced key endpoint is under .../credentials/..., so the path is modeled there; the portal's key manager is account-level, so the live path may have no server; path and shape modeled",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "searchRecipients": Operation(
         operation_id="searchRecipients",
@@ -1819,6 +1958,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family="reports-message",
         pagination="page",
         max_page_size=100,
+        unverified=True,
     ),
     "searchSubaccountSuppressions": Operation(
         operation_id="searchSubaccountSuppressions",
@@ -1835,6 +1975,7 @@ OPERATIONS: dict[str, Operation] = {
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("suppressionLastUpdate", "date"),
@@ -1848,14 +1989,15 @@ OPERATIONS: dict[str, Operation] = {
         tag="suppressions",
         method_name="search",
         server="api",
-        confidence="observed",
+        confidence="modeled",
         shape_confidence="modeled",
-        source='github mozilla/addons-server src/olympia/users/utils.py; https://help.socketlabs.com/docs/api-migration ("GET (list)")',
+        source='https://help.socketlabs.com/docs/api-migration ("GET (list)") names a suppression list read; the only public call of this path is an unmerged prototype in github mozilla/addons-server src/olympia/users/tasks.py, on /v2/server/{id}/... (singular) with its status check commented out, so it is not evidence (the production src/olympia/users/utils.py calls reports/recipient-search only); path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
         pagination="page",
         max_page_size=100,
+        unverified=True,
         filters=(
             FilterField("emailAddress", "string"),
             FilterField("suppressionLastUpdate", "date"),
@@ -1873,6 +2015,20 @@ OPERATIONS: dict[str, Operation] = {
         shape_confidence="confirmed",
         source="http://www.socketlabs.com/api-reference/injection-api/ (legacy guide); the official libraries github socketlabs/socketlabs-python, socketlabs-csharp, socketlabs-nodejs, socketlabs-java, socketlabs-go, socketlabs-php",
         retry="send",
+        accept="application/json",
+        rate_limit_family=None,
+    ),
+    "unsubscribeMarketingV1Contact": Operation(
+        operation_id="unsubscribeMarketingV1Contact",
+        method="POST",
+        path="/contacts/unsubscribe",
+        tag="marketing_v1",
+        method_name="unsubscribe",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
     ),
@@ -1899,10 +2055,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateCustomField": Operation(
         operation_id="updateCustomField",
@@ -1913,10 +2070,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateDkimKey": Operation(
         operation_id="updateDkimKey",
@@ -1941,10 +2099,11 @@ OPERATIONS: dict[str, Operation] = {
         server="api",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API)",
+        source="https://docs.socketlabs.com names a Marketing API section (contacts, lists, custom fields) and the changelog (github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md, 2022-12) marketing API credentials; paths and shapes modeled on the v2 conventions (legacy shape: github socketlabs/on-demand-examples Java/Marketing-API); every public caller of the marketing API (that example and third-party PHP and JS callers) uses the legacy https://api.socketlabs.com/marketing/v1 (Basic serverId:key; tag marketing_v1), none a v2 path",
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateSubaccountTrackingDomain": Operation(
         operation_id="updateSubaccountTrackingDomain",
@@ -1959,6 +2118,7 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
     "updateTrackingDomain": Operation(
         operation_id="updateTrackingDomain",
@@ -1973,6 +2133,21 @@ OPERATIONS: dict[str, Operation] = {
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
+    ),
+    "upsertMarketingV1Contact": Operation(
+        operation_id="upsertMarketingV1Contact",
+        method="PUT",
+        path="/lists/{listId}/contacts",
+        tag="marketing_v1",
+        method_name="add_or_update_contact",
+        server="marketing",
+        confidence="observed",
+        shape_confidence="modeled",
+        source="github socketlabs/on-demand-examples Java/Marketing-API (MarketingAPISample: the vendor's own example, Basic serverId:marketing key); third-party PHP and JS callers; the answers are read but not parsed there, so their shape is modeled",
+        retry="idempotent",
+        accept="application/json",
+        rate_limit_family=None,
     ),
     "verifySendingDomain": Operation(
         operation_id="verifySendingDomain",
@@ -1980,13 +2155,14 @@ OPERATIONS: dict[str, Operation] = {
         path="/servers/{serverId}/sending-domains/{domain}/verify",
         tag="domains",
         method_name="verify",
-        server="api",
+        server="management",
         confidence="modeled",
         shape_confidence="modeled",
-        source="https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; path and shape modeled on the v2 conventions",
+        source='https://help.socketlabs.com/docs/introduction-to-our-apis names sending domains; github socketlabs/discussions SOCKETLABS-API-CHANGELOG.md (2022-09-01, Simple Sender "Sending Domain" lives on as v1 of the SocketLabs API, with bounce, DKIM and tracking domains) puts them on the v1 base, which the spec follows as for tracking domains; path and shape modeled',
         retry="idempotent",
         accept="application/json",
         rate_limit_family=None,
+        unverified=True,
     ),
 }
 

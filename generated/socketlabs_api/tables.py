@@ -92,6 +92,16 @@ SERVERS: Mapping[str, Server] = {
         description="SocketLabs API v1 (Simple Sender servers - bounce domains, DKIM, tracking domains)",
         gateways={},
     ),
+    "marketing": Server(
+        name="marketing",
+        argument="marketing_url",
+        env_var="SOCKETLABS_MARKETING_URL",
+        default_url="https://api.socketlabs.com/marketing/v1",
+        auth=("basic",),
+        error_shape="v2",
+        description="Legacy marketing API v1 (Basic with the server id as user name and the marketing API key; error shape not published, read as v2)",
+        gateways={},
+    ),
 }
 """Every API host, by ``x-server`` name, in the spec's order."""
 

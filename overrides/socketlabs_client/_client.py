@@ -30,7 +30,7 @@ from socketlabs_api.resources import AsyncResources, ListQuery, Progress, Reques
 from socketlabs_api.types import Response
 
 from ._adhoc import AdHocRequests, AsyncAdHocRequests
-from ._auth import BearerAuth, InjectionAuth, v2_auth
+from ._auth import BasicAuth, BearerAuth, InjectionAuth, v2_auth
 from ._body import ACCEPT_ENCODING
 from ._config import (
     CLIENT_SETTINGS,
@@ -50,6 +50,7 @@ from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageItera
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
 from ._text import header_name_problem, header_value_problem
+from ._tiers import check_shape, warn_unverified
 
 if TYPE_CHECKING:
     from ._injection import Sendable, SendOptionsDict, SendReport
@@ -249,11 +250,14 @@ class _Core:
             "api": v2_auth(config.api_key, config.auth),
             "injection": InjectionAuth(config.api_key),
             "management": BearerAuth(config.api_key),
+            # Legacy marketing v1: Basic with the server id as user name (checked per call).
+            "marketing": BasicAuth(config.api_key, str(config.server_id or "")),
         }
         self.base = {
             "api": config.base_url,
             "injection": config.inject_url,
             "management": config.management_url,
+            "marketing": config.marketing_url,
         }
         self.headers = {
             "User-Agent": config.user_agent,
@@ -275,6 +279,9 @@ class _Core:
         url = request["url"]
         path = url.split("?", 1)[0]
         check_path(operation, path)
+        warn_unverified(operation)
+        if operation.server == "marketing":
+            self.resolve_server_id(None)  # its Basic auth names the server: refuse before sending
         headers = {**self.headers, **request.get("headers", {}), "Accept": operation.accept}
         timeout = self.config.timeout
         policy = self.config.retry
@@ -346,7 +353,8 @@ class _Executor:
     ) -> Response[Any]:
         core = self._core
         call = core.call(self._http, operation, request, options)
-        return send(self._http, call, core.auth[operation.server], build)
+        response = send(self._http, call, core.auth[operation.server], build)
+        return check_shape(operation, response)
 
     @contextmanager
     def stream(
@@ -405,7 +413,8 @@ class _AsyncExecutor:
         core = self._core
         http = self._pools.current()
         call = core.call(http, operation, request, options)
-        return await asend(http, call, core.auth[operation.server], build)
+        response = await asend(http, call, core.auth[operation.server], build)
+        return check_shape(operation, response)
 
     @asynccontextmanager
     async def stream(
@@ -499,7 +508,8 @@ class SocketLabs(_Settings, Resources, AdHocRequests):
 
     * `api_key` - the SocketLabs API key (``SOCKETLABS_API_KEY``).
     * `server_id` - the default server id for calls (``SOCKETLABS_SERVER_ID``).
-    * `base_url`, `inject_url`, `management_url` - the v2, Injection API and management v1
+    * `base_url`, `inject_url`, `management_url`, `marketing_url` - the v2, Injection API,
+      management v1 and legacy marketing v1
       base URLs; `inject_url` may be a credentials' `gateway` (e.g. the CX gateway).
     * `auth` - ``"bearer"`` (default) or ``"basic"`` for the v2 API.
     * `timeout` - seconds or an ``httpx.Timeout`` (default 60 s, connect 10 s).

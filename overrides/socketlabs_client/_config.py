@@ -7,6 +7,7 @@
 | v2 URL    | base_url    | SOCKETLABS_BASE_URL     | https://api.socketlabs.com/v2          |
 | injection | inject_url  | SOCKETLABS_INJECT_URL   | https://inject.socketlabs.com/api/v1   |
 | v1 mgmt   | management_url | SOCKETLABS_MANAGEMENT_URL | https://api.socketlabs.com/v1     |
+| marketing | marketing_url | SOCKETLABS_MARKETING_URL | https://api.socketlabs.com/marketing/v1 |
 
 `inject_url` may also be a full injection URL ending in `/email`, such as the
 `gateway` that `client.credentials.get_injection_api()` answers (e.g. the CX
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_INJECT_CX_URL",
     "DEFAULT_INJECT_URL",
     "DEFAULT_MANAGEMENT_URL",
+    "DEFAULT_MARKETING_URL",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
     "SANDBOX_EXTRA",
@@ -55,6 +57,8 @@ DEFAULT_INJECT_CX_URL = SERVERS["injection"].gateways["cx"]
 """The Complex Sender (CX) injection gateway (the spec's ``x-servers``); pass it as ``inject_url``."""
 DEFAULT_MANAGEMENT_URL = SERVERS["management"].default_url
 """The v1 base (custom bounce domains, DKIM keys and tracking domains of servers)."""
+DEFAULT_MARKETING_URL = SERVERS["marketing"].default_url
+"""The legacy marketing API v1 (Basic auth: the server id and the marketing API key)."""
 # The vendor's libraries wait 100-120 s for an injection; a minute is plenty for
 # one request, and connecting should never take more than ten seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -70,6 +74,7 @@ ENV_SERVER_ID = "SOCKETLABS_SERVER_ID"
 ENV_BASE_URL = SERVERS["api"].env_var
 ENV_INJECT_URL = SERVERS["injection"].env_var
 ENV_MANAGEMENT_URL = SERVERS["management"].env_var
+ENV_MARKETING_URL = SERVERS["marketing"].env_var
 _INJECTION_PATH = "/email"
 
 
@@ -112,6 +117,7 @@ class ClientConfig:
     base_url: str
     inject_url: str
     management_url: str = DEFAULT_MANAGEMENT_URL
+    marketing_url: str = DEFAULT_MARKETING_URL
     auth: AuthScheme = "bearer"
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
@@ -136,6 +142,7 @@ class ClientSettings(TypedDict, total=False):
     base_url: str | None
     inject_url: str | None
     management_url: str | None
+    marketing_url: str | None
     auth: AuthScheme
     timeout: float | httpx.Timeout | None
     max_connections: int
@@ -164,6 +171,7 @@ class ClientOptions(TypedDict, total=False):
     base_url: str
     inject_url: str
     management_url: str
+    marketing_url: str
     auth: AuthScheme
     timeout: float | httpx.Timeout
     max_connections: int
@@ -218,6 +226,7 @@ def resolve_config(
     base_url: str | None = None,
     inject_url: str | None = None,
     management_url: str | None = None,
+    marketing_url: str | None = None,
     auth: AuthScheme = "bearer",
     timeout: float | httpx.Timeout | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -257,6 +266,9 @@ def resolve_config(
         inject_url=inject_base_url(inject_url or env.get(ENV_INJECT_URL) or DEFAULT_INJECT_URL),
         management_url=_url(
             management_url or env.get(ENV_MANAGEMENT_URL) or DEFAULT_MANAGEMENT_URL, "management_url"
+        ),
+        marketing_url=_url(
+            marketing_url or env.get(ENV_MARKETING_URL) or DEFAULT_MARKETING_URL, "marketing_url"
         ),
         auth=auth,
         timeout=resolved_timeout,

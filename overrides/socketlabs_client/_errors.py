@@ -76,6 +76,9 @@ from socketlabs_api.types import Response
 from ._redact import REDACTED as REDACTED  # noqa: PLC0414 - re-exported
 from ._redact import redact as redact  # noqa: PLC0414 - re-exported
 from ._redact import redactor, scrub_exception
+from ._tiers import ShapeDriftWarning as ShapeDriftWarning  # noqa: PLC0414 - re-exported beside the errors
+from ._tiers import UnverifiedOperationWarning as UnverifiedOperationWarning  # noqa: PLC0414
+from ._tiers import drift_note, unverified_note
 
 __all__ = [
     "APIConnectionError",
@@ -377,6 +380,7 @@ class APIStatusError(APIError):
         response: httpx.Response,
         errors: tuple[ErrorDetail, ...],
         body: str,
+        full_body: str | None = None,
     ) -> None:
         super().__init__(
             message, operation=operation, method=response.request.method, url=_url(response.request)
@@ -384,6 +388,9 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.errors = errors
         self.body = body
+        """The start of the answer's body (redacted), as the message shows it."""
+        self.full_body = body if full_body is None else full_body
+        """The whole body of the answer (redacted), to judge or parse it: ``body`` is only its start."""
         self.headers = response.headers  # redacted with the rest by scrub_exception
 
 
@@ -608,7 +615,11 @@ def status_error(
     where = f"{response.request.method} {_url(response.request)}"
     said = "; ".join(f"{d.error_type}: {d.message}" if d.message else d.error_type for d in details)
     message = f"{status} {reason} from {where}" + (f": {said}" if said else (f": {body!r}" if body else ""))
-    error = cls(message, operation=operation, response=response, errors=details, body=body)
+    message += unverified_note(operation)  # a guessed path says so where the error is read
+    full_body = redact(response.content.decode("utf-8", "replace"), secrets)
+    error = cls(
+        message, operation=operation, response=response, errors=details, body=body, full_body=full_body
+    )
     scrub_exception(error, secrets)
     return error
 
@@ -663,9 +674,10 @@ def parse_or_raise(
     except Exception as exc:
         shown = preview(response.content.decode("utf-8", "replace"), secrets, _BODY_PREVIEW)
         reason = preview(str(exc), secrets, _BODY_PREVIEW)
+        drift = drift_note(operation, response.content)  # none of the modeled members: say which came
         raise MalformedResponseError(
             f"{response.status_code} from {response.request.method} {_url(response.request)} has a body"
-            f" that does not match the spec ({type(exc).__name__}: {reason}): {shown!r}",
+            f" that does not match the spec ({type(exc).__name__}: {reason}{drift}): {shown!r}",
             operation=operation,
             response=response,
         ) from None

@@ -73,6 +73,7 @@ from ._errors import (
 from ._filters import Clause, F, Field, Filters, encode_filters
 from ._ratelimit import RateLimiter
 from ._retries import RetryEvent, RetryPolicy
+from ._tiers import ShapeDriftWarning, UnverifiedOperationWarning
 
 if TYPE_CHECKING:
     from ._inbound import (
@@ -264,8 +265,10 @@ __all__ = [
     "SendOptions",
     "SendOptionsDict",
     "SendReport",
+    "ShapeDriftWarning",
     "SocketLabs",
     "SocketLabsError",
+    "UnverifiedOperationWarning",
     "WebhookAuthenticationError",
     "WebhookContentTypeError",
     "WebhookError",

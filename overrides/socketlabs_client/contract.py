@@ -9,36 +9,43 @@ carries the client's auth and waits for its rate limiter like any call.
 Only GET operations run unless write operations are named.
 
 Each answer is judged against the spec and each operation gets one verdict:
-``conforms``, ``not found`` (404 where the spec promises the path exists),
+``conforms``, ``model only`` (the answer came from the sandbox's model of a
+path no source publishes, marked ``X-Sandbox-Model: unverified``: it
+confirms nothing), ``not found`` (404 where the spec promises the path exists),
 ``auth refused`` (401/403), ``rejected`` (another 4xx for valid input),
 ``response drift`` (an undocumented status or media type, or a body that
 does not match: the member and the value seen are named), ``error`` (5xx or
 no answer), or ``skipped`` (a write not named). That is what a maintainer
 needs to move an operation from ``modeled`` to ``observed`` in one edit. The
 key never appears in the report: values equal to it, or under a member whose
-name says key, secret or password, are redacted.
+name says key, secret or password, are redacted. Error answers are judged
+from their whole (redacted) body.
 
-``python -m socketlabs_client.contract --help``; ``main(argv)`` is the CLI.
+Each operation also gets the observed shape of its success answer: member
+names and JSON types only, never a value (``shape_report``). Run against the
+live API that report is safe to publish, and ``promote(report, spec)``
+turns it into the spec edits (``x-confidence: observed`` and the response
+schema). Requests go through the client's public escape hatch
+(``client.request(..., raw=True)``), so they carry its auth, rate limiter and
+retries. The command line is ``socketlabs contract`` (and
+``socketlabs contract promote REPORT``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import copy
 import json
-import os
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
-from http import HTTPStatus
+from datetime import UTC, datetime
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Literal, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from attrs import asdict, frozen
 from socketlabs_api.operations import OPERATIONS
-from socketlabs_api.types import Response
 
 from ._config import SERVER_SETTINGS, resolve_config
 from ._errors import REDACTED, APIError, APIStatusError, ConfigurationError, redact
@@ -47,17 +54,22 @@ if TYPE_CHECKING:
     from ._client import SocketLabs
 
 __all__ = [
+    "MODEL_HEADER",
     "ContractReport",
     "Finding",
     "OperationVerdict",
     "Verdict",
+    "answer_shape",
     "check_contract",
-    "main",
+    "promote",
+    "run",
     "spec_path",
     "spec_text",
 ]
 
-Verdict = Literal["conforms", "not found", "auth refused", "rejected", "response drift", "error", "skipped"]
+Verdict = Literal[
+    "conforms", "model only", "not found", "auth refused", "rejected", "response drift", "error", "skipped"
+]
 _ORDER: tuple[Verdict, ...] = (
     "response drift",
     "not found",
@@ -65,8 +77,12 @@ _ORDER: tuple[Verdict, ...] = (
     "auth refused",
     "rejected",
     "conforms",
+    "model only",
     "skipped",
 )
+MODEL_HEADER = "X-Sandbox-Model"
+"""The sandbox's mark on its answers to unverified operations: such an answer is never evidence."""
+SHAPE_REPORT_VERSION = 1
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 _SECRET_MEMBER = re.compile(r"key|secret|password", re.IGNORECASE)
 _VALUE_PREVIEW = 80
@@ -106,6 +122,8 @@ class OperationVerdict:
     requests: int
     statuses: tuple[int, ...]
     findings: tuple[Finding, ...] = ()
+    shape: Any = None
+    """The observed shape of the first success answer (``answer_shape``), or None."""
 
 
 @frozen
@@ -114,11 +132,37 @@ class ContractReport:
 
     target: str
     verdicts: tuple[OperationVerdict, ...]
+    live: bool = False
+    """Whether the answers came from the real API (not the sandbox): only then are shapes evidence."""
 
     @property
     def findings(self) -> int:
-        """Operations whose verdict is not ``conforms`` or ``skipped``."""
-        return sum(v.verdict not in ("conforms", "skipped") for v in self.verdicts)
+        """Operations whose verdict is not ``conforms``, ``model only`` or ``skipped``."""
+        return sum(v.verdict not in ("conforms", "model only", "skipped") for v in self.verdicts)
+
+    def shape_report(self) -> dict[str, Any]:
+        """What is safe to publish: per operation its status and answer shape (names and JSON types).
+
+        No value, no address, no key, no host: the target is named only as live or
+        not. ``promote`` reads it.
+        """
+        return {
+            "version": SHAPE_REPORT_VERSION,
+            "live": self.live,
+            "checked": datetime.now(UTC).date().isoformat(),
+            "operations": [
+                {
+                    "operation_id": v.operation_id,
+                    "method": v.method,
+                    "path": v.path,
+                    "verdict": v.verdict,
+                    "statuses": list(v.statuses),
+                    "shape": v.shape,
+                }
+                for v in sorted(self.verdicts, key=lambda x: x.operation_id)
+                if v.verdict != "skipped"
+            ],
+        }
 
     def to_json(self) -> str:
         """The report as JSON (one object per operation)."""
@@ -280,14 +324,38 @@ def _cases(operation: Any, examples: int, seed: int) -> list[Any]:
     return found
 
 
-def _whole_answer(*, response: httpx.Response) -> Response[httpx.Response]:
-    """The executor's parse step for the check: the answer itself, for the judge to read."""
-    return Response(
-        status_code=HTTPStatus(response.status_code),
-        content=response.content,
-        headers=response.headers,
-        parsed=response,
-    )
+_ADDRESS = re.compile(r"@|^\d{3,}$")
+"""A member name that is an address or a long number is data, not a name: it is never recorded."""
+
+
+def answer_shape(value: Any, depth: int = 0) -> Any:  # noqa: PLR0911 - one return per JSON type
+    """The shape of a JSON value: member names and JSON types, never a value.
+
+    An object is ``{name: shape}`` (a name that looks like an address or an id
+    is ``"<name>"``), an array is ``[shape of its items]`` (the members of all
+    items merged), a scalar is its JSON type: ``string``, ``integer``,
+    ``number``, ``boolean`` or ``null``.
+    """
+    if depth > 20:
+        return "..."
+    if isinstance(value, Mapping):
+        return {
+            ("<name>" if _ADDRESS.search(str(name)) else str(name)): answer_shape(item, depth + 1)
+            for name, item in value.items()
+        }
+    if isinstance(value, list):
+        merged: Any = None
+        for item in value:
+            shape = answer_shape(item, depth + 1)
+            merged = {**merged, **shape} if isinstance(merged, dict) and isinstance(shape, dict) else shape
+        return [] if merged is None else [merged]
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "null" if value is None else "string"
 
 
 def check_contract(
@@ -299,6 +367,7 @@ def check_contract(
     examples: int = 1,
     seed: int = 20260101,
     target: str | None = None,
+    live: bool = False,
 ) -> ContractReport:
     """Send generated valid requests for each chosen operation through ``client``; judge every answer.
 
@@ -306,6 +375,8 @@ def check_contract(
     ``writes`` names the non-GET operations that may run (none by default).
     Path parameters: ``serverId`` is the client's, ``subaccountId`` is
     ``subaccount_id`` (operations needing one are skipped without it).
+    ``live`` says the client talks to the real API: the report's shapes are then
+    evidence ``promote`` may use.
     """
     import schemathesis  # noqa: PLC0415 - optional (the contract/sandbox extras), loaded when used
     import yaml  # noqa: PLC0415 - optional (the contract/sandbox extras), loaded when used
@@ -358,6 +429,7 @@ def check_contract(
             continue
         judge = _Judge(spec, op.path, raw, secrets)
         seen: list[tuple[Verdict, list[Finding], int | None]] = []
+        shapes: list[Any] = []
         for case in _cases(api_operation, examples, seed):
             # Generated cases ignore the configured path parameters: pin the owners here.
             owners = {k: v for k, v in (("serverId", server_id), ("subaccountId", subaccount_id)) if v}
@@ -365,42 +437,58 @@ def check_contract(
                 **(case.path_parameters or {}),
                 **{k: v for k, v in owners.items() if k in (case.path_parameters or {})},
             }
-            seen.append(_send(client, op, case, judge))
+            seen.append(_send(client, op, case, judge, shapes))
         verdict: Verdict = min((v for v, _, _ in seen), key=_ORDER.index, default="skipped")
         findings = tuple(f for v, fs, _ in seen if v == verdict for f in fs)
         unique = tuple(dict.fromkeys(findings))
         statuses = tuple(sorted({s for _, _, s in seen if s is not None}))
         verdicts.append(
-            OperationVerdict(**base, verdict=verdict, requests=len(seen), statuses=statuses, findings=unique)
+            OperationVerdict(
+                **base,
+                verdict=verdict,
+                requests=len(seen),
+                statuses=statuses,
+                findings=unique,
+                shape=shapes[0] if shapes else None,
+            )
         )
     shown = target or ", ".join(
         f"{s.name} {getattr(client.config, s.argument, s.default_url)}" for s in SERVER_SETTINGS
     )
-    return ContractReport(target=shown, verdicts=tuple(verdicts))
+    return ContractReport(target=shown, verdicts=tuple(verdicts), live=live)
 
 
-def _send(client: SocketLabs, op: Any, case: Any, judge: _Judge) -> tuple[Verdict, list[Finding], int | None]:
-    """One generated request through the client's own lifecycle: its auth, rate limiter and retries."""
-    body = case.body
-    request: dict[str, Any] = {
-        "method": op.method,
-        "url": case.formatted_path,
-        "params": dict(case.query or {}),
-    }
+def _send(
+    client: SocketLabs, op: Any, case: Any, judge: _Judge, shapes: list[Any]
+) -> tuple[Verdict, list[Finding], int | None]:
+    """One generated request through the client's escape hatch: its auth, rate limiter and retries."""
+    params = {k: v for k, v in dict(case.query or {}).items() if v is not None}
     if op.pagination is not None:  # one small page: a probe, never a whole list or a 500,000-row download
-        request["params"].setdefault("pageSize", 1)
-        request["params"].setdefault("pageNumber", 0)
-    if type(body).__name__ != "NotSet":
-        request["json"] = body
+        params.setdefault("pageSize", 1)
+        params.setdefault("pageNumber", 0)
+    body = case.body if type(case.body).__name__ != "NotSet" else None
     try:
-        answer = client._executor.execute(op, request, _whole_answer)
-        response = cast("httpx.Response", answer.parsed)
-    except APIStatusError as error:  # judged like any other answer: its status and headers
-        response = httpx.Response(error.status_code, headers=error.headers, content=error.body.encode())
+        response = client.request(
+            op.method,
+            case.formatted_path,
+            params=params,
+            json=body,
+            server=op.server,
+            accept=op.accept,
+            raw=True,
+        )
+    except APIStatusError as error:  # judged like any other answer, from its whole (redacted) body
+        response = httpx.Response(error.status_code, headers=error.headers, content=error.full_body.encode())
     except APIError as error:
         what = redact(f"no answer: {type(error).__name__}", judge.secrets)
         return ("error", [Finding(None, "", "", what)], None)
-    return (*judge.judge(response), response.status_code)
+    verdict, findings = judge.judge(response)
+    if response.headers.get(MODEL_HEADER) == "unverified" and verdict == "conforms":
+        verdict = "model only"  # the sandbox answered from its own model: nothing is confirmed
+    if 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", ""):
+        with contextlib.suppress(ValueError):
+            shapes.append(answer_shape(response.json()))
+    return (verdict, findings, response.status_code)
 
 
 @contextlib.contextmanager
@@ -423,69 +511,193 @@ def _sandbox_client() -> Iterator[tuple[SocketLabs, int, str]]:
         yield client, DEFAULT_SUBACCOUNT_ID, f"the embedded sandbox ({sandbox.url})"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="socketlabs contract",
-        description="Check the spec against the SocketLabs API (the embedded sandbox when no key is given).",
-    )
-    parser.add_argument("--api-key", help="the API key (default: $SOCKETLABS_API_KEY; none: the sandbox)")
-    parser.add_argument("--server-id", type=int, help="the server id (default: $SOCKETLABS_SERVER_ID)")
-    parser.add_argument("--subaccount-id", type=int, help="a subaccount id for the /subaccount operations")
-    parser.add_argument("--base-url", help="v2 base URL (default: $SOCKETLABS_BASE_URL or the real API)")
-    parser.add_argument("--inject-url", help="injection base URL")
-    parser.add_argument("--management-url", help="v1 base URL")
-    parser.add_argument(
-        "--sandbox", action="store_true", help="check the embedded sandbox even if a key is set"
-    )
-    parser.add_argument("--operation", action="append", default=[], help="only this operationId (repeatable)")
-    parser.add_argument(
-        "--write", action="append", default=[], help="also run this non-GET operationId (repeatable)"
-    )
-    parser.add_argument("--examples", type=int, default=1, help="requests per operation (default: 1)")
-    parser.add_argument(
-        "--json",
-        dest="json_path",
-        help="also write the report as JSON to this file ('-': print the JSON instead of the table)",
-    )
-    parser.add_argument("--markdown", dest="markdown_path", help="also write the Markdown table to this file")
-    return parser
+def run(
+    *,
+    api_key: str | None,
+    server_id: int | None,
+    subaccount_id: int | None,
+    urls: Mapping[str, str | None],
+    sandbox: bool,
+    operations: Sequence[str],
+    writes: Sequence[str],
+    examples: int,
+) -> ContractReport:
+    """What ``socketlabs contract`` runs: the sandbox without a key (or with ``sandbox``), else the API."""
+    count = max(1, examples)
+    if sandbox or not api_key:
+        with _sandbox_client() as (client, subaccount, target):
+            return check_contract(
+                client,
+                subaccount_id=subaccount,
+                target=target,
+                operations=operations,
+                writes=writes,
+                examples=count,
+            )
+    from ._client import SocketLabs  # noqa: PLC0415 - see _sandbox_client
+
+    with SocketLabs(
+        api_key,
+        server_id,
+        base_url=urls.get("base_url"),
+        inject_url=urls.get("inject_url"),
+        management_url=urls.get("management_url"),
+        marketing_url=urls.get("marketing_url"),
+    ) as client:
+        return check_contract(
+            client,
+            subaccount_id=subaccount_id,
+            live=True,
+            operations=operations,
+            writes=writes,
+            examples=count,
+        )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: print the Markdown report; exit 0 when every operation run conforms, 1 if not, 2 on bad input."""
-    args = _parser().parse_args(argv)
-    options = {"operations": args.operation, "writes": args.write, "examples": max(1, args.examples)}
-    key = args.api_key or os.environ.get("SOCKETLABS_API_KEY")
-    try:
-        if args.sandbox or not key:
-            with _sandbox_client() as (client, subaccount, target):
-                report = check_contract(client, subaccount_id=subaccount, target=target, **options)
+# --- promotion: a live report becomes spec edits -------------------------------------------------------
+
+_JSON_TYPES = {"string", "integer", "number", "boolean", "null"}
+
+
+def _schema_of(shape: Any) -> Any:
+    """A JSON Schema for an observed shape (every member seen is listed; none is required)."""
+    if isinstance(shape, dict):
+        members = {name: _schema_of(item) for name, item in shape.items() if name != "<name>"}
+        schema: dict[str, Any] = {"type": "object", "properties": members}
+        if "<name>" in shape:
+            schema["additionalProperties"] = _schema_of(shape["<name>"])
+        return schema
+    if isinstance(shape, list):
+        return {"type": "array", "items": _schema_of(shape[0])} if shape else {"type": "array"}
+    if shape in _JSON_TYPES and shape != "null":
+        return {"type": shape}
+    return {}
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _schema_name(operation_id: str) -> str:
+    return "Observed" + operation_id[:1].upper() + operation_id[1:]
+
+
+def _operation_block(lines: list[str], operation_id: str) -> tuple[int, int]:
+    """The line range of the operation whose ``operationId`` is given (its method line to its end).
+
+    A link names operations with the same key, deeper down: only the one right under a method counts.
+    """
+    for marker, line in enumerate(lines):
+        if line.strip() != f"operationId: {operation_id}":
+            continue
+        start = marker
+        while start > 0 and not re.fullmatch(r"\s*(get|put|post|delete|patch):\s*", lines[start]):
+            start -= 1
+        indent = _indent(lines[start])
+        if _indent(line) != indent + 2:
+            continue
+        end = start + 1
+        while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > indent):
+            end += 1
+        return start, end
+    raise ConfigurationError(f"the spec has no operation {operation_id}")
+
+
+def promote(report: Mapping[str, Any], spec: str) -> tuple[str, list[str]]:
+    """The spec text with each operation the live report saw answer 2xx marked ``observed``.
+
+    For each such operation: a ``modeled`` ``x-confidence`` and
+    ``x-shape-confidence`` become ``observed``, ``x-source`` says so, and when
+    the shape was modeled its 2xx JSON answer refers to a new
+    ``components/schemas/Observed<OperationId>`` written from the observed
+    shape. Only a ``live`` report promotes anything: the sandbox is the client's
+    own model. Returns the new text and the promoted operationIds.
+    """
+    if report.get("version") != SHAPE_REPORT_VERSION:
+        raise ConfigurationError(f"not a contract shape report (version {SHAPE_REPORT_VERSION})")
+    if not report.get("live"):
+        raise ConfigurationError("the report was not made against the live API: it is no evidence")
+    lines = spec.splitlines()
+    schemas: list[str] = []
+    promoted: list[str] = []
+    checked = str(report.get("checked", ""))
+    for entry in report.get("operations", []):
+        operation_id, shape = entry.get("operation_id"), entry.get("shape")
+        ok = any(200 <= int(s) < 300 for s in entry.get("statuses", []))
+        if operation_id not in OPERATIONS or shape is None or not ok or entry.get("verdict") == "model only":
+            continue
+        start, end = _operation_block(lines, operation_id)
+        block = lines[start:end]
+        modeled = {line.strip() for line in block} & {"x-confidence: modeled", "x-shape-confidence: modeled"}
+        if not modeled:
+            continue  # evidenced already: nothing to promote
+        name = _schema_name(operation_id)
+        block = _mark_observed(block, modeled, f"observed by the live contract check on {checked}")
+        if "x-shape-confidence: modeled" in modeled:  # a documented shape stays; a modeled one is replaced
+            _point_2xx_at(block, name)
+            schemas.append(f"    {name}: {json.dumps(_schema_of(shape), sort_keys=True)}")
+        lines[start:end] = block
+        promoted.append(operation_id)
+    if schemas:
+        at = next(i for i, line in enumerate(lines) if line == "  schemas:") + 1
+        lines[at:at] = schemas
+    return "\n".join(lines) + "\n", promoted
+
+
+def _mark_observed(block: list[str], modeled: set[str], note: str) -> list[str]:
+    """An operation block with its modeled confidences observed and ``note`` added to ``x-source``."""
+    for i, line in enumerate(block):
+        stripped = line.strip()
+        pad = line[: _indent(line)]
+        if stripped in modeled:
+            block[i] = pad + stripped.replace("modeled", "observed")
+        elif stripped.startswith("x-source:"):
+            block[i] = pad + "x-source: " + json.dumps(f"{_source_text(block, i)}; {note}")
+            for j in range(i + 1, len(block)):  # a folded x-source's continuation lines
+                if _indent(block[j]) > len(pad) and not block[j].strip().startswith("x-"):
+                    block[j] = "\0"
+                else:
+                    break
+    return [line for line in block if line != "\0"]
+
+
+def _source_text(block: list[str], i: int) -> str:
+    """An ``x-source`` value as one string (plain, quoted or folded over several lines)."""
+    import yaml  # noqa: PLC0415 - the contract extra
+
+    pad = len(block[i]) - len(block[i].lstrip())
+    text = [block[i].strip()]
+    for line in block[i + 1 :]:
+        if len(line) - len(line.lstrip()) > pad and not line.strip().startswith("x-"):
+            text.append(line.strip())
         else:
-            from ._client import SocketLabs  # noqa: PLC0415 - see _sandbox_client
-
-            urls = {
-                "base_url": args.base_url,
-                "inject_url": args.inject_url,
-                "management_url": args.management_url,
-            }
-            with SocketLabs(key, args.server_id, **{k: v for k, v in urls.items() if v}) as client:
-                report = check_contract(client, subaccount_id=args.subaccount_id, **options)
-    except ConfigurationError as exc:
-        print(f"socketlabs contract: {exc}", file=sys.stderr)
-        return 2
-    markdown = report.to_markdown()
-    if args.json_path == "-":
-        print(report.to_json())
-    else:
-        print(markdown, end="")
-    if args.json_path and args.json_path != "-":
-        with open(args.json_path, "w", encoding="utf-8") as handle:
-            handle.write(report.to_json())
-    if args.markdown_path:
-        with open(args.markdown_path, "w", encoding="utf-8") as handle:
-            handle.write(markdown)
-    return 1 if report.findings else 0
+            break
+    value = yaml.safe_load(" ".join(text))["x-source"]
+    return str(value)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _point_2xx_at(block: list[str], name: str) -> None:
+    """Make the first 2xx JSON answer's schema of an operation block refer to ``name``."""
+    in_success = False
+    for i, line in enumerate(block):
+        stripped = line.strip()
+        if re.fullmatch(r"['\"]?2\d\d['\"]?:.*", stripped):
+            in_success = True
+        elif in_success and stripped.startswith("schema:"):
+            pad = line[: len(line) - len(line.lstrip())]
+            block[i] = f"{pad}schema: {{$ref: '#/components/schemas/{name}'}}"
+            j = i + 1  # drop the old schema's nested lines
+            while j < len(block) and len(block[j]) - len(block[j].lstrip()) > len(pad):
+                block[j] = "\0"
+                j += 1
+            block[:] = [b for b in block if b != "\0"]
+            return
+
+
+def promote_file(report_path: Path, spec_path_: Path) -> list[str]:
+    """``promote`` on files: rewrite the spec in place; the promoted operationIds."""
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    text, promoted = promote(report, spec_path_.read_text(encoding="utf-8"))
+    if promoted:
+        spec_path_.write_text(text, encoding="utf-8")
+    return promoted

@@ -25,9 +25,10 @@ from starlette.responses import Response
 from ._dates import format_instant
 from ._filters import FieldSpec, FieldType
 from ._handler import BodyField, Call, Handler, error_response, json_response, list_args, page_of
+from ._management import management_error
 from ._objects import JsonObject, public, select
 
-__all__ = ["HANDLERS", "INJECTION_GATEWAY_PATH", "ROUTES"]
+__all__ = ["HANDLERS", "INJECTION_GATEWAY_PATH", "ROUTES", "V1_ROUTES"]
 
 INJECTION_GATEWAY_PATH = "/api/v1/email"
 """Where the sandbox serves injection, relative to its origin."""
@@ -37,16 +38,21 @@ _LIST_QUERY = ("pageSize", "pageNumber", "sortField", "sortDirection", "filters"
 ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("createInjectionCredentials", "POST", "/subaccount/{subaccountId}/credentials/injection-api", ()),
     ("getInjectionCredentials", "GET", "/servers/{serverId}/credentials/injection-api", ()),
-    ("listApiKeys", "GET", "/servers/{serverId}/api-keys", _LIST_QUERY),
-    ("createApiKey", "POST", "/servers/{serverId}/api-keys", ()),
-    ("revokeApiKey", "DELETE", "/servers/{serverId}/api-keys/{apiKeyId}", ()),
+    ("listApiKeys", "GET", "/servers/{serverId}/credentials/api-keys", _LIST_QUERY),
+    ("createApiKey", "POST", "/servers/{serverId}/credentials/api-keys", ()),
+    ("revokeApiKey", "DELETE", "/servers/{serverId}/credentials/api-keys/{apiKeyId}", ()),
+)
+"""(operationId, method, path, query names) of the account operations on the v2 base."""
+
+V1_ROUTES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # Sending domains of servers live on the v1 base (the vendor's changelog, 2022-09).
     ("listSendingDomains", "GET", "/servers/{serverId}/sending-domains", _LIST_QUERY),
     ("createSendingDomain", "POST", "/servers/{serverId}/sending-domains", ()),
     ("getSendingDomain", "GET", "/servers/{serverId}/sending-domains/{domain}", ()),
     ("deleteSendingDomain", "DELETE", "/servers/{serverId}/sending-domains/{domain}", ()),
     ("verifySendingDomain", "POST", "/servers/{serverId}/sending-domains/{domain}/verify", ()),
 )
-"""(operationId, method, path, query names) of every account operation."""
+"""(operationId, method, path, query names) of the sending-domain operations, mounted on the v1 base."""
 
 ACCESS = ("SocketLabsApi", "InjectionApi")
 DOMAIN_STATUSES = ("Pending", "Verified", "Failed")
@@ -150,7 +156,7 @@ def _revoke_api_key(call: Call) -> Response | None:
 
 
 def _domain_not_found(call: Call, domain: str) -> Response:
-    return error_response(
+    return management_error(
         404, "NotFound", [f"sending domain {domain} does not exist on server {call.server_id}"]
     )
 
@@ -173,7 +179,7 @@ def _create_sending_domain(call: Call) -> Response | None:
     with call.state.lock:
         domains = call.state.objects.sending_domains.setdefault(call.server_id, {})
         if domain in domains:
-            return error_response(409, "Conflict", [f"sending domain {domain} exists"])
+            return management_error(409, "Conflict", [f"sending domain {domain} exists"])
         item: JsonObject = {
             "domain": domain,
             "status": "Pending",

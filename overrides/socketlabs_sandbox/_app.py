@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import _account, _marketing, _reports_modeled, _subaccounts
+from . import _account, _marketing, _marketing_v1, _reports_modeled, _subaccounts
 from ._csv import render_page
 from ._events import EventOutbox
 from ._faults import Faults, apply_fault
@@ -47,7 +47,16 @@ from ._params import QueryReader
 from ._state import SUPPRESSION_FIELDS, SandboxState, Suppression
 from ._xmlbody import is_xml, write_answer
 
-__all__ = ["API_PREFIX", "INJECTION_PREFIX", "MANAGEMENT_PREFIX", "OPERATIONS", "Operation", "SandboxApp"]
+__all__ = [
+    "API_PREFIX",
+    "EVIDENCED",
+    "INJECTION_PREFIX",
+    "MANAGEMENT_PREFIX",
+    "MODEL_HEADER",
+    "OPERATIONS",
+    "Operation",
+    "SandboxApp",
+]
 
 API_PREFIX = "/v2"
 """Where the v2 paths of the spec are mounted."""
@@ -124,8 +133,30 @@ OPERATIONS = (
         )
     ),
     *(Operation(*route[:2], MANAGEMENT_PREFIX, *route[2:]) for route in MANAGEMENT_ROUTES),
+    *(Operation(*route[:2], MANAGEMENT_PREFIX, *route[2:]) for route in _account.V1_ROUTES),
+    *(Operation(*route[:2], _marketing_v1.MARKETING_V1_PREFIX, *route[2:]) for route in _marketing_v1.ROUTES),
 )
 """Every operation of the spec the sandbox serves (a test checks it against the spec)."""
+
+EVIDENCED: frozenset[str] = frozenset(
+    {
+        "addSuppression", "checkSuppression", "createBounceDomain", "createDkimKey",
+        "createInjectionCredentials", "createSubaccount", "createSubaccountBounceDomain",
+        "createSubaccountDkimKey", "createSubaccountTrackingDomain", "deleteBounceDomain",
+        "deleteDkimKey", "deleteMarketingV1Contact", "downloadSubaccountSuppressions",
+        "downloadSuppressions", "generateDkimKey", "generateSubaccountDkimKey", "getBounceDomain",
+        "getInjectionCredentials", "getMessageDetailReport", "listBounceDomains", "listDkimKeys",
+        "listMarketingV1Content", "listMarketingV1Lists", "removeSuppression", "searchRecipients",
+        "sendEmail", "unsubscribeMarketingV1Contact", "updateBounceDomain", "updateDkimKey",
+        "upsertMarketingV1Contact",
+    }
+)  # fmt: skip
+"""Operations whose path has a source (the spec's ``x-confidence`` confirmed or observed; a test holds
+the two equal). Every other answer is the sandbox's own model of a guessed path and carries
+``MODEL_HEADER``, so nothing downstream (the contract check above all) takes it for evidence."""
+
+MODEL_HEADER = "X-Sandbox-Model"
+"""The header on every answer to an operation outside ``EVIDENCED``; its value is ``unverified``."""
 
 
 class SandboxApp:
@@ -156,6 +187,7 @@ class SandboxApp:
             **_account.HANDLERS,
             **_reports_modeled.HANDLERS,
             **_marketing.HANDLERS,
+            **_marketing_v1.HANDLERS,
             **MANAGEMENT_HANDLERS,
         }
         self._handlers.update(_subaccounts.handlers(self._handlers))
@@ -300,6 +332,8 @@ class SandboxApp:
         query = QueryReader(request.scope.get("query_string", b"").decode("latin-1"), operation.query)
         server_id = 0  # stays 0 on a path without one (the subaccount credentials)
         raw_server_id = path.get("serverId")
+        if operation.prefix == _marketing_v1.MARKETING_V1_PREFIX:  # Basic serverId:key names the server
+            raw_server_id = _basic_user(request.headers.get("authorization"))
         if raw_server_id is not None:
             parsed = path_integer(raw_server_id)
             if parsed is not None:
@@ -310,7 +344,9 @@ class SandboxApp:
         call = _Call(self.state, server_id, query, path=path, body=body, origin=origin)
         response = self._handlers[operation.operation_id](call)
         if response is None or query.problems:
-            return error(400, "InvalidParameter", query.problems)
+            response = error(400, "InvalidParameter", query.problems)
+        if operation.operation_id not in EVIDENCED:
+            response.headers[MODEL_HEADER] = "unverified"
         return response
 
     def _auth_problem(self, authorization: str | None, *, bearer_only: bool = False) -> str | None:
@@ -339,6 +375,18 @@ class SandboxApp:
             return None
         with self.state.lock:
             return None if self.state.objects.api_key_is_active(given) else "Invalid API key"
+
+
+def _basic_user(authorization: str | None) -> str | None:
+    """The user name of a Basic ``Authorization`` header (the marketing v1 server id), else None."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, colon, _ = base64.b64decode(credentials.strip(), validate=True).partition(b":")
+    except (binascii.Error, ValueError):
+        return None
+    return user.decode("latin-1") if colon else None
 
 
 # Handlers read all their parameters first and return `None` when any was

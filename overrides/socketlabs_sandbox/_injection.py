@@ -12,7 +12,8 @@ Order of checks, each a separate answer:
 3. each message: `EmptySubject`, `InvalidFromAddress`,
    `MessageBodyConflict` / `NoValidBodyParts`, `InvalidTemplateId`,
    `InvalidAttachment`, `MetadataOrTagsAreTooLarge`, `InvalidMergeData`,
-   `EmptyToAddress`, then per address `InvalidAddress`; a message whose
+   `EmptyToAddress` (no To, Cc or Bcc at all: Cc or Bcc alone is a message,
+   as the vendor's libraries send it), then per address `InvalidAddress`; a message whose
    recipients are all invalid is `NoValidRecipients`, one with some invalid
    is `Warning`. Beside the syntax check, an address in the reserved
    `.invalid` top-level domain (RFC 2606) is refused as `InvalidAddress`:
@@ -317,17 +318,13 @@ def _recipients(message: dict[str, Json]) -> list[_Recipient] | str:
             return "InvalidMergeData"
         fields = {**global_fields, **row_fields} if global_fields else row_fields
         recipients.append((row_fields["deliveryaddress"], row_fields.get("recipientname"), fields))
-    if not recipients:
-        for item in _objects(message.get("to")):
-            email, name = _address(item) or ("", None)
-            recipients.append((_merge(email, global_fields) or "", name, global_fields))
-        if not recipients:
-            return "EmptyToAddress"
-    for member in ("cc", "bcc"):
+    members = ("cc", "bcc") if recipients else ("to", "cc", "bcc")
+    for member in members:
         for item in _objects(message.get(member)):
             email, name = _address(item) or ("", None)
             recipients.append((_merge(email, global_fields) or "", name, global_fields))
-    return recipients
+    # Cc or Bcc alone is a message (the vendor's libraries send it); no recipient at all is not.
+    return recipients or "EmptyToAddress"
 
 
 def _tags_and_metadata(message: dict[str, Json]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:

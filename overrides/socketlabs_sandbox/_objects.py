@@ -41,6 +41,10 @@ class ObjectStore:
     dkim_keys: dict[int, dict[tuple[str, str], JsonObject]] = field(default_factory=dict)
     injection_keys: dict[str, int] = field(default_factory=dict)
     """Injection keys created for subaccounts, to the subaccount (server) id."""
+    v1_contacts: dict[tuple[int, int], dict[str, JsonObject]] = field(default_factory=dict)
+    """Marketing v1 contacts by (server, list), keyed by the case-folded address."""
+    v1_unsubscribed: dict[int, set[str]] = field(default_factory=dict)
+    """Marketing v1 unsubscribed addresses (case-folded) per server."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def reset(self) -> None:
@@ -58,6 +62,8 @@ class ObjectStore:
             self.bounce_domains,
             self.dkim_keys,
             self.injection_keys,
+            self.v1_contacts,
+            self.v1_unsubscribed,
         ):
             table.clear()
         self._ids = itertools.count(1)

@@ -146,8 +146,9 @@ def report_routes(prefix: str, infix: str) -> tuple[tuple[str, str, str, tuple[s
     routes += [
         (f"get{infix}InboundOverview", "GET", f"{prefix}/reports/inbound/overview", _LIST[4:6]),
         (f"get{infix}InboundDetail", "GET", f"{prefix}/reports/inbound/detail", _LIST),
-        (f"get{infix}MarketingMailings", "GET", f"{prefix}/reports/marketing/mailings", _LIST),
     ]
+    if not infix:  # the vendor's changelog names Marketing Mailings for servers (Simple Sender) only
+        routes.append((f"get{infix}MarketingMailings", "GET", f"{prefix}/reports/marketing/mailings", _LIST))
     return tuple(routes)
 
 
@@ -426,7 +427,8 @@ def report_handlers(infix: str) -> dict[str, Handler]:
             handlers[name.format(infix=infix, title=_title(family))] = factory(family)
     handlers[f"get{infix}InboundOverview"] = _inbound_overview
     handlers[f"get{infix}InboundDetail"] = _inbound_detail
-    handlers[f"get{infix}MarketingMailings"] = _mailings
+    if not infix:
+        handlers[f"get{infix}MarketingMailings"] = _mailings
     return handlers
 
 

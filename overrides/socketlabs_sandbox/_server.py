@@ -24,6 +24,7 @@ from ._config import SandboxConfig
 from ._events import EventOutbox
 from ._faults import Faults, processed_per_recipient
 from ._limits import SandboxRateLimits
+from ._marketing_v1 import MARKETING_V1_PREFIX
 from ._state import SandboxState
 
 __all__ = ["Sandbox", "SandboxStartError", "serve"]
@@ -151,6 +152,11 @@ class Sandbox:
         return self.url + MANAGEMENT_PREFIX
 
     @property
+    def marketing_url(self) -> str:
+        """Base URL of the legacy marketing API v1 (lists, contacts, unsubscribes, content)."""
+        return self.url + MARKETING_V1_PREFIX
+
+    @property
     def urls(self) -> dict[str, str]:
         """Base URL by the spec's ``x-servers`` name: what a client (or its settings table) points at.
 
@@ -158,7 +164,12 @@ class Sandbox:
         ``{s.argument: sandbox.urls[s.name] for s in SERVER_SETTINGS}``; a test
         holds its names and paths to the spec's table.
         """
-        return {"api": self.api_url, "injection": self.inject_url, "management": self.management_url}
+        return {
+            "api": self.api_url,
+            "injection": self.inject_url,
+            "management": self.management_url,
+            "marketing": self.marketing_url,
+        }
 
     @property
     def faults(self) -> Faults:

@@ -26,7 +26,14 @@ import httpx
 import pytest
 from socketlabs_api.models import InjectionRequest
 from socketlabs_api.operations import Operation
-from socketlabs_api.resources import RESOURCE_NAMES, AsyncResources, Resources
+from socketlabs_api.resources import (
+    RESOURCE_NAMES,
+    UNVERIFIED_RESOURCE_NAMES,
+    AsyncResources,
+    AsyncUnverifiedResources,
+    Resources,
+    UnverifiedResources,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "spec" / "openapi.yaml"
@@ -164,12 +171,29 @@ class _RecordingExecutor:
         raise _Found(operation)
 
 
+def resource_of(holder: Any, attribute: str, method: str) -> Any:
+    """The resource (class or instance) of ``attribute`` holding ``method``: evidenced, else unverified.
+
+    Calls are named ``"attribute.method"`` whichever tier they are on; a tag may have both.
+    """
+    if attribute in RESOURCE_NAMES and hasattr(getattr(holder, attribute), method):
+        return getattr(holder, attribute)
+    unverified = (
+        holder.unverified
+        if not isinstance(holder, type)
+        else (AsyncUnverifiedResources if holder is AsyncResources else UnverifiedResources)
+    )
+    return getattr(unverified, attribute)
+
+
 def _resource_methods(resources: type[Resources] | type[AsyncResources]) -> set[str]:
-    """``"attribute.method"`` for every public method of every resource class."""
+    """``"attribute.method"`` for every public method of every resource class, both tiers."""
+    unverified = AsyncUnverifiedResources if resources is AsyncResources else UnverifiedResources
     return {
         f"{attribute}.{name}"
-        for attribute in RESOURCE_NAMES
-        for resource_cls in (getattr(resources, attribute),)
+        for holder, names in ((resources, RESOURCE_NAMES), (unverified, UNVERIFIED_RESOURCE_NAMES))
+        for attribute in names
+        for resource_cls in (getattr(holder, attribute),)
         for name in dir(resource_cls)
         if not name.startswith("_") and callable(getattr(resource_cls, name))
     }
@@ -178,7 +202,7 @@ def _resource_methods(resources: type[Resources] | type[AsyncResources]) -> set[
 def _operation_of(call: str) -> str:
     """The operationId that ``Resources().<attribute>.<method>(...)`` sends, found by calling it."""
     attribute, method = call.split(".")
-    bound = getattr(getattr(Resources(_RecordingExecutor()), attribute), method)
+    bound = getattr(resource_of(Resources(_RecordingExecutor()), attribute, method), method)
     kwargs: dict[str, Any] = {}
     for param in inspect.signature(bound).parameters.values():
         if param.default is inspect.Parameter.empty:

@@ -34,6 +34,8 @@ from socketlabs_api.models import (
     ManagementTrackingDomainInput,
     ManagementTrackingDomainUpdate,
     MarketingListInput,
+    MarketingV1Contact,
+    MarketingV1Unsubscribe,
     ReportInterval,
     SendingDomainInput,
     SortDirection,
@@ -47,6 +49,8 @@ from socketlabs_api.models import (
 from socketlabs_api.operations import OPERATIONS
 from socketlabs_api.resources import Resources
 from socketlabs_client import APIStatusError, AsyncSocketLabs, CsvRangeError, SocketLabs
+
+from .conftest import resource_of
 
 API_KEY = "test-key"
 NEW_FORMAT_KEY = "A" * 20 + "." + "b" * 40
@@ -74,6 +78,10 @@ INJECTION_BODY: dict[str, Any] = {
         }
     ],
 }
+
+# Every operation is called, the unverified ones included: their warning is expected here
+# and tested in tests/integration/test_tiers_sandbox.py.
+pytestmark = pytest.mark.filterwarnings("ignore::socketlabs_client.UnverifiedOperationWarning")
 
 _DATES = {"start_date": "2024-01-01", "end_date": "2024-01-31T23:59:59Z"}
 _PAGE = {"page_size": 50, "page_number": 0, "sort_direction": SortDirection.DSC}
@@ -179,7 +187,7 @@ CALLS: dict[str, dict[str, Any]] = {
             "sort_field": "processed",
             "filters": "delivered=gt:0",
         }
-        for tag in ("reports", "subaccount_reports")
+        for tag in ("reports",)  # the changelog names Marketing Mailings for servers only
     },
     "subaccount_reports.messages_detail": {
         **_PAGE,
@@ -269,6 +277,14 @@ CALLS: dict[str, dict[str, Any]] = {
     "domains.get": {"domain": "mail.example.com"},
     "domains.delete": {"domain": "mail.example.com"},
     "domains.verify": {"domain": "mail.example.com"},
+    "marketing_v1.lists": {},
+    "marketing_v1.add_or_update_contact": {
+        "body": MarketingV1Contact(email_address="ann@example.com", first_name="Ann"),
+        "list_id": "1",
+    },
+    "marketing_v1.remove_contact": {"list_id": "1", "email_address": "ann@example.com"},
+    "marketing_v1.unsubscribe": {"body": MarketingV1Unsubscribe(email_address="ann@example.com")},
+    "marketing_v1.content": {},
 }
 # Every per-subaccount call names the subaccount (creating one does not).
 CALLS = {
@@ -355,7 +371,11 @@ def _check_exchange(responses: list[httpx.Response], result: Any, attribute: str
     (response,) = responses
     assert 200 <= response.status_code < 300
     assert _request_violations(response) == []
-    expected = get_type_hints(getattr(getattr(Resources, attribute), method))["return"]
+    holder = resource_of(Resources, attribute, method)
+    expected = get_type_hints(getattr(holder, method))["return"]
+    if expected is Any:  # an unverified path, or an answer the spec leaves open: plain JSON
+        assert result is None or isinstance(result, dict | list | str | int | float | bool), type(result)
+        return
     if getattr(expected, "__name__", "").endswith("Pager"):
         expected = get_args(expected)[1]  # the first page was fetched: its page model
     elif getattr(expected, "__name__", "").endswith("CsvDownload"):
@@ -372,6 +392,7 @@ def _sync_client(prism_url: str, transport: httpx.BaseTransport, **kwargs: Any) 
         base_url=prism_url,
         inject_url=prism_url,
         management_url=prism_url,
+        marketing_url=prism_url,
         transport=transport,
         **kwargs,
     )
@@ -384,6 +405,7 @@ def _async_client(prism_url: str, transport: httpx.AsyncBaseTransport, **kwargs:
         base_url=prism_url,
         inject_url=prism_url,
         management_url=prism_url,
+        marketing_url=prism_url,
         transport=transport,
         **kwargs,
     )
@@ -396,7 +418,7 @@ def test_sync_call_is_accepted_by_prism(prism_url: str, call: str, auth: str) ->
     attribute, method = call.split(".")
     transport = RecordingTransport()
     with _sync_client(prism_url, transport, auth=auth) as client:
-        result = _first_page(getattr(getattr(client, attribute), method)(**CALLS[call]))
+        result = _first_page(getattr(resource_of(client, attribute, method), method)(**CALLS[call]))
     _check_exchange(transport.responses, result, attribute, method)
 
 
@@ -407,7 +429,9 @@ async def test_async_call_is_accepted_by_prism(prism_url: str, call: str, auth: 
     attribute, method = call.split(".")
     transport = AsyncRecordingTransport()
     async with _async_client(prism_url, transport, auth=auth) as client:
-        result = await _first_page_async(getattr(getattr(client, attribute), method)(**CALLS[call]))
+        result = await _first_page_async(
+            getattr(resource_of(client, attribute, method), method)(**CALLS[call])
+        )
     _check_exchange(transport.responses, result, attribute, method)
 
 
@@ -431,7 +455,7 @@ def test_minimal_call_is_accepted_by_prism(prism_url: str, call: str) -> None:
     kwargs = {k: v for k, v in CALLS[call].items() if k in required}
     transport = RecordingTransport()
     with _sync_client(prism_url, transport) as client:
-        result = _first_page(getattr(getattr(client, attribute), method)(**kwargs))
+        result = _first_page(getattr(resource_of(client, attribute, method), method)(**kwargs))
     _check_exchange(transport.responses, result, attribute, method)
 
 

@@ -46,15 +46,21 @@ from socketlabs_api.resources import Resources
 from socketlabs_client import (
     DEFAULT_BASE_URL,
     DEFAULT_INJECT_URL,
-    DEFAULT_MANAGEMENT_URL,
     OPERATION_EXTENSION,
     AsyncSocketLabs,
     InvalidParameterError,
     SocketLabs,
 )
+from socketlabs_client._config import SERVER_SETTINGS
 from socketlabs_client._filters import resolve_filters
 from socketlabs_client._pagination import DEFAULT_PAGE_SIZE
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from .conftest import resource_of
+
+# Every operation's request is judged here, the unverified ones included: their warning is
+# expected and tested in tests/integration/test_tiers_sandbox.py.
+pytestmark = pytest.mark.filterwarnings("ignore::socketlabs_client.UnverifiedOperationWarning")
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 API_KEY = "test-key"
@@ -187,6 +193,12 @@ CANNED.update(
             for op in ("createSendingDomain", "getSendingDomain", "deleteSendingDomain")
         },
         "verifySendingDomain": _ok({"data": _DOMAIN}),
+        # Legacy marketing v1: its answers are not published; any JSON is read as plain data.
+        "listMarketingV1Lists": _ok([{"listId": 1, "name": "News"}]),
+        "upsertMarketingV1Contact": _ok({"emailAddress": "ann@example.com"}),
+        "deleteMarketingV1Contact": _ok({"emailAddress": "ann@example.com"}),
+        "unsubscribeMarketingV1Contact": _ok({"emailAddress": "ann@example.com"}),
+        "listMarketingV1Content": _ok([]),
         **{
             f"{verb}{name}": _ok({"data": item})
             for name, item in (("List", _LIST), ("Contact", _CONTACT), ("CustomField", _FIELD))
@@ -386,7 +398,7 @@ def _call_sync(
         options.pop("api_key", API_KEY), SERVER_ID, transport=httpx.MockTransport(capture), **options
     ) as client:
         try:
-            result = getattr(getattr(client, attribute), name)(**kwargs)
+            result = getattr(resource_of(client, attribute, name), name)(**kwargs)
             if hasattr(result, "first_page"):  # a pager sends when used
                 result.first_page()
             elif hasattr(result, "rows"):  # a CSV stream too
@@ -407,7 +419,7 @@ def _call_async(
         async with AsyncSocketLabs(
             options.pop("api_key", API_KEY), SERVER_ID, transport=httpx.MockTransport(capture), **options
         ) as client:
-            result = getattr(getattr(client, attribute), name)(**kwargs)
+            result = getattr(resource_of(client, attribute, name), name)(**kwargs)
             if hasattr(result, "rows"):
                 [row async for row in result.rows()]
             else:
@@ -420,9 +432,7 @@ def _call_async(
 def _check_matches_case(sent: httpx.Request, case: Any, operation_id: str) -> None:
     """The request carries exactly what the case asked for: nothing lost, nothing added."""
     operation = OPERATIONS[operation_id]
-    base = {"injection": DEFAULT_INJECT_URL, "management": DEFAULT_MANAGEMENT_URL}.get(
-        operation.server, DEFAULT_BASE_URL
-    )
+    base = {setting.name: setting.default_url for setting in SERVER_SETTINGS}[operation.server]
     assert sent.method == case.method.upper()
     expected_path = urlsplit(base).path + case.formatted_path
     assert urlsplit(str(sent.url)).path == expected_path
@@ -495,7 +505,10 @@ def _check_accept(sent: httpx.Request, operation_id: str) -> None:
 
 
 def _check_security(sent: httpx.Request, case: Any, operation_id: str) -> None:
-    if OPERATIONS[operation_id].server in ("api", "management"):
+    if OPERATIONS[operation_id].server == "marketing":  # legacy marketing v1: Basic serverId:key
+        token = base64.b64encode(f"{SERVER_ID}:{API_KEY}".encode()).decode()
+        assert sent.headers["Authorization"] == f"Basic {token}"
+    elif OPERATIONS[operation_id].server in ("api", "management"):
         assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
     else:
         assert "Authorization" not in sent.headers, "a legacy key goes in the body, not a header"
@@ -543,7 +556,7 @@ def test_generated_requests_match_the_spec(
 def _method(operation_methods: dict[str, str], operation_id: str) -> Callable[..., Any]:
     """The unbound generated method (its signature and type hints), e.g. ``Suppressions.search``."""
     attribute, name = operation_methods[operation_id].split(".")
-    return getattr(getattr(Resources, attribute), name)
+    return getattr(resource_of(Resources, attribute, name), name)
 
 
 # --- security -----------------------------------------------------------------------------------------

@@ -73,6 +73,15 @@ def test_the_table_has_one_row_per_operation_and_the_counts(spec: dict[str, Any]
     }
     expected = ", ".join(f"{n} {level}" for level, n in by_level.items())
     assert table.splitlines()[0] == f"{len(operations)} operations: {expected}."
+    evidenced = [o for o in operations.values() if o["confidence"] != "modeled"]
+    shaped = sum(o["shape_confidence"] != "modeled" for o in evidenced)
+    assert table.splitlines()[1].startswith(
+        f"{len(evidenced)} have an evidenced path (`client.<resource>`), {shaped} of them"
+    )
+    assert f"{by_level['modeled']} are this client's model (`client.unverified.<resource>`)" in table
+    for op in operations.values():  # the call site: a modeled operation is under client.unverified
+        tier = "unverified." if op["confidence"] == "modeled" else ""
+        assert f"| `{tier}{op['tag']}.{op['method_name']}` ({op['operation_id']})" in table
 
 
 def test_the_page_has_one_section_per_operation_with_its_facts(spec: dict[str, Any]) -> None:
@@ -82,7 +91,8 @@ def test_the_page_has_one_section_per_operation_with_its_facts(spec: dict[str, A
     assert len(sections) == len(operations)
     for op in operations.values():
         [section] = [s for s in sections if f"(operationId `{op['operation_id']}`)" in s]
-        assert section.startswith(f"`{op['tag']}.{op['method_name']}`\n")
+        tier = "unverified." if op["confidence"] == "modeled" else ""
+        assert section.startswith(f"`{tier}{op['tag']}.{op['method_name']}`\n")
         assert f"| HTTP | `{op['method']} {op['path']}` on `{op['server']}`" in section
         assert f"| confidence | {op['confidence']}" in section
         for row in ("parameters", "returns", "errors", "retries", "source"):

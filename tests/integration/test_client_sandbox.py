@@ -28,6 +28,7 @@ from socketlabs_client import (
     NotFoundError,
     SocketLabs,
     SocketLabsError,
+    UnverifiedOperationWarning,
 )
 from socketlabs_sandbox import Sandbox, SandboxConfig
 
@@ -153,13 +154,14 @@ def test_invalid_input_is_a_bad_request_with_the_servers_reason(socketlabs_clien
 def test_search_pages_cover_every_entry_once(socketlabs_client: SocketLabs) -> None:
     for i in range(23):
         socketlabs_client.suppressions.add(email_address=f"user{i:02}@example.com")
-    pager = socketlabs_client.suppressions.search(
+    pager = socketlabs_client.unverified.suppressions.search(
         page_size=10, sort_field="emailAddress", sort_direction=SortDirection.ASC
     )
-    pages = list(pager.pages())
-    assert [len(page.data) for page in pages] == [10, 10, 3]
-    assert {page.total for page in pages} == {23}
-    seen = [entry.email_address for entry in pager]
+    with pytest.warns(UnverifiedOperationWarning, match="searchSuppressions"):
+        pages = list(pager.pages())
+    assert [len(page["data"]) for page in pages] == [10, 10, 3]
+    assert {page["total"] for page in pages} == {23}
+    seen = [entry["emailAddress"] for entry in pager]
     assert seen == [f"user{i:02}@example.com" for i in range(23)]
 
 
@@ -226,7 +228,7 @@ def test_the_key_never_shows_in_errors_or_debug_logs(
     with _client(socketlabs_sandbox, api_key=sentinel) as client:
         for call in (
             lambda: client.suppressions.check(email_address="a@example.com"),
-            lambda: client.suppressions.search(page_size=5).first_page(),
+            lambda: client.reports.messages_detail(page_size=5).first_page(),
             lambda: client.injection.send(
                 InjectionRequest(server_id=socketlabs_sandbox.server_id, messages=[_message("a@example.com")])
             ),
@@ -260,8 +262,9 @@ async def test_async_client_does_the_same_work(
     assert [row.to for row in page.data] == ["async@example.com"]
     found = [row async for row in client.reports.recipient_search(to_email_address="async@example.com")]
     assert len(found) == 1
-    search = await client.suppressions.search(page_size=10)
-    assert search.total == 0
+    with pytest.warns(UnverifiedOperationWarning, match="searchSuppressions"):
+        search = await client.unverified.suppressions.search(page_size=10)
+    assert search["total"] == 0
     assert [row async for row in client.suppressions.download(page_size=10)] == []
 
 

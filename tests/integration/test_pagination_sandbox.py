@@ -18,6 +18,7 @@ from socketlabs_client import (
     F,
     ReportingHistoryError,
     SocketLabs,
+    UnverifiedOperationWarning,
 )
 from socketlabs_sandbox import FIXED_ANCHOR, Sandbox, SandboxConfig
 
@@ -117,7 +118,9 @@ def test_a_hostile_value_matches_only_itself(client: SocketLabs) -> None:
     hostile = "x&pageSize=1&filters=reason=eq:Manual#+%@example.com"
     client.suppressions.add(email_address=hostile)
     client.suppressions.add(email_address="x@example.com")
-    found = [e.email_address for e in client.suppressions.search(filters=F.email_address == hostile)]
+    with pytest.warns(UnverifiedOperationWarning):
+        pager = client.unverified.suppressions.search(filters=F.email_address == hostile)
+        found = [e["emailAddress"] for e in pager]
     assert found == [hostile]
 
 
@@ -131,7 +134,8 @@ class Row:
 
 def test_csv_download_streams_every_row_as_search_lists_them(client: SocketLabs, tmp_path: Path) -> None:
     order = {"sort_field": "emailAddress", "sort_direction": "asc"}
-    listed = [e.email_address for e in client.suppressions.search(**order)]
+    with pytest.warns(UnverifiedOperationWarning):
+        listed = [e["emailAddress"] for e in client.unverified.suppressions.search(**order)]
     assert len(listed) == SUPPRESSIONS
     progress: list[tuple[int, int | None]] = []
     download = client.suppressions.download(

@@ -28,10 +28,12 @@ EXAMPLE_PATH_VALUES = {
 
 
 def sandbox_url(sb: Sandbox, spec: dict[str, Any], path: str) -> str:
-    """The sandbox URL of a spec path: its server's base (v2, injection, management v1), parameters filled."""
+    """The sandbox URL of a spec path: its server's base (v2, injection, v1, marketing), parameters filled."""
     servers = spec["paths"][path].get("servers", [])
     if path == "/email":
         base = sb.inject_url
+    elif any(server["url"].endswith("/marketing/v1") for server in servers):
+        base = sb.marketing_url
     elif any(server["url"].endswith("/v1") for server in servers):
         base = sb.management_url
     else:

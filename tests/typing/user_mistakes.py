@@ -11,6 +11,7 @@ client = SocketLabs(api_key="key", server_id=12345)
 message = BasicMessage(subject="Hi", from_="noreply@example.com", text="Hello", to=["ann@example.com"])
 client.send(message, dry_runn=True)  # error
 client.with_options(timeot=5)  # error
-client.suppressions.search(sort_direction="up")  # error
-client.reports.delivered_overview(start_date=20250101)  # error
+client.unverified.suppressions.search(sort_direction="up")  # error
+client.unverified.reports.delivered_overview(start_date=20250101)  # error
+client.suppressions.search()  # error
 missing = client.suppressions.check(email_address="a@example.com").no_such_field  # error

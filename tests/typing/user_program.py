@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import reveal_type
 
 from socketlabs_client import APIStatusError, AsyncSocketLabs, BasicMessage, SocketLabs, parse_event
-from socketlabs_client.models import Suppression, WebhookEventTracking
+from socketlabs_client.models import MessageDetail, WebhookEventTracking
 
 client = SocketLabs(api_key="key", server_id=12345)
 reveal_type(client)  # expect: SocketLabs
@@ -21,10 +21,9 @@ status = client.suppressions.check(email_address="someone@example.com")
 reveal_type(status)  # expect: SuppressionStatus
 reveal_type(status.is_suppressed)  # expect: bool
 
-for suppression in client.suppressions.search(sort_direction="asc", page_size=50):
-    reveal_type(suppression)  # expect: Suppression
-    reveal_type(suppression.email_address)  # expect: str
-    assert isinstance(suppression, Suppression)
+for message in client.reports.messages_detail(sort_direction="asc", page_size=50):
+    reveal_type(message)  # expect: MessageDetail
+    assert isinstance(message, MessageDetail)
 
 # Optional members read as `T | None` (absent or null): one `is not None` check narrows them.
 reveal_type(status.suppression_last_update)  # expect: datetime | None
@@ -44,8 +43,11 @@ if isinstance(tracked, WebhookEventTracking) and tracked.url is not None and tra
     reveal_type(tracked.data)  # expect: WebhookEventData
     reveal_type(tracked.data.meta)  # expect: list[WebhookEventMetaItem] | None
 
-overview = client.reports.delivered_overview(start_date=date(2025, 1, 1), end_date=datetime(2025, 1, 31))
-reveal_type(overview)  # expect: ReportOverview
+# An unverified operation (its path is this client's model) answers plain JSON.
+overview = client.unverified.reports.delivered_overview(
+    start_date=date(2025, 1, 1), end_date=datetime(2025, 1, 31)
+)
+reveal_type(overview)  # expect: Any
 
 raw = client.with_raw_response.suppressions.check(email_address="someone@example.com")
 reveal_type(raw.status_code)  # expect: HTTPStatus
@@ -70,8 +72,8 @@ async def main() -> None:
     async with AsyncSocketLabs(api_key="key", server_id=12345) as aclient:
         checked = await aclient.suppressions.check(email_address="someone@example.com")
         reveal_type(checked)  # expect: SuppressionStatus
-        async for row in aclient.suppressions.search():
-            reveal_type(row)  # expect: Suppression
+        async for row in aclient.reports.messages_detail():
+            reveal_type(row)  # expect: MessageDetail
         raw_async = await aclient.with_raw_response.suppressions.check(email_address="a@example.com")
         reveal_type(raw_async.parsed)  # expect: SuppressionStatusEnvelope | None
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import warnings
 from collections.abc import Callable
 
 import httpx
@@ -22,6 +24,7 @@ from socketlabs_client import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ShapeDriftWarning,
     SocketLabs,
     SocketLabsError,
 )
@@ -121,10 +124,16 @@ def test_an_unparseable_error_body_still_gives_a_typed_error_with_a_preview() ->
     ],
 )
 def test_a_malformed_success_body_is_a_typed_error_never_a_keyerror(body: bytes) -> None:
-    with _client(_answer(200, body)) as client, pytest.raises(MalformedResponseError) as err:
+    # An object with none of the modeled members but others is drift: it is named as well.
+    drift = body == b'{"unexpected": 1}'
+    named = (
+        pytest.warns(ShapeDriftWarning, match="received unexpected") if drift else contextlib.nullcontext()
+    )
+    with _client(_answer(200, body)) as client, named, pytest.raises(MalformedResponseError) as err:
         client.suppressions.check(email_address="a@example.com")
     assert err.value.status_code == 200
     assert "does not match the spec" in str(err.value)
+    assert ("received unexpected" in str(err.value)) == drift
 
 
 def test_an_undocumented_success_status_is_a_typed_error() -> None:
@@ -205,7 +214,7 @@ def test_retry_after_in_seconds_and_as_a_date() -> None:
         ) as c,
         pytest.raises(RateLimitError) as err,
     ):
-        c.suppressions.search().first_page()
+        c.suppressions.check(email_address="a@example.com")
     assert err.value.retry_after == 12.0
 
 
@@ -226,7 +235,9 @@ def test_the_key_never_reaches_errors_or_logs(caplog: pytest.LogCaptureFixture) 
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     for handler in scenarios:
-        with _client(handler) as client:
+        # A drifted answer is also named in a ShapeDriftWarning: it must not show the key either.
+        with _client(handler) as client, warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
             for call in (
                 lambda: client.suppressions.check(email_address="a@example.com"),
                 lambda: client.injection.send(InjectionRequest.from_dict(MESSAGE)),
@@ -235,7 +246,8 @@ def test_the_key_never_reaches_errors_or_logs(caplog: pytest.LogCaptureFixture) 
                     call()
                 except SocketLabsError as exc:
                     texts += [str(exc), repr(exc), *(repr(d) for d in getattr(exc, "errors", ()))]
-                    texts.append(getattr(exc, "body", ""))
+                    texts += [getattr(exc, "body", ""), getattr(exc, "full_body", "")]
+        texts += [str(w.message) for w in warned]
     assert len(texts) >= 8
     texts += [record.getMessage() for record in caplog.records]
     assert [t for t in texts if SENTINEL in t] == []

@@ -69,8 +69,14 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("no body", {"text_body": " "}, "TextBody", "MessageValidationEmptyMessage"),
     ("template and body", {"api_template": "12"}, "ApiTemplate", "MessageBodyConflict"),
-    ("template not a number", {"text_body": "", "api_template": "abc"}, "ApiTemplate", "InvalidTemplateId"),
-    ("template zero", {"text_body": "", "api_template": "0"}, "ApiTemplate", "InvalidTemplateId"),
+    (
+        "template not a number",
+        {"text_body": "", "api_template": "abc"},
+        "ApiTemplate",
+        "MessageValidationEmptyMessage",
+    ),
+    ("template zero", {"text_body": "", "api_template": "0"}, "ApiTemplate", "MessageValidationEmptyMessage"),
+    ("template zero beside a body", {"api_template": "0"}, "ApiTemplate", "InvalidTemplateId"),
     (
         "empty header value",
         {"custom_headers": [CustomHeader(name="X-A", value="")]},
@@ -83,7 +89,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "Metadata[1]",
         "MessageValidationInvalidMetadata",
     ),
-    ("no to", {"to": []}, "To", "RecipientValidationMissingTo"),
+    ("no recipient", {"to": []}, "To", "RecipientValidationNoneInMessage"),
     (
         "51 recipients",
         {

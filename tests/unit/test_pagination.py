@@ -30,6 +30,10 @@ from socketlabs_client import (
 )
 from socketlabs_client._pagination import list_request, plan
 
+# The pager mechanics are exercised through searchSuppressions, an unverified (plain-data) list;
+# its warning is tested in tests/integration/test_tiers_sandbox.py.
+pytestmark = pytest.mark.filterwarnings("ignore::socketlabs_client.UnverifiedOperationWarning")
+
 Handler = Callable[[httpx.Request], httpx.Response]
 HEADER = "serverId,suppressionLastUpdate,reason,emailAddress\n"
 
@@ -82,16 +86,16 @@ def _json_pages(total: int, *, repeat_from: int | None = None) -> Handler:
 def test_items_pages_total_and_max_items() -> None:
     server = Server(_json_pages(25))
     with _client(server) as client:
-        pager = client.suppressions.search(page_size=10)
-        assert [e.email_address for e in pager] == [f"u{i}@example.com" for i in range(25)]
+        pager = client.unverified.suppressions.search(page_size=10)
+        assert [e["emailAddress"] for e in pager] == [f"u{i}@example.com" for i in range(25)]
         assert server.pages() == [0, 1, 2]  # stops on total: no fourth request
-        assert [len(p.data) for p in pager.pages()] == [10, 10, 5]
+        assert [len(p["data"]) for p in pager.pages()] == [10, 10, 5]
         server.requests.clear()
-        assert len(list(client.suppressions.search(page_size=10, max_items=12))) == 12
+        assert len(list(client.unverified.suppressions.search(page_size=10, max_items=12))) == 12
         assert server.pages() == [0, 1]
         server.requests.clear()
-        resumed = list(client.suppressions.search(page_size=10, page_number=2))
-        assert [e.email_address for e in resumed] == [f"u{i}@example.com" for i in range(20, 25)]
+        resumed = list(client.unverified.suppressions.search(page_size=10, page_number=2))
+        assert [e["emailAddress"] for e in resumed] == [f"u{i}@example.com" for i in range(20, 25)]
         assert server.pages() == [2]
 
 
@@ -103,7 +107,7 @@ def test_an_empty_page_stops_even_when_total_says_more() -> None:
 
     server = Server(handle)
     with _client(server) as client:
-        assert len(list(client.suppressions.search(page_size=3))) == 3
+        assert len(list(client.unverified.suppressions.search(page_size=3))) == 3
     assert server.pages() == [0, 1]
 
 
@@ -111,7 +115,7 @@ def test_a_repeated_page_is_an_error_not_a_loop() -> None:
     server = Server(_json_pages(100, repeat_from=1))
     seen = []
     with _client(server) as client, pytest.raises(RepeatedPageError) as err:
-        seen.extend(e.email_address for e in client.suppressions.search(page_size=10))
+        seen.extend(e["emailAddress"] for e in client.unverified.suppressions.search(page_size=10))
     assert len(seen) == 20  # pages 0 and 1 were delivered, page 2 repeated page 1
     assert err.value.next_page == 2
     assert err.value.operation_id == "searchSuppressions"
@@ -121,16 +125,18 @@ def test_async_pager_items_pages_first_page_and_repeat_guard() -> None:
     async def run() -> None:
         server = Server(_json_pages(25))
         async with _async_client(server) as client:
-            first = await client.suppressions.search(page_size=10)
-            assert (len(first.data), first.total) == (10, 25)
-            items = [e.email_address async for e in client.suppressions.search(page_size=10)]
+            first = await client.unverified.suppressions.search(page_size=10)
+            assert (len(first["data"]), first["total"]) == (10, 25)
+            items = [e["emailAddress"] async for e in client.unverified.suppressions.search(page_size=10)]
             assert len(items) == 25
-            pages = [p async for p in client.suppressions.search(page_size=10, page_number=1).pages()]
-            assert [len(p.data) for p in pages] == [10, 5]
+            pages = [
+                p async for p in client.unverified.suppressions.search(page_size=10, page_number=1).pages()
+            ]
+            assert [len(p["data"]) for p in pages] == [10, 5]
         looping = Server(_json_pages(100, repeat_from=0))
         async with _async_client(looping) as client:
             with pytest.raises(RepeatedPageError):
-                [e async for e in client.suppressions.search(page_size=10)]
+                [e async for e in client.unverified.suppressions.search(page_size=10)]
 
     asyncio.run(run())
 
@@ -138,18 +144,21 @@ def test_async_pager_items_pages_first_page_and_repeat_guard() -> None:
 @pytest.mark.parametrize(
     ("call", "parameter"),
     [
-        (lambda c: c.suppressions.search(page_size=0), "pageSize"),
-        (lambda c: c.suppressions.search(page_size=101), "pageSize"),
-        (lambda c: c.suppressions.search(page_size=True), "pageSize"),
+        (lambda c: c.unverified.suppressions.search(page_size=0), "pageSize"),
+        (lambda c: c.unverified.suppressions.search(page_size=101), "pageSize"),
+        (lambda c: c.unverified.suppressions.search(page_size=True), "pageSize"),
         (lambda c: c.suppressions.download(page_size=500_001), "pageSize"),
-        (lambda c: c.suppressions.search(page_number=-1), "pageNumber"),
-        (lambda c: c.suppressions.search(sort_direction="desc"), "sortDirection"),
-        (lambda c: c.suppressions.search(sort_field="a b"), "sortField"),
-        (lambda c: c.suppressions.search(start_date="2024-02-30"), "startDate"),
-        (lambda c: c.suppressions.search(start_date="2024-03-02", end_date="2024-03-01"), "startDate"),
-        (lambda c: c.suppressions.search(filters=F.reason > 3), "filters"),
+        (lambda c: c.unverified.suppressions.search(page_number=-1), "pageNumber"),
+        (lambda c: c.unverified.suppressions.search(sort_direction="desc"), "sortDirection"),
+        (lambda c: c.unverified.suppressions.search(sort_field="a b"), "sortField"),
+        (lambda c: c.unverified.suppressions.search(start_date="2024-02-30"), "startDate"),
+        (
+            lambda c: c.unverified.suppressions.search(start_date="2024-03-02", end_date="2024-03-01"),
+            "startDate",
+        ),
+        (lambda c: c.unverified.suppressions.search(filters=F.reason > 3), "filters"),
         (lambda c: c.reports.messages_detail(filters=F.status == "Bounced"), "filters"),
-        (lambda c: c.suppressions.search(max_items=-1), "max_items"),
+        (lambda c: c.unverified.suppressions.search(max_items=-1), "max_items"),
         (lambda c: c.suppressions.download(start_row=-5), "start_row"),
         (lambda c: c.suppressions.download(progress="yes"), "progress"),
     ],
@@ -293,7 +302,7 @@ def test_a_csv_download_may_start_at_a_page() -> None:
 def test_zero_items_sends_nothing() -> None:
     server = Server(_json_pages(5))
     with _client(server) as client:
-        assert list(client.suppressions.search(max_items=0)) == []
+        assert list(client.unverified.suppressions.search(max_items=0)) == []
         assert list(client.suppressions.download(max_rows=0)) == []
     assert server.requests == []
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .custom_field_input import CustomFieldInput
     from .custom_field_page import CustomFieldPage
     from .custom_header import CustomHeader
+    from .daily_report_interval import DailyReportInterval
     from .dkim_key import DkimKey
     from .dkim_key_create import DkimKeyCreate
     from .dkim_key_generated import DkimKeyGenerated
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
     from .marketing_list_envelope import MarketingListEnvelope
     from .marketing_list_input import MarketingListInput
     from .marketing_list_page import MarketingListPage
+    from .marketing_v1_contact import MarketingV1Contact
+    from .marketing_v1_custom_field import MarketingV1CustomField
+    from .marketing_v1_unsubscribe import MarketingV1Unsubscribe
     from .merge_data import MergeData
     from .merge_field import MergeField
     from .message import Message
@@ -164,6 +168,7 @@ _MODULES: dict[str, str] = {
     "CustomFieldInput": ".custom_field_input",
     "CustomFieldPage": ".custom_field_page",
     "CustomHeader": ".custom_header",
+    "DailyReportInterval": ".daily_report_interval",
     "DkimKey": ".dkim_key",
     "DkimKeyCreate": ".dkim_key_create",
     "DkimKeyGenerated": ".dkim_key_generated",
@@ -189,6 +194,9 @@ _MODULES: dict[str, str] = {
     "MarketingListEnvelope": ".marketing_list_envelope",
     "MarketingListInput": ".marketing_list_input",
     "MarketingListPage": ".marketing_list_page",
+    "MarketingV1Contact": ".marketing_v1_contact",
+    "MarketingV1CustomField": ".marketing_v1_custom_field",
+    "MarketingV1Unsubscribe": ".marketing_v1_unsubscribe",
     "MergeData": ".merge_data",
     "MergeField": ".merge_field",
     "Message": ".message",
@@ -292,6 +300,7 @@ __all__ = (
     "CustomFieldInput",
     "CustomFieldPage",
     "CustomHeader",
+    "DailyReportInterval",
     "DkimKey",
     "DkimKeyCreate",
     "DkimKeyGenerated",
@@ -317,6 +326,9 @@ __all__ = (
     "MarketingListEnvelope",
     "MarketingListInput",
     "MarketingListPage",
+    "MarketingV1Contact",
+    "MarketingV1CustomField",
+    "MarketingV1Unsubscribe",
     "MergeData",
     "MergeField",
     "Message",

@@ -8,14 +8,20 @@ retries and errors. This package never imports ``socketlabs_client``.
 ``Resources`` names every tag at class level with a descriptor: ``help(SocketLabs.reports)``
 and IDEs see the ``Reports`` class, while ``resources/reports.py`` (and the models
 and endpoint modules it uses) loads only when a program first touches it.
+
+Two tiers: operations whose path has a source (``x-confidence`` confirmed or
+observed) are on ``Resources``; those whose path is this client's model are on
+``Resources.unverified`` (``UnverifiedResources``) and answer plain JSON data,
+never models whose member names are guesses.
 """
 
 import datetime
 import os
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from functools import cached_property
+from http import HTTPStatus
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, cast, overload
 
 import httpx
 from attrs import frozen
@@ -25,10 +31,10 @@ from ..types import Response
 
 if TYPE_CHECKING:
     from .api_keys import (
-        ApiKeys,
-        ApiKeysWithRawResponse,
-        AsyncApiKeys,
-        AsyncApiKeysWithRawResponse,
+        AsyncUnverifiedApiKeys,
+        AsyncUnverifiedApiKeysWithRawResponse,
+        UnverifiedApiKeys,
+        UnverifiedApiKeysWithRawResponse,
     )
     from .bounce_domains import (
         AsyncBounceDomains,
@@ -37,10 +43,10 @@ if TYPE_CHECKING:
         BounceDomainsWithRawResponse,
     )
     from .contacts import (
-        AsyncContacts,
-        AsyncContactsWithRawResponse,
-        Contacts,
-        ContactsWithRawResponse,
+        AsyncUnverifiedContacts,
+        AsyncUnverifiedContactsWithRawResponse,
+        UnverifiedContacts,
+        UnverifiedContactsWithRawResponse,
     )
     from .credentials import (
         AsyncCredentials,
@@ -49,10 +55,10 @@ if TYPE_CHECKING:
         CredentialsWithRawResponse,
     )
     from .custom_fields import (
-        AsyncCustomFields,
-        AsyncCustomFieldsWithRawResponse,
-        CustomFields,
-        CustomFieldsWithRawResponse,
+        AsyncUnverifiedCustomFields,
+        AsyncUnverifiedCustomFieldsWithRawResponse,
+        UnverifiedCustomFields,
+        UnverifiedCustomFieldsWithRawResponse,
     )
     from .dkim import (
         AsyncDkim,
@@ -61,10 +67,10 @@ if TYPE_CHECKING:
         DkimWithRawResponse,
     )
     from .domains import (
-        AsyncDomains,
-        AsyncDomainsWithRawResponse,
-        Domains,
-        DomainsWithRawResponse,
+        AsyncUnverifiedDomains,
+        AsyncUnverifiedDomainsWithRawResponse,
+        UnverifiedDomains,
+        UnverifiedDomainsWithRawResponse,
     )
     from .injection import (
         AsyncInjection,
@@ -73,64 +79,98 @@ if TYPE_CHECKING:
         InjectionWithRawResponse,
     )
     from .lists import (
-        AsyncLists,
-        AsyncListsWithRawResponse,
-        Lists,
-        ListsWithRawResponse,
+        AsyncUnverifiedLists,
+        AsyncUnverifiedListsWithRawResponse,
+        UnverifiedLists,
+        UnverifiedListsWithRawResponse,
+    )
+    from .marketing_v1 import (
+        AsyncMarketingV1,
+        AsyncMarketingV1WithRawResponse,
+        MarketingV1,
+        MarketingV1WithRawResponse,
     )
     from .reports import (
         AsyncReports,
         AsyncReportsWithRawResponse,
+        AsyncUnverifiedReports,
+        AsyncUnverifiedReportsWithRawResponse,
         Reports,
         ReportsWithRawResponse,
+        UnverifiedReports,
+        UnverifiedReportsWithRawResponse,
     )
     from .subaccount_bounce_domains import (
         AsyncSubaccountBounceDomains,
         AsyncSubaccountBounceDomainsWithRawResponse,
+        AsyncUnverifiedSubaccountBounceDomains,
+        AsyncUnverifiedSubaccountBounceDomainsWithRawResponse,
         SubaccountBounceDomains,
         SubaccountBounceDomainsWithRawResponse,
+        UnverifiedSubaccountBounceDomains,
+        UnverifiedSubaccountBounceDomainsWithRawResponse,
     )
     from .subaccount_dkim import (
         AsyncSubaccountDkim,
         AsyncSubaccountDkimWithRawResponse,
+        AsyncUnverifiedSubaccountDkim,
+        AsyncUnverifiedSubaccountDkimWithRawResponse,
         SubaccountDkim,
         SubaccountDkimWithRawResponse,
+        UnverifiedSubaccountDkim,
+        UnverifiedSubaccountDkimWithRawResponse,
     )
     from .subaccount_reports import (
-        AsyncSubaccountReports,
-        AsyncSubaccountReportsWithRawResponse,
-        SubaccountReports,
-        SubaccountReportsWithRawResponse,
+        AsyncUnverifiedSubaccountReports,
+        AsyncUnverifiedSubaccountReportsWithRawResponse,
+        UnverifiedSubaccountReports,
+        UnverifiedSubaccountReportsWithRawResponse,
     )
     from .subaccount_suppressions import (
         AsyncSubaccountSuppressions,
         AsyncSubaccountSuppressionsWithRawResponse,
+        AsyncUnverifiedSubaccountSuppressions,
+        AsyncUnverifiedSubaccountSuppressionsWithRawResponse,
         SubaccountSuppressions,
         SubaccountSuppressionsWithRawResponse,
+        UnverifiedSubaccountSuppressions,
+        UnverifiedSubaccountSuppressionsWithRawResponse,
     )
     from .subaccount_tracking_domains import (
         AsyncSubaccountTrackingDomains,
         AsyncSubaccountTrackingDomainsWithRawResponse,
+        AsyncUnverifiedSubaccountTrackingDomains,
+        AsyncUnverifiedSubaccountTrackingDomainsWithRawResponse,
         SubaccountTrackingDomains,
         SubaccountTrackingDomainsWithRawResponse,
+        UnverifiedSubaccountTrackingDomains,
+        UnverifiedSubaccountTrackingDomainsWithRawResponse,
     )
     from .subaccounts import (
         AsyncSubaccounts,
         AsyncSubaccountsWithRawResponse,
+        AsyncUnverifiedSubaccounts,
+        AsyncUnverifiedSubaccountsWithRawResponse,
         Subaccounts,
         SubaccountsWithRawResponse,
+        UnverifiedSubaccounts,
+        UnverifiedSubaccountsWithRawResponse,
     )
     from .suppressions import (
         AsyncSuppressions,
         AsyncSuppressionsWithRawResponse,
+        AsyncUnverifiedSuppressions,
+        AsyncUnverifiedSuppressionsWithRawResponse,
         Suppressions,
         SuppressionsWithRawResponse,
+        UnverifiedSuppressions,
+        UnverifiedSuppressionsWithRawResponse,
     )
     from .tracking_domains import (
-        AsyncTrackingDomains,
-        AsyncTrackingDomainsWithRawResponse,
-        TrackingDomains,
-        TrackingDomainsWithRawResponse,
+        AsyncUnverifiedTrackingDomains,
+        AsyncUnverifiedTrackingDomainsWithRawResponse,
+        UnverifiedTrackingDomains,
+        UnverifiedTrackingDomainsWithRawResponse,
     )
 
 
@@ -152,6 +192,56 @@ FilterInput: TypeAlias = str | FilterExpression
 
 Progress: TypeAlias = Callable[[int, int | None], None] | bool | None
 """A CSV download's progress: ``callback(rows_done, total)``, or True for a bar on a terminal."""
+
+
+@frozen
+class PlainBody:
+    """An answer decoded as plain JSON (``None`` for an empty body), wrapped so the executor sees a parse.
+
+    Unverified operations, and evidenced ones whose answer the spec leaves open, are
+    parsed into this instead of a model: their member names are not known.
+    """
+
+    value: Any
+
+    @staticmethod
+    def value_of(response: "Response[Any]") -> Any:
+        """The decoded JSON of an answer parsed with ``plain_json``."""
+        return cast("PlainBody", response.parsed).value
+
+    @staticmethod
+    def unwrap(response: "Response[Any]") -> "Response[Any]":
+        """The same ``Response`` with ``parsed`` holding the plain JSON itself."""
+        return Response(
+            status_code=response.status_code,
+            content=response.content,
+            headers=response.headers,
+            parsed=PlainBody.value_of(response),
+        )
+
+
+def plain_json(*, response: httpx.Response) -> "Response[Any]":
+    """The ``build`` of a plain-data operation: the body as JSON (a ``ValueError`` when it is not)."""
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=PlainBody(response.json() if response.content else None),
+    )
+
+
+def plain_page(*, response: httpx.Response) -> "Response[Any]":
+    """The ``build`` of a plain-data list page: a JSON object with a ``data`` list, as a dict."""
+    body = response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ValueError("a page is a JSON object with a 'data' list")
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=body,
+    )
+
 
 ItemT = TypeVar("ItemT", covariant=True)
 PageT = TypeVar("PageT", covariant=True)
@@ -400,14 +490,26 @@ class LazyResource(Generic[ResourceT]):
 
 
 RESOURCE_NAMES: tuple[str, ...] = (
-    "api_keys",
     "bounce_domains",
-    "contacts",
     "credentials",
-    "custom_fields",
     "dkim",
-    "domains",
     "injection",
+    "marketing_v1",
+    "reports",
+    "subaccount_bounce_domains",
+    "subaccount_dkim",
+    "subaccount_suppressions",
+    "subaccount_tracking_domains",
+    "subaccounts",
+    "suppressions",
+)
+"""The attribute of every tag with an evidenced operation on ``Resources`` (and its async and raw twins)."""
+
+UNVERIFIED_RESOURCE_NAMES: tuple[str, ...] = (
+    "api_keys",
+    "contacts",
+    "custom_fields",
+    "domains",
     "lists",
     "reports",
     "subaccount_bounce_domains",
@@ -419,7 +521,107 @@ RESOURCE_NAMES: tuple[str, ...] = (
     "suppressions",
     "tracking_domains",
 )
-"""The attribute of every tag on ``Resources`` (and its async and raw twins)."""
+"""The attribute of every tag with an unverified operation on ``UnverifiedResources`` (and its twins)."""
+
+
+class UnverifiedResourcesWithRawResponse:
+    """Every unverified resource answering raw ``Response`` objects (parsed: plain JSON)."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    api_keys: "LazyResource[UnverifiedApiKeysWithRawResponse]" = LazyResource(
+        "api_keys", "UnverifiedApiKeysWithRawResponse"
+    )
+    contacts: "LazyResource[UnverifiedContactsWithRawResponse]" = LazyResource(
+        "contacts", "UnverifiedContactsWithRawResponse"
+    )
+    custom_fields: "LazyResource[UnverifiedCustomFieldsWithRawResponse]" = LazyResource(
+        "custom_fields", "UnverifiedCustomFieldsWithRawResponse"
+    )
+    domains: "LazyResource[UnverifiedDomainsWithRawResponse]" = LazyResource(
+        "domains", "UnverifiedDomainsWithRawResponse"
+    )
+    lists: "LazyResource[UnverifiedListsWithRawResponse]" = LazyResource(
+        "lists", "UnverifiedListsWithRawResponse"
+    )
+    reports: "LazyResource[UnverifiedReportsWithRawResponse]" = LazyResource(
+        "reports", "UnverifiedReportsWithRawResponse"
+    )
+    subaccount_bounce_domains: "LazyResource[UnverifiedSubaccountBounceDomainsWithRawResponse]" = (
+        LazyResource("subaccount_bounce_domains", "UnverifiedSubaccountBounceDomainsWithRawResponse")
+    )
+    subaccount_dkim: "LazyResource[UnverifiedSubaccountDkimWithRawResponse]" = LazyResource(
+        "subaccount_dkim", "UnverifiedSubaccountDkimWithRawResponse"
+    )
+    subaccount_reports: "LazyResource[UnverifiedSubaccountReportsWithRawResponse]" = LazyResource(
+        "subaccount_reports", "UnverifiedSubaccountReportsWithRawResponse"
+    )
+    subaccount_suppressions: "LazyResource[UnverifiedSubaccountSuppressionsWithRawResponse]" = LazyResource(
+        "subaccount_suppressions", "UnverifiedSubaccountSuppressionsWithRawResponse"
+    )
+    subaccount_tracking_domains: "LazyResource[UnverifiedSubaccountTrackingDomainsWithRawResponse]" = (
+        LazyResource("subaccount_tracking_domains", "UnverifiedSubaccountTrackingDomainsWithRawResponse")
+    )
+    subaccounts: "LazyResource[UnverifiedSubaccountsWithRawResponse]" = LazyResource(
+        "subaccounts", "UnverifiedSubaccountsWithRawResponse"
+    )
+    suppressions: "LazyResource[UnverifiedSuppressionsWithRawResponse]" = LazyResource(
+        "suppressions", "UnverifiedSuppressionsWithRawResponse"
+    )
+    tracking_domains: "LazyResource[UnverifiedTrackingDomainsWithRawResponse]" = LazyResource(
+        "tracking_domains", "UnverifiedTrackingDomainsWithRawResponse"
+    )
+
+
+class UnverifiedResources:
+    """The operations whose path is this client's model, one attribute per tag.
+
+    No source publishes these paths. Each answers the JSON as plain data (dicts and
+    lists; pagers yield dicts), warns ``socketlabs_client.UnverifiedOperationWarning`` on
+    its first call in a process, and its errors say the path is unverified. Ways
+    forward: ``socketlabs contract --live`` records what the API answers, and
+    ``client.request(method, path)`` reaches any path with the same auth and retries.
+    """
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    api_keys: "LazyResource[UnverifiedApiKeys]" = LazyResource("api_keys", "UnverifiedApiKeys")
+    contacts: "LazyResource[UnverifiedContacts]" = LazyResource("contacts", "UnverifiedContacts")
+    custom_fields: "LazyResource[UnverifiedCustomFields]" = LazyResource(
+        "custom_fields", "UnverifiedCustomFields"
+    )
+    domains: "LazyResource[UnverifiedDomains]" = LazyResource("domains", "UnverifiedDomains")
+    lists: "LazyResource[UnverifiedLists]" = LazyResource("lists", "UnverifiedLists")
+    reports: "LazyResource[UnverifiedReports]" = LazyResource("reports", "UnverifiedReports")
+    subaccount_bounce_domains: "LazyResource[UnverifiedSubaccountBounceDomains]" = LazyResource(
+        "subaccount_bounce_domains", "UnverifiedSubaccountBounceDomains"
+    )
+    subaccount_dkim: "LazyResource[UnverifiedSubaccountDkim]" = LazyResource(
+        "subaccount_dkim", "UnverifiedSubaccountDkim"
+    )
+    subaccount_reports: "LazyResource[UnverifiedSubaccountReports]" = LazyResource(
+        "subaccount_reports", "UnverifiedSubaccountReports"
+    )
+    subaccount_suppressions: "LazyResource[UnverifiedSubaccountSuppressions]" = LazyResource(
+        "subaccount_suppressions", "UnverifiedSubaccountSuppressions"
+    )
+    subaccount_tracking_domains: "LazyResource[UnverifiedSubaccountTrackingDomains]" = LazyResource(
+        "subaccount_tracking_domains", "UnverifiedSubaccountTrackingDomains"
+    )
+    subaccounts: "LazyResource[UnverifiedSubaccounts]" = LazyResource("subaccounts", "UnverifiedSubaccounts")
+    suppressions: "LazyResource[UnverifiedSuppressions]" = LazyResource(
+        "suppressions", "UnverifiedSuppressions"
+    )
+    tracking_domains: "LazyResource[UnverifiedTrackingDomains]" = LazyResource(
+        "tracking_domains", "UnverifiedTrackingDomains"
+    )
+
+    @cached_property
+    def with_raw_response(self) -> UnverifiedResourcesWithRawResponse:
+        """The same calls answering the raw ``Response`` (``parsed`` is the plain JSON)."""
+        return UnverifiedResourcesWithRawResponse(self._executor)
 
 
 class ResourcesWithRawResponse:
@@ -428,32 +630,25 @@ class ResourcesWithRawResponse:
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
-    api_keys: "LazyResource[ApiKeysWithRawResponse]" = LazyResource("api_keys", "ApiKeysWithRawResponse")
     bounce_domains: "LazyResource[BounceDomainsWithRawResponse]" = LazyResource(
         "bounce_domains", "BounceDomainsWithRawResponse"
     )
-    contacts: "LazyResource[ContactsWithRawResponse]" = LazyResource("contacts", "ContactsWithRawResponse")
     credentials: "LazyResource[CredentialsWithRawResponse]" = LazyResource(
         "credentials", "CredentialsWithRawResponse"
     )
-    custom_fields: "LazyResource[CustomFieldsWithRawResponse]" = LazyResource(
-        "custom_fields", "CustomFieldsWithRawResponse"
-    )
     dkim: "LazyResource[DkimWithRawResponse]" = LazyResource("dkim", "DkimWithRawResponse")
-    domains: "LazyResource[DomainsWithRawResponse]" = LazyResource("domains", "DomainsWithRawResponse")
     injection: "LazyResource[InjectionWithRawResponse]" = LazyResource(
         "injection", "InjectionWithRawResponse"
     )
-    lists: "LazyResource[ListsWithRawResponse]" = LazyResource("lists", "ListsWithRawResponse")
+    marketing_v1: "LazyResource[MarketingV1WithRawResponse]" = LazyResource(
+        "marketing_v1", "MarketingV1WithRawResponse"
+    )
     reports: "LazyResource[ReportsWithRawResponse]" = LazyResource("reports", "ReportsWithRawResponse")
     subaccount_bounce_domains: "LazyResource[SubaccountBounceDomainsWithRawResponse]" = LazyResource(
         "subaccount_bounce_domains", "SubaccountBounceDomainsWithRawResponse"
     )
     subaccount_dkim: "LazyResource[SubaccountDkimWithRawResponse]" = LazyResource(
         "subaccount_dkim", "SubaccountDkimWithRawResponse"
-    )
-    subaccount_reports: "LazyResource[SubaccountReportsWithRawResponse]" = LazyResource(
-        "subaccount_reports", "SubaccountReportsWithRawResponse"
     )
     subaccount_suppressions: "LazyResource[SubaccountSuppressionsWithRawResponse]" = LazyResource(
         "subaccount_suppressions", "SubaccountSuppressionsWithRawResponse"
@@ -467,36 +662,34 @@ class ResourcesWithRawResponse:
     suppressions: "LazyResource[SuppressionsWithRawResponse]" = LazyResource(
         "suppressions", "SuppressionsWithRawResponse"
     )
-    tracking_domains: "LazyResource[TrackingDomainsWithRawResponse]" = LazyResource(
-        "tracking_domains", "TrackingDomainsWithRawResponse"
-    )
+
+    @cached_property
+    def unverified(self) -> UnverifiedResourcesWithRawResponse:
+        """The unverified operations answering the raw ``Response``."""
+        return UnverifiedResourcesWithRawResponse(self._executor)
 
 
 class Resources:
-    """Every resource of the API, one attribute per tag."""
+    """Every resource of the API with an evidenced path, one attribute per tag.
+
+    Operations whose path is this client's model are under ``unverified``.
+    """
 
     _executor: Executor
 
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
-    api_keys: "LazyResource[ApiKeys]" = LazyResource("api_keys", "ApiKeys")
     bounce_domains: "LazyResource[BounceDomains]" = LazyResource("bounce_domains", "BounceDomains")
-    contacts: "LazyResource[Contacts]" = LazyResource("contacts", "Contacts")
     credentials: "LazyResource[Credentials]" = LazyResource("credentials", "Credentials")
-    custom_fields: "LazyResource[CustomFields]" = LazyResource("custom_fields", "CustomFields")
     dkim: "LazyResource[Dkim]" = LazyResource("dkim", "Dkim")
-    domains: "LazyResource[Domains]" = LazyResource("domains", "Domains")
     injection: "LazyResource[Injection]" = LazyResource("injection", "Injection")
-    lists: "LazyResource[Lists]" = LazyResource("lists", "Lists")
+    marketing_v1: "LazyResource[MarketingV1]" = LazyResource("marketing_v1", "MarketingV1")
     reports: "LazyResource[Reports]" = LazyResource("reports", "Reports")
     subaccount_bounce_domains: "LazyResource[SubaccountBounceDomains]" = LazyResource(
         "subaccount_bounce_domains", "SubaccountBounceDomains"
     )
     subaccount_dkim: "LazyResource[SubaccountDkim]" = LazyResource("subaccount_dkim", "SubaccountDkim")
-    subaccount_reports: "LazyResource[SubaccountReports]" = LazyResource(
-        "subaccount_reports", "SubaccountReports"
-    )
     subaccount_suppressions: "LazyResource[SubaccountSuppressions]" = LazyResource(
         "subaccount_suppressions", "SubaccountSuppressions"
     )
@@ -505,12 +698,118 @@ class Resources:
     )
     subaccounts: "LazyResource[Subaccounts]" = LazyResource("subaccounts", "Subaccounts")
     suppressions: "LazyResource[Suppressions]" = LazyResource("suppressions", "Suppressions")
-    tracking_domains: "LazyResource[TrackingDomains]" = LazyResource("tracking_domains", "TrackingDomains")
 
     @cached_property
     def with_raw_response(self) -> ResourcesWithRawResponse:
         """The same calls answering the raw ``Response`` (``status_code``, ``headers``, ``parsed``)."""
         return ResourcesWithRawResponse(self._executor)
+
+    @cached_property
+    def unverified(self) -> UnverifiedResources:
+        """The operations whose path is unverified (this client's model): plain data, a warning."""
+        return UnverifiedResources(self._executor)
+
+
+class AsyncUnverifiedResourcesWithRawResponse:
+    """Every unverified resource answering raw ``Response`` objects (parsed: plain JSON) (async)."""
+
+    def __init__(self, executor: AsyncExecutor) -> None:
+        self._executor = executor
+
+    api_keys: "LazyResource[AsyncUnverifiedApiKeysWithRawResponse]" = LazyResource(
+        "api_keys", "AsyncUnverifiedApiKeysWithRawResponse"
+    )
+    contacts: "LazyResource[AsyncUnverifiedContactsWithRawResponse]" = LazyResource(
+        "contacts", "AsyncUnverifiedContactsWithRawResponse"
+    )
+    custom_fields: "LazyResource[AsyncUnverifiedCustomFieldsWithRawResponse]" = LazyResource(
+        "custom_fields", "AsyncUnverifiedCustomFieldsWithRawResponse"
+    )
+    domains: "LazyResource[AsyncUnverifiedDomainsWithRawResponse]" = LazyResource(
+        "domains", "AsyncUnverifiedDomainsWithRawResponse"
+    )
+    lists: "LazyResource[AsyncUnverifiedListsWithRawResponse]" = LazyResource(
+        "lists", "AsyncUnverifiedListsWithRawResponse"
+    )
+    reports: "LazyResource[AsyncUnverifiedReportsWithRawResponse]" = LazyResource(
+        "reports", "AsyncUnverifiedReportsWithRawResponse"
+    )
+    subaccount_bounce_domains: "LazyResource[AsyncUnverifiedSubaccountBounceDomainsWithRawResponse]" = (
+        LazyResource("subaccount_bounce_domains", "AsyncUnverifiedSubaccountBounceDomainsWithRawResponse")
+    )
+    subaccount_dkim: "LazyResource[AsyncUnverifiedSubaccountDkimWithRawResponse]" = LazyResource(
+        "subaccount_dkim", "AsyncUnverifiedSubaccountDkimWithRawResponse"
+    )
+    subaccount_reports: "LazyResource[AsyncUnverifiedSubaccountReportsWithRawResponse]" = LazyResource(
+        "subaccount_reports", "AsyncUnverifiedSubaccountReportsWithRawResponse"
+    )
+    subaccount_suppressions: "LazyResource[AsyncUnverifiedSubaccountSuppressionsWithRawResponse]" = (
+        LazyResource("subaccount_suppressions", "AsyncUnverifiedSubaccountSuppressionsWithRawResponse")
+    )
+    subaccount_tracking_domains: "LazyResource[AsyncUnverifiedSubaccountTrackingDomainsWithRawResponse]" = (
+        LazyResource("subaccount_tracking_domains", "AsyncUnverifiedSubaccountTrackingDomainsWithRawResponse")
+    )
+    subaccounts: "LazyResource[AsyncUnverifiedSubaccountsWithRawResponse]" = LazyResource(
+        "subaccounts", "AsyncUnverifiedSubaccountsWithRawResponse"
+    )
+    suppressions: "LazyResource[AsyncUnverifiedSuppressionsWithRawResponse]" = LazyResource(
+        "suppressions", "AsyncUnverifiedSuppressionsWithRawResponse"
+    )
+    tracking_domains: "LazyResource[AsyncUnverifiedTrackingDomainsWithRawResponse]" = LazyResource(
+        "tracking_domains", "AsyncUnverifiedTrackingDomainsWithRawResponse"
+    )
+
+
+class AsyncUnverifiedResources:
+    """The operations whose path is this client's model, one attribute per tag (async).
+
+    No source publishes these paths. Each answers the JSON as plain data (dicts and
+    lists; pagers yield dicts), warns ``socketlabs_client.UnverifiedOperationWarning`` on
+    its first call in a process, and its errors say the path is unverified. Ways
+    forward: ``socketlabs contract --live`` records what the API answers, and
+    ``client.request(method, path)`` reaches any path with the same auth and retries.
+    """
+
+    def __init__(self, executor: AsyncExecutor) -> None:
+        self._executor = executor
+
+    api_keys: "LazyResource[AsyncUnverifiedApiKeys]" = LazyResource("api_keys", "AsyncUnverifiedApiKeys")
+    contacts: "LazyResource[AsyncUnverifiedContacts]" = LazyResource("contacts", "AsyncUnverifiedContacts")
+    custom_fields: "LazyResource[AsyncUnverifiedCustomFields]" = LazyResource(
+        "custom_fields", "AsyncUnverifiedCustomFields"
+    )
+    domains: "LazyResource[AsyncUnverifiedDomains]" = LazyResource("domains", "AsyncUnverifiedDomains")
+    lists: "LazyResource[AsyncUnverifiedLists]" = LazyResource("lists", "AsyncUnverifiedLists")
+    reports: "LazyResource[AsyncUnverifiedReports]" = LazyResource("reports", "AsyncUnverifiedReports")
+    subaccount_bounce_domains: "LazyResource[AsyncUnverifiedSubaccountBounceDomains]" = LazyResource(
+        "subaccount_bounce_domains", "AsyncUnverifiedSubaccountBounceDomains"
+    )
+    subaccount_dkim: "LazyResource[AsyncUnverifiedSubaccountDkim]" = LazyResource(
+        "subaccount_dkim", "AsyncUnverifiedSubaccountDkim"
+    )
+    subaccount_reports: "LazyResource[AsyncUnverifiedSubaccountReports]" = LazyResource(
+        "subaccount_reports", "AsyncUnverifiedSubaccountReports"
+    )
+    subaccount_suppressions: "LazyResource[AsyncUnverifiedSubaccountSuppressions]" = LazyResource(
+        "subaccount_suppressions", "AsyncUnverifiedSubaccountSuppressions"
+    )
+    subaccount_tracking_domains: "LazyResource[AsyncUnverifiedSubaccountTrackingDomains]" = LazyResource(
+        "subaccount_tracking_domains", "AsyncUnverifiedSubaccountTrackingDomains"
+    )
+    subaccounts: "LazyResource[AsyncUnverifiedSubaccounts]" = LazyResource(
+        "subaccounts", "AsyncUnverifiedSubaccounts"
+    )
+    suppressions: "LazyResource[AsyncUnverifiedSuppressions]" = LazyResource(
+        "suppressions", "AsyncUnverifiedSuppressions"
+    )
+    tracking_domains: "LazyResource[AsyncUnverifiedTrackingDomains]" = LazyResource(
+        "tracking_domains", "AsyncUnverifiedTrackingDomains"
+    )
+
+    @cached_property
+    def with_raw_response(self) -> AsyncUnverifiedResourcesWithRawResponse:
+        """The same calls answering the raw ``Response`` (``parsed`` is the plain JSON)."""
+        return AsyncUnverifiedResourcesWithRawResponse(self._executor)
 
 
 class AsyncResourcesWithRawResponse:
@@ -519,29 +818,19 @@ class AsyncResourcesWithRawResponse:
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
 
-    api_keys: "LazyResource[AsyncApiKeysWithRawResponse]" = LazyResource(
-        "api_keys", "AsyncApiKeysWithRawResponse"
-    )
     bounce_domains: "LazyResource[AsyncBounceDomainsWithRawResponse]" = LazyResource(
         "bounce_domains", "AsyncBounceDomainsWithRawResponse"
-    )
-    contacts: "LazyResource[AsyncContactsWithRawResponse]" = LazyResource(
-        "contacts", "AsyncContactsWithRawResponse"
     )
     credentials: "LazyResource[AsyncCredentialsWithRawResponse]" = LazyResource(
         "credentials", "AsyncCredentialsWithRawResponse"
     )
-    custom_fields: "LazyResource[AsyncCustomFieldsWithRawResponse]" = LazyResource(
-        "custom_fields", "AsyncCustomFieldsWithRawResponse"
-    )
     dkim: "LazyResource[AsyncDkimWithRawResponse]" = LazyResource("dkim", "AsyncDkimWithRawResponse")
-    domains: "LazyResource[AsyncDomainsWithRawResponse]" = LazyResource(
-        "domains", "AsyncDomainsWithRawResponse"
-    )
     injection: "LazyResource[AsyncInjectionWithRawResponse]" = LazyResource(
         "injection", "AsyncInjectionWithRawResponse"
     )
-    lists: "LazyResource[AsyncListsWithRawResponse]" = LazyResource("lists", "AsyncListsWithRawResponse")
+    marketing_v1: "LazyResource[AsyncMarketingV1WithRawResponse]" = LazyResource(
+        "marketing_v1", "AsyncMarketingV1WithRawResponse"
+    )
     reports: "LazyResource[AsyncReportsWithRawResponse]" = LazyResource(
         "reports", "AsyncReportsWithRawResponse"
     )
@@ -550,9 +839,6 @@ class AsyncResourcesWithRawResponse:
     )
     subaccount_dkim: "LazyResource[AsyncSubaccountDkimWithRawResponse]" = LazyResource(
         "subaccount_dkim", "AsyncSubaccountDkimWithRawResponse"
-    )
-    subaccount_reports: "LazyResource[AsyncSubaccountReportsWithRawResponse]" = LazyResource(
-        "subaccount_reports", "AsyncSubaccountReportsWithRawResponse"
     )
     subaccount_suppressions: "LazyResource[AsyncSubaccountSuppressionsWithRawResponse]" = LazyResource(
         "subaccount_suppressions", "AsyncSubaccountSuppressionsWithRawResponse"
@@ -566,37 +852,35 @@ class AsyncResourcesWithRawResponse:
     suppressions: "LazyResource[AsyncSuppressionsWithRawResponse]" = LazyResource(
         "suppressions", "AsyncSuppressionsWithRawResponse"
     )
-    tracking_domains: "LazyResource[AsyncTrackingDomainsWithRawResponse]" = LazyResource(
-        "tracking_domains", "AsyncTrackingDomainsWithRawResponse"
-    )
+
+    @cached_property
+    def unverified(self) -> AsyncUnverifiedResourcesWithRawResponse:
+        """The unverified operations answering the raw ``Response``."""
+        return AsyncUnverifiedResourcesWithRawResponse(self._executor)
 
 
 class AsyncResources:
-    """Every resource of the API, one attribute per tag (async)."""
+    """Every resource of the API with an evidenced path, one attribute per tag (async).
+
+    Operations whose path is this client's model are under ``unverified``.
+    """
 
     _executor: AsyncExecutor
 
     def __init__(self, executor: AsyncExecutor) -> None:
         self._executor = executor
 
-    api_keys: "LazyResource[AsyncApiKeys]" = LazyResource("api_keys", "AsyncApiKeys")
     bounce_domains: "LazyResource[AsyncBounceDomains]" = LazyResource("bounce_domains", "AsyncBounceDomains")
-    contacts: "LazyResource[AsyncContacts]" = LazyResource("contacts", "AsyncContacts")
     credentials: "LazyResource[AsyncCredentials]" = LazyResource("credentials", "AsyncCredentials")
-    custom_fields: "LazyResource[AsyncCustomFields]" = LazyResource("custom_fields", "AsyncCustomFields")
     dkim: "LazyResource[AsyncDkim]" = LazyResource("dkim", "AsyncDkim")
-    domains: "LazyResource[AsyncDomains]" = LazyResource("domains", "AsyncDomains")
     injection: "LazyResource[AsyncInjection]" = LazyResource("injection", "AsyncInjection")
-    lists: "LazyResource[AsyncLists]" = LazyResource("lists", "AsyncLists")
+    marketing_v1: "LazyResource[AsyncMarketingV1]" = LazyResource("marketing_v1", "AsyncMarketingV1")
     reports: "LazyResource[AsyncReports]" = LazyResource("reports", "AsyncReports")
     subaccount_bounce_domains: "LazyResource[AsyncSubaccountBounceDomains]" = LazyResource(
         "subaccount_bounce_domains", "AsyncSubaccountBounceDomains"
     )
     subaccount_dkim: "LazyResource[AsyncSubaccountDkim]" = LazyResource(
         "subaccount_dkim", "AsyncSubaccountDkim"
-    )
-    subaccount_reports: "LazyResource[AsyncSubaccountReports]" = LazyResource(
-        "subaccount_reports", "AsyncSubaccountReports"
     )
     subaccount_suppressions: "LazyResource[AsyncSubaccountSuppressions]" = LazyResource(
         "subaccount_suppressions", "AsyncSubaccountSuppressions"
@@ -606,53 +890,39 @@ class AsyncResources:
     )
     subaccounts: "LazyResource[AsyncSubaccounts]" = LazyResource("subaccounts", "AsyncSubaccounts")
     suppressions: "LazyResource[AsyncSuppressions]" = LazyResource("suppressions", "AsyncSuppressions")
-    tracking_domains: "LazyResource[AsyncTrackingDomains]" = LazyResource(
-        "tracking_domains", "AsyncTrackingDomains"
-    )
 
     @cached_property
     def with_raw_response(self) -> AsyncResourcesWithRawResponse:
         """The same calls answering the raw ``Response`` (``status_code``, ``headers``, ``parsed``)."""
         return AsyncResourcesWithRawResponse(self._executor)
 
+    @cached_property
+    def unverified(self) -> AsyncUnverifiedResources:
+        """The operations whose path is unverified (this client's model): plain data, a warning."""
+        return AsyncUnverifiedResources(self._executor)
+
 
 _TAG_MODULES: dict[str, str] = {
-    "ApiKeys": "api_keys",
-    "ApiKeysWithRawResponse": "api_keys",
-    "AsyncApiKeys": "api_keys",
-    "AsyncApiKeysWithRawResponse": "api_keys",
     "BounceDomains": "bounce_domains",
     "BounceDomainsWithRawResponse": "bounce_domains",
     "AsyncBounceDomains": "bounce_domains",
     "AsyncBounceDomainsWithRawResponse": "bounce_domains",
-    "Contacts": "contacts",
-    "ContactsWithRawResponse": "contacts",
-    "AsyncContacts": "contacts",
-    "AsyncContactsWithRawResponse": "contacts",
     "Credentials": "credentials",
     "CredentialsWithRawResponse": "credentials",
     "AsyncCredentials": "credentials",
     "AsyncCredentialsWithRawResponse": "credentials",
-    "CustomFields": "custom_fields",
-    "CustomFieldsWithRawResponse": "custom_fields",
-    "AsyncCustomFields": "custom_fields",
-    "AsyncCustomFieldsWithRawResponse": "custom_fields",
     "Dkim": "dkim",
     "DkimWithRawResponse": "dkim",
     "AsyncDkim": "dkim",
     "AsyncDkimWithRawResponse": "dkim",
-    "Domains": "domains",
-    "DomainsWithRawResponse": "domains",
-    "AsyncDomains": "domains",
-    "AsyncDomainsWithRawResponse": "domains",
     "Injection": "injection",
     "InjectionWithRawResponse": "injection",
     "AsyncInjection": "injection",
     "AsyncInjectionWithRawResponse": "injection",
-    "Lists": "lists",
-    "ListsWithRawResponse": "lists",
-    "AsyncLists": "lists",
-    "AsyncListsWithRawResponse": "lists",
+    "MarketingV1": "marketing_v1",
+    "MarketingV1WithRawResponse": "marketing_v1",
+    "AsyncMarketingV1": "marketing_v1",
+    "AsyncMarketingV1WithRawResponse": "marketing_v1",
     "Reports": "reports",
     "ReportsWithRawResponse": "reports",
     "AsyncReports": "reports",
@@ -665,10 +935,6 @@ _TAG_MODULES: dict[str, str] = {
     "SubaccountDkimWithRawResponse": "subaccount_dkim",
     "AsyncSubaccountDkim": "subaccount_dkim",
     "AsyncSubaccountDkimWithRawResponse": "subaccount_dkim",
-    "SubaccountReports": "subaccount_reports",
-    "SubaccountReportsWithRawResponse": "subaccount_reports",
-    "AsyncSubaccountReports": "subaccount_reports",
-    "AsyncSubaccountReportsWithRawResponse": "subaccount_reports",
     "SubaccountSuppressions": "subaccount_suppressions",
     "SubaccountSuppressionsWithRawResponse": "subaccount_suppressions",
     "AsyncSubaccountSuppressions": "subaccount_suppressions",
@@ -685,10 +951,62 @@ _TAG_MODULES: dict[str, str] = {
     "SuppressionsWithRawResponse": "suppressions",
     "AsyncSuppressions": "suppressions",
     "AsyncSuppressionsWithRawResponse": "suppressions",
-    "TrackingDomains": "tracking_domains",
-    "TrackingDomainsWithRawResponse": "tracking_domains",
-    "AsyncTrackingDomains": "tracking_domains",
-    "AsyncTrackingDomainsWithRawResponse": "tracking_domains",
+    "UnverifiedApiKeys": "api_keys",
+    "UnverifiedApiKeysWithRawResponse": "api_keys",
+    "AsyncUnverifiedApiKeys": "api_keys",
+    "AsyncUnverifiedApiKeysWithRawResponse": "api_keys",
+    "UnverifiedContacts": "contacts",
+    "UnverifiedContactsWithRawResponse": "contacts",
+    "AsyncUnverifiedContacts": "contacts",
+    "AsyncUnverifiedContactsWithRawResponse": "contacts",
+    "UnverifiedCustomFields": "custom_fields",
+    "UnverifiedCustomFieldsWithRawResponse": "custom_fields",
+    "AsyncUnverifiedCustomFields": "custom_fields",
+    "AsyncUnverifiedCustomFieldsWithRawResponse": "custom_fields",
+    "UnverifiedDomains": "domains",
+    "UnverifiedDomainsWithRawResponse": "domains",
+    "AsyncUnverifiedDomains": "domains",
+    "AsyncUnverifiedDomainsWithRawResponse": "domains",
+    "UnverifiedLists": "lists",
+    "UnverifiedListsWithRawResponse": "lists",
+    "AsyncUnverifiedLists": "lists",
+    "AsyncUnverifiedListsWithRawResponse": "lists",
+    "UnverifiedReports": "reports",
+    "UnverifiedReportsWithRawResponse": "reports",
+    "AsyncUnverifiedReports": "reports",
+    "AsyncUnverifiedReportsWithRawResponse": "reports",
+    "UnverifiedSubaccountBounceDomains": "subaccount_bounce_domains",
+    "UnverifiedSubaccountBounceDomainsWithRawResponse": "subaccount_bounce_domains",
+    "AsyncUnverifiedSubaccountBounceDomains": "subaccount_bounce_domains",
+    "AsyncUnverifiedSubaccountBounceDomainsWithRawResponse": "subaccount_bounce_domains",
+    "UnverifiedSubaccountDkim": "subaccount_dkim",
+    "UnverifiedSubaccountDkimWithRawResponse": "subaccount_dkim",
+    "AsyncUnverifiedSubaccountDkim": "subaccount_dkim",
+    "AsyncUnverifiedSubaccountDkimWithRawResponse": "subaccount_dkim",
+    "UnverifiedSubaccountReports": "subaccount_reports",
+    "UnverifiedSubaccountReportsWithRawResponse": "subaccount_reports",
+    "AsyncUnverifiedSubaccountReports": "subaccount_reports",
+    "AsyncUnverifiedSubaccountReportsWithRawResponse": "subaccount_reports",
+    "UnverifiedSubaccountSuppressions": "subaccount_suppressions",
+    "UnverifiedSubaccountSuppressionsWithRawResponse": "subaccount_suppressions",
+    "AsyncUnverifiedSubaccountSuppressions": "subaccount_suppressions",
+    "AsyncUnverifiedSubaccountSuppressionsWithRawResponse": "subaccount_suppressions",
+    "UnverifiedSubaccountTrackingDomains": "subaccount_tracking_domains",
+    "UnverifiedSubaccountTrackingDomainsWithRawResponse": "subaccount_tracking_domains",
+    "AsyncUnverifiedSubaccountTrackingDomains": "subaccount_tracking_domains",
+    "AsyncUnverifiedSubaccountTrackingDomainsWithRawResponse": "subaccount_tracking_domains",
+    "UnverifiedSubaccounts": "subaccounts",
+    "UnverifiedSubaccountsWithRawResponse": "subaccounts",
+    "AsyncUnverifiedSubaccounts": "subaccounts",
+    "AsyncUnverifiedSubaccountsWithRawResponse": "subaccounts",
+    "UnverifiedSuppressions": "suppressions",
+    "UnverifiedSuppressionsWithRawResponse": "suppressions",
+    "AsyncUnverifiedSuppressions": "suppressions",
+    "AsyncUnverifiedSuppressionsWithRawResponse": "suppressions",
+    "UnverifiedTrackingDomains": "tracking_domains",
+    "UnverifiedTrackingDomainsWithRawResponse": "tracking_domains",
+    "AsyncUnverifiedTrackingDomains": "tracking_domains",
+    "AsyncUnverifiedTrackingDomainsWithRawResponse": "tracking_domains",
 }
 
 
@@ -701,37 +1019,30 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "RESOURCE_NAMES",
+    "UNVERIFIED_RESOURCE_NAMES",
     "AsyncCsvDownload",
     "AsyncExecutor",
     "AsyncPager",
     "AsyncResources",
     "AsyncResourcesWithRawResponse",
-    "AsyncApiKeys",
-    "AsyncApiKeysWithRawResponse",
+    "AsyncUnverifiedResources",
+    "AsyncUnverifiedResourcesWithRawResponse",
     "AsyncBounceDomains",
     "AsyncBounceDomainsWithRawResponse",
-    "AsyncContacts",
-    "AsyncContactsWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
-    "AsyncCustomFields",
-    "AsyncCustomFieldsWithRawResponse",
     "AsyncDkim",
     "AsyncDkimWithRawResponse",
-    "AsyncDomains",
-    "AsyncDomainsWithRawResponse",
     "AsyncInjection",
     "AsyncInjectionWithRawResponse",
-    "AsyncLists",
-    "AsyncListsWithRawResponse",
+    "AsyncMarketingV1",
+    "AsyncMarketingV1WithRawResponse",
     "AsyncReports",
     "AsyncReportsWithRawResponse",
     "AsyncSubaccountBounceDomains",
     "AsyncSubaccountBounceDomainsWithRawResponse",
     "AsyncSubaccountDkim",
     "AsyncSubaccountDkimWithRawResponse",
-    "AsyncSubaccountReports",
-    "AsyncSubaccountReportsWithRawResponse",
     "AsyncSubaccountSuppressions",
     "AsyncSubaccountSuppressionsWithRawResponse",
     "AsyncSubaccountTrackingDomains",
@@ -740,8 +1051,34 @@ __all__ = [
     "AsyncSubaccountsWithRawResponse",
     "AsyncSuppressions",
     "AsyncSuppressionsWithRawResponse",
-    "AsyncTrackingDomains",
-    "AsyncTrackingDomainsWithRawResponse",
+    "AsyncUnverifiedApiKeys",
+    "AsyncUnverifiedApiKeysWithRawResponse",
+    "AsyncUnverifiedContacts",
+    "AsyncUnverifiedContactsWithRawResponse",
+    "AsyncUnverifiedCustomFields",
+    "AsyncUnverifiedCustomFieldsWithRawResponse",
+    "AsyncUnverifiedDomains",
+    "AsyncUnverifiedDomainsWithRawResponse",
+    "AsyncUnverifiedLists",
+    "AsyncUnverifiedListsWithRawResponse",
+    "AsyncUnverifiedReports",
+    "AsyncUnverifiedReportsWithRawResponse",
+    "AsyncUnverifiedSubaccountBounceDomains",
+    "AsyncUnverifiedSubaccountBounceDomainsWithRawResponse",
+    "AsyncUnverifiedSubaccountDkim",
+    "AsyncUnverifiedSubaccountDkimWithRawResponse",
+    "AsyncUnverifiedSubaccountReports",
+    "AsyncUnverifiedSubaccountReportsWithRawResponse",
+    "AsyncUnverifiedSubaccountSuppressions",
+    "AsyncUnverifiedSubaccountSuppressionsWithRawResponse",
+    "AsyncUnverifiedSubaccountTrackingDomains",
+    "AsyncUnverifiedSubaccountTrackingDomainsWithRawResponse",
+    "AsyncUnverifiedSubaccounts",
+    "AsyncUnverifiedSubaccountsWithRawResponse",
+    "AsyncUnverifiedSuppressions",
+    "AsyncUnverifiedSuppressionsWithRawResponse",
+    "AsyncUnverifiedTrackingDomains",
+    "AsyncUnverifiedTrackingDomainsWithRawResponse",
     "CsvDownload",
     "DateInput",
     "Executor",
@@ -750,37 +1087,32 @@ __all__ = [
     "LazyResource",
     "ListQuery",
     "Pager",
+    "PlainBody",
     "Progress",
     "RequestOptions",
     "Resources",
     "ResourcesWithRawResponse",
+    "UnverifiedResources",
+    "UnverifiedResourcesWithRawResponse",
+    "plain_json",
+    "plain_page",
     "request_options",
-    "ApiKeys",
-    "ApiKeysWithRawResponse",
     "BounceDomains",
     "BounceDomainsWithRawResponse",
-    "Contacts",
-    "ContactsWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
-    "CustomFields",
-    "CustomFieldsWithRawResponse",
     "Dkim",
     "DkimWithRawResponse",
-    "Domains",
-    "DomainsWithRawResponse",
     "Injection",
     "InjectionWithRawResponse",
-    "Lists",
-    "ListsWithRawResponse",
+    "MarketingV1",
+    "MarketingV1WithRawResponse",
     "Reports",
     "ReportsWithRawResponse",
     "SubaccountBounceDomains",
     "SubaccountBounceDomainsWithRawResponse",
     "SubaccountDkim",
     "SubaccountDkimWithRawResponse",
-    "SubaccountReports",
-    "SubaccountReportsWithRawResponse",
     "SubaccountSuppressions",
     "SubaccountSuppressionsWithRawResponse",
     "SubaccountTrackingDomains",
@@ -789,6 +1121,32 @@ __all__ = [
     "SubaccountsWithRawResponse",
     "Suppressions",
     "SuppressionsWithRawResponse",
-    "TrackingDomains",
-    "TrackingDomainsWithRawResponse",
+    "UnverifiedApiKeys",
+    "UnverifiedApiKeysWithRawResponse",
+    "UnverifiedContacts",
+    "UnverifiedContactsWithRawResponse",
+    "UnverifiedCustomFields",
+    "UnverifiedCustomFieldsWithRawResponse",
+    "UnverifiedDomains",
+    "UnverifiedDomainsWithRawResponse",
+    "UnverifiedLists",
+    "UnverifiedListsWithRawResponse",
+    "UnverifiedReports",
+    "UnverifiedReportsWithRawResponse",
+    "UnverifiedSubaccountBounceDomains",
+    "UnverifiedSubaccountBounceDomainsWithRawResponse",
+    "UnverifiedSubaccountDkim",
+    "UnverifiedSubaccountDkimWithRawResponse",
+    "UnverifiedSubaccountReports",
+    "UnverifiedSubaccountReportsWithRawResponse",
+    "UnverifiedSubaccountSuppressions",
+    "UnverifiedSubaccountSuppressionsWithRawResponse",
+    "UnverifiedSubaccountTrackingDomains",
+    "UnverifiedSubaccountTrackingDomainsWithRawResponse",
+    "UnverifiedSubaccounts",
+    "UnverifiedSubaccountsWithRawResponse",
+    "UnverifiedSuppressions",
+    "UnverifiedSuppressionsWithRawResponse",
+    "UnverifiedTrackingDomains",
+    "UnverifiedTrackingDomainsWithRawResponse",
 ]

@@ -80,9 +80,9 @@ def _check_body(message: Message) -> None:
     template = message.api_template
     has_template = _set(template) and template != ""
     if has_template and not (isinstance(template, str) and template.isdigit() and int(template) > 0):
-        raise _fail(
-            f"{template!r} is not a template id (a positive integer)", "ApiTemplate", "InvalidTemplateId"
-        )
+        # The vendor's libraries read such a template as none: with no body that is an empty message.
+        code = "InvalidTemplateId" if has_text or has_html else "MessageValidationEmptyMessage"
+        raise _fail(f"{template!r} is not a template id (a positive integer)", "ApiTemplate", code)
     if not (has_text or has_html or has_template):
         raise _fail(
             "a message needs TextBody, HtmlBody or ApiTemplate",
@@ -156,12 +156,17 @@ def _check_recipients(message: Message, max_recipients: int) -> None:
     rows = merge.per_message if isinstance(merge, MergeData) else None
     if isinstance(merge, MergeData) and _set(merge.global_):
         _check_merge_fields(merge.global_, "MergeData.Global")
-    if not isinstance(message.to, list) or not message.to:
-        raise _fail("a message needs at least one To address", "To", "RecipientValidationMissingTo")
     bulk = isinstance(rows, list) and bool(rows)
+    to = message.to if isinstance(message.to, list) else []
     cc = message.cc if isinstance(message.cc, list) else []
     bcc = message.bcc if isinstance(message.bcc, list) else []
-    count = len(rows) if isinstance(rows, list) and bulk else len(message.to) + len(cc) + len(bcc)
+    if bulk and not to:
+        raise _fail("a merge message needs its To template", "To", "RecipientValidationMissingTo")
+    if not (to or cc or bcc or bulk):  # Cc or Bcc alone is a message, as in the vendor's libraries
+        raise _fail(
+            "a message needs at least one recipient (To, Cc or Bcc)", "To", "RecipientValidationNoneInMessage"
+        )
+    count = len(rows) if isinstance(rows, list) and bulk else len(to) + len(cc) + len(bcc)
     if count > max_recipients:
         what = "merge rows" if bulk else "recipients (To + Cc + Bcc)"
         raise _fail(
@@ -169,7 +174,7 @@ def _check_recipients(message: Message, max_recipients: int) -> None:
             "MergeData.PerMessage" if bulk else "To",
             "RecipientValidationMaxExceeded",
         )
-    for member, addresses in (("To", message.to), ("Cc", cc), ("Bcc", bcc)):
+    for member, addresses in (("To", to), ("Cc", cc), ("Bcc", bcc)):
         for i, address in enumerate(addresses):
             _check_address(
                 address, f"{member}[{i}]", "RecipientValidationInvalidRecipients", placeholders=bulk

@@ -1564,27 +1564,133 @@ def completion(shell: str) -> None:
 # contract -------------------------------------------------------------------
 
 
-@cli.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
-    add_help_option=False,
-)
-@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
-def contract(arguments: tuple[str, ...]) -> None:
-    """Check the spec against an API: the embedded sandbox, or the real one with --api-key.
-
-    Read-only operations unless --write names others; a verdict per operation
-    (conforms, not found, auth refused, response drift). ``socketlabs contract -h``
-    lists its options. Needs the 'contract' extra.
-    """
+def _contract_module() -> Any:
+    """The contract check (the 'contract' extra), or a one-line usage of what to install."""
     try:
-        from ..contract import main as contract_main  # noqa: PLC0415 - the contract extra, loaded when used
-
-        code = contract_main(list(arguments))
+        from .. import contract as checker  # noqa: PLC0415 - the contract extra, loaded when used
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in CONTRACT_EXTRA | SANDBOX_EXTRA:
             raise
         raise _extra_missing("contract", "contract") from None
-    raise click.exceptions.Exit(code)
+    return checker
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--api-key", envvar="SOCKETLABS_API_KEY", help="The API key (none: the embedded sandbox).")
+@click.option(
+    "--server-id", type=click.IntRange(1, 2**31 - 1), envvar="SOCKETLABS_SERVER_ID", help="The server id."
+)
+@click.option(
+    "--subaccount-id", type=click.IntRange(1, 2**31 - 1), help="A subaccount id for /subaccount calls."
+)
+@click.option("--base-url", help="v2 base URL.")
+@click.option("--inject-url", help="Injection base URL.")
+@click.option("--management-url", help="v1 base URL.")
+@click.option("--marketing-url", help="Marketing v1 base URL.")
+@click.option("--sandbox", is_flag=True, help="Check the embedded sandbox even if a key is set.")
+@click.option("--live", is_flag=True, help="Insist on the real API (fail without a key).")
+@click.option("--operation", "operations", multiple=True, help="Only this operationId (repeatable).")
+@click.option("--write", "writes", multiple=True, help="Also run this non-GET operationId (repeatable).")
+@click.option(
+    "--examples", type=click.IntRange(1, 1000), default=1, show_default=True, help="Requests per operation."
+)
+@click.option(
+    "--json", "json_path", help="Also write the full report as JSON to FILE ('-': print it instead)."
+)
+@click.option("--markdown", "markdown_path", help="Also write the Markdown table to FILE.")
+@click.option(
+    "--shapes", "shapes_path", help="Write the publishable shape report (names and types only) to FILE."
+)
+@click.pass_context
+def contract(
+    ctx: click.Context,
+    api_key: str | None,
+    server_id: int | None,
+    subaccount_id: int | None,
+    base_url: str | None,
+    inject_url: str | None,
+    management_url: str | None,
+    marketing_url: str | None,
+    sandbox: bool,
+    live: bool,
+    operations: tuple[str, ...],
+    writes: tuple[str, ...],
+    examples: int,
+    json_path: str | None,
+    markdown_path: str | None,
+    shapes_path: str | None,
+) -> None:
+    """Check the spec against an API: the embedded sandbox, or the real one with a key.
+
+    Read-only operations unless --write names others; a verdict per operation
+    (conforms, model only, not found, auth refused, response drift). With a key,
+    --shapes writes what each answer looked like (member names and JSON types,
+    never values): `socketlabs contract promote FILE` turns it into spec edits.
+    Needs the 'contract' extra.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    checker = _contract_module()
+    from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
+
+    if live and not api_key:
+        raise click.UsageError("--live needs --api-key (or SOCKETLABS_API_KEY)")
+    urls = {
+        "base_url": _checked("base_url", base_url),
+        "inject_url": _checked("inject_url", inject_url),
+        "management_url": _checked("management_url", management_url),
+        "marketing_url": _checked("marketing_url", marketing_url),
+    }
+    try:
+        report = checker.run(
+            api_key=_checked("api_key", api_key),
+            server_id=server_id,
+            subaccount_id=subaccount_id,
+            urls=urls,
+            sandbox=sandbox,
+            operations=operations,
+            writes=writes,
+            examples=examples,
+        )
+    except ConfigurationError as exc:
+        raise Failure(f"contract: {exc}", EXIT_USAGE) from None
+    markdown = report.to_markdown()
+    click.echo(report.to_json() if json_path == "-" else markdown, nl=json_path == "-")
+    for path, text in (
+        (None if json_path == "-" else json_path, report.to_json()),
+        (markdown_path, markdown),
+        (shapes_path, json.dumps(report.shape_report(), indent=2) + "\n"),
+    ):
+        if path:
+            try:
+                Path(path).write_text(text, encoding="utf-8")
+            except (OSError, ValueError) as exc:
+                raise Failure(f"cannot write {path!r}: {exc}", EXIT_USAGE) from None
+    raise click.exceptions.Exit(1 if report.findings else 0)
+
+
+@contract.command("promote")
+@click.argument("report", type=_Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--spec",
+    "spec_file",
+    type=_Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("spec/openapi.yaml"),
+    show_default=True,
+    help="The spec to edit in place.",
+)
+def contract_promote(report: Path, spec_file: Path) -> None:
+    """Mark each operation a live shape REPORT saw answer as `observed`, with its observed schema."""
+    checker = _contract_module()
+    from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
+
+    try:
+        promoted = checker.promote_file(report, spec_file)
+    except ConfigurationError as exc:
+        raise Failure(f"contract promote: {exc}", EXIT_USAGE) from None
+    for operation_id in promoted:
+        click.echo(f"promoted {operation_id}")
+    click.echo(f"{len(promoted)} operations promoted in {spec_file}; run python generator/regenerate.py")
 
 
 def main(argv: list[str] | None = None) -> int:

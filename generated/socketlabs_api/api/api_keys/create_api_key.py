@@ -29,7 +29,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/servers/{server_id}/api-keys".format(
+        "url": "/servers/{server_id}/credentials/api-keys".format(
             server_id=quote(str(server_id), safe=""),
         ),
     }

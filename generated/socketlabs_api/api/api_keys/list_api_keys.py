@@ -50,7 +50,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/servers/{server_id}/api-keys".format(
+        "url": "/servers/{server_id}/credentials/api-keys".format(
             server_id=quote(str(server_id), safe=""),
         ),
         "params": params,

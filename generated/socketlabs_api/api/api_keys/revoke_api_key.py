@@ -26,7 +26,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
-        "url": "/servers/{server_id}/api-keys/{api_key_id}".format(
+        "url": "/servers/{server_id}/credentials/api-keys/{api_key_id}".format(
             server_id=quote(str(server_id), safe=""),
             api_key_id=quote(str(api_key_id), safe=""),
         ),

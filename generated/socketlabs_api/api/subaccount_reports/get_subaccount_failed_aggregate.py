@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
+from ...models.daily_report_interval import DailyReportInterval
 from ...models.report_aggregate_envelope import ReportAggregateEnvelope
-from ...models.report_interval import ReportInterval
 from ...types import UNSET, Response, Unset
 
 
@@ -25,7 +25,7 @@ def _get_kwargs(
     *,
     start_date: str | Unset = UNSET,
     end_date: str | Unset = UNSET,
-    interval: ReportInterval | Unset = UNSET,
+    interval: DailyReportInterval | Unset = UNSET,
     aggregate_types: str | Unset = UNSET,
     tag: str | Unset = UNSET,
 ) -> dict[str, Any]:

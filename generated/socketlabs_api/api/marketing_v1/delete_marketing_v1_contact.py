@@ -15,49 +15,25 @@ from urllib.parse import quote
 
 import httpx
 
-from ...models.mailing_report_page import MailingReportPage
-from ...models.sort_direction import SortDirection
-from ...types import UNSET, Response, Unset
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
-    subaccount_id: int,
+    list_id: str,
     *,
-    page_size: int | Unset = UNSET,
-    page_number: int | Unset = UNSET,
-    sort_field: str | Unset = UNSET,
-    sort_direction: SortDirection | Unset = UNSET,
-    start_date: str | Unset = UNSET,
-    end_date: str | Unset = UNSET,
-    filters: str | Unset = UNSET,
+    email_address: str,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    params["pageSize"] = page_size
-
-    params["pageNumber"] = page_number
-
-    params["sortField"] = sort_field
-
-    json_sort_direction: str | Unset = UNSET
-    if not isinstance(sort_direction, Unset):
-        json_sort_direction = sort_direction.value
-
-    params["sortDirection"] = json_sort_direction
-
-    params["startDate"] = start_date
-
-    params["endDate"] = end_date
-
-    params["filters"] = filters
+    params["emailAddress"] = email_address
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/subaccount/{subaccount_id}/reports/marketing/mailings".format(
-            subaccount_id=quote(str(subaccount_id), safe=""),
+        "method": "delete",
+        "url": "/lists/{list_id}/contacts".format(
+            list_id=quote(str(list_id), safe=""),
         ),
         "params": params,
     }
@@ -65,17 +41,16 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, response: httpx.Response) -> MailingReportPage | None:
+def _parse_response(*, response: httpx.Response) -> Any | None:
     """The parsed success answer; ``None`` for a 2xx status the spec does not describe."""
     if response.status_code == 200:
-        response_200 = MailingReportPage.from_dict(response.json())
-
+        response_200 = response.json()
         return response_200
 
     return None
 
 
-def _build_response(*, response: httpx.Response) -> Response[MailingReportPage]:
+def _build_response(*, response: httpx.Response) -> Response[Any]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,

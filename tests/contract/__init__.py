@@ -1,0 +1,1 @@
+"""Contract tests: Prism and openapi-core judge the client's requests."""
