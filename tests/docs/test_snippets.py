@@ -136,5 +136,5 @@ def test_socketlabs_log_debug_logs_each_request_without_the_key(
     assert quiet.returncode == 0 and loud.returncode == 0, loud.stderr
     assert "checkSuppression" not in quiet.stderr
     assert "socketlabs_client" in loud.stderr and "checkSuppression" in loud.stderr
-    assert "getDeliveredOverview" in loud.stderr
+    assert "getMessageDetailReport" in loud.stderr
     assert socketlabs_sandbox.api_key not in loud.stderr
