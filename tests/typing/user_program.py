@@ -30,13 +30,12 @@ reveal_type(status.suppression_last_update)  # expect: datetime | None
 if status.suppression_last_update is not None:
     reveal_type(status.suppression_last_update)  # expect: datetime
     print(status.suppression_last_update.isoformat())
-contact = client.contacts.get(contact_id=1)
-reveal_type(contact.first_name)  # expect: str | None
-if contact.first_name is not None:
-    reveal_type(contact.first_name.upper())  # expect: str
-listing = client.lists.get(list_id=1)
-if listing.description is not None:
-    reveal_type(listing.description)  # expect: str
+detail = client.reports.messages_detail(page_size=1).first_page().data[0]
+reveal_type(detail.mailing_id)  # expect: str | None
+if detail.mailing_id is not None:
+    reveal_type(detail.mailing_id.upper())  # expect: str
+if detail.processed_time is not None:
+    reveal_type(detail.processed_time)  # expect: datetime
 tracked = parse_event(b"{}")
 if isinstance(tracked, WebhookEventTracking) and tracked.url is not None and tracked.data is not None:
     reveal_type(tracked.url)  # expect: str
