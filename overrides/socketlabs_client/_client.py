@@ -11,7 +11,6 @@ judged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import threading
@@ -41,7 +40,6 @@ from ._config import (
     resolve_config,
 )
 from ._dates import DateInput, format_api_date
-from ._deadline import AsyncBoundedTransport, BoundedTransport
 from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
 from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
@@ -51,6 +49,8 @@ from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._injection import Sendable, SendOptionsDict, SendReport
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
@@ -103,6 +103,8 @@ class LoopPools:
 
     def current(self) -> httpx.AsyncClient:
         """The pools of the running loop (refusing a given client on a loop it cannot serve)."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         loop = asyncio.get_running_loop()
         with self._lock:
             home = None if self._home is None else self._home()
@@ -128,6 +130,8 @@ class LoopPools:
 
     def of_this_loop(self) -> list[httpx.AsyncClient]:
         """The pools that can be closed from here: the running loop's, and any not yet used."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -142,11 +146,15 @@ class LoopPools:
 
 def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     """Pools for one event loop: over the caller's transport, or our own (deadline and env proxies)."""
+    from ._deadline import AsyncBoundedTransport  # noqa: PLC0415 - httpcore loads with the first pools
+
     return httpx.AsyncClient(transport=transport or AsyncBoundedTransport(_limits(config)))
 
 
 def _pools(config: ClientConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     """The sync client's pools: over the caller's transport, or our own (deadline and env proxies)."""
+    from ._deadline import BoundedTransport  # noqa: PLC0415 - httpcore loads with the first pools
+
     return httpx.Client(transport=transport or BoundedTransport(_limits(config)))
 
 
@@ -628,6 +636,8 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
     @property
     def http_client(self) -> httpx.AsyncClient:
         """The pooled httpx client of the running event loop (shared by ``with_options`` copies)."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
