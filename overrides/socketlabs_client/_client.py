@@ -44,7 +44,6 @@ from ._errors import ClientStateError, ConfigurationError, InvalidParameterError
 from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
-from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
 
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from ._injection import Sendable, SendOptionsDict, SendReport
+    from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -378,6 +378,8 @@ class _Executor:
         query: ListQuery,
         options: RequestOptions | None = None,
     ) -> PageIterator[Any, Any]:
+        from ._pagination import PageIterator, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return PageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
@@ -388,6 +390,8 @@ class _Executor:
         progress: Progress,
         options: RequestOptions | None = None,
     ) -> CsvStream:
+        from ._pagination import CsvStream, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return CsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
@@ -438,6 +442,8 @@ class _AsyncExecutor:
         query: ListQuery,
         options: RequestOptions | None = None,
     ) -> AsyncPageIterator[Any, Any]:
+        from ._pagination import AsyncPageIterator, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return AsyncPageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
@@ -448,6 +454,8 @@ class _AsyncExecutor:
         progress: Progress,
         options: RequestOptions | None = None,
     ) -> AsyncCsvStream:
+        from ._pagination import AsyncCsvStream, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return AsyncCsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
