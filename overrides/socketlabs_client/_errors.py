@@ -61,15 +61,18 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 from attrs import frozen
-from socketlabs_api.models import InjectionErrorCode, InjectionResponse
+from socketlabs_api.models import InjectionErrorCode
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
+
+if TYPE_CHECKING:
+    from socketlabs_api.models import InjectionResponse
 
 __all__ = [
     "APIConnectionError",
@@ -681,6 +684,8 @@ def parse_or_raise(
             operation=operation,
             response=response,
         )
+    from socketlabs_api.models import InjectionResponse  # noqa: PLC0415 - its models load with the first answer
+
     if isinstance(result.parsed, InjectionResponse):
         failure = injection_error(operation, response, result.parsed, secrets)
         if failure is not None:
