@@ -41,7 +41,6 @@ from ._config import (
 )
 from ._dates import DateInput, format_api_date
 from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
-from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
 from ._ratelimit import RateLimiter
@@ -311,6 +310,8 @@ class _Core:
                 {k: v for k, v in request["headers"].items() if k.casefold() != "content-type"}, "headers"
             )
         if params:  # written here, as the pagers write theirs: httpx would parse the URL again
+            from ._filters import with_query  # noqa: PLC0415 - the filter grammar loads with the first query
+
             url = with_query(url, params)
         log.debug("%s %s (%s)", operation.method, url, operation.operation_id)
         try:

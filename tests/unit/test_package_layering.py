@@ -70,12 +70,16 @@ _DEFERRED = (
     "rich",
     "xml.etree.ElementTree",
     "socketlabs_client._deadline",
+    "socketlabs_client._filters",
     "socketlabs_client._injection",
     "socketlabs_client._ledger",
     "socketlabs_client._pagination",
     "socketlabs_client._webhooks",
     "socketlabs_client._xml",
 )
+
+_LOADED_ON_USE = ("asyncio", "httpcore", "socketlabs_client._filters", "socketlabs_client._pagination")
+"""Of those, what the probe's calls (sync, async, a paged search) must have loaded by the end."""
 
 _CLIENT_PROBE = """
 import json, sys
@@ -105,7 +109,7 @@ print(json.dumps({
     "checked": checked,
     "async_checked": async_checked,
     "listed": listed,
-    "after": sorted(m for m in ("httpcore", "asyncio", "socketlabs_client._pagination") if m in sys.modules),
+    "after": sorted(m for m in sys.argv[1:] if m in sys.modules),
 }))
 """
 
@@ -114,7 +118,7 @@ def test_importing_the_client_defers_the_transport_async_and_cli(socketlabs_sand
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETLABS_")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])
     done = subprocess.run(
-        [sys.executable, "-c", _CLIENT_PROBE],
+        [sys.executable, "-c", _CLIENT_PROBE, *_LOADED_ON_USE],
         capture_output=True,
         text=True,
         env={**env, **sandbox_environment(socketlabs_sandbox)},
@@ -133,4 +137,9 @@ def test_importing_the_client_defers_the_transport_async_and_cli(socketlabs_sand
     assert found["checked"] is False
     assert found["async_checked"] is False
     assert "listed@example.com" in found["listed"]
-    assert found["after"] == ["asyncio", "httpcore", "socketlabs_client._pagination"]
+    assert found["after"] == [
+        "asyncio",
+        "httpcore",
+        "socketlabs_client._filters",
+        "socketlabs_client._pagination",
+    ]
