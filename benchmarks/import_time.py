@@ -18,9 +18,13 @@ the median self time ``python -X importtime`` reports for each statement:
 where the difference to ``import httpx`` goes.
 
 Usage: ``python benchmarks/import_time.py [rounds] [--breakdown]`` (default 15).
-The same pair under farm-bench (whole processes, paired, medians)::
+The same pair with a public tool (whole processes, medians)::
 
-    farm-bench -n 20 --vs "$PY -c 'import httpx'" -- $PY -c "from socketlabs_client import SocketLabs"
+    hyperfine -N -w 2 -r 20 "$PY -c 'import httpx'" "$PY -c 'from socketlabs_client import SocketLabs'"
+
+What the client import must not load (the transport's httpcore, asyncio, the
+pagers, the webhook models, ...) is guarded without timing by
+``tests/unit/test_package_layering.py``.
 """
 
 from __future__ import annotations

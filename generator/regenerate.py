@@ -500,7 +500,7 @@ def _success(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str, Any]:
     return "", None
 
 
-def _return_text(spec: dict[str, Any], op: dict[str, Any], facts: dict[str, Any]) -> str:
+def _return_text(spec: dict[str, Any], op: dict[str, Any], facts: dict[str, Any]) -> str:  # noqa: PLR0911
     """What the resource method returns, in the generated classes' names."""
     if facts["pagination"] == "csv":
         return "`CsvDownload` (rows as `dict[str, str]`)"

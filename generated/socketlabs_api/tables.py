@@ -9,20 +9,21 @@ code is one spec edit.
 """
 
 from collections.abc import Mapping
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from attrs import frozen
 
-from .models import (
-    WebhookEventComplaint,
-    WebhookEventDeferred,
-    WebhookEventDelivered,
-    WebhookEventFailed,
-    WebhookEventGeneric,
-    WebhookEventQueued,
-    WebhookEventTracking,
-    WebhookEventValidation,
-)
+if TYPE_CHECKING:
+    from .models import (
+        WebhookEventComplaint,
+        WebhookEventDeferred,
+        WebhookEventDelivered,
+        WebhookEventFailed,
+        WebhookEventGeneric,
+        WebhookEventQueued,
+        WebhookEventTracking,
+        WebhookEventValidation,
+    )
 
 AuthKind: TypeAlias = Literal["bearer", "basic", "body"]
 ErrorShape: TypeAlias = Literal["v2", "v1-list", "injection"]
@@ -105,28 +106,54 @@ SERVERS: Mapping[str, Server] = {
 }
 """Every API host, by ``x-server`` name, in the spec's order."""
 
-WebhookEvent: TypeAlias = (
-    WebhookEventQueued
-    | WebhookEventDeferred
-    | WebhookEventDelivered
-    | WebhookEventFailed
-    | WebhookEventComplaint
-    | WebhookEventTracking
-    | WebhookEventValidation
-    | WebhookEventGeneric
-)
-"""Any parsed event; an unknown ``Type`` gives ``WebhookEventGeneric``."""
+if TYPE_CHECKING:
+    WebhookEvent: TypeAlias = (
+        WebhookEventQueued
+        | WebhookEventDeferred
+        | WebhookEventDelivered
+        | WebhookEventFailed
+        | WebhookEventComplaint
+        | WebhookEventTracking
+        | WebhookEventValidation
+        | WebhookEventGeneric
+    )
+    """Any parsed event; an unknown ``Type`` gives ``WebhookEventGeneric``."""
 
-EVENT_MODELS: Mapping[str, type[WebhookEvent]] = {
-    "Queued": WebhookEventQueued,
-    "Deferred": WebhookEventDeferred,
-    "Delivered": WebhookEventDelivered,
-    "Failed": WebhookEventFailed,
-    "Complaint": WebhookEventComplaint,
-    "Tracking": WebhookEventTracking,
-    "Validation": WebhookEventValidation,
-}
-"""The model of each documented ``Type`` (matched case-insensitively)."""
+    EVENT_MODELS: Mapping[str, type[WebhookEvent]]
+    """The model of each documented ``Type`` (matched case-insensitively)."""
+
+
+def __getattr__(name: str) -> Any:
+    """Make ``WebhookEvent`` and ``EVENT_MODELS`` on first use (PEP 562).
+
+    They need the event models; the hosts and the code meanings, which every
+    client reads at import, do not.
+    """
+    if name not in ("WebhookEvent", "EVENT_MODELS"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import models
+
+    globals()["WebhookEvent"] = (
+        models.WebhookEventQueued
+        | models.WebhookEventDeferred
+        | models.WebhookEventDelivered
+        | models.WebhookEventFailed
+        | models.WebhookEventComplaint
+        | models.WebhookEventTracking
+        | models.WebhookEventValidation
+        | models.WebhookEventGeneric
+    )
+    globals()["EVENT_MODELS"] = {
+        "Queued": models.WebhookEventQueued,
+        "Deferred": models.WebhookEventDeferred,
+        "Delivered": models.WebhookEventDelivered,
+        "Failed": models.WebhookEventFailed,
+        "Complaint": models.WebhookEventComplaint,
+        "Tracking": models.WebhookEventTracking,
+        "Validation": models.WebhookEventValidation,
+    }
+    return globals()[name]
+
 
 NUMBERED_ENUMS: Mapping[str, tuple[str, ...]] = {
     "failuretype": (

@@ -55,7 +55,6 @@ from socketlabs_api.resources import (
 from socketlabs_api.types import Response
 
 from ._errors import InvalidRequestError
-from ._filters import resolve_untyped_filters, with_query
 from ._retries import method_retry
 
 __all__ = [
@@ -219,6 +218,8 @@ def prepare_adhoc(
     if filters is not None:
         if "filters" in query:
             raise InvalidRequestError("filters given both as filters= and in params=")
+        from ._filters import resolve_untyped_filters, with_query  # noqa: PLC0415 - with the first filter
+
         # form checked, values encoded; written raw as the pagers write it (the docs' wire form)
         written = resolve_untyped_filters(_filter_input(filters))
         request = {"method": verb, "url": with_query(url, query, (), written)}

@@ -18,7 +18,6 @@ from typing import Literal
 import httpx
 
 from ._errors import InvalidRequestError
-from ._xml import XmlError, wants_xml, with_xml_member
 
 __all__ = ["OWN_JSON_BODY_EXTENSION", "BasicAuth", "BearerAuth", "InjectionAuth", "is_new_format_key"]
 
@@ -101,6 +100,8 @@ class InjectionAuth(_KeyAuth):
 
     def _with_body_key(self, request: httpx.Request) -> httpx.Request:
         content: bytes | None
+        from ._xml import XmlError, wants_xml, with_xml_member  # noqa: PLC0415 - ElementTree on first use
+
         if wants_xml(request.headers.get("content-type")):
             try:
                 content = with_xml_member(request.content, "ApiKey", self._api_key)

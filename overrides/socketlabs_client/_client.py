@@ -11,7 +11,6 @@ judged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import threading
@@ -41,19 +40,19 @@ from ._config import (
     resolve_config,
 )
 from ._dates import DateInput, format_api_date
-from ._deadline import AsyncBoundedTransport, BoundedTransport
 from ._errors import ClientStateError, ConfigurationError, InvalidParameterError, InvalidRequestError
-from ._filters import with_query
 from ._lifecycle import OPERATION_EXTENSION, Call, Lifecycle, aopen_stream, asend, open_stream, send
 from ._logging import setup_logging
-from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator, plan
 from ._ratelimit import RateLimiter
 from ._retries import RetryPolicy
 from ._text import header_name_problem, header_value_problem
 from ._tiers import check_shape, warn_unverified
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._injection import Sendable, SendOptionsDict, SendReport
+    from ._pagination import AsyncCsvStream, AsyncPageIterator, CsvStream, PageIterator
 
 __all__ = ["OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"]
 
@@ -103,6 +102,8 @@ class LoopPools:
 
     def current(self) -> httpx.AsyncClient:
         """The pools of the running loop (refusing a given client on a loop it cannot serve)."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         loop = asyncio.get_running_loop()
         with self._lock:
             home = None if self._home is None else self._home()
@@ -128,6 +129,8 @@ class LoopPools:
 
     def of_this_loop(self) -> list[httpx.AsyncClient]:
         """The pools that can be closed from here: the running loop's, and any not yet used."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -142,11 +145,15 @@ class LoopPools:
 
 def _async_pools(config: ClientConfig, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
     """Pools for one event loop: over the caller's transport, or our own (deadline and env proxies)."""
+    from ._deadline import AsyncBoundedTransport  # noqa: PLC0415 - httpcore loads with the first pools
+
     return httpx.AsyncClient(transport=transport or AsyncBoundedTransport(_limits(config)))
 
 
 def _pools(config: ClientConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     """The sync client's pools: over the caller's transport, or our own (deadline and env proxies)."""
+    from ._deadline import BoundedTransport  # noqa: PLC0415 - httpcore loads with the first pools
+
     return httpx.Client(transport=transport or BoundedTransport(_limits(config)))
 
 
@@ -309,6 +316,8 @@ class _Core:
                 {k: v for k, v in request["headers"].items() if k.casefold() != "content-type"}, "headers"
             )
         if params:  # written here, as the pagers write theirs: httpx would parse the URL again
+            from ._filters import with_query  # noqa: PLC0415 - the filter grammar loads with the first query
+
             url = with_query(url, params)
         log.debug("%s %s (%s)", operation.method, url, operation.operation_id)
         try:
@@ -377,6 +386,8 @@ class _Executor:
         query: ListQuery,
         options: RequestOptions | None = None,
     ) -> PageIterator[Any, Any]:
+        from ._pagination import PageIterator, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return PageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
@@ -387,6 +398,8 @@ class _Executor:
         progress: Progress,
         options: RequestOptions | None = None,
     ) -> CsvStream:
+        from ._pagination import CsvStream, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return CsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
@@ -438,6 +451,8 @@ class _AsyncExecutor:
         query: ListQuery,
         options: RequestOptions | None = None,
     ) -> AsyncPageIterator[Any, Any]:
+        from ._pagination import AsyncPageIterator, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return AsyncPageIterator(self, operation, request, build, plan(operation, query), options=options)
 
     def download(
@@ -448,6 +463,8 @@ class _AsyncExecutor:
         progress: Progress,
         options: RequestOptions | None = None,
     ) -> AsyncCsvStream:
+        from ._pagination import AsyncCsvStream, plan  # noqa: PLC0415 - csv and the pagers on first use
+
         return AsyncCsvStream(self, operation, request, plan(operation, query), progress, options=options)
 
 
@@ -598,7 +615,7 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
 
     ```python
     async with AsyncSocketLabs() as client:
-        page = await client.suppressions.search(page_size=50)
+        page = await client.reports.messages_detail(page_size=50)
     ```
     """
 
@@ -637,6 +654,8 @@ class AsyncSocketLabs(_Settings, AsyncResources, AsyncAdHocRequests):
     @property
     def http_client(self) -> httpx.AsyncClient:
         """The pooled httpx client of the running event loop (shared by ``with_options`` copies)."""
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:

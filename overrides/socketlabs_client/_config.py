@@ -18,9 +18,8 @@ dropped, so `client.with_options(inject_url=credentials.gateway)` sends there.
 from __future__ import annotations
 
 import os
-import platform
 from collections.abc import Awaitable, Callable, Mapping
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 from typing import TypedDict
 
 import httpx
@@ -98,14 +97,34 @@ SERVER_SETTINGS: tuple[ServerSetting, ...] = tuple(
 )
 """Built from the spec's ``x-servers`` table (``socketlabs_api.tables.SERVERS``)."""
 
-try:
-    __version__ = version("socketlabs-client")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__: str  # read from the installed metadata on first use (module __getattr__ below)
+USER_AGENT: str  # the default ``User-Agent``, made on first use
 
-USER_AGENT = (
-    f"socketlabs-client/{__version__} (python {platform.python_version()}; httpx {httpx.__version__})"
-)
+
+@cache
+def _version() -> str:
+    """The installed version: importlib.metadata (and zipfile) load when it is first asked for."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("socketlabs-client")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+@cache
+def _user_agent() -> str:
+    import platform  # noqa: PLC0415 - loaded when the first client is configured
+
+    return f"socketlabs-client/{_version()} (python {platform.python_version()}; httpx {httpx.__version__})"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return _version()
+    if name == "USER_AGENT":
+        return _user_agent()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @frozen
@@ -121,7 +140,7 @@ class ClientConfig:
     auth: AuthScheme = "bearer"
     timeout: httpx.Timeout = DEFAULT_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    user_agent: str = USER_AGENT
+    user_agent: str = field(factory=_user_agent)
     retry: RetryPolicy = DEFAULT_RETRY_POLICY
     rate_limiter: RateLimiter | None = field(factory=RateLimiter)
     """One budget per client by default; ``with_options`` copies share it (see ``_ratelimit``)."""

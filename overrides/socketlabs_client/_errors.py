@@ -64,11 +64,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from attrs import frozen
-from socketlabs_api.models import InjectionErrorCode, InjectionResponse
+from socketlabs_api.models import InjectionErrorCode
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
 from socketlabs_api.types import Response
@@ -79,6 +79,9 @@ from ._redact import redactor, scrub_exception
 from ._tiers import ShapeDriftWarning as ShapeDriftWarning  # noqa: PLC0414 - re-exported beside the errors
 from ._tiers import UnverifiedOperationWarning as UnverifiedOperationWarning  # noqa: PLC0414
 from ._tiers import drift_note, unverified_note
+
+if TYPE_CHECKING:
+    from socketlabs_api.models import InjectionResponse
 
 __all__ = [
     "APIConnectionError",
@@ -688,6 +691,8 @@ def parse_or_raise(
             operation=operation,
             response=response,
         )
+    from socketlabs_api.models import InjectionResponse  # noqa: PLC0415 - its models load with the first answer
+
     if isinstance(result.parsed, InjectionResponse):
         failure = injection_error(operation, response, result.parsed, secrets)
         if failure is not None:

@@ -31,7 +31,6 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote, unquote, urlencode
 
@@ -268,6 +267,8 @@ def _number_text(value: FilterValue) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        from decimal import Decimal  # noqa: PLC0415 - only float filter values need it
+
         return format(Decimal(repr(value)), "f") if math.isfinite(value) else None
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         return value.strip()

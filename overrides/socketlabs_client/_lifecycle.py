@@ -41,7 +41,6 @@ from ._body import (
     raw_chunks,
 )
 from ._config import DEFAULT_MAX_RESPONSE_SIZE
-from ._deadline import bounded
 from ._errors import (
     APIError,
     ClientStateError,
@@ -369,6 +368,8 @@ def _attempt(http: httpx.Client, call: Call, auth: httpx.Auth, stream: bool) -> 
     call.clamp_pool_wait()
     if http.is_closed:
         raise call.closed_error()
+    from ._deadline import bounded  # noqa: PLC0415 - with httpcore, on the first request only
+
     with bounded(call.deadline, call.clock):
         try:
             response = http.send(call.request, auth=auth, stream=True)
@@ -445,6 +446,8 @@ async def _aattempt(http: httpx.AsyncClient, call: Call, auth: httpx.Auth, strea
     call.clamp_pool_wait()
     if http.is_closed:
         raise call.closed_error()
+    from ._deadline import bounded  # noqa: PLC0415 - with httpcore, on the first request only
+
     with bounded(call.deadline, call.clock):
         try:
             response = await http.send(call.request, auth=auth, stream=True)

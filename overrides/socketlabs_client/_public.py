@@ -1,8 +1,9 @@
-"""Every public name of ``socketlabs_client``, imported eagerly.
+"""Every public name of ``socketlabs_client``, each loaded from its module on first use.
 
 The package itself loads this module on the first attribute access (see
 ``__init__``), so ``import socketlabs_client`` and the pytest plugin cost
-nothing until a name is used.
+nothing until a name is used, and ``from socketlabs_client import SocketLabs``
+loads the client, not the receivers, the ledger or every error at once.
 """
 
 from __future__ import annotations
@@ -10,72 +11,68 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import models
-from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
-from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
-from ._config import (
-    DEFAULT_BASE_URL,
-    DEFAULT_INJECT_CX_URL,
-    DEFAULT_INJECT_URL,
-    DEFAULT_MANAGEMENT_URL,
-    DEFAULT_TIMEOUT,
-    ClientConfig,
-    ClientOptions,
-    ClientSettings,
-    __version__,
-    resolve_config,
-)
-from ._dates import format_api_date
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientStateError,
-    ConfigurationError,
-    ConflictError,
-    CsvRangeError,
-    ErrorDetail,
-    InjectionAuthenticationError,
-    InjectionError,
-    InjectionOverQuotaError,
-    InjectionRejectedError,
-    InternalServerError,
-    InvalidFilterError,
-    InvalidParameterError,
-    InvalidRequestError,
-    LedgerError,
-    LedgerNotDurableError,
-    LedgerUnavailableError,
-    MalformedResponseError,
-    MessageInDoubt,
-    MessageValidationError,
-    NotFoundError,
-    NotListedError,
-    OutcomeUnknownError,
-    PaginationError,
-    PermissionDeniedError,
-    Processed,
-    RateLimitError,
-    RateLimitWaitError,
-    RepeatedPageError,
-    ReportingHistoryError,
-    ResponseTooLargeError,
-    SocketLabsError,
-    WebhookAuthenticationError,
-    WebhookContentTypeError,
-    WebhookError,
-    WebhookParseError,
-    WebhookPayloadTooLargeError,
-)
-from ._filters import Clause, F, Field, Filters, encode_filters
-from ._ratelimit import RateLimiter
-from ._retries import RetryEvent, RetryPolicy
-from ._tiers import ShapeDriftWarning, UnverifiedOperationWarning
-
 if TYPE_CHECKING:
+    from . import models
+    from ._auth import BasicAuth, BearerAuth, InjectionAuth, is_new_format_key
+    from ._client import OPERATION_EXTENSION, AsyncSocketLabs, SocketLabs
+    from ._config import (
+        DEFAULT_BASE_URL,
+        DEFAULT_INJECT_CX_URL,
+        DEFAULT_INJECT_URL,
+        DEFAULT_MANAGEMENT_URL,
+        DEFAULT_TIMEOUT,
+        ClientConfig,
+        ClientOptions,
+        ClientSettings,
+        __version__,
+        resolve_config,
+    )
+    from ._dates import format_api_date
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientStateError,
+        ConfigurationError,
+        ConflictError,
+        CsvRangeError,
+        ErrorDetail,
+        InjectionAuthenticationError,
+        InjectionError,
+        InjectionOverQuotaError,
+        InjectionRejectedError,
+        InternalServerError,
+        InvalidFilterError,
+        InvalidParameterError,
+        InvalidRequestError,
+        LedgerError,
+        LedgerNotDurableError,
+        LedgerUnavailableError,
+        MalformedResponseError,
+        MessageInDoubt,
+        MessageValidationError,
+        NotFoundError,
+        NotListedError,
+        OutcomeUnknownError,
+        PaginationError,
+        PermissionDeniedError,
+        Processed,
+        RateLimitError,
+        RateLimitWaitError,
+        RepeatedPageError,
+        ReportingHistoryError,
+        ResponseTooLargeError,
+        SocketLabsError,
+        WebhookAuthenticationError,
+        WebhookContentTypeError,
+        WebhookError,
+        WebhookParseError,
+        WebhookPayloadTooLargeError,
+    )
+    from ._filters import Clause, F, Field, Filters, encode_filters
     from ._inbound import (
         DEFAULT_MAX_INBOUND_SIZE,
         InboundReceiver,
@@ -110,6 +107,9 @@ if TYPE_CHECKING:
         SendLedger,
         derive_message_id,
     )
+    from ._ratelimit import RateLimiter
+    from ._retries import RetryEvent, RetryPolicy
+    from ._tiers import ShapeDriftWarning, UnverifiedOperationWarning
     from ._webhooks import (
         DEFAULT_MAX_BODY_SIZE,
         EVENT_MODELS,
@@ -121,9 +121,79 @@ if TYPE_CHECKING:
         parse_event,
     )
 
-# The receivers (webhooks, inbound parse), the message builders and the ledger load
-# when first used: a program that only reads reports imports none of them at start-up.
+# Each name loads with its own module when first used: a program that only reads reports
+# imports none of the receivers (webhooks, inbound parse), message builders or the ledger.
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(("models",), ".models"),
+    **dict.fromkeys(("BasicAuth", "BearerAuth", "InjectionAuth", "is_new_format_key"), "._auth"),
+    **dict.fromkeys(("OPERATION_EXTENSION", "AsyncSocketLabs", "SocketLabs"), "._client"),
+    **dict.fromkeys(
+        (
+            "DEFAULT_BASE_URL",
+            "DEFAULT_INJECT_CX_URL",
+            "DEFAULT_INJECT_URL",
+            "DEFAULT_MANAGEMENT_URL",
+            "DEFAULT_TIMEOUT",
+            "ClientConfig",
+            "ClientOptions",
+            "ClientSettings",
+            "__version__",
+            "resolve_config",
+        ),
+        "._config",
+    ),
+    **dict.fromkeys(("format_api_date",), "._dates"),
+    **dict.fromkeys(
+        (
+            "APIConnectionError",
+            "APIError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ClientStateError",
+            "ConfigurationError",
+            "ConflictError",
+            "CsvRangeError",
+            "ErrorDetail",
+            "InjectionAuthenticationError",
+            "InjectionError",
+            "InjectionOverQuotaError",
+            "InjectionRejectedError",
+            "InternalServerError",
+            "InvalidFilterError",
+            "InvalidParameterError",
+            "InvalidRequestError",
+            "LedgerError",
+            "LedgerNotDurableError",
+            "LedgerUnavailableError",
+            "MalformedResponseError",
+            "MessageInDoubt",
+            "MessageValidationError",
+            "NotFoundError",
+            "NotListedError",
+            "OutcomeUnknownError",
+            "PaginationError",
+            "PermissionDeniedError",
+            "Processed",
+            "RateLimitError",
+            "RateLimitWaitError",
+            "RepeatedPageError",
+            "ReportingHistoryError",
+            "ResponseTooLargeError",
+            "SocketLabsError",
+            "WebhookAuthenticationError",
+            "WebhookContentTypeError",
+            "WebhookError",
+            "WebhookParseError",
+            "WebhookPayloadTooLargeError",
+        ),
+        "._errors",
+    ),
+    **dict.fromkeys(("Clause", "F", "Field", "Filters", "encode_filters"), "._filters"),
+    **dict.fromkeys(("RateLimiter",), "._ratelimit"),
+    **dict.fromkeys(("RetryEvent", "RetryPolicy"), "._retries"),
+    **dict.fromkeys(("ShapeDriftWarning", "UnverifiedOperationWarning"), "._tiers"),
     **dict.fromkeys(
         (
             "BasicMessage",
@@ -181,7 +251,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __package__), name)
+    loaded = import_module(module, __package__)
+    value = loaded if module == f".{name}" else getattr(loaded, name)  # a submodule (models) is itself
     globals()[name] = value
     return value
 

@@ -31,7 +31,6 @@ in clear, in Redis or anywhere else.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import threading
 import time
@@ -42,10 +41,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from socketlabs_api.operations import RATE_LIMITS, RateLimit
 
+from ._retries import _asyncio_sleep
+
 # pyrate-limiter is imported where it is used, not here: its package imports
 # multiprocessing and sqlite3, which a program that only imports the client
 # should not pay for.
 if TYPE_CHECKING:
+    import asyncio
+
     from pyrate_limiter import InMemoryBucket, Rate, RateItem
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
@@ -256,6 +259,8 @@ class _RedisStore:
         return _wait_ms(bucket, item, bucket.put_decision(item))
 
     def _async_client(self) -> AsyncRedis:
+        import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
         import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
 
         loop = asyncio.get_running_loop()
@@ -356,7 +361,7 @@ class RateLimiter:
         burst: int | None = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         _store: _Store | None = None,
     ) -> None:
         if margin < 0:

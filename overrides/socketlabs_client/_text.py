@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from socketlabs_api.models import Message
-from socketlabs_api.types import Unset
+if TYPE_CHECKING:
+    from socketlabs_api.models import Message
 
 __all__ = [
     "LONE_SURROGATE",
@@ -147,7 +147,7 @@ def message_problem(message: Message) -> tuple[str, str, str] | None:
             checks.append((f"{prefix}CustomHeaders[{i}].Name", name, header_name_problem, _HEADER_CODE))
             checks.append((f"{prefix}CustomHeaders[{i}].Value", value, header_value_problem, _HEADER_CODE))
     for field, value, check, code in checks:
-        if value is None or isinstance(value, Unset):
+        if not isinstance(value, str):  # absent (None), or a type the model checks refuse
             continue
         reason = check(value)
         if reason is not None:

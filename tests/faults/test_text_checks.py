@@ -140,7 +140,7 @@ QUERY_CALLS: dict[str, tuple[Callable[[str], bool], Callable[[str], Callable[[So
     ),
     "filter-value": (
         lambda c: not lone(c),
-        lambda v: lambda client: client.suppressions.search(filters=F.reason == v).first_page(),
+        lambda v: lambda client: client.reports.messages_detail(filters=F.subject == v).first_page(),
         SEARCH_OK,
     ),
     "extra-header-name": (
@@ -168,5 +168,5 @@ def test_each_query_and_header_value_gets_its_destinations_check(raw: RawServer,
 
 @pytest.mark.parametrize("value", ["ab\ud800", "\udc00"])
 def test_a_lone_surrogate_in_a_filter_string_is_a_typed_error(raw: RawServer, value: str) -> None:
-    search = lambda client: client.suppressions.search(filters=f"reason=eq:{value}").first_page()  # noqa: E731
+    search = lambda client: client.reports.messages_detail(filters=f"subject=eq:{value}").first_page()  # noqa: E731
     assert _outcome(raw, search) is False

@@ -13,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from socketlabs_client.testing import sandbox_environment
+from socketlabs_sandbox import Sandbox
+
 ROOT = Path(__file__).resolve().parents[2]  # the tests env has the sandbox extra; the drift env does not
 
 _PROBE = """
@@ -50,3 +53,93 @@ def test_the_sandbox_imports_nothing_of_the_client() -> None:
     loaded = _loaded_after_importing("socketlabs_sandbox")
     assert "socketlabs_sandbox._server" in loaded
     assert {m for m in loaded if m.split(".")[0] in ("socketlabs_client", "socketlabs_api")} == set()
+
+
+# What `from socketlabs_client import SocketLabs` must not load: each is deferred to the
+# first use that needs it (the transport, an async call, a list or download, an XML
+# body, webhook parsing, the version string), and click/rich belong to the `cli` extra.
+_DEFERRED = (
+    "asyncio",
+    "click",
+    "csv",
+    "decimal",
+    "h11",
+    "httpcore",
+    "importlib.metadata",
+    "pyrate_limiter",
+    "rich",
+    "xml.etree.ElementTree",
+    "socketlabs_client._deadline",
+    "socketlabs_client._filters",
+    "socketlabs_client._injection",
+    "socketlabs_client._ledger",
+    "socketlabs_client._pagination",
+    "socketlabs_client._webhooks",
+    "socketlabs_client._xml",
+)
+
+_LOADED_ON_USE = ("asyncio", "httpcore", "socketlabs_client._filters", "socketlabs_client._pagination")
+"""Of those, what the probe's calls (sync, async, a paged search) must have loaded by the end."""
+
+_CLIENT_PROBE = """
+import json, sys
+for name in ("click", "rich", "pygments"):  # a base install: httpx then skips its command line
+    sys.modules[name] = None
+import httpx
+before = set(sys.modules)
+from socketlabs_client import SocketLabs, AsyncSocketLabs
+loaded = sorted(set(sys.modules) - before)
+
+with SocketLabs() as client:  # SOCKETLABS_* from the environment: the sandbox
+    checked = client.suppressions.check(email_address="lazy@example.com").is_suppressed
+    client.suppressions.add(email_address="listed@example.com")
+    listed = [m.to for m in client.reports.messages_detail(page_size=5, max_items=5)]
+
+async def main():
+    import asyncio
+    async with AsyncSocketLabs() as client:
+        found = await client.suppressions.check(email_address="lazy@example.com")
+        await asyncio.sleep(0)
+        return found.is_suppressed
+
+import asyncio
+async_checked = asyncio.run(main())
+print(json.dumps({
+    "loaded": loaded,
+    "checked": checked,
+    "async_checked": async_checked,
+    "listed": listed,
+    "after": sorted(m for m in sys.argv[1:] if m in sys.modules),
+}))
+"""
+
+
+def test_importing_the_client_defers_the_transport_async_and_cli(socketlabs_sandbox: Sandbox) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETLABS_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])
+    done = subprocess.run(
+        [sys.executable, "-c", _CLIENT_PROBE, *_LOADED_ON_USE],
+        capture_output=True,
+        text=True,
+        env={**env, **sandbox_environment(socketlabs_sandbox)},
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    loaded = set(found["loaded"])
+    assert "socketlabs_client._client" in loaded  # the probe measured the real import
+    assert sorted(m for m in _DEFERRED if m in loaded) == []
+    models = {m for m in loaded if m.startswith("socketlabs_api.models.")}
+    assert models <= {"socketlabs_api.models.injection_error_code"}  # an enum; no attrs model class
+    assert {m for m in loaded if m.startswith("socketlabs_api.resources.")} == set()
+    # ...and what was deferred still loads, and works, when a call needs it.
+    assert found["checked"] is False
+    assert found["async_checked"] is False
+    assert len(found["listed"]) == 5  # a paged list, through the pager loaded on first use
+    assert found["after"] == [
+        "asyncio",
+        "httpcore",
+        "socketlabs_client._filters",
+        "socketlabs_client._pagination",
+    ]
