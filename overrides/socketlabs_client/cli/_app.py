@@ -439,6 +439,8 @@ def cli(
     state = State(api_key, server_id, urls, profile)
     ctx.obj = state
     ctx.call_on_close(state.close)
+    # A command says so itself (one note line) when its operation is unverified.
+    ctx.with_resource(quiet_unverified())
 
 
 # send -----------------------------------------------------------------------
@@ -615,7 +617,9 @@ def suppressions() -> None:
 @click.pass_obj
 def suppressions_list(state: State, filters: tuple[str, ...], max_items: int | None, as_json: bool) -> None:
     """List suppressed addresses (every page, or up to --max), streamed as they arrive."""
-    search = bound(state.client(), _op("suppressions", "search"))
+    op = _op("suppressions", "search")
+    search = bound(state.client(), op)
+    _note(unverified_note(op))
     pager = _run(lambda: search(filters=_filters(filters), max_items=max_items))
     _run(lambda: _rows((_plain(e) for e in pager), as_json, title="suppressions"))
 
@@ -1497,8 +1501,9 @@ def login(state: State, with_key: bool, no_verify: bool, as_json: bool) -> None:
         if state.server_id is None:
             raise click.UsageError("give --server-id to check the key (or --no-verify)")
         state._api_key = key
-        search = bound(state.client(saved=False), _op("suppressions", "search"))
-        _run(lambda: list(search(max_items=1)))
+        # A confirmed read: a modeled path could answer 404 to a good key.
+        read = bound(state.client(saved=False), _op("reports", "messages_detail"))
+        _run(lambda: next(iter(read(page_size=1, max_items=1)), None))
     where = _run(lambda: _profiles.save(name, key, state.server_id, urls))
     if as_json:
         _echo_json({"profile": name, "server_id": state.server_id, "stored_in": where, "urls": urls})
