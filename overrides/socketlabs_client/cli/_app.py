@@ -23,6 +23,7 @@ one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -1591,13 +1592,20 @@ def completion(shell: str) -> None:
 
 def _contract_module() -> Any:
     """The contract check (the 'contract' extra), or a one-line usage of what to install."""
-    try:
+    with _contract_extra():
         from .. import contract as checker  # noqa: PLC0415 - the contract extra, loaded when used
+    return checker
+
+
+@contextlib.contextmanager
+def _contract_extra() -> Iterator[None]:
+    """A module of the extra missing, when it is imported (some only as the check starts): one line."""
+    try:
+        yield
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in CONTRACT_EXTRA | SANDBOX_EXTRA:
             raise
         raise _extra_missing("contract", "contract") from None
-    return checker
 
 
 @cli.group(invoke_without_command=True)
@@ -1670,19 +1678,20 @@ def contract(
         "management_url": _checked("management_url", management_url),
         "marketing_url": _checked("marketing_url", marketing_url),
     }
-    try:
-        report = checker.run(
-            api_key=_checked("api_key", api_key),
-            server_id=server_id,
-            subaccount_id=subaccount_id,
-            urls=urls,
-            sandbox=sandbox,
-            operations=operations,
-            writes=writes,
-            examples=examples,
-        )
-    except ConfigurationError as exc:
-        raise Failure(f"contract: {exc}", EXIT_USAGE) from None
+    with _contract_extra():
+        try:
+            report = checker.run(
+                api_key=_checked("api_key", api_key),
+                server_id=server_id,
+                subaccount_id=subaccount_id,
+                urls=urls,
+                sandbox=sandbox,
+                operations=operations,
+                writes=writes,
+                examples=examples,
+            )
+        except ConfigurationError as exc:
+            raise Failure(f"contract: {exc}", EXIT_USAGE) from None
     markdown = report.to_markdown()
     click.echo(report.to_json() if as_json else markdown, nl=as_json)
     for path, text in (
@@ -1714,10 +1723,11 @@ def contract_promote(report: Path, spec_file: Path, as_json: bool) -> None:
     checker = _contract_module()
     from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
 
-    try:
-        promoted = checker.promote_file(report, spec_file)
-    except ConfigurationError as exc:
-        raise Failure(f"contract promote: {exc}", EXIT_USAGE) from None
+    with _contract_extra():
+        try:
+            promoted = checker.promote_file(report, spec_file)
+        except ConfigurationError as exc:
+            raise Failure(f"contract promote: {exc}", EXIT_USAGE) from None
     if as_json:
         _echo_json({"promoted": promoted, "spec": str(spec_file)})
         return
