@@ -1009,9 +1009,9 @@ def reports(
     )
 
 
-def _unwrapped(body: Any) -> Any:
+def _unwrapped(op: Operation, body: Any) -> Any:
     """What the answer holds: an unverified operation's plain JSON keeps the API's ``data`` envelope."""
-    if isinstance(body, Mapping) and "data" in body:
+    if unverified_note(op) and isinstance(body, Mapping) and "data" in body:
         return body["data"]
     return body
 
@@ -1019,7 +1019,7 @@ def _unwrapped(body: Any) -> Any:
 def _summary(state: State, op: Operation, arguments: Mapping[str, Any], as_json: bool, *, title: str) -> None:
     """A totals view: one object (or a list of them)."""
     method = bound(state.client(), op)
-    result = _unwrapped(_plain(_run(lambda: method(**accepts(method, arguments)))))
+    result = _unwrapped(op, _plain(_run(lambda: method(**accepts(method, arguments)))))
     _note(unverified_note(op))
     if as_json:
         _echo_json(result)
