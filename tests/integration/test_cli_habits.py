@@ -421,19 +421,20 @@ def test_rows_reach_the_pipe_while_later_pages_are_still_coming(socketlabs_sandb
     socketlabs_sandbox.faults.add(FaultKind.LATENCY, operation="getMessageDetailReport", delay=1.0)
     base = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETLABS_")}
     base["PYTHONPATH"] = os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])
-    pulling = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "socketlabs_client", "reports", "messages", "--format", "jsonl"],
         env={**base, **sandbox_environment(socketlabs_sandbox)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert pulling.stdout is not None
+    ) as pulling:  # leaving it closes the pipes and waits (the pull ends by itself)
+        assert pulling.stdout is not None and pulling.stderr is not None
         first = json.loads(pulling.stdout.readline())
         assert "messageId" in first
         assert pulling.poll() is None  # pages 2 and 3 (a second each) are still to come
-    finally:
-        rest, _ = pulling.communicate(timeout=60)
-    assert pulling.returncode == 0
+        # Through the same text stream: rows readline() already buffered are read too
+        # (communicate() reads the raw pipe and would miss them). stderr is a line at most.
+        rest = pulling.stdout.read()
+        errors = pulling.stderr.read()
+    assert pulling.returncode == 0, errors
     assert len(rest.splitlines()) + 1 == 250

@@ -516,7 +516,7 @@ def test_contract_command_checks_the_spec_against_the_embedded_sandbox(tmp_path:
             "contract",
             "--operation",
             "checkSuppression",
-            "--json",
+            "--json-file",
             str(report),
         ],
         capture_output=True,
@@ -532,7 +532,7 @@ def test_contract_command_checks_the_spec_against_the_embedded_sandbox(tmp_path:
 
 def test_contract_command_prints_json_for_scripts() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "socketlabs_client", "contract", "--operation", "listApiKeys", "--json", "-"],
+        [sys.executable, "-m", "socketlabs_client", "contract", "--operation", "listBounceDomains", "--json"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _leaves(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     for name, command in sorted(group.commands.items()):
         if isinstance(command, click.Group):
+            if command.invoke_without_command:  # runs by itself too (`socketlabs contract`)
+                yield (*prefix, name)
             yield from _leaves(command, (*prefix, name))
         else:
             yield (*prefix, name)
@@ -64,6 +66,7 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("logout",): ["logout"],
     ("completion",): ["completion", "bash"],
     ("contract",): ["contract", "--operation", "checkSuppression"],
+    ("contract", "promote"): ["contract", "promote", "{shapes}", "--spec", "{spec}"],
 }
 """One run of each command that ends by itself; ``--json`` is added where the command has it."""
 
@@ -112,12 +115,30 @@ def _env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
     return {**sandbox_environment(sandbox), "SOCKETLABS_CONFIG_DIR": str(tmp_path / "config")}
 
 
-def _argv(path: tuple[str, ...], sandbox: Sandbox, receiver: str) -> list[str]:
+def promote_files(folder: Path) -> dict[str, str]:
+    """A copy of the spec and a live shape report that promotes one of its operations."""
+    spec = folder / "openapi.yaml"
+    spec.write_text((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    entry = {
+        "operation_id": "getFailedOverview",
+        "method": "GET",
+        "path": "/servers/{serverId}/reports/failed/overview",
+    }
+    entry |= {"verdict": "conforms", "statuses": [200], "shape": {"data": {"count": "integer"}}}
+    shapes = folder / "shapes.json"
+    shapes.write_text(
+        json.dumps({"version": 1, "live": True, "checked": "2027-01-01", "operations": [entry]})
+    )
+    return {"{shapes}": str(shapes), "{spec}": str(spec)}
+
+
+def _argv(path: tuple[str, ...], sandbox: Sandbox, receiver: str, folder: Path) -> list[str]:
     fill = {
         "{receiver}": receiver,
         "{server_id}": str(sandbox.server_id),
         "{key}": sandbox.api_key,
         "{api}": sandbox.urls["api"],
+        **promote_files(folder),
     }
     argv = [fill.get(a, a) for a in SAMPLES[path]]
     return [*argv, "--json"] if _has_json(path) else argv
@@ -137,10 +158,10 @@ def test_every_command_has_a_sample() -> None:
 def test_each_command_in_process(
     path: tuple[str, ...], socketlabs_sandbox: Sandbox, receiver: str, tmp_path: Path
 ) -> None:
-    argv = _argv(path, socketlabs_sandbox, receiver)
+    argv = _argv(path, socketlabs_sandbox, receiver, tmp_path)
     runner = CliRunner(env=_env(socketlabs_sandbox, tmp_path))
     if path in SETUP:
-        first = runner.invoke(cli, _argv(SETUP[path], socketlabs_sandbox, receiver))
+        first = runner.invoke(cli, _argv(SETUP[path], socketlabs_sandbox, receiver, tmp_path))
         assert first.exit_code == 0, first.output
     result = runner.invoke(cli, argv, catch_exceptions=False)
     assert result.exit_code == 0, (argv, result.output)
@@ -156,10 +177,10 @@ def test_each_command_in_process(
 def test_each_command_as_a_subprocess(
     path: tuple[str, ...], socketlabs_sandbox: Sandbox, receiver: str, tmp_path: Path
 ) -> None:
-    argv = _argv(path, socketlabs_sandbox, receiver)
+    argv = _argv(path, socketlabs_sandbox, receiver, tmp_path)
     env = _subprocess_env(_env(socketlabs_sandbox, tmp_path))
     if path in SETUP:
-        first = _argv(SETUP[path], socketlabs_sandbox, receiver)
+        first = _argv(SETUP[path], socketlabs_sandbox, receiver, tmp_path)
         subprocess.run(
             [sys.executable, "-m", "socketlabs_client", *first],
             env=env,

@@ -157,7 +157,7 @@ def test_the_cli_prints_markdown_and_writes_json(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     runner = CliRunner(env={"SOCKETLABS_API_KEY": ""})
     done = runner.invoke(
-        cli, ["contract", "--sandbox", "--operation", "checkSuppression", "--json", str(target)]
+        cli, ["contract", "--sandbox", "--operation", "checkSuppression", "--json-file", str(target)]
     )
     assert done.exit_code == 0, done.output
     assert (

@@ -23,6 +23,7 @@ one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -81,6 +82,7 @@ ENV_WEBHOOK_SECRET = "SOCKETLABS_WEBHOOK_SECRET"  # noqa: S105 - a variable's na
 CONTRACT_EXTRA = frozenset({"schemathesis", "yaml", "jsonschema", "referencing", "hypothesis"})
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class Failure(click.ClickException):
@@ -417,6 +419,18 @@ def _note(line: str | None) -> None:
         click.echo(line, err=True)
 
 
+def _noting(items: Iterable[T], line: str | None) -> Iterator[T]:
+    """``items``, with ``line`` noted once the first answer came (an error stays stderr's only line)."""
+    noted = False
+    for item in items:
+        if not noted:
+            _note(line)
+            noted = True
+        yield item
+    if not noted:
+        _note(line)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="socketlabs", message="%(prog)s %(version)s")
 @functools.partial(_account_options, after=False)
@@ -439,6 +453,8 @@ def cli(
     state = State(api_key, server_id, urls, profile)
     ctx.obj = state
     ctx.call_on_close(state.close)
+    # A command says so itself (one note line) when its operation is unverified.
+    ctx.with_resource(quiet_unverified())
 
 
 # send -----------------------------------------------------------------------
@@ -615,9 +631,12 @@ def suppressions() -> None:
 @click.pass_obj
 def suppressions_list(state: State, filters: tuple[str, ...], max_items: int | None, as_json: bool) -> None:
     """List suppressed addresses (every page, or up to --max), streamed as they arrive."""
-    search = bound(state.client(), _op("suppressions", "search"))
+    op = _op("suppressions", "search")
+    search = bound(state.client(), op)
     pager = _run(lambda: search(filters=_filters(filters), max_items=max_items))
-    _run(lambda: _rows((_plain(e) for e in pager), as_json, title="suppressions"))
+    _run(
+        lambda: _rows((_plain(e) for e in _noting(pager, unverified_note(op))), as_json, title="suppressions")
+    )
 
 
 @suppressions.command()
@@ -828,21 +847,21 @@ def _pull(
     method = bound(state.client(), op)  # settings first: a run that cannot start leaves no file behind
     out = _open_output(output)
     writer = RowWriter(out.stream, fmt, as_json=as_json, title=label)
-    _note(unverified_note(op))
+    note = unverified_note(op)
     progress = _Progress(label)
 
     def fetch() -> None:
         size = {"page_size": op.max_page_size}
-        with quiet_unverified(), progress.listening(state):
+        with progress.listening(state):
             if op.pagination == "csv":
                 rows = method(
                     **accepts(method, {**arguments, **size, "max_rows": max_items, "progress": progress})
                 )
-                for row in rows:
+                for row in _noting(rows, note):
                     writer.write(row)
             else:
                 pager = method(**accepts(method, {**arguments, **size, "max_items": max_items}))
-                for page in pager.pages():
+                for page in _noting(pager.pages(), note):
                     for item in _member(page, "data") or []:
                         if max_items is not None and writer.count >= max_items:
                             break
@@ -990,12 +1009,18 @@ def reports(
     )
 
 
+def _unwrapped(op: Operation, body: Any) -> Any:
+    """What the answer holds: an unverified operation's plain JSON keeps the API's ``data`` envelope."""
+    if unverified_note(op) and isinstance(body, Mapping) and "data" in body:
+        return body["data"]
+    return body
+
+
 def _summary(state: State, op: Operation, arguments: Mapping[str, Any], as_json: bool, *, title: str) -> None:
     """A totals view: one object (or a list of them)."""
     method = bound(state.client(), op)
+    result = _unwrapped(op, _plain(_run(lambda: method(**accepts(method, arguments)))))
     _note(unverified_note(op))
-    with quiet_unverified():
-        result = _plain(_run(lambda: method(**accepts(method, arguments))))
     if as_json:
         _echo_json(result)
         return
@@ -1497,8 +1522,9 @@ def login(state: State, with_key: bool, no_verify: bool, as_json: bool) -> None:
         if state.server_id is None:
             raise click.UsageError("give --server-id to check the key (or --no-verify)")
         state._api_key = key
-        search = bound(state.client(saved=False), _op("suppressions", "search"))
-        _run(lambda: list(search(max_items=1)))
+        # A confirmed read: a modeled path could answer 404 to a good key.
+        read = bound(state.client(saved=False), _op("reports", "messages_detail"))
+        _run(lambda: next(iter(read(page_size=1, max_items=1)), None))
     where = _run(lambda: _profiles.save(name, key, state.server_id, urls))
     if as_json:
         _echo_json({"profile": name, "server_id": state.server_id, "stored_in": where, "urls": urls})
@@ -1566,13 +1592,20 @@ def completion(shell: str) -> None:
 
 def _contract_module() -> Any:
     """The contract check (the 'contract' extra), or a one-line usage of what to install."""
-    try:
+    with _contract_extra():
         from .. import contract as checker  # noqa: PLC0415 - the contract extra, loaded when used
+    return checker
+
+
+@contextlib.contextmanager
+def _contract_extra() -> Iterator[None]:
+    """A module of the extra missing, when it is imported (some only as the check starts): one line."""
+    try:
+        yield
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in CONTRACT_EXTRA | SANDBOX_EXTRA:
             raise
         raise _extra_missing("contract", "contract") from None
-    return checker
 
 
 @cli.group(invoke_without_command=True)
@@ -1594,13 +1627,15 @@ def _contract_module() -> Any:
 @click.option(
     "--examples", type=click.IntRange(1, 1000), default=1, show_default=True, help="Requests per operation."
 )
+@click.option("--json-file", "json_path", metavar="FILE", help="Also write the full report as JSON to FILE.")
+@click.option("--markdown", "markdown_path", metavar="FILE", help="Also write the Markdown table to FILE.")
 @click.option(
-    "--json", "json_path", help="Also write the full report as JSON to FILE ('-': print it instead)."
+    "--shapes",
+    "shapes_path",
+    metavar="FILE",
+    help="Write the publishable shape report (names and types only) to FILE.",
 )
-@click.option("--markdown", "markdown_path", help="Also write the Markdown table to FILE.")
-@click.option(
-    "--shapes", "shapes_path", help="Write the publishable shape report (names and types only) to FILE."
-)
+@json_option
 @click.pass_context
 def contract(
     ctx: click.Context,
@@ -1619,11 +1654,13 @@ def contract(
     json_path: str | None,
     markdown_path: str | None,
     shapes_path: str | None,
+    as_json: bool,
 ) -> None:
     """Check the spec against an API: the embedded sandbox, or the real one with a key.
 
     Read-only operations unless --write names others; a verdict per operation
-    (conforms, model only, not found, auth refused, response drift). With a key,
+    (conforms, model only, not found, auth refused, response drift): a Markdown
+    table, or with --json the full report as JSON. With a key,
     --shapes writes what each answer looked like (member names and JSON types,
     never values): `socketlabs contract promote FILE` turns it into spec edits.
     Needs the 'contract' extra.
@@ -1641,23 +1678,24 @@ def contract(
         "management_url": _checked("management_url", management_url),
         "marketing_url": _checked("marketing_url", marketing_url),
     }
-    try:
-        report = checker.run(
-            api_key=_checked("api_key", api_key),
-            server_id=server_id,
-            subaccount_id=subaccount_id,
-            urls=urls,
-            sandbox=sandbox,
-            operations=operations,
-            writes=writes,
-            examples=examples,
-        )
-    except ConfigurationError as exc:
-        raise Failure(f"contract: {exc}", EXIT_USAGE) from None
+    with _contract_extra():
+        try:
+            report = checker.run(
+                api_key=_checked("api_key", api_key),
+                server_id=server_id,
+                subaccount_id=subaccount_id,
+                urls=urls,
+                sandbox=sandbox,
+                operations=operations,
+                writes=writes,
+                examples=examples,
+            )
+        except ConfigurationError as exc:
+            raise Failure(f"contract: {exc}", EXIT_USAGE) from None
     markdown = report.to_markdown()
-    click.echo(report.to_json() if json_path == "-" else markdown, nl=json_path == "-")
+    click.echo(report.to_json() if as_json else markdown, nl=as_json)
     for path, text in (
-        (None if json_path == "-" else json_path, report.to_json()),
+        (json_path, report.to_json()),
         (markdown_path, markdown),
         (shapes_path, json.dumps(report.shape_report(), indent=2) + "\n"),
     ):
@@ -1679,15 +1717,20 @@ def contract(
     show_default=True,
     help="The spec to edit in place.",
 )
-def contract_promote(report: Path, spec_file: Path) -> None:
+@json_option
+def contract_promote(report: Path, spec_file: Path, as_json: bool) -> None:
     """Mark each operation a live shape REPORT saw answer as `observed`, with its observed schema."""
     checker = _contract_module()
     from .._errors import ConfigurationError  # noqa: PLC0415 - the library loads only when a command runs
 
-    try:
-        promoted = checker.promote_file(report, spec_file)
-    except ConfigurationError as exc:
-        raise Failure(f"contract promote: {exc}", EXIT_USAGE) from None
+    with _contract_extra():
+        try:
+            promoted = checker.promote_file(report, spec_file)
+        except ConfigurationError as exc:
+            raise Failure(f"contract promote: {exc}", EXIT_USAGE) from None
+    if as_json:
+        _echo_json({"promoted": promoted, "spec": str(spec_file)})
+        return
     for operation_id in promoted:
         click.echo(f"promoted {operation_id}")
     click.echo(f"{len(promoted)} operations promoted in {spec_file}; run python generator/regenerate.py")
