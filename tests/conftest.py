@@ -95,7 +95,10 @@ def _unverified_warnings_per_test() -> Iterator[None]:
     ``UnverifiedOperationWarning`` is given once per operation per process; without this
     reset, whether a test sees it would depend on which tests ran before.
     """
-    from socketlabs_client._tiers import forget_warnings
-
+    try:
+        from socketlabs_client._tiers import forget_warnings
+    except ModuleNotFoundError:  # the spec lint's environment installs no client
+        yield
+        return
     forget_warnings()
     yield

@@ -33,6 +33,9 @@ def make_view(receiver: WebhookReceiver) -> Callable[[HttpRequest], HttpResponse
         if declared and not (declared.isascii() and declared.isdigit()):
             # request.body would raise ValueError on int(), and Django would answer 500
             return HttpResponse(b"malformed Content-Length\n", status=400, content_type="text/plain")
+        if declared and int(declared) > receiver.max_body_size:
+            # answered here, not left to Django's RequestDataTooBig (a 500 where exceptions propagate)
+            return HttpResponse(b"body over the limit\n", status=413, content_type="text/plain")
         answer = receiver.handle(request.body, request.META.get("CONTENT_TYPE"))
         return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
 

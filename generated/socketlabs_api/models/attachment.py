@@ -36,7 +36,8 @@ class Attachment:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        CustomHeader = _models.CustomHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            CustomHeader = _models.CustomHeader
         name = self.name
 
         content = self.content
@@ -67,7 +68,8 @@ class Attachment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        CustomHeader = _models.CustomHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            CustomHeader = _models.CustomHeader
         d = remap_keys(
             src_dict,
             (

@@ -46,7 +46,8 @@ class Contact:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        ContactCustomFields = _models.ContactCustomFields
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ContactCustomFields = _models.ContactCustomFields
         id = self.id
 
         email_address = self.email_address
@@ -83,7 +84,8 @@ class Contact:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ContactCustomFields = _models.ContactCustomFields
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ContactCustomFields = _models.ContactCustomFields
         d = remap_keys(
             src_dict,
             (

@@ -28,7 +28,8 @@ class ContactEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        Contact = _models.Contact
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Contact = _models.Contact
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -43,7 +44,8 @@ class ContactEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        Contact = _models.Contact
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Contact = _models.Contact
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, dict | Mapping):

@@ -41,7 +41,8 @@ class ContactInput:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        ContactInputCustomFields = _models.ContactInputCustomFields
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ContactInputCustomFields = _models.ContactInputCustomFields
         email_address = self.email_address
 
         field_dict: dict[str, Any] = {}
@@ -73,7 +74,8 @@ class ContactInput:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ContactInputCustomFields = _models.ContactInputCustomFields
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ContactInputCustomFields = _models.ContactInputCustomFields
         d = remap_keys(
             src_dict,
             (

@@ -29,7 +29,8 @@ class ErrorEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        ApiError = _models.ApiError
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ApiError = _models.ApiError
         error = []
         for error_item_data in self.error:
             error_item = error_item_data.to_dict()
@@ -47,7 +48,8 @@ class ErrorEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ApiError = _models.ApiError
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ApiError = _models.ApiError
         d = remap_keys(src_dict, ("error",))
         _error = d.pop("error")
         if not isinstance(_error, list):

@@ -43,7 +43,8 @@ class InboundAttachment:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        InboundHeader = _models.InboundHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundHeader = _models.InboundHeader
         name: None | str
         name = self.name
 
@@ -81,7 +82,8 @@ class InboundAttachment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        InboundHeader = _models.InboundHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundHeader = _models.InboundHeader
         d = remap_keys(
             src_dict,
             (

@@ -63,7 +63,8 @@ class InboundMessage:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        InboundParsedMessage = _models.InboundParsedMessage
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundParsedMessage = _models.InboundParsedMessage
         secret_key = self.secret_key
 
         message = self.message.to_dict()
@@ -126,7 +127,8 @@ class InboundMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        InboundParsedMessage = _models.InboundParsedMessage
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundParsedMessage = _models.InboundParsedMessage
         d = remap_keys(
             src_dict,
             (

@@ -76,9 +76,10 @@ class InboundParsedMessage:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        InboundAddress = _models.InboundAddress
-        InboundAttachment = _models.InboundAttachment
-        InboundHeader = _models.InboundHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundAddress = _models.InboundAddress
+            InboundAttachment = _models.InboundAttachment
+            InboundHeader = _models.InboundHeader
         from_ = self.from_.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -187,9 +188,10 @@ class InboundParsedMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        InboundAddress = _models.InboundAddress
-        InboundAttachment = _models.InboundAttachment
-        InboundHeader = _models.InboundHeader
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            InboundAddress = _models.InboundAddress
+            InboundAttachment = _models.InboundAttachment
+            InboundHeader = _models.InboundHeader
         d = remap_keys(
             src_dict,
             (

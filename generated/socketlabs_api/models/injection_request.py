@@ -34,7 +34,8 @@ class InjectionRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        Message = _models.Message
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Message = _models.Message
         server_id = self.server_id
 
         messages = []
@@ -58,7 +59,8 @@ class InjectionRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        Message = _models.Message
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Message = _models.Message
         d = remap_keys(
             src_dict,
             (

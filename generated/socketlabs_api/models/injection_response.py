@@ -40,7 +40,8 @@ class InjectionResponse:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        MessageResult = _models.MessageResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MessageResult = _models.MessageResult
         error_code = self.error_code.value
 
         field_dict: dict[str, Any] = {}
@@ -69,7 +70,8 @@ class InjectionResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        MessageResult = _models.MessageResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MessageResult = _models.MessageResult
         d = remap_keys(
             src_dict,
             (

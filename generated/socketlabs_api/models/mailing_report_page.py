@@ -30,7 +30,8 @@ class MailingReportPage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        MailingReport = _models.MailingReport
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MailingReport = _models.MailingReport
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -51,7 +52,8 @@ class MailingReportPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        MailingReport = _models.MailingReport
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MailingReport = _models.MailingReport
         d = remap_keys(
             src_dict,
             (

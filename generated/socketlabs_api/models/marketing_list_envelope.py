@@ -28,7 +28,8 @@ class MarketingListEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        MarketingList = _models.MarketingList
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MarketingList = _models.MarketingList
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -43,7 +44,8 @@ class MarketingListEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        MarketingList = _models.MarketingList
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MarketingList = _models.MarketingList
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, dict | Mapping):

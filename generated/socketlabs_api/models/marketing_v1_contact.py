@@ -36,7 +36,8 @@ class MarketingV1Contact:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        MarketingV1CustomField = _models.MarketingV1CustomField
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MarketingV1CustomField = _models.MarketingV1CustomField
         email_address = self.email_address
 
         field_dict: dict[str, Any] = {}
@@ -64,7 +65,8 @@ class MarketingV1Contact:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        MarketingV1CustomField = _models.MarketingV1CustomField
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MarketingV1CustomField = _models.MarketingV1CustomField
         d = remap_keys(
             src_dict,
             (

@@ -32,7 +32,8 @@ class MergeData:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        MergeField = _models.MergeField
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MergeField = _models.MergeField
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,7 +61,8 @@ class MergeData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        MergeField = _models.MergeField
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            MergeField = _models.MergeField
         d = remap_keys(
             src_dict,
             (

@@ -67,11 +67,12 @@ class Message:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        Address = _models.Address
-        Attachment = _models.Attachment
-        CustomHeader = _models.CustomHeader
-        MergeData = _models.MergeData
-        MetadataItem = _models.MetadataItem
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Address = _models.Address
+            Attachment = _models.Attachment
+            CustomHeader = _models.CustomHeader
+            MergeData = _models.MergeData
+            MetadataItem = _models.MetadataItem
         to = []
         for to_item_data in self.to:
             to_item = to_item_data.to_dict()
@@ -161,11 +162,12 @@ class Message:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        Address = _models.Address
-        Attachment = _models.Attachment
-        CustomHeader = _models.CustomHeader
-        MergeData = _models.MergeData
-        MetadataItem = _models.MetadataItem
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Address = _models.Address
+            Attachment = _models.Attachment
+            CustomHeader = _models.CustomHeader
+            MergeData = _models.MergeData
+            MetadataItem = _models.MetadataItem
         d = remap_keys(
             src_dict,
             (

@@ -38,7 +38,8 @@ class MessageResult:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        AddressResult = _models.AddressResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            AddressResult = _models.AddressResult
         index = self.index
 
         error_code = self.error_code.value
@@ -65,7 +66,8 @@ class MessageResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        AddressResult = _models.AddressResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            AddressResult = _models.AddressResult
         d = remap_keys(
             src_dict,
             (

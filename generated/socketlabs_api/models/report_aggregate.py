@@ -34,7 +34,8 @@ class ReportAggregate:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        ReportBucket = _models.ReportBucket
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportBucket = _models.ReportBucket
         interval = self.interval.value
 
         aggregate_types = self.aggregate_types
@@ -58,7 +59,8 @@ class ReportAggregate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ReportBucket = _models.ReportBucket
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportBucket = _models.ReportBucket
         d = remap_keys(
             src_dict,
             (

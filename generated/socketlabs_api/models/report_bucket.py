@@ -34,7 +34,8 @@ class ReportBucket:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        ReportBucketGroups = _models.ReportBucketGroups
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportBucketGroups = _models.ReportBucketGroups
         start = self.start.isoformat()
 
         count = self.count
@@ -55,7 +56,8 @@ class ReportBucket:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ReportBucketGroups = _models.ReportBucketGroups
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportBucketGroups = _models.ReportBucketGroups
         d = remap_keys(
             src_dict,
             (

@@ -28,7 +28,8 @@ class ReportInboundOverviewEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        ReportInboundOverview = _models.ReportInboundOverview
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportInboundOverview = _models.ReportInboundOverview
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -43,7 +44,8 @@ class ReportInboundOverviewEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        ReportInboundOverview = _models.ReportInboundOverview
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            ReportInboundOverview = _models.ReportInboundOverview
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, dict | Mapping):

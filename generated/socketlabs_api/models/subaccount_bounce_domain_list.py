@@ -28,7 +28,8 @@ class SubaccountBounceDomainList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        SubaccountBounceDomain = _models.SubaccountBounceDomain
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SubaccountBounceDomain = _models.SubaccountBounceDomain
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -46,7 +47,8 @@ class SubaccountBounceDomainList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        SubaccountBounceDomain = _models.SubaccountBounceDomain
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SubaccountBounceDomain = _models.SubaccountBounceDomain
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, list):

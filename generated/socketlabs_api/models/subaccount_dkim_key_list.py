@@ -28,7 +28,8 @@ class SubaccountDkimKeyList:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        SubaccountDkimKey = _models.SubaccountDkimKey
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SubaccountDkimKey = _models.SubaccountDkimKey
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -46,7 +47,8 @@ class SubaccountDkimKeyList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        SubaccountDkimKey = _models.SubaccountDkimKey
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SubaccountDkimKey = _models.SubaccountDkimKey
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, list):

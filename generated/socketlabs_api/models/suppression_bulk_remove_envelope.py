@@ -28,7 +28,8 @@ class SuppressionBulkRemoveEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -43,7 +44,8 @@ class SuppressionBulkRemoveEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            SuppressionBulkRemoveResult = _models.SuppressionBulkRemoveResult
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, dict | Mapping):

@@ -28,7 +28,8 @@ class SuppressionEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        Suppression = _models.Suppression
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Suppression = _models.Suppression
         data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
@@ -43,7 +44,8 @@ class SuppressionEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        Suppression = _models.Suppression
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            Suppression = _models.Suppression
         d = remap_keys(src_dict, ("data",))
         _data = d.pop("data")
         if not isinstance(_data, dict | Mapping):

@@ -30,7 +30,8 @@ class TrackingEventPage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        TrackingEvent = _models.TrackingEvent
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            TrackingEvent = _models.TrackingEvent
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -51,7 +52,8 @@ class TrackingEventPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        TrackingEvent = _models.TrackingEvent
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            TrackingEvent = _models.TrackingEvent
         d = remap_keys(
             src_dict,
             (

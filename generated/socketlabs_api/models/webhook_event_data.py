@@ -36,7 +36,8 @@ class WebhookEventData:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        WebhookEventMetaItem = _models.WebhookEventMetaItem
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            WebhookEventMetaItem = _models.WebhookEventMetaItem
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -61,7 +62,8 @@ class WebhookEventData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        WebhookEventMetaItem = _models.WebhookEventMetaItem
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            WebhookEventMetaItem = _models.WebhookEventMetaItem
         d = remap_keys(
             src_dict,
             (

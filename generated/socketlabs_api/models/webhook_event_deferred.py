@@ -65,7 +65,8 @@ class WebhookEventDeferred:
     _given: frozenset[str] = _attrs_field(init=False, factory=frozenset, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        WebhookEventData = _models.WebhookEventData
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            WebhookEventData = _models.WebhookEventData
         server_id = self.server_id
 
         secret_key = self.secret_key
@@ -129,7 +130,8 @@ class WebhookEventDeferred:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        WebhookEventData = _models.WebhookEventData
+        if not TYPE_CHECKING:  # for mypy the names stay the classes imported above
+            WebhookEventData = _models.WebhookEventData
         d = remap_keys(
             src_dict,
             (
