@@ -12,6 +12,7 @@ log records) calls the same function and none of them has its own list.
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import math
 import re
@@ -162,10 +163,13 @@ def scrub_exception(error: BaseException, secrets: Iterable[str]) -> BaseExcepti
             redacted = red.value(value)
             if redacted is not value:
                 setattr(current, name, redacted)
-            elif hasattr(value, "__attrs_attrs__"):
-                _scrub_attrs(value, red, depth=0)
-            elif isinstance(value, tuple) and value and hasattr(value[0], "__attrs_attrs__"):
-                setattr(current, name, tuple(_redacted_attrs(v, red) for v in value))
+            elif attrs.has(type(value)):
+                if (clone := _redacted_copy(value, red)) is not value:
+                    setattr(current, name, clone)
+            elif isinstance(value, tuple) and value and attrs.has(type(value[0])):
+                clones = tuple(_redacted_copy(v, red) for v in value)
+                if any(a is not b for a, b in zip(clones, value, strict=True)):
+                    setattr(current, name, clones)
         notes = getattr(current, "__notes__", None)
         if isinstance(notes, list):
             current.__notes__ = [red(n) if isinstance(n, str) else n for n in notes]
@@ -173,39 +177,38 @@ def scrub_exception(error: BaseException, secrets: Iterable[str]) -> BaseExcepti
     return error
 
 
-def _redacted_attrs(value: Any, red: Redactor) -> Any:
-    """A frozen attrs value (``ErrorDetail``) with its text fields redacted."""
-    if not attrs.has(type(value)):
-        return value
-    changes = {
-        f.name.lstrip("_"): red(v)
-        for f in attrs.fields(type(value))
-        if f.init and isinstance(v := getattr(value, f.name), str)
-    }
-    try:
-        return attrs.evolve(value, **changes)
-    except (TypeError, ValueError):
-        return value
+def _redacted_copy(value: Any, red: Redactor, depth: int = 0) -> Any:
+    """``value`` (an attrs instance, e.g. ``ErrorDetail`` or a parsed answer) with its text redacted.
 
-
-def _scrub_attrs(value: Any, red: Redactor, depth: int) -> None:
-    """Redact the text fields of a (mutable) attrs model in place, e.g. a parsed ``InjectionResponse``."""
+    A copy when anything changed, never an edit in place: an error may hold an
+    object others share (its ``Operation`` from the operations table), and a
+    redaction must not reach back into it.
+    """
     if depth > 4 or not attrs.has(type(value)):
-        return
+        return value
+    changes: dict[str, Any] = {}
     for f in attrs.fields(type(value)):
         member = getattr(value, f.name, None)
         if isinstance(member, str):
-            redacted = red(member)
-            if redacted != member:
-                try:
-                    object.__setattr__(value, f.name, redacted)
-                except (AttributeError, TypeError):
-                    return
+            new: Any = red(member)
+            if new == member:
+                continue
         elif isinstance(member, list):
-            for item in member:
-                _scrub_attrs(item, red, depth + 1)
+            items = [red(i) if isinstance(i, str) else _redacted_copy(i, red, depth + 1) for i in member]
+            if all(a is b or a == b for a, b in zip(items, member, strict=True)):
+                continue
+            new = items
         else:
-            _scrub_attrs(member, red, depth + 1)
+            new = _redacted_copy(member, red, depth + 1)
+            if new is member:
+                continue
+        changes[f.name] = new
+    if not changes:
+        return value
+    clone = copy.copy(value)
+    for name, new in changes.items():
+        object.__setattr__(clone, name, new)  # frozen classes too: the clone is ours
+    return clone
 
 
 # -- log records -------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from ._xmlbody import is_xml, write_answer
 
 __all__ = [
     "API_PREFIX",
+    "CONTROL_INBOX",
     "EVIDENCED",
     "INJECTION_PREFIX",
     "MANAGEMENT_PREFIX",
@@ -66,6 +67,11 @@ INJECTION_PREFIX = "/api/v1"
 
 CONTROL_DELIVER = API_PREFIX + "/_sandbox/events/deliver"
 """Sandbox-only: ``POST`` here (with the key) posts the owed event webhooks (see ``_control_deliver``)."""
+
+CONTROL_INBOX = API_PREFIX + "/_sandbox/events/inbox"
+"""Sandbox-only: the sandbox's own webhook receiver, where events go when no other URL is set."""
+
+_INBOX_KEEP = 1000
 
 _MAX_INT32 = 2_147_483_647
 _LIST_PARAMS = ("pageSize", "pageNumber", "sortField", "sortDirection", "startDate", "endDate", "filters")
@@ -168,6 +174,8 @@ class SandboxApp:
         """The event webhooks accepted mail owes (``Sandbox.events`` is this one)."""
         self.faults = Faults()
         self.limits = SandboxRateLimits(state.config.rate_limit_window)
+        self.inbox: list[JsonBody] = []
+        """The last events the sandbox's own receiver took (``GET {CONTROL_INBOX}`` lists them)."""
         self._routes: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
         for operation in OPERATIONS:
             for pattern, methods in self._routes:
@@ -208,6 +216,9 @@ class SandboxApp:
         body = await request.body()
         if request.url.path == CONTROL_DELIVER:
             await (await self._control_deliver(request, body))(scope, receive, send)
+            return
+        if request.url.path == CONTROL_INBOX:
+            await self._control_inbox(request, body)(scope, receive, send)
             return
 
         def run() -> Response:
@@ -257,8 +268,8 @@ class SandboxApp:
             )
         if url is not None:
             self.events.webhook_url = url
-        if not self.events.webhook_url:
-            return _error(400, "InvalidRequest", ["No webhook_url given or configured"])
+        if not self.events.webhook_url:  # a fresh sandbox delivers to its own receiver
+            self.events.webhook_url = str(request.base_url).rstrip("/") + CONTROL_INBOX
         try:
             done = await self.events.adeliver(address=address)
         except ValueError as exc:
@@ -273,6 +284,34 @@ class SandboxApp:
             for d in done
         ]
         return _json(200, {"data": answer, "total": len(answer)})
+
+    def _control_inbox(self, request: Request, body: bytes) -> Response:
+        """``{CONTROL_INBOX}``: the sandbox's own webhook receiver (``POST``), and what it took (``GET``).
+
+        It holds the sandbox's secret to the same rule a real receiver does (a
+        post without it is refused with 401), logs each event, and keeps the
+        last ones, so ``socketlabs events trigger`` works on a fresh sandbox.
+        """
+        if request.method == "GET":
+            if self._auth_problem(request.headers.get("authorization"), bearer_only=True) is not None:
+                return _error(401, "Unauthorized", ["A valid API key is required"])
+            return _json(200, {"data": list(self.inbox), "total": len(self.inbox)})
+        if request.method != "POST":
+            return _error(405, "MethodNotAllowed", ["GET or POST only"], {"Allow": "GET, POST"})
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            return _error(400, "InvalidRequest", ["The body must be one webhook event (a JSON object)"])
+        given = event.get("SecretKey")
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), self.events.secret.encode()):
+            return _error(401, "Unauthorized", ["The event's SecretKey is not the sandbox's webhook secret"])
+        kept = {k: v for k, v in event.items() if k != "SecretKey"}
+        self.inbox = [*self.inbox[-(_INBOX_KEEP - 1) :], kept]
+        logger.info("webhook inbox took %s for %s", kept.get("Type"), kept.get("Address"))
+        # A real receiver proves it holds the secret only in the Validation handshake.
+        return _json(200, {"SecretKey": self.events.secret} if kept.get("Type") == "Validation" else {})
 
     def _operation(self, request: Request) -> Operation | None:
         """The spec operation a request is for (route and method), if any."""

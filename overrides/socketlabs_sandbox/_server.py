@@ -19,7 +19,7 @@ from types import TracebackType
 
 import uvicorn
 
-from ._app import API_PREFIX, INJECTION_PREFIX, MANAGEMENT_PREFIX, SandboxApp
+from ._app import API_PREFIX, CONTROL_INBOX, INJECTION_PREFIX, MANAGEMENT_PREFIX, SandboxApp
 from ._config import SandboxConfig
 from ._events import EventOutbox
 from ._faults import Faults, processed_per_recipient
@@ -157,6 +157,14 @@ class Sandbox:
         return self.url + MARKETING_V1_PREFIX
 
     @property
+    def inbox_url(self) -> str:
+        """The sandbox's own webhook receiver: events go there when no ``webhook_url`` is set.
+
+        ``GET`` it (with the key) for the events it took, newest last.
+        """
+        return self.url + CONTROL_INBOX
+
+    @property
     def urls(self) -> dict[str, str]:
         """Base URL by the spec's ``x-servers`` name: what a client (or its settings table) points at.
 
@@ -186,9 +194,10 @@ class Sandbox:
         return processed_per_recipient(self.state)
 
     def reset(self) -> None:
-        """Back to the seeded state (suppressions, sent mail, log, owed events), no faults, fresh windows."""
+        """Back to the seeded state (suppressions, sent mail, log, owed events, inbox), no faults, fresh windows."""
         self.state.reset()
         self.events.reset()
+        self.app.inbox.clear()
         self.app.faults.clear()
         self.app.limits.reset()
 

@@ -223,3 +223,24 @@ def test_no_spelling_of_the_key_shows_anywhere(
 @pytest.mark.parametrize("encoding", ["raw", "pct-lower", "hex-upper", "split", "b64-2"])
 def test_the_reported_findings_stay_redacted(raw: RawServer, encoding: str, position: str) -> None:
     assert leaks(raw, "k3yPart0123456789abc.s3cretPart0123456789", encoding, position, 12) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=st.integers(0, 10_000), start=st.integers(0, 30), length=st.integers(1, 6))
+def test_redacting_an_error_never_edits_what_it_shares(index: int, start: int, length: int) -> None:
+    """A key that happens to spell part of an operation id is redacted in the error, not in the table."""
+    from socketlabs_api.operations import OPERATIONS
+    from socketlabs_client._redact import scrub_exception
+
+    operation = list(OPERATIONS.values())[index % len(OPERATIONS)]
+    before = {op_id: (op.operation_id, op.path) for op_id, op in OPERATIONS.items()}
+    secret = operation.operation_id[start : start + length] or operation.operation_id
+    error = APIError(f"failed: {operation.operation_id}", operation=operation, method="GET", url="/x")
+    scrub_exception(error, (secret,))
+
+    def shown(text: str) -> str:
+        return text.replace("[redacted]", "\0")  # the marker's own letters are not the key
+
+    assert secret not in shown(str(error))
+    assert error.operation is not None and secret not in shown(error.operation.operation_id)
+    assert {op_id: (op.operation_id, op.path) for op_id, op in OPERATIONS.items()} == before

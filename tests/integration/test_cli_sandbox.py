@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from socketlabs_client._config import SERVER_SETTINGS
@@ -342,9 +343,21 @@ def test_listen_refuses_a_forged_post(run: Any, socketlabs_sandbox: Sandbox) -> 
     assert "refused a post: 401" in err
 
 
-def test_trigger_without_a_webhook_url_is_one_line(run: Any) -> None:
-    result = run("events", "trigger", "open", code=1)
-    assert result.stderr.count("\n") == 1 and "webhook_url" in result.stderr
+def test_trigger_on_a_fresh_sandbox_delivers_to_its_own_inbox(run: Any, socketlabs_sandbox: Sandbox) -> None:
+    posted = _json(run("events", "trigger", "open", "--json"))
+    assert posted["posted"] and {p["status"] for p in posted["posted"]} == {200}
+    inbox = httpx.get(
+        socketlabs_sandbox.inbox_url, headers={"Authorization": f"Bearer {socketlabs_sandbox.api_key}"}
+    ).json()["data"]
+    assert [(e["Type"], e["Address"]) for e in inbox] == [(p["type"], p["address"]) for p in posted["posted"]]
+    assert all("SecretKey" not in e for e in inbox)
+
+
+def test_the_inbox_holds_posts_to_the_secret_like_a_receiver(socketlabs_sandbox: Sandbox) -> None:
+    forged = httpx.post(socketlabs_sandbox.inbox_url, json={"Type": "Delivered", "SecretKey": "guess"})
+    assert forged.status_code == 401
+    assert httpx.get(socketlabs_sandbox.inbox_url).status_code == 401  # listing it needs the key
+    assert socketlabs_sandbox.app.inbox == []
 
 
 def test_trigger_posts_only_its_own_events(

@@ -1275,7 +1275,8 @@ TRIGGERS = {
     "webhook_url",
     metavar="URL",
     callback=lambda ctx, param, value: _checked("webhook_url", value),
-    help="Where the sandbox posts (e.g. the URL `listen` printed); default: the sandbox's own.",
+    help="Where the sandbox posts (e.g. the URL `listen` printed); default: the URL the sandbox was "
+    "started with, else its own inbox.",
 )
 @click.option(
     "--from", "from_", default="sandbox@example.com", show_default=True, help="Sender of the message."
@@ -1286,7 +1287,9 @@ TRIGGERS = {
 def trigger(state: State, event_type: str, webhook_url: str | None, from_: str, as_json: bool) -> None:
     """Make a sandbox post TYPE's events: send one message there, then have it deliver (``stripe trigger``).
 
-    Only this message's events are posted (not those of earlier sends). Exits
+    Only this message's events are posted (not those of earlier sends), to
+    --webhook-url, else the URL the sandbox was started with, else the
+    sandbox's own inbox (which checks the secret like a receiver). Exits
     5 when the receiver refused or could not be reached (a wrong secret gets
     401: give the receiver the secret `socketlabs sandbox` prints). Works
     against a sandbox, which has the delivery control path; a real account
@@ -1473,7 +1476,7 @@ def _announce(running: Any, as_json: bool) -> None:
                     "from": start.isoformat(),
                     "to": running.anchor.isoformat(),
                 },
-                "webhook_url": running.events.webhook_url,
+                "webhook_url": running.events.webhook_url or running.inbox_url,
                 "webhook_secret": running.events.secret,
             }
         )
@@ -1481,7 +1484,7 @@ def _announce(running: Any, as_json: bool) -> None:
         click.echo(
             f"SocketLabs sandbox on {running.url}: server {running.server_id}, "
             f"{running.config.report_messages} seeded messages {start:%Y-%m-%d %H:%M} to "
-            f"{running.anchor:%Y-%m-%d %H:%M} UTC, webhooks to {running.events.webhook_url or '(none)'} "
+            f"{running.anchor:%Y-%m-%d %H:%M} UTC, webhooks to {running.events.webhook_url or running.inbox_url} "
             f"signed with secret {running.events.secret}. Ctrl-C stops it."
         )
         for line in _exports(running):
