@@ -194,7 +194,7 @@ class Sandbox:
         return processed_per_recipient(self.state)
 
     def reset(self) -> None:
-        """Back to the seeded state (suppressions, sent mail, log, owed events, inbox), no faults, fresh windows."""
+        """Back to the seeded state: suppressions, mail, log, events, inbox; no faults, new windows."""
         self.state.reset()
         self.events.reset()
         self.app.inbox.clear()

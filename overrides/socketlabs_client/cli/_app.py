@@ -1484,7 +1484,8 @@ def _announce(running: Any, as_json: bool) -> None:
         click.echo(
             f"SocketLabs sandbox on {running.url}: server {running.server_id}, "
             f"{running.config.report_messages} seeded messages {start:%Y-%m-%d %H:%M} to "
-            f"{running.anchor:%Y-%m-%d %H:%M} UTC, webhooks to {running.events.webhook_url or running.inbox_url} "
+            f"{running.anchor:%Y-%m-%d %H:%M} UTC, "
+            f"webhooks to {running.events.webhook_url or running.inbox_url} "
             f"signed with secret {running.events.secret}. Ctrl-C stops it."
         )
         for line in _exports(running):
