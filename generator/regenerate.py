@@ -41,6 +41,7 @@ CONFIG = ROOT / "generator" / "config.yaml"
 TEMPLATES = ROOT / "generator" / "templates"
 PYPROJECT = ROOT / "pyproject.toml"
 REFERENCE = ROOT / "docs" / "reference" / "operations.md"
+README = ROOT / "README.md"
 MODELS_PAGE = ROOT / "docs" / "reference" / "models.md"
 RESOURCES_PAGE = ROOT / "docs" / "reference" / "resources.md"
 TARGET = ROOT / "generated" / "socketlabs_api"
@@ -376,6 +377,33 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def confidence_counts(spec: dict[str, Any]) -> list[str]:
+    """The spec's operations counted by tier: two lines, for the coverage table and the README."""
+    operations = list(operations_from_spec(spec).values())
+    counts = {level: sum(op["confidence"] == level for op in operations) for level in CONFIDENCE}
+    summary = ", ".join(f"{n} {level}" for level, n in counts.items())
+    evidenced = [op for op in operations if op["confidence"] != "modeled"]
+    shaped = sum(op["shape_confidence"] != "modeled" for op in evidenced)
+    return [
+        f"{len(operations)} operations: {summary}.",
+        f"{len(evidenced)} have an evidenced path (`client.<resource>`), {shaped} of them an evidenced answer"
+        f" shape; {counts['modeled']} are this client's model (`client.unverified.<resource>`).",
+    ]
+
+
+README_COUNTS = ("<!-- counts: written from the spec by generator/regenerate.py -->", "<!-- /counts -->")
+
+
+def readme_with_counts(readme: str, spec: dict[str, Any]) -> str:
+    """``readme`` with the text between the ``README_COUNTS`` markers replaced by the spec's counts."""
+    start, end = README_COUNTS
+    head, found, rest = readme.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found or not found_end:
+        raise RegenerateError(f"README.md lacks the markers {start} ... {end}")
+    return head + start + "\n" + "\n".join(confidence_counts(spec)) + "\n" + end + tail
+
+
 def coverage_table(spec: dict[str, Any]) -> str:
     """The coverage table: the counts, then every operation with its call site, path, confidence and source.
 
@@ -384,14 +412,8 @@ def coverage_table(spec: dict[str, Any]) -> str:
     operations = sorted(
         operations_from_spec(spec).values(), key=lambda op: (op["tag"], op["path"], op["method"])
     )
-    counts = {level: sum(op["confidence"] == level for op in operations) for level in CONFIDENCE}
-    summary = ", ".join(f"{n} {level}" for level, n in counts.items())
-    evidenced = [op for op in operations if op["confidence"] != "modeled"]
-    shaped = sum(op["shape_confidence"] != "modeled" for op in evidenced)
     lines = [
-        f"{len(operations)} operations: {summary}.",
-        f"{len(evidenced)} have an evidenced path (`client.<resource>`), {shaped} of them an evidenced answer"
-        f" shape; {counts['modeled']} are this client's model (`client.unverified.<resource>`).",
+        *confidence_counts(spec),
         "",
         "| operation | method | path | server | confidence | source |",
         "|---|---|---|---|---|---|",
@@ -773,6 +795,7 @@ def write_reference_pages(package: Path = TARGET) -> dict[Path, bool]:
         REFERENCE: write_page(REFERENCE, reference_page(spec)),
         RESOURCES_PAGE: write_page(RESOURCES_PAGE, resources_page(spec)),
         MODELS_PAGE: write_page(MODELS_PAGE, models_page(package)),
+        README: write_page(README, readme_with_counts(README.read_text(encoding="utf-8"), spec)),
     }
 
 

@@ -146,3 +146,15 @@ def test_write_reference_rewrites_a_stale_file(tmp_path: Path) -> None:
     assert regenerate.write_reference(page) is False
     page.write_text("stale\n", encoding="utf-8")
     assert regenerate.write_reference(page) is True
+
+
+def test_the_readme_counts_are_the_specs(spec: dict[str, Any]) -> None:
+    """The README's tier counts are written from the spec: a spec change without regenerating fails here."""
+    committed = (regenerate.ROOT / "README.md").read_text(encoding="utf-8")
+    assert regenerate.readme_with_counts(committed, spec) == committed, "run: python generator/regenerate.py"
+    assert regenerate.confidence_counts(spec)[0] in committed
+
+
+def test_the_readme_counts_need_their_markers(spec: dict[str, Any]) -> None:
+    with pytest.raises(regenerate.RegenerateError, match="markers"):
+        regenerate.readme_with_counts("# a README without them\n", spec)
