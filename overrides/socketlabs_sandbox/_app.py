@@ -15,9 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import re
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ from ._events import EventOutbox
 from ._faults import Faults, apply_fault
 from ._filters import Filter
 from ._handler import Call as _Call
-from ._handler import Handler, path_integer
+from ._handler import Handler, path_integer, read_json
 from ._handler import ListArgs as _ListArgs
 from ._handler import error_response as _error
 from ._handler import json_response as _json
@@ -174,7 +174,7 @@ class SandboxApp:
         """The event webhooks accepted mail owes (``Sandbox.events`` is this one)."""
         self.faults = Faults()
         self.limits = SandboxRateLimits(state.config.rate_limit_window)
-        self.inbox: list[JsonBody] = []
+        self.inbox: deque[JsonBody] = deque(maxlen=_INBOX_KEEP)
         """The last events the sandbox's own receiver took (``GET {CONTROL_INBOX}`` lists them)."""
         self._routes: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
         for operation in OPERATIONS:
@@ -252,10 +252,7 @@ class SandboxApp:
             return _error(405, "MethodNotAllowed", ["POST only"], {"Allow": "POST"})
         if self._auth_problem(request.headers.get("authorization"), bearer_only=True) is not None:
             return _error(401, "Unauthorized", ["A valid API key is required"])
-        try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            data = None
+        data = read_json(body or b"{}")
         url = data.get("webhook_url") if isinstance(data, dict) else None
         address = data.get("address") if isinstance(data, dict) else None
         if (
@@ -298,17 +295,16 @@ class SandboxApp:
             return _json(200, {"data": list(self.inbox), "total": len(self.inbox)})
         if request.method != "POST":
             return _error(405, "MethodNotAllowed", ["GET or POST only"], {"Allow": "GET, POST"})
-        try:
-            event = json.loads(body)
-        except ValueError:
-            event = None
+        event = read_json(body)
         if not isinstance(event, dict):
             return _error(400, "InvalidRequest", ["The body must be one webhook event (a JSON object)"])
         given = event.get("SecretKey")
-        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), self.events.secret.encode()):
+        # surrogatepass: a JSON "\ud800" decodes to a lone surrogate, which plain UTF-8 cannot encode
+        given_bytes = given.encode("utf-8", "surrogatepass") if isinstance(given, str) else None
+        if given_bytes is None or not hmac.compare_digest(given_bytes, self.events.secret.encode()):
             return _error(401, "Unauthorized", ["The event's SecretKey is not the sandbox's webhook secret"])
         kept = {k: v for k, v in event.items() if k != "SecretKey"}
-        self.inbox = [*self.inbox[-(_INBOX_KEEP - 1) :], kept]
+        self.inbox.append(kept)
         logger.info("webhook inbox took %s for %s", kept.get("Type"), kept.get("Address"))
         # A real receiver proves it holds the secret only in the Validation handshake.
         return _json(200, {"SecretKey": self.events.secret} if kept.get("Type") == "Validation" else {})

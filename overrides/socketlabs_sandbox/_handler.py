@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -36,6 +36,7 @@ __all__ = [
     "list_args",
     "page_of",
     "path_integer",
+    "read_json",
 ]
 
 MAX_INT32 = 2_147_483_647
@@ -100,17 +101,13 @@ class Call:
 
     def json_object(self) -> JsonObject | None:
         """The body as a JSON object, or None when it is not one (`json_body` reports that)."""
-        try:
-            data = json.loads(self.body) if self.body else None
-        except (ValueError, UnicodeDecodeError):
-            return None
+        data = read_json(self.body) if self.body else None
         return data if isinstance(data, dict) else None
 
     def json_body(self, fields: Collection[BodyField]) -> JsonObject:
         """The JSON object body, each declared member checked; unknown members are ignored."""
-        try:
-            data = json.loads(self.body) if self.body else None
-        except (ValueError, UnicodeDecodeError):
+        data = read_json(self.body) if self.body else None
+        if data is NOT_JSON:
             self.query.problems.append("the body is not valid JSON")
             return {}
         if not isinstance(data, dict):
@@ -128,6 +125,22 @@ class Call:
             else:
                 result[spec.name] = data[spec.name]
         return result
+
+
+NOT_JSON: Any = object()
+"""What ``read_json`` gives for a body that is not JSON."""
+
+
+def read_json(body: bytes) -> Any:
+    """``body`` parsed as JSON, or ``NOT_JSON``: not UTF-8, not JSON, or nested past the parser's depth.
+
+    The one reading of a JSON body in the sandbox, so a hostile body is a 400
+    wherever it arrives, never a ``RecursionError`` turned 500.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return NOT_JSON
 
 
 Handler = Callable[[Call], Response | None]

@@ -353,11 +353,38 @@ def test_trigger_on_a_fresh_sandbox_delivers_to_its_own_inbox(run: Any, socketla
     assert all("SecretKey" not in e for e in inbox)
 
 
-def test_the_inbox_holds_posts_to_the_secret_like_a_receiver(socketlabs_sandbox: Sandbox) -> None:
-    forged = httpx.post(socketlabs_sandbox.inbox_url, json={"Type": "Delivered", "SecretKey": "guess"})
-    assert forged.status_code == 401
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"Type": "Delivered", "SecretKey": "guess"}', 401),
+        (b'{"Type": "Delivered", "SecretKey": "\\ud800"}', 401),  # a lone surrogate once decoded
+        (b'{"Type": "Delivered", "SecretKey": ["sandbox-webhook-secret"]}', 401),
+        (b'{"Type": "Delivered"}', 401),
+        (b"[" * 100_000 + b"]" * 100_000, 400),  # deeper than the JSON parser goes
+        (b'"a string"', 400),
+        (b"\xff\xfe", 400),
+    ],
+    ids=["wrong", "surrogate", "list", "none", "deep", "not-an-object", "not-utf8"],
+)
+def test_the_inbox_holds_posts_to_the_secret_like_a_receiver(
+    socketlabs_sandbox: Sandbox, body: bytes, status: int
+) -> None:
+    json_type = {"Content-Type": "application/json"}
+    forged = httpx.post(socketlabs_sandbox.inbox_url, content=body, headers=json_type)
+    assert forged.status_code == status, forged.text
     assert httpx.get(socketlabs_sandbox.inbox_url).status_code == 401  # listing it needs the key
-    assert socketlabs_sandbox.app.inbox == []
+    assert list(socketlabs_sandbox.app.inbox) == []
+
+
+def test_the_inbox_keeps_the_last_thousand(socketlabs_sandbox: Sandbox) -> None:
+    secret = socketlabs_sandbox.events.secret
+    with httpx.Client() as http:
+        for n in range(1005):
+            event = {"Type": "Open", "N": n, "SecretKey": secret}
+            answer = http.post(socketlabs_sandbox.inbox_url, json=event)
+            assert answer.status_code == 200 and secret not in answer.text
+    kept = list(socketlabs_sandbox.app.inbox)
+    assert [e["N"] for e in kept] == list(range(5, 1005))
 
 
 def test_trigger_posts_only_its_own_events(

@@ -143,3 +143,32 @@ def test_importing_the_client_defers_the_transport_async_and_cli(socketlabs_sand
         "socketlabs_client._filters",
         "socketlabs_client._pagination",
     ]
+
+
+def test_the_public_surface_is_listed_alike_three_times() -> None:
+    """``_public`` names each public name three times: for type checkers, for loading, in ``__all__``.
+
+    Type checkers need the literal imports and ``__all__``; the lazy loader needs
+    the module of each name. A name in one list and not another is either
+    unreachable at run time or untyped, so the three must hold the same names.
+    """
+    import ast
+
+    from socketlabs_client import _public
+
+    tree = ast.parse((ROOT / "overrides" / "socketlabs_client" / "_public.py").read_text(encoding="utf-8"))
+    guarded = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    for_type_checkers = {
+        alias.asname or alias.name
+        for node in guarded.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    loaded = set(_public._LAZY)
+    listed = set(_public.__all__)
+    assert for_type_checkers == loaded == listed, {
+        "only for type checkers": for_type_checkers - loaded,
+        "only loaded": loaded - for_type_checkers,
+        "loaded, not in __all__": loaded - listed,
+        "in __all__, not loaded": listed - loaded,
+    }
