@@ -5,17 +5,22 @@ The limits are the spec's ``x-rate-limits`` table, rendered into
 ``default`` (100 per 60 s per key) and a ``*/reports/message*`` call also
 against ``reports-message`` (30 per 60 s). Nothing here repeats those numbers.
 
-The window bookkeeping is pyrate-limiter's (``InMemoryBucket`` in one process,
-``RedisBucket`` for a fleet); this module adds what the library leaves to us,
-measured in TOOLCHAIN.md as the gap between "never over" and "all of the
-budget":
+In one process the limiter books slots: each caller takes the earliest slot
+every window allows, in the order callers arrive, and sleeps exactly until it.
+Booking is what pyrate-limiter does not do (it answers "not now, try in N ms",
+and waiting callers then race for each freed slot, so one can starve); it gives
+first come, first served, and evenly spaced requests once callers queue. For
+a fleet, the windows live in Redis through pyrate-limiter's ``RedisBucket``.
+Around both, this module adds what measuring the gap between "never over" and
+"all of the budget" asked for:
 
-* exact waits: we read each refusal's ``retry_after_ms`` and sleep exactly
-  that long (pyrate's ``Limiter`` polls with a buffer and used 93-96%);
 * a ``margin`` added to every window, because a request is stamped when it is
   admitted but counted by the server when it arrives; it widens to the slowest
   round trip of the last two windows (``observe``), which bounds that delay,
   and through Redis the whole fleet widens with it;
+* spreading (``burst``): at most ``burst`` requests at once, then one every
+  ``period / limit``, so a queue of callers never sends a window's budget in
+  one clump whose queueing would widen the margin;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
 * feedback: a 429 or ``OverQuota`` means the server counted a request the
@@ -34,10 +39,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from math import ceil
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from socketlabs_api.operations import RATE_LIMITS, RateLimit
 
@@ -49,7 +56,7 @@ from ._retries import _asyncio_sleep
 if TYPE_CHECKING:
     import asyncio
 
-    from pyrate_limiter import InMemoryBucket, Rate, RateItem
+    from pyrate_limiter import Rate, RateItem
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
 
@@ -59,13 +66,13 @@ DEFAULT_MARGIN = 0.25
 """Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
 
 DEFAULT_BURST = 25
-"""At most this many requests in any quarter of a window (``burst / limit`` of it), by default.
+"""At most this many requests at once, by default; queued ones then go one every ``period / limit``.
 
 Spending a window's whole budget at once queues its requests; the queue makes
 round trips long, the margin widens to cover them, and the widened margin is
 budget lost (and, before it widens, 429s). Spread, each request meets an idle
-connection and the margin stays near its floor. A quarter, not less: a program
-that sends a dozen mails at once still sends them at once.
+connection and the margin stays near its floor. A quarter of the budget, not
+less: a program that sends a dozen mails at once still sends them at once.
 """
 
 _COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"
@@ -107,18 +114,25 @@ def key_id(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
-class _Store(Protocol):
-    """Where the windows live: one process's memory, or Redis."""
+class _Window(NamedTuple):
+    """One family's limit as the limiter applies it, in milliseconds."""
 
-    def now_ms(self) -> int: ...
-    def put(self, key: str, family: str, rates: list[Rate]) -> int: ...
-    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int: ...
-    def pause(self, key: str, until_ms: int) -> None: ...
-    async def pause_async(self, key: str, until_ms: int) -> None: ...
-    def shared(self, key: str) -> tuple[int, int]: ...
-    async def shared_async(self, key: str) -> tuple[int, int]: ...
-    def share_margin(self, margin_ms: int, ttl_ms: int) -> None: ...
-    async def share_margin_async(self, margin_ms: int, ttl_ms: int) -> None: ...
+    limit: int
+    span_ms: int
+    """The server's window plus the margin."""
+    spacing_ms: float
+    """How far apart queued requests go (``period / limit``); 0 when not spreading."""
+    tolerance_ms: float
+    """How much earlier than that spacing an idle limiter lets requests go: ``burst - 1`` spacings."""
+
+
+class _Booking(NamedTuple):
+    """A slot booked in the in-process store: when (ms), the family that set it, the margin it assumed."""
+
+    slot: float
+    family: str
+    margin_ms: int
+    booked_at: float
 
 
 def _leak_before(rates: list[Rate], now_ms: int) -> int:
@@ -138,40 +152,106 @@ def _wait_ms(bucket: Any, item: RateItem, decision: Any) -> int:
     return max(1, int(wait)) if wait is not None else max(1, int(bucket.waiting(item)))
 
 
+class _Line:
+    """One key's window in one family: its last ``limit`` stamps (some ahead: booked) and the spacing."""
+
+    __slots__ = ("next_even", "stamps")
+
+    def __init__(self) -> None:
+        self.stamps: list[float] = []
+        self.next_even = float("-inf")
+        """When the next request would go if requests were spaced evenly (GCRA's theoretical arrival time)."""
+
+    def earliest(self, now: float, window: _Window) -> float:
+        """The first moment this line could take one more request.
+
+        With nobody booked ahead and room in both the window and the spacing's
+        tolerance, that is now. Otherwise the request queues: after the last
+        booking by at least one spacing, after the stamp ``limit`` back has
+        left the window, and no earlier than the even schedule allows.
+        """
+        stamps = self.stamps
+        # One millisecond past the window's end: whether a server counts a request that
+        # arrives exactly a window after another is its convention, not ours to guess.
+        window_free = stamps[-window.limit] + window.span_ms + 1 if len(stamps) >= window.limit else now
+        spread_free = self.next_even - window.tolerance_ms
+        last = stamps[-1] if stamps else now
+        if last <= now and window_free <= now and spread_free <= now:
+            return now
+        # Up to the next whole millisecond: a wait never ends a fraction before its bound.
+        return float(ceil(max(now, window_free, spread_free, last + window.spacing_ms)))
+
+    def book(self, slot: float, window: _Window) -> None:
+        insort(self.stamps, slot)
+        del self.stamps[: -window.limit]
+        self.next_even = max(self.next_even, slot) + window.spacing_ms
+
+    def unbook(self, slot: float) -> None:
+        """Take back a booking (given up, or moved); gone already if newer stamps pushed it out."""
+        at = bisect_left(self.stamps, slot)
+        if at < len(self.stamps) and self.stamps[at] == slot:
+            del self.stamps[at]
+
+
 class _MemoryStore:
-    """pyrate-limiter in-memory buckets; safe across threads and asyncio tasks (they never block)."""
+    """One process's windows: a booking per request, under one lock (threads and asyncio tasks alike)."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._buckets: dict[tuple[str, str], InMemoryBucket] = {}
+        self._lines: dict[tuple[str, str], _Line] = {}
         self._pauses: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._puts = 0
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def put(self, key: str, family: str, rates: list[Rate]) -> int:
-        from pyrate_limiter import InMemoryBucket, RateItem  # noqa: PLC0415 - see the imports
+    def book(
+        self, key: str, windows: Sequence[tuple[str, _Window]], latest: float | None
+    ) -> tuple[float, str, float]:
+        """Book the earliest slot every family allows, in arrival order: (slot, binding family, now), in ms.
 
-        # One lock for all of it: the stamp is read under it, so stamps enter in
-        # time order; and put_decision() records the verdict on the bucket and
-        # reads it back, so another thread's verdict must not slip in between.
+        Nothing is booked when that slot is later than ``latest``; the caller
+        then refuses the wait. All families take the same slot, so a request
+        held by one family is not stamped early in another.
+        """
         with self._lock:
-            bucket = self._buckets.get((key, family))
-            if bucket is None:
-                bucket = self._buckets[(key, family)] = InMemoryBucket(rates)
-            elif bucket.rates is not rates:  # the margin widened or narrowed (see RateLimiter.observe)
-                bucket.rates = rates
-            now_ms = self.now_ms()
-            self._puts += 1
-            if self._puts % _LEAK_EVERY == 0:
-                bucket.leak(_leak_before(rates, now_ms))
-            item = RateItem(family, now_ms)
-            return _wait_ms(bucket, item, bucket.put_decision(item))
+            now = self._clock() * 1000
+            slot, binding = max(now, float(self._pauses.get(key, 0))), windows[0][0]
+            lines = []
+            for family, window in windows:
+                line = self._lines.get((key, family))
+                if line is None:
+                    line = self._lines[(key, family)] = _Line()
+                lines.append((line, window))
+                earliest = line.earliest(now, window)
+                if earliest > slot:
+                    slot, binding = earliest, family
+            if latest is None or slot <= latest:
+                for line, window in lines:
+                    line.book(slot, window)
+            return slot, binding, now
 
-    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
-        return self.put(key, family, rates)
+    def move(self, key: str, windows: Sequence[tuple[str, _Window]], slot: float, to: float | None) -> None:
+        """Move a booking later (the margin widened while it waited), or cancel it (``to`` None)."""
+        with self._lock:
+            for family, window in windows:
+                line = self._lines.get((key, family))
+                if line is not None:
+                    line.unbook(slot)
+                    if to is not None:
+                        insort(line.stamps, to)
+                        del line.stamps[: -window.limit]
+
+    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
+        """One more stamp, now, in each family: the server counted a request this limiter did not."""
+        with self._lock:
+            now = self._clock() * 1000
+            for family, window in windows:
+                line = self._lines.get((key, family))
+                if line is None:
+                    line = self._lines[(key, family)] = _Line()
+                insort(line.stamps, now)
+                del line.stamps[: -window.limit]
 
     def pause(self, key: str, until_ms: int) -> None:
         with self._lock:
@@ -344,12 +424,16 @@ class RateLimiter:
     * `limits` - family -> ``RateLimit``; the spec's ``RATE_LIMITS`` by default
       (tests shorten the windows with ``RateLimiter.scaled``).
     * `margin` - seconds added to every window (default ``DEFAULT_MARGIN``).
-    * `burst` - also allow at most this many requests in any ``burst / limit``
-      of a window, spreading each window's budget instead of spending it at
-      once (default ``DEFAULT_BURST``; None: no spreading). Concurrent callers
-      need it: a burst of a whole window's budget queues up, and a request
-      admitted early but delivered late is what makes a server count more than
-      the client did (and what widens the margin, which costs budget).
+    * `burst` - at most this many requests at once; callers that queue then go
+      one every ``period / limit`` (default ``DEFAULT_BURST``; None: no
+      spreading). Concurrent callers need it: a burst of a whole window's
+      budget queues up, and a request admitted early but delivered late is what
+      makes a server count more than the client did (and what widens the
+      margin, which costs budget). Through Redis: at most ``burst`` requests in
+      any ``burst / limit`` of a window.
+
+    In one process callers are served in the order they ask (each books its
+    slot); through Redis, waiting callers race for each freed slot.
     * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
     """
 
@@ -362,7 +446,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
-        _store: _Store | None = None,
+        _store: _MemoryStore | _RedisStore | None = None,
     ) -> None:
         if margin < 0:
             raise ValueError("margin must be >= 0")
@@ -371,7 +455,7 @@ class RateLimiter:
         if burst is not None and burst < 1:
             raise ValueError("burst must be >= 1 or None")
         self.burst = burst
-        self._rates = {family: self._rates_for(limit, margin, burst) for family, limit in self.limits.items()}
+        self._windows = self._windows_for(margin)
         self._margin_ms = round(margin * 1000)
         self._local_margin_ms = self._margin_ms
         self._fleet_margin_ms = 0
@@ -379,18 +463,27 @@ class RateLimiter:
         self._latencies: deque[tuple[float, float]] = deque()
         self._latency_lock = threading.Lock()
         self._clock = clock
-        self._store: _Store = _store or _MemoryStore(clock)
+        self._store: _MemoryStore | _RedisStore = _store or _MemoryStore(clock)
         self._sleep = sleep
         self._async_sleep = async_sleep
 
-    @staticmethod
-    def _rates_for(limit: RateLimit, margin: float, burst: int | None) -> list[Rate]:
-        """The pyrate-limiter rates of one family: window plus margin, and the spreading window."""
+    def _windows_for(self, margin: float) -> dict[str, _Window]:
+        """Each family's window plus ``margin``, and its spreading (none when ``burst`` covers the limit)."""
+        windows = {}
+        for family, limit in self.limits.items():
+            spreading = self.burst is not None and self.burst < limit.limit
+            spacing = limit.period * 1000 / limit.limit if spreading else 0.0
+            tolerance = (self.burst - 1) * spacing if self.burst is not None and spreading else 0.0
+            windows[family] = _Window(limit.limit, round((limit.period + margin) * 1000), spacing, tolerance)
+        return windows
+
+    def _rates(self, window: _Window) -> list[Rate]:
+        """The pyrate-limiter rates of a window (the Redis store): it, and a spreading window of ``burst``."""
         from pyrate_limiter import Rate  # noqa: PLC0415 - see the imports
 
-        rates = [Rate(limit.limit, round((limit.period + margin) * 1000))]
-        if burst is not None and burst < limit.limit:
-            rates.insert(0, Rate(burst, round(limit.period * burst / limit.limit * 1000)))
+        rates = [Rate(window.limit, window.span_ms)]
+        if window.spacing_ms and self.burst is not None:
+            rates.insert(0, Rate(self.burst, round(window.spacing_ms * self.burst)))
         return rates
 
     @classmethod
@@ -414,8 +507,8 @@ class RateLimiter:
             for name, rate in (RATE_LIMITS if limits is None else limits).items()
         }
 
-    def _families(self, families: Sequence[str]) -> list[tuple[str, list[Rate]]]:
-        return [(family, self._rates[family]) for family in families if family in self._rates]
+    def _families(self, families: Sequence[str]) -> list[tuple[str, _Window]]:
+        return [(family, self._windows[family]) for family in families if family in self._windows]
 
     def _observe(self, seconds: float) -> int | None:
         """Record one round trip; the new local margin (ms) when it changed, else None."""
@@ -445,9 +538,7 @@ class RateLimiter:
         if wanted == self._margin_ms:
             return
         self._margin_ms = wanted
-        self._rates = {
-            family: self._rates_for(limit, wanted / 1000, self.burst) for family, limit in self.limits.items()
-        }
+        self._windows = self._windows_for(wanted / 1000)
 
     def _adopt(self, fleet_margin_ms: int) -> None:
         """Take the fleet's margin (from Redis) when it changed."""
@@ -487,18 +578,29 @@ class RateLimiter:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""
         start = self._clock()
         give_up = None if max_wait is None else start + max_wait
+        store = self._store
+        if isinstance(store, _MemoryStore):
+            windows = self._families(families)
+            if windows:
+                booking: _Booking | None = self._book(store, key, windows, give_up)
+                while booking is not None:
+                    wait = (booking.slot - self._clock() * 1000) / 1000  # in ms, as the store booked it
+                    if wait > 0:
+                        self._sleep(wait)
+                    booking = self._after_wait(store, key, windows, booking, give_up)
+            return self._clock() - start
         slept = False
         for family, _ in self._families(families):
             while True:
-                now = self._store.now_ms()
-                paused_until, fleet_margin = self._store.shared(key)
+                now = store.now_ms()
+                paused_until, fleet_margin = store.shared(key)
                 self._adopt(fleet_margin)
                 wait_ms = paused_until - now
                 if wait_ms <= 0:
                     if slept:  # after a wait (or a sleep that overran): still in time?
                         self._check_time(family, give_up, 0)
                     # The rates are read now, not before a wait: the margin may have widened meanwhile.
-                    wait_ms = self._store.put(key, family, self._rates[family])
+                    wait_ms = store.put(key, family, self._rates(self._windows[family]))
                     if wait_ms == 0:
                         break
                 self._check_time(family, give_up, wait_ms)
@@ -510,24 +612,80 @@ class RateLimiter:
         """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
         start = self._clock()
         give_up = None if max_wait is None else start + max_wait
+        store = self._store
+        if isinstance(store, _MemoryStore):
+            windows = self._families(families)
+            if windows:
+                booking: _Booking | None = self._book(store, key, windows, give_up)
+                while booking is not None:
+                    wait = (booking.slot - self._clock() * 1000) / 1000  # in ms, as the store booked it
+                    if wait > 0:
+                        await self._async_sleep(wait)
+                    booking = self._after_wait(store, key, windows, booking, give_up)
+            return self._clock() - start
         slept = False
         for family, _ in self._families(families):
             while True:
-                now = self._store.now_ms()
-                paused_until, fleet_margin = await self._store.shared_async(key)
+                now = store.now_ms()
+                paused_until, fleet_margin = await store.shared_async(key)
                 self._adopt(fleet_margin)
                 wait_ms = paused_until - now
                 if wait_ms <= 0:
                     if slept:
                         self._check_time(family, give_up, 0)
                     # The rates are read now, not before a wait: the margin may have widened meanwhile.
-                    wait_ms = await self._store.put_async(key, family, self._rates[family])
+                    wait_ms = await store.put_async(key, family, self._rates(self._windows[family]))
                     if wait_ms == 0:
                         break
                 self._check_time(family, give_up, wait_ms)
                 await self._async_sleep(wait_ms / 1000)
                 slept = True
         return self._clock() - start
+
+    def _latest_slot(self, give_up: float | None) -> float | None:
+        """The last slot (ms) ending ``effective_margin`` before the deadline (as ``_check_time``)."""
+        return None if give_up is None else (give_up - self.effective_margin) * 1000 - 0.001
+
+    def _book(
+        self, store: _MemoryStore, key: str, windows: Sequence[tuple[str, _Window]], give_up: float | None
+    ) -> _Booking:
+        """Book the request's slot, or refuse (nothing booked) when it would not end in time."""
+        latest = self._latest_slot(give_up)
+        slot, family, now = store.book(key, windows, latest)
+        if latest is not None and slot > latest:
+            raise LimitWaitExceeded(family, (slot - now) / 1000)
+        return _Booking(slot, family, self._margin_ms, now)
+
+    def _after_wait(
+        self,
+        store: _MemoryStore,
+        key: str,
+        windows: Sequence[tuple[str, _Window]],
+        booking: _Booking,
+        give_up: float | None,
+    ) -> _Booking | None:
+        """After the wait: done (None), or the booking moved on by a margin that widened meanwhile.
+
+        A sleep that overran past the deadline gives the slot back and refuses,
+        like a wait that was too long from the start. Oversleeping delays the
+        request after its stamp just as a slow round trip does, so the margin
+        learns it the same way.
+        """
+        now = self._clock()
+        latest = self._latest_slot(give_up)
+        if latest is not None and now * 1000 > latest:  # the wait it took, not the one planned, ran out
+            store.move(key, windows, booking.slot, None)
+            raise LimitWaitExceeded(booking.family, (now * 1000 - booking.booked_at) / 1000)
+        widened = self._margin_ms - booking.margin_ms
+        if widened > 0:
+            moved = booking.slot + widened
+            if latest is not None and moved > latest:
+                store.move(key, windows, booking.slot, None)
+                raise LimitWaitExceeded(booking.family, (moved - now * 1000) / 1000)
+            store.move(key, windows, booking.slot, moved)
+            return _Booking(moved, booking.family, self._margin_ms, booking.booked_at)
+        self._observe((now * 1000 - booking.slot) / 1000)
+        return None
 
     def _check_time(self, family: str, give_up: float | None, wait_ms: int) -> None:
         """Refuse a wait that would not end in time for the request (the clock, not a sum of sleeps).
@@ -561,8 +719,12 @@ class RateLimiter:
         in both cases every caller of the key waits it out.
         """
         now = self._store.now_ms()
-        for family, rates in self._families(families):
-            self._store.put(key, family, rates)
+        store = self._store
+        if isinstance(store, _MemoryStore):
+            store.count_extra(key, self._families(families))
+        else:
+            for family, window in self._families(families):
+                store.put(key, family, self._rates(window))
         pause = self._pause(families, seconds)
         if pause:
             self._store.pause(key, now + pause)
@@ -570,8 +732,12 @@ class RateLimiter:
     async def penalize_async(self, key: str, families: Sequence[str], seconds: float | None) -> None:
         """The async twin of ``penalize``."""
         now = self._store.now_ms()
-        for family, rates in self._families(families):
-            await self._store.put_async(key, family, rates)
+        store = self._store
+        if isinstance(store, _MemoryStore):
+            store.count_extra(key, self._families(families))
+        else:
+            for family, window in self._families(families):
+                await store.put_async(key, family, self._rates(window))
         pause = self._pause(families, seconds)
         if pause:
             await self._store.pause_async(key, now + pause)
