@@ -50,6 +50,10 @@ STATEMENTS = {
 from it: work moved from the import into the constructor is no saving for a program that does both."""
 
 
+def _module_of(statement: str) -> str:
+    return statement.split()[1].rstrip(";")
+
+
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -65,7 +69,7 @@ def _once(name: str, env: dict[str, str]) -> float:
 def measure(rounds: int) -> dict[str, float]:
     """Median seconds of a fresh-process import of each available module."""
     env = _environment()
-    modules = [n for n in STATEMENTS if importlib.util.find_spec(STATEMENTS[n].split()[1].rstrip(";")) is not None]
+    modules = [n for n in STATEMENTS if importlib.util.find_spec(_module_of(STATEMENTS[n])) is not None]
     for module in modules:
         _once(module, env)  # writes the bytecode caches
     samples: dict[str, list[float]] = {m: [] for m in modules}

@@ -6,12 +6,13 @@ around the generated code (rate limits, retries, errors) decide from declared
 facts, not from URL patterns.
 """
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
-from attrs import frozen
+# Plain dataclasses, not attrs: this module loads with the client, and attrs costs more to import.
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FilterField:
     """A field an operation's ``filters`` parameter accepts (``x-filters``).
 
@@ -26,7 +27,7 @@ class FilterField:
     choices: tuple[str, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """At most ``limit`` requests in any ``period`` seconds (a sliding window).
 
@@ -50,7 +51,11 @@ RATE_LIMITS: dict[str, RateLimit] = {
 """The spec's ``x-rate-limits`` table: the one place the API's limits are written."""
 
 
-@frozen
+ServerName: TypeAlias = Literal["api", "injection", "management", "marketing"]
+"""The ``x-servers`` an operation may live on (``socketlabs_api.tables.SERVERS``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One operation of the spec.
 
@@ -83,7 +88,7 @@ class Operation:
     method: str
     path: str
     tag: str
-    server: Literal["api", "injection", "management", "marketing"]
+    server: ServerName
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str

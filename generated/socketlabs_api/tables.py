@@ -9,9 +9,8 @@ code is one spec edit.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-
-from attrs import frozen
 
 if TYPE_CHECKING:
     from .models import (
@@ -29,7 +28,7 @@ AuthKind: TypeAlias = Literal["bearer", "basic", "body"]
 ErrorShape: TypeAlias = Literal["v2", "v1-list", "injection"]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Server:
     """One API host of ``x-servers``.
 

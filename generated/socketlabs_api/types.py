@@ -5,10 +5,12 @@ import datetime
 import functools
 import re
 from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
-from attrs import define, fields
+# Plain dataclasses, not attrs: this module loads with the client, and attrs costs more to import
+# (the models, which use attrs, load it themselves).
 
 
 class Unset:
@@ -34,7 +36,7 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@define
+@dataclass(slots=True)
 class File:
     """Contains information for file uploads"""
 
@@ -50,7 +52,7 @@ class File:
 T = TypeVar("T")
 
 
-@define
+@dataclass(slots=True)
 class Response(Generic[T]):
     """A response from an endpoint"""
 
@@ -88,6 +90,8 @@ def remember_given(**members: str) -> Callable[[type[M]], type[M]]:
     names = frozenset(members)
 
     def decorate(cls: type[M]) -> type[M]:
+        from attrs import fields  # noqa: PLC0415 - only the models (attrs classes) use this
+
         init: Any = cls.__init__
         order = tuple(f.alias for f in fields(cls) if f.init)  # type: ignore[arg-type]
 

@@ -33,14 +33,14 @@ from __future__ import annotations
 import json as jsonlib
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from http import HTTPStatus
 from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
 from urllib.parse import quote
 
 import httpx
-from attrs import fields, frozen
-from socketlabs_api.operations import RATE_LIMITS, Operation
+from socketlabs_api.operations import RATE_LIMITS, Operation, ServerName
 from socketlabs_api.resources import (
     AsyncCsvDownload,
     AsyncExecutor,
@@ -73,8 +73,8 @@ __all__ = [
     "prepare_adhoc",
 ]
 
-SERVERS: tuple[str, ...] = get_args(fields(Operation).server.type)
-"""The servers the spec's operations live on (``x-server``), read from the generated ``Operation``."""
+SERVERS: tuple[str, ...] = get_args(ServerName)
+"""The servers the spec's operations live on (``x-server``), read from the generated ``ServerName``."""
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 ADHOC_TAG = "request"
 """The ``tag`` of every ad hoc ``Operation`` (``is_adhoc``)."""
@@ -172,7 +172,7 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return query
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AdHocCall:
     """A checked ad hoc call: its ``Operation`` and the keyword arguments of ``build_request``."""
 
@@ -251,7 +251,7 @@ def _decode(response: httpx.Response) -> Any:
     return response.text
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class _Body:
     """The decoded answer, wrapped so that an empty body (``None``) still counts as parsed."""
 

@@ -61,13 +61,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from attrs import frozen
 from socketlabs_api.models import InjectionErrorCode
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
@@ -132,7 +132,7 @@ _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErr
 _ACCEPTED_CODES = frozenset({InjectionErrorCode.SUCCESS, InjectionErrorCode.WARNING})
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ErrorDetail:
     """One error the API reported: its type (or injection code) and message."""
 
@@ -269,7 +269,7 @@ class APITimeoutError(APIConnectionError):
     """No answer came back in time."""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MessageInDoubt:
     """One message of a request whose outcome is unknown: it may or may not have been sent.
 

@@ -23,10 +23,10 @@ The httpx transport underneath only moves bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from attrs import frozen
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, Operation
 from socketlabs_api.types import Response
 
@@ -95,7 +95,7 @@ _RECODED = frozenset({b"content-encoding", b"content-length", b"transfer-encodin
 Payload = httpx.Response | httpx.TransportError
 
 
-@frozen
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # protect_logs holds a weak reference
 class Lifecycle:
     """What every call of one client runs under (shared by ``with_options`` copies where unchanged)."""
 
@@ -105,7 +105,7 @@ class Lifecycle:
     secrets: tuple[str, ...]
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         for secret in self.secrets:  # redacted from the loggers the client drives while it lives
             protect_logs(secret, self)
 

@@ -18,13 +18,13 @@ never models whose member names are guesses.
 import datetime
 import os
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, cast, overload
 
 import httpx
-from attrs import frozen
 
 from ..operations import Operation
 from ..types import Response
@@ -194,7 +194,7 @@ Progress: TypeAlias = Callable[[int, int | None], None] | bool | None
 """A CSV download's progress: ``callback(rows_done, total)``, or True for a bar on a terminal."""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class PlainBody:
     """An answer decoded as plain JSON (``None`` for an empty body), wrapped so the executor sees a parse.
 
@@ -248,7 +248,7 @@ PageT = TypeVar("PageT", covariant=True)
 RowT = TypeVar("RowT")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ListQuery:
     """The list parameters of one call, as the caller gave them.
 
@@ -268,7 +268,7 @@ class ListQuery:
     start_row: int = 0
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class RequestOptions:
     """Per-call settings that override the client's for one call (every page of a list).
 
