@@ -6,14 +6,12 @@ around the generated code (rate limits, retries, errors) decide from declared
 facts, not from URL patterns.
 """
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-# Plain dataclasses, not attrs: this module loads with the client, and attrs costs more to import.
+from .types import Record
 
 
-@dataclass(frozen=True, slots=True)
-class FilterField:
+class FilterField(Record):
     """A field an operation's ``filters`` parameter accepts (``x-filters``).
 
     Attributes:
@@ -27,8 +25,7 @@ class FilterField:
     choices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(Record):
     """At most ``limit`` requests in any ``period`` seconds (a sliding window).
 
     ``match``: a path glob naming the calls that count against it, for a path
@@ -55,8 +52,7 @@ ServerName: TypeAlias = Literal["api", "injection", "management", "marketing"]
 """The ``x-servers`` an operation may live on (``socketlabs_api.tables.SERVERS``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(Record):
     """One operation of the spec.
 
     Attributes:

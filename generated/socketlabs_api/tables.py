@@ -9,8 +9,9 @@ code is one spec edit.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from .types import Record
 
 if TYPE_CHECKING:
     from .models import (
@@ -28,8 +29,7 @@ AuthKind: TypeAlias = Literal["bearer", "basic", "body"]
 ErrorShape: TypeAlias = Literal["v2", "v1-list", "injection"]
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
+class Server(Record):
     """One API host of ``x-servers``.
 
     Attributes:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json as jsonlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from http import HTTPStatus
 from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
@@ -52,7 +51,7 @@ from socketlabs_api.resources import (
     Pager,
     Progress,
 )
-from socketlabs_api.types import Response
+from socketlabs_api.types import Record, Response
 
 from ._errors import InvalidRequestError
 from ._retries import method_retry
@@ -172,8 +171,7 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return query
 
 
-@dataclass(frozen=True, slots=True)
-class AdHocCall:
+class AdHocCall(Record):
     """A checked ad hoc call: its ``Operation`` and the keyword arguments of ``build_request``."""
 
     operation: Operation
@@ -251,8 +249,7 @@ def _decode(response: httpx.Response) -> Any:
     return response.text
 
 
-@dataclass(frozen=True, slots=True)
-class _Body:
+class _Body(Record):
     """The decoded answer, wrapped so that an empty body (``None``) still counts as parsed."""
 
     value: Any

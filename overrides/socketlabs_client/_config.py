@@ -25,6 +25,7 @@ from typing import TypedDict
 
 import httpx
 from socketlabs_api.tables import SERVERS
+from socketlabs_api.types import Record
 
 from ._auth import AuthScheme
 from ._errors import ConfigurationError
@@ -77,8 +78,7 @@ ENV_MARKETING_URL = SERVERS["marketing"].env_var
 _INJECTION_PATH = "/email"
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSetting:
+class ServerSetting(Record):
     """One API host: its ``x-server`` name, constructor argument, environment variable and default URL.
 
     The one table that every consumer (configuration, the CLI's ``export`` lines,
@@ -127,6 +127,8 @@ def __getattr__(name: str) -> str:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# A dataclass, not a Record: it needs default factories and a hidden field, and with_options uses
+# dataclasses.replace on it.
 @dataclass(frozen=True, slots=True, weakref_slot=True)
 class ClientConfig:
     """The resolved settings of one client; ``repr`` never shows the key."""

@@ -23,12 +23,11 @@ The httpx transport underneath only moves bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, Operation
-from socketlabs_api.types import Response
+from socketlabs_api.types import Record, Response
 
 from ._body import (
     MAX_DECOMPRESSION_RATIO,
@@ -95,8 +94,7 @@ _RECODED = frozenset({b"content-encoding", b"content-length", b"transfer-encodin
 Payload = httpx.Response | httpx.TransportError
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # protect_logs holds a weak reference
-class Lifecycle:
+class Lifecycle(Record):
     """What every call of one client runs under (shared by ``with_options`` copies where unchanged)."""
 
     policy: RetryPolicy

@@ -178,10 +178,13 @@ def scrub_exception(error: BaseException, secrets: Iterable[str]) -> BaseExcepti
 
 
 def _field_names(kind: type) -> tuple[str, ...]:
-    """The fields of an attrs class (the models) or a dataclass (``ErrorDetail``, ...); () for others.
+    """The fields of a ``Record`` (``ErrorDetail``, ...), an attrs class (the models) or a dataclass.
 
-    Read from the class, so attrs need not be imported: the client's own values are dataclasses.
+    Read from the class, so attrs need not be imported: the client's own values are not attrs classes.
     """
+    names: tuple[str, ...] | None = getattr(kind, "__record_fields__", None)
+    if names is not None:
+        return names
     found = getattr(kind, "__attrs_attrs__", None)
     if found is not None:
         return tuple(f.name for f in found)
@@ -191,7 +194,7 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 def _redacted_copy(value: Any, red: Redactor, depth: int = 0) -> Any:
-    """``value`` (an attrs or dataclass instance, e.g. ``ErrorDetail`` or a parsed answer), redacted.
+    """``value`` (a ``Record``, attrs or dataclass instance: ``ErrorDetail``, a parsed answer), redacted.
 
     A copy when anything changed, never an edit in place: an error may hold an
     object others share (its ``Operation`` from the operations table), and a

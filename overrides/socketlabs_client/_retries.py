@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Generic, Literal, TypeVar
 
 import httpx
+from socketlabs_api.types import Record
 
 from ._errors import Processed
 
@@ -95,8 +96,7 @@ class Action(StrEnum):
     """It may have been processed and a repeat could duplicate it: raise ``OutcomeUnknownError``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(Record):
     """What one attempt gave, reduced to the facts the decision needs."""
 
     status: int | None = None
@@ -110,8 +110,7 @@ class Observation:
     """The transport error, when no answer came."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Record):
     """The verdict on one attempt, with the reason a human would give."""
 
     action: Action
@@ -172,8 +171,7 @@ async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryEvent:
+class RetryEvent(Record):
     """Passed to ``on_retry`` before each wait."""
 
     operation_id: str
@@ -183,6 +181,7 @@ class RetryEvent:
     reason: str
 
 
+# A dataclass, not a Record: its callables are left out of eq and repr, and with_options reads its fields.
 @dataclass(frozen=True, slots=True, weakref_slot=True)
 class RetryPolicy:
     """How hard the client tries; set per client or with ``client.with_options(...)``.
@@ -226,8 +225,7 @@ DEFAULT_RETRY_POLICY = RetryPolicy()
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Tried(Generic[T]):
+class Tried(Record, Generic[T]):
     """One attempt's payload (a response or an error) and the verdict on it."""
 
     payload: T

@@ -58,7 +58,7 @@ def test_the_sandbox_imports_nothing_of_the_client() -> None:
 # What `from socketlabs_client import SocketLabs` must not load: each is deferred to the
 # first use that needs it (the transport, an async call, a list or download, an XML
 # body, webhook parsing, the version string), and click/rich belong to the `cli` extra.
-# attrs only with the models: the client's own values are dataclasses (attrs costs more to import).
+# attrs only with the models: the client's own values are Records or dataclasses (cheaper to load).
 _DEFERRED = (
     "asyncio",
     "attr",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
-from dataclasses import replace
 from http import HTTPStatus
 from itertools import chain, islice
 from typing import Any, TypedDict
@@ -54,7 +53,7 @@ def _build(*, response: httpx.Response) -> Response[Any]:
 
 
 def _call(planned: PlannedRequest, fmt: Format) -> tuple[Operation, dict[str, Any]]:
-    operation = replace(_OPERATION, accept="application/xml") if fmt == "xml" else _OPERATION
+    operation = _OPERATION.replace(accept="application/xml") if fmt == "xml" else _OPERATION
     request: dict[str, Any] = {
         "method": "post",
         "url": "/email",
