@@ -118,14 +118,14 @@ def main(argv: list[str]) -> int:
     medians = measure(rounds)
     for name, statement in STATEMENTS.items():
         if name in medians:
-            print(f"{statement:<72} {medians[name] * 1000:7.1f} ms (median of {rounds})")
+            print(f"{statement:<80} {medians[name] * 1000:7.1f} ms (median of {rounds})")
         else:
-            print(f"{statement:<72} not installed")
+            print(f"{statement:<80} not installed")
     for name in ("socketlabs_client", "SocketLabs", "SocketLabs()"):
         ours = medians[name]
-        print(f"{STATEMENTS[name]:<72} / import httpx      {ours / medians['httpx']:.2f}x")
+        print(f"{STATEMENTS[name]:<80} / import httpx      {ours / medians['httpx']:.2f}x")
         if "socketlabs" in medians:
-            print(f"{STATEMENTS[name]:<72} / import socketlabs {ours / medians['socketlabs']:.2f}x")
+            print(f"{STATEMENTS[name]:<80} / import socketlabs {ours / medians['socketlabs']:.2f}x")
     return 0
 
 
