@@ -6,13 +6,12 @@ around the generated code (rate limits, retries, errors) decide from declared
 facts, not from URL patterns.
 """
 
-from typing import Literal
+from typing import Literal, TypeAlias
 
-from attrs import frozen
+from .types import Record
 
 
-@frozen
-class FilterField:
+class FilterField(Record):
     """A field an operation's ``filters`` parameter accepts (``x-filters``).
 
     Attributes:
@@ -26,8 +25,7 @@ class FilterField:
     choices: tuple[str, ...] = ()
 
 
-@frozen
-class RateLimit:
+class RateLimit(Record):
     """At most ``limit`` requests in any ``period`` seconds (a sliding window).
 
     ``match``: a path glob naming the calls that count against it, for a path
@@ -50,8 +48,11 @@ RATE_LIMITS: dict[str, RateLimit] = {
 """The spec's ``x-rate-limits`` table: the one place the API's limits are written."""
 
 
-@frozen
-class Operation:
+ServerName: TypeAlias = Literal["api", "injection", "management", "marketing"]
+"""The ``x-servers`` an operation may live on (``socketlabs_api.tables.SERVERS``)."""
+
+
+class Operation(Record):
     """One operation of the spec.
 
     Attributes:
@@ -83,7 +84,7 @@ class Operation:
     method: str
     path: str
     tag: str
-    server: Literal["api", "injection", "management", "marketing"]
+    server: ServerName
     confidence: Literal["confirmed", "observed", "modeled"]
     shape_confidence: Literal["confirmed", "observed", "modeled"]
     source: str

@@ -11,7 +11,7 @@ code is one spec edit.
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from attrs import frozen
+from .types import Record
 
 if TYPE_CHECKING:
     from .models import (
@@ -29,8 +29,7 @@ AuthKind: TypeAlias = Literal["bearer", "basic", "body"]
 ErrorShape: TypeAlias = Literal["v2", "v1-list", "injection"]
 
 
-@frozen
-class Server:
+class Server(Record):
     """One API host of ``x-servers``.
 
     Attributes:

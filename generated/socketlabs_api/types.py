@@ -6,9 +6,88 @@ import functools
 import re
 from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, Any, BinaryIO, ClassVar, Generic, Literal, NoReturn, Self, TypeVar, dataclass_transform
 
-from attrs import define, fields
+_MISSING: Any = object()
+
+
+@dataclass_transform(frozen_default=True)
+class Record:
+    """A value class: its annotated fields become ``__init__`` arguments, compared, hashed and shown.
+
+    What attrs or ``dataclasses`` would write, without generating code per class:
+    making such a class costs a plain class's time, and the generated operations
+    table, the client and its errors load dozens of them on import (the models,
+    which use attrs, load it themselves). Frozen unless the class says
+    ``frozen=False``; a ``__post_init__`` runs after ``__init__``.
+    """
+
+    __record_fields__: ClassVar[tuple[str, ...]] = ()
+    __record_frozen__: ClassVar[bool] = True
+
+    def __init_subclass__(cls, *, frozen: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__annotations__", {})
+        names = [n for n, kind in own.items() if not str(kind).startswith(("ClassVar", "typing.ClassVar"))]
+        cls.__record_fields__ = (*(n for n in cls.__record_fields__ if n not in names), *names)
+        cls.__record_frozen__ = frozen
+        if not frozen:
+            cls.__hash__ = None  # type: ignore[assignment]  # mutable and compared by value: unhashable
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kind = type(self)
+        names = kind.__record_fields__
+        if len(args) > len(names):
+            raise TypeError(f"{kind.__qualname__}() takes {len(names)} arguments, {len(args)} given")
+        values = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names or name in values:
+                problem = "got multiple values for" if name in values else "got an unexpected keyword"
+                raise TypeError(f"{kind.__qualname__}() {problem} argument {name!r}")
+            values[name] = value
+        for name in names:
+            if name not in values:
+                default = getattr(kind, name, _MISSING)
+                if default is _MISSING:
+                    raise TypeError(f"{kind.__qualname__}() missing required argument {name!r}")
+                values[name] = default
+        self.__dict__.update(values)
+        post = getattr(self, "__post_init__", None)
+        if post is not None:
+            post()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__record_fields__)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_fields__)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, *self._values()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__record_frozen__:
+            _frozen(self, name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.__record_frozen__:
+            _frozen(self, name)
+        object.__delattr__(self, name)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed (``attrs.evolve``, ``dataclasses.replace``)."""
+        return type(self)(**{**{name: getattr(self, name) for name in self.__record_fields__}, **changes})
+
+
+def _frozen(record: Record, name: str) -> NoReturn:
+    raise AttributeError(f"{type(record).__qualname__} is frozen: cannot set or delete {name!r}")
 
 
 class Unset:
@@ -34,8 +113,7 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@define
-class File:
+class File(Record, frozen=False):
     """Contains information for file uploads"""
 
     payload: BinaryIO
@@ -50,8 +128,7 @@ class File:
 T = TypeVar("T")
 
 
-@define
-class Response(Generic[T]):
+class Response(Record, Generic[T], frozen=False):
     """A response from an endpoint"""
 
     status_code: HTTPStatus
@@ -88,6 +165,8 @@ def remember_given(**members: str) -> Callable[[type[M]], type[M]]:
     names = frozenset(members)
 
     def decorate(cls: type[M]) -> type[M]:
+        from attrs import fields  # noqa: PLC0415 - only the models (attrs classes) use this
+
         init: Any = cls.__init__
         order = tuple(f.alias for f in fields(cls) if f.init)  # type: ignore[arg-type]
 

@@ -39,8 +39,7 @@ from typing import Any, Generic, Literal, TypeVar, cast, get_args, overload
 from urllib.parse import quote
 
 import httpx
-from attrs import fields, frozen
-from socketlabs_api.operations import RATE_LIMITS, Operation
+from socketlabs_api.operations import RATE_LIMITS, Operation, ServerName
 from socketlabs_api.resources import (
     AsyncCsvDownload,
     AsyncExecutor,
@@ -52,7 +51,7 @@ from socketlabs_api.resources import (
     Pager,
     Progress,
 )
-from socketlabs_api.types import Response
+from socketlabs_api.types import Record, Response
 
 from ._errors import InvalidRequestError
 from ._retries import method_retry
@@ -73,8 +72,8 @@ __all__ = [
     "prepare_adhoc",
 ]
 
-SERVERS: tuple[str, ...] = get_args(fields(Operation).server.type)
-"""The servers the spec's operations live on (``x-server``), read from the generated ``Operation``."""
+SERVERS: tuple[str, ...] = get_args(ServerName)
+"""The servers the spec's operations live on (``x-server``), read from the generated ``ServerName``."""
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 ADHOC_TAG = "request"
 """The ``tag`` of every ad hoc ``Operation`` (``is_adhoc``)."""
@@ -172,8 +171,7 @@ def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return query
 
 
-@frozen
-class AdHocCall:
+class AdHocCall(Record):
     """A checked ad hoc call: its ``Operation`` and the keyword arguments of ``build_request``."""
 
     operation: Operation
@@ -251,8 +249,7 @@ def _decode(response: httpx.Response) -> Any:
     return response.text
 
 
-@frozen
-class _Body:
+class _Body(Record):
     """The decoded answer, wrapped so that an empty body (``None``) still counts as parsed."""
 
     value: Any

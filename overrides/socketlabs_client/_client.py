@@ -18,12 +18,12 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import fields, replace
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 import httpx
-from attrs import evolve, fields
 from socketlabs_api.operations import Operation
 from socketlabs_api.resources import AsyncResources, ListQuery, Progress, RequestOptions, Resources
 from socketlabs_api.types import Response
@@ -194,13 +194,13 @@ def _with_retries(
     """Apply the constructor's retry and rate-limit arguments (see ``_retries``, ``_ratelimit``)."""
     policy = retry or config.retry
     if max_retries is not None:
-        policy = evolve(policy, max_retries=max_retries)
+        policy = replace(policy, max_retries=max_retries)
     if max_wait is not None:
-        policy = evolve(policy, max_wait=max_wait)
+        policy = replace(policy, max_wait=max_wait)
     limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
     if rate_limiter is True:
         limiter = config.rate_limiter
-    return evolve(config, retry=policy, rate_limiter=limiter)
+    return replace(config, retry=policy, rate_limiter=limiter)
 
 
 def check_headers(headers: Mapping[str, str], parameter: str) -> None:
@@ -310,7 +310,7 @@ class _Core:
                     raise InvalidParameterError(
                         "max_retries", f"must be a whole number >= 0, not {options.max_retries!r}"
                     )
-                policy = evolve(policy, max_retries=options.max_retries)
+                policy = replace(policy, max_retries=options.max_retries)
         if request.get("headers"):
             check_headers(
                 {k: v for k, v in request["headers"].items() if k.casefold() != "content-type"}, "headers"
@@ -490,7 +490,7 @@ class _Settings:
             changes["inject_url"] = inject_base_url(changes["inject_url"])
         retry = {name: changes.pop(name) for name in list(changes) if name in _RETRY_FIELDS}
         if retry:  # with_options(max_retries=0, deadline=5, on_retry=...)
-            changes["retry"] = evolve(changes.get("retry", self._config.retry), **retry)
+            changes["retry"] = replace(changes.get("retry", self._config.retry), **retry)
         if isinstance(changes.get("rate_limiter"), bool):  # True: keep the shared one; False: none
             changes["rate_limiter"] = self._config.rate_limiter if changes["rate_limiter"] else None
         if "default_headers" in changes:
@@ -498,7 +498,7 @@ class _Settings:
         if "server_id" in changes and changes["server_id"] is not None:
             resolve_server_id(self._config, changes["server_id"])
         try:
-            return evolve(self._config, **changes)
+            return replace(self._config, **changes)
         except TypeError as exc:
             raise ConfigurationError(f"with_options: {exc}") from None
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TypedDict
 
 import httpx
-from attrs import field, frozen
 from socketlabs_api.tables import SERVERS
+from socketlabs_api.types import Record
 
 from ._auth import AuthScheme
 from ._errors import ConfigurationError
@@ -77,8 +78,7 @@ ENV_MARKETING_URL = SERVERS["marketing"].env_var
 _INJECTION_PATH = "/email"
 
 
-@frozen
-class ServerSetting:
+class ServerSetting(Record):
     """One API host: its ``x-server`` name, constructor argument, environment variable and default URL.
 
     The one table that every consumer (configuration, the CLI's ``export`` lines,
@@ -127,7 +127,9 @@ def __getattr__(name: str) -> str:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@frozen
+# A dataclass, not a Record: it needs default factories and a hidden field, and with_options uses
+# dataclasses.replace on it.
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class ClientConfig:
     """The resolved settings of one client; ``repr`` never shows the key."""
 
@@ -138,13 +140,13 @@ class ClientConfig:
     management_url: str = DEFAULT_MANAGEMENT_URL
     marketing_url: str = DEFAULT_MARKETING_URL
     auth: AuthScheme = "bearer"
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)  # unhashable: no plain default
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    user_agent: str = field(factory=_user_agent)
+    user_agent: str = field(default_factory=_user_agent)
     retry: RetryPolicy = DEFAULT_RETRY_POLICY
-    rate_limiter: RateLimiter | None = field(factory=RateLimiter)
+    rate_limiter: RateLimiter | None = field(default_factory=RateLimiter)
     """One budget per client by default; ``with_options`` copies share it (see ``_ratelimit``)."""
-    default_headers: Mapping[str, str] = field(factory=dict)
+    default_headers: Mapping[str, str] = field(default_factory=dict)
     """Headers sent with every request (after the client's own; ``Authorization`` is refused)."""
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
     """Answers larger than this are refused with ``ResponseTooLargeError`` instead of read."""

@@ -67,11 +67,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from attrs import frozen
 from socketlabs_api.models import InjectionErrorCode
 from socketlabs_api.operations import Operation
 from socketlabs_api.tables import INJECTION_CODE_MEANINGS as INJECTION_CODE_MEANINGS  # noqa: PLC0414 - re-exported
-from socketlabs_api.types import Response
+from socketlabs_api.types import Record, Response
 
 from ._redact import REDACTED as REDACTED  # noqa: PLC0414 - re-exported
 from ._redact import redact as redact  # noqa: PLC0414 - re-exported
@@ -132,8 +131,7 @@ _AUTH_CODES = frozenset({"InvalidAuthentication", "AccountDisabled", "TooManyErr
 _ACCEPTED_CODES = frozenset({InjectionErrorCode.SUCCESS, InjectionErrorCode.WARNING})
 
 
-@frozen
-class ErrorDetail:
+class ErrorDetail(Record):
     """One error the API reported: its type (or injection code) and message."""
 
     error_type: str
@@ -269,8 +267,7 @@ class APITimeoutError(APIConnectionError):
     """No answer came back in time."""
 
 
-@frozen
-class MessageInDoubt:
+class MessageInDoubt(Record):
     """One message of a request whose outcome is unknown: it may or may not have been sent.
 
     ``index`` is its position in the request's ``Messages``; ``recipients`` every address it

@@ -26,9 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
-from attrs import frozen
 from socketlabs_api.operations import DEFAULT_RATE_LIMIT_FAMILY, Operation
-from socketlabs_api.types import Response
+from socketlabs_api.types import Record, Response
 
 from ._body import (
     MAX_DECOMPRESSION_RATIO,
@@ -95,8 +94,7 @@ _RECODED = frozenset({b"content-encoding", b"content-length", b"transfer-encodin
 Payload = httpx.Response | httpx.TransportError
 
 
-@frozen
-class Lifecycle:
+class Lifecycle(Record):
     """What every call of one client runs under (shared by ``with_options`` copies where unchanged)."""
 
     policy: RetryPolicy
@@ -105,7 +103,7 @@ class Lifecycle:
     secrets: tuple[str, ...]
     max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         for secret in self.secrets:  # redacted from the loggers the client drives while it lives
             protect_logs(secret, self)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import logging
 import math
 import re
@@ -21,7 +22,6 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-import attrs
 import httpx
 
 __all__ = ["REDACTED", "Redactor", "redact", "redactor", "scrub_exception"]
@@ -163,10 +163,10 @@ def scrub_exception(error: BaseException, secrets: Iterable[str]) -> BaseExcepti
             redacted = red.value(value)
             if redacted is not value:
                 setattr(current, name, redacted)
-            elif attrs.has(type(value)):
+            elif _field_names(type(value)):
                 if (clone := _redacted_copy(value, red)) is not value:
                     setattr(current, name, clone)
-            elif isinstance(value, tuple) and value and attrs.has(type(value[0])):
+            elif isinstance(value, tuple) and value and _field_names(type(value[0])):
                 clones = tuple(_redacted_copy(v, red) for v in value)
                 if any(a is not b for a, b in zip(clones, value, strict=True)):
                     setattr(current, name, clones)
@@ -177,18 +177,35 @@ def scrub_exception(error: BaseException, secrets: Iterable[str]) -> BaseExcepti
     return error
 
 
+def _field_names(kind: type) -> tuple[str, ...]:
+    """The fields of a ``Record`` (``ErrorDetail``, ...), an attrs class (the models) or a dataclass.
+
+    Read from the class, so attrs need not be imported: the client's own values are not attrs classes.
+    """
+    names: tuple[str, ...] | None = getattr(kind, "__record_fields__", None)
+    if names is not None:
+        return names
+    found = getattr(kind, "__attrs_attrs__", None)
+    if found is not None:
+        return tuple(f.name for f in found)
+    if dataclasses.is_dataclass(kind):
+        return tuple(f.name for f in dataclasses.fields(kind))
+    return ()
+
+
 def _redacted_copy(value: Any, red: Redactor, depth: int = 0) -> Any:
-    """``value`` (an attrs instance, e.g. ``ErrorDetail`` or a parsed answer) with its text redacted.
+    """``value`` (a ``Record``, attrs or dataclass instance: ``ErrorDetail``, a parsed answer), redacted.
 
     A copy when anything changed, never an edit in place: an error may hold an
     object others share (its ``Operation`` from the operations table), and a
     redaction must not reach back into it.
     """
-    if depth > 4 or not attrs.has(type(value)):
+    names = () if depth > 4 else _field_names(type(value))
+    if not names:
         return value
     changes: dict[str, Any] = {}
-    for f in attrs.fields(type(value)):
-        member = getattr(value, f.name, None)
+    for name in names:
+        member = getattr(value, name, None)
         if isinstance(member, str):
             new: Any = red(member)
             if new == member:
@@ -202,7 +219,7 @@ def _redacted_copy(value: Any, red: Redactor, depth: int = 0) -> Any:
             new = _redacted_copy(member, red, depth + 1)
             if new is member:
                 continue
-        changes[f.name] = new
+        changes[name] = new
     if not changes:
         return value
     clone = copy.copy(value)

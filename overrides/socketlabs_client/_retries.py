@@ -45,11 +45,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, Literal, TypeVar
 
 import httpx
-from attrs import field, frozen
+from socketlabs_api.types import Record
 
 from ._errors import Processed
 
@@ -95,8 +96,7 @@ class Action(StrEnum):
     """It may have been processed and a repeat could duplicate it: raise ``OutcomeUnknownError``."""
 
 
-@frozen
-class Observation:
+class Observation(Record):
     """What one attempt gave, reduced to the facts the decision needs."""
 
     status: int | None = None
@@ -110,8 +110,7 @@ class Observation:
     """The transport error, when no answer came."""
 
 
-@frozen
-class Decision:
+class Decision(Record):
     """The verdict on one attempt, with the reason a human would give."""
 
     action: Action
@@ -172,8 +171,7 @@ async def _asyncio_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-@frozen
-class RetryEvent:
+class RetryEvent(Record):
     """Passed to ``on_retry`` before each wait."""
 
     operation_id: str
@@ -183,7 +181,8 @@ class RetryEvent:
     reason: str
 
 
-@frozen
+# A dataclass, not a Record: its callables are left out of eq and repr, and with_options reads its fields.
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class RetryPolicy:
     """How hard the client tries; set per client or with ``client.with_options(...)``.
 
@@ -205,12 +204,12 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     deadline: float | None = 120.0
     max_wait: float | None = None
-    on_retry: Callable[[RetryEvent], None] | None = field(default=None, eq=False)
-    clock: Callable[[], float] = field(default=time.monotonic, eq=False, repr=False)
-    sleep: Callable[[float], None] = field(default=time.sleep, eq=False, repr=False)
-    async_sleep: Callable[[float], Awaitable[None]] = field(default=_asyncio_sleep, eq=False, repr=False)
+    on_retry: Callable[[RetryEvent], None] | None = field(default=None, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] = field(default=_asyncio_sleep, compare=False, repr=False)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         """Refuse settings that cannot work, before anything is sent."""
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -226,8 +225,7 @@ DEFAULT_RETRY_POLICY = RetryPolicy()
 T = TypeVar("T")
 
 
-@frozen
-class Tried(Generic[T]):
+class Tried(Record, Generic[T]):
     """One attempt's payload (a response or an error) and the verdict on it."""
 
     payload: T

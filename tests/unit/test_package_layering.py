@@ -58,8 +58,11 @@ def test_the_sandbox_imports_nothing_of_the_client() -> None:
 # What `from socketlabs_client import SocketLabs` must not load: each is deferred to the
 # first use that needs it (the transport, an async call, a list or download, an XML
 # body, webhook parsing, the version string), and click/rich belong to the `cli` extra.
+# attrs only with the models: the client's own values are Records or dataclasses (cheaper to load).
 _DEFERRED = (
     "asyncio",
+    "attr",
+    "attrs",
     "click",
     "csv",
     "decimal",
@@ -77,6 +80,23 @@ _DEFERRED = (
     "socketlabs_client._webhooks",
     "socketlabs_client._xml",
 )
+
+_ATTRS_PROBE = """
+import json, sys
+from socketlabs_client import SocketLabs
+with SocketLabs(api_key="k", server_id=1) as client:
+    client.with_options(max_retries=0, timeout=5)
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("attr", "attrs"))))
+"""
+
+
+def test_importing_and_building_a_client_loads_no_attrs() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "overrides"), str(ROOT / "generated")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _ATTRS_PROBE], capture_output=True, text=True, env=env, check=True, timeout=60
+    )
+    assert json.loads(done.stdout) == []
+
 
 _LOADED_ON_USE = ("asyncio", "httpcore", "socketlabs_client._filters", "socketlabs_client._pagination")
 """Of those, what the probe's calls (sync, async, a paged search) must have loaded by the end."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import typing
 
@@ -16,7 +17,9 @@ def test_send_keywords_are_the_fields_of_send_options() -> None:
 
 
 def test_with_options_keywords_are_the_client_and_retry_settings() -> None:
-    settings = {f.name for f in fields(ClientConfig)} | {f.name for f in fields(RetryPolicy)}
+    settings = {f.name for f in dataclasses.fields(ClientConfig)} | {
+        f.name for f in dataclasses.fields(RetryPolicy)
+    }
     assert set(typing.get_type_hints(ClientOptions)) == settings
 
 

@@ -24,10 +24,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, cast, overload
 
 import httpx
-from attrs import frozen
 
 from ..operations import Operation
-from ..types import Response
+from ..types import Record, Response
 
 if TYPE_CHECKING:
     from .api_keys import (
@@ -194,8 +193,7 @@ Progress: TypeAlias = Callable[[int, int | None], None] | bool | None
 """A CSV download's progress: ``callback(rows_done, total)``, or True for a bar on a terminal."""
 
 
-@frozen
-class PlainBody:
+class PlainBody(Record):
     """An answer decoded as plain JSON (``None`` for an empty body), wrapped so the executor sees a parse.
 
     Unverified operations, and evidenced ones whose answer the spec leaves open, are
@@ -248,8 +246,7 @@ PageT = TypeVar("PageT", covariant=True)
 RowT = TypeVar("RowT")
 
 
-@frozen
-class ListQuery:
+class ListQuery(Record):
     """The list parameters of one call, as the caller gave them.
 
     The executor checks and encodes them (page size, dates, filters) before the
@@ -268,8 +265,7 @@ class ListQuery:
     start_row: int = 0
 
 
-@frozen
-class RequestOptions:
+class RequestOptions(Record):
     """Per-call settings that override the client's for one call (every page of a list).
 
     The Stainless SDKs' spelling: ``timeout``, ``max_retries``, ``extra_headers``,

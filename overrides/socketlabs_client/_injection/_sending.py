@@ -10,7 +10,7 @@ from itertools import chain, islice
 from typing import Any, TypedDict
 
 import httpx
-from attrs import evolve, frozen
+from attrs import frozen
 from socketlabs_api.models import (
     InjectionResponse,
 )
@@ -53,7 +53,7 @@ def _build(*, response: httpx.Response) -> Response[Any]:
 
 
 def _call(planned: PlannedRequest, fmt: Format) -> tuple[Operation, dict[str, Any]]:
-    operation = evolve(_OPERATION, accept="application/xml") if fmt == "xml" else _OPERATION
+    operation = _OPERATION.replace(accept="application/xml") if fmt == "xml" else _OPERATION
     request: dict[str, Any] = {
         "method": "post",
         "url": "/email",
