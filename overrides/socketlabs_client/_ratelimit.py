@@ -66,7 +66,7 @@ DEFAULT_MARGIN = 0.25
 """Seconds added to every window: covers the admission-to-arrival delay (0.4% of a 60 s window)."""
 
 DEFAULT_BURST = 25
-"""At most this many requests at once, by default; queued ones then go one every ``period / limit``.
+"""At most this many requests at once, by default; queued ones then keep to one every ``period / limit``.
 
 Spending a window's whole budget at once queues its requests; the queue makes
 round trips long, the margin widens to cover them, and the widened margin is
@@ -121,9 +121,11 @@ class _Window(NamedTuple):
     span_ms: int
     """The server's window plus the margin."""
     spacing_ms: float
-    """How far apart queued requests go (``period / limit``); 0 when not spreading."""
+    """The even pace (``period / limit``); 0 when not spreading."""
     tolerance_ms: float
-    """How much earlier than that spacing an idle limiter lets requests go: ``burst - 1`` spacings."""
+    """How much earlier than the even pace an idle limiter lets requests go: ``burst - 1`` spacings."""
+    queue_gap_ms: float
+    """The gap kept between queued requests: the even pace while round trips outgrow the margin, else 0."""
 
 
 class _Booking(NamedTuple):
@@ -165,10 +167,17 @@ class _Line:
     def earliest(self, now: float, window: _Window) -> float:
         """The first moment this line could take one more request.
 
-        With nobody booked ahead and room in both the window and the spacing's
+        With nobody booked ahead and room in both the window and the pace's
         tolerance, that is now. Otherwise the request queues: after the last
-        booking by at least one spacing, after the stamp ``limit`` back has
-        left the window, and no earlier than the even schedule allows.
+        booking (by ``queue_gap_ms``), after the stamp ``limit`` back has left
+        the window, and no earlier than the even pace allows.
+
+        Slots a burst took free together a window later, and the pace's
+        tolerance lets their successors go together too: a clump that costs
+        nothing while its round trips stay within the margin. When they do not
+        (the clump queues on the way, and the margin widens to cover it), the
+        gap spreads the queue at the even pace, which costs the burst's head
+        start once and keeps the margin at its floor from then on.
         """
         stamps = self.stamps
         # One millisecond past the window's end: whether a server counts a request that
@@ -179,7 +188,7 @@ class _Line:
         if last <= now and window_free <= now and spread_free <= now:
             return now
         # Up to the next whole millisecond: a wait never ends a fraction before its bound.
-        return float(ceil(max(now, window_free, spread_free, last + window.spacing_ms)))
+        return float(ceil(max(now, window_free, spread_free, last + window.queue_gap_ms)))
 
     def book(self, slot: float, window: _Window) -> None:
         insort(self.stamps, slot)
@@ -425,16 +434,17 @@ class RateLimiter:
       (tests shorten the windows with ``RateLimiter.scaled``).
     * `margin` - seconds added to every window (default ``DEFAULT_MARGIN``).
     * `burst` - at most this many requests at once; callers that queue then go
-      one every ``period / limit`` (default ``DEFAULT_BURST``; None: no
-      spreading). Concurrent callers need it: a burst of a whole window's
-      budget queues up, and a request admitted early but delivered late is what
-      makes a server count more than the client did (and what widens the
-      margin, which costs budget). Through Redis: at most ``burst`` requests in
-      any ``burst / limit`` of a window.
+      at one every ``period / limit``, evenly apart once round trips outgrow
+      the margin (default ``DEFAULT_BURST``; None: no spreading). Concurrent
+      callers need it: a burst of a whole window's budget queues up, and a
+      request admitted early but delivered late is what makes a server count
+      more than the client did (and what widens the margin, which costs
+      budget). Through Redis: at most ``burst`` requests in any
+      ``burst / limit`` of a window.
+    * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
 
     In one process callers are served in the order they ask (each books its
     slot); through Redis, waiting callers race for each freed slot.
-    * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
     """
 
     def __init__(
@@ -469,12 +479,14 @@ class RateLimiter:
 
     def _windows_for(self, margin: float) -> dict[str, _Window]:
         """Each family's window plus ``margin``, and its spreading (none when ``burst`` covers the limit)."""
+        widened = margin > self.margin  # round trips outgrew the configured margin: spread the queue
         windows = {}
         for family, limit in self.limits.items():
             spreading = self.burst is not None and self.burst < limit.limit
             spacing = limit.period * 1000 / limit.limit if spreading else 0.0
             tolerance = (self.burst - 1) * spacing if self.burst is not None and spreading else 0.0
-            windows[family] = _Window(limit.limit, round((limit.period + margin) * 1000), spacing, tolerance)
+            span = round((limit.period + margin) * 1000)
+            windows[family] = _Window(limit.limit, span, spacing, tolerance, spacing if widened else 0.0)
         return windows
 
     def _rates(self, window: _Window) -> list[Rate]:

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from socketlabs_api.operations import RATE_LIMITS, RateLimit
@@ -66,6 +67,7 @@ def _run_callers(
             record.append((ticket, asked, vt.now))
             arrivals.append(vt.now + latency)  # the server counts it when it arrives
             await vt.async_sleep(latency * 2)  # the round trip
+            await limiter.observe_async(latency * 2)  # as the client does after each answer
 
     async def main() -> None:
         await vt.run([asyncio.ensure_future(caller()) for _ in range(callers)])
@@ -118,19 +120,43 @@ def test_sixty_four_callers_on_the_real_window_all_finish_within_the_default_dea
     assert longest <= 64 * slot + borrowed + 1.0, longest
 
 
-def test_a_queue_goes_out_evenly_spaced_after_the_first_burst() -> None:
-    """At most ``burst`` at once; after that, queued callers go one every ``period / limit``.
+def test_a_queue_keeps_the_bursts_pace_while_round_trips_stay_within_the_margin() -> None:
+    """Two windows' worth of calls end as soon as the window allows: the burst's head start is kept.
 
-    A window's budget sent in one clump queues up on the way, its round trips
-    widen the margin, and the widened margin is budget lost.
+    The slots the first burst took free together a window later; with round
+    trips inside the margin, their successors go together too, so the second
+    window is not stretched by a burst's worth of spacings.
     """
     vt = VirtualTime()
     limiter = _limiter(vt)
-    record, _ = _run_callers(limiter, vt, 64, 500, 0.005)
+    limit = RATE_LIMITS["default"].limit
+    record, _ = _run_callers(limiter, vt, 64, 2 * limit, 0.01)
+    times = sorted(at for _, _, at in record)
+    assert limiter.effective_margin == limiter.margin
+    # The (limit + 1)-th call waits for the first stamp to leave the window, and so on.
+    window_after_first = times[0] + 60 + limiter.effective_margin + 0.001
+    assert times[limit] == pytest.approx(window_after_first, abs=0.002)
+    assert times[limit + limiter.burst - 1] == pytest.approx(window_after_first, abs=0.002)  # not spread
+    assert times[-1] == pytest.approx(times[limit - 1] + 60 + limiter.effective_margin + 0.001, abs=0.002)
+
+
+def test_a_queue_goes_out_evenly_spaced_once_round_trips_outgrow_the_margin() -> None:
+    """At most ``burst`` at once; once round trips outgrow the margin, queued callers go one every
+    ``period / limit``.
+
+    A clump that queues on the way makes round trips long; the margin widens
+    to cover them, and the widened margin is budget lost every window. Spread,
+    the round trips, and the margin, shrink back.
+    """
+    vt = VirtualTime()
+    limiter = _limiter(vt)
+    record, _ = _run_callers(limiter, vt, 64, 500, 0.2)
     times = sorted(at for _, _, at in record)
     assert times.count(times[0]) == limiter.burst  # the first burst, at once
     spacing = RATE_LIMITS["default"].period / RATE_LIMITS["default"].limit
-    later = times[limiter.burst :]
+    # From the second window on (in the first, a booking made before the margin widened
+    # moves on by the widening when its wait ends, closer to the next one).
+    later = times[RATE_LIMITS["default"].limit :]
     gaps = [b - a for a, b in itertools.pairwise(later)]
     assert min(gaps) >= spacing - 1e-6
 
