@@ -4,6 +4,7 @@
 import datetime
 import functools
 import re
+import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, ClassVar, Generic, Literal, NoReturn, Self, TypeVar, dataclass_transform
@@ -27,7 +28,7 @@ class Record:
 
     def __init_subclass__(cls, *, frozen: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("__annotations__", {})
+        own = _own_annotations(cls)
         names = [n for n, kind in own.items() if not str(kind).startswith(("ClassVar", "typing.ClassVar"))]
         cls.__record_fields__ = (*(n for n in cls.__record_fields__ if n not in names), *names)
         cls.__record_frozen__ = frozen
@@ -84,6 +85,21 @@ class Record:
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (``attrs.evolve``, ``dataclasses.replace``)."""
         return type(self)(**{**{name: getattr(self, name) for name in self.__record_fields__}, **changes})
+
+
+def _own_annotations(cls: type) -> dict[str, Any]:
+    """The class's own annotations, unevaluated where they can be.
+
+    Python 3.14 evaluates annotations lazily (PEP 649): a class body no longer
+    leaves them in ``__dict__``, and ``annotationlib`` reads them, forward
+    references and all. Before 3.14 they are in ``__dict__`` (strings under
+    ``from __future__ import annotations``).
+    """
+    if sys.version_info >= (3, 14):
+        import annotationlib  # noqa: PLC0415 - Python 3.14+
+
+        return dict(annotationlib.get_annotations(cls, format=annotationlib.Format.FORWARDREF))
+    return dict(cls.__dict__.get("__annotations__", {}))
 
 
 def _frozen(record: Record, name: str) -> NoReturn:
