@@ -5,22 +5,24 @@ The limits are the spec's ``x-rate-limits`` table, rendered into
 ``default`` (100 per 60 s per key) and a ``*/reports/message*`` call also
 against ``reports-message`` (30 per 60 s). Nothing here repeats those numbers.
 
-In one process the limiter books slots: each caller takes the earliest slot
-every window allows, in the order callers arrive, and sleeps exactly until it.
-Booking is what pyrate-limiter does not do (it answers "not now, try in N ms",
-and waiting callers then race for each freed slot, so one can starve); it gives
-first come, first served, and evenly spaced requests once callers queue. For
-a fleet, the windows live in Redis through pyrate-limiter's ``RedisBucket``.
-Around both, this module adds what measuring the gap between "never over" and
-"all of the budget" asked for:
+The limiter books slots: each caller takes the earliest slot every window
+allows, in the order callers arrive, and sleeps exactly until it. One process
+keeps its windows in memory (``_MemoryStore``); a fleet keeps them in Redis,
+where one Lua script checks and books atomically (``_RedisStore``), so every
+process of the fleet books in one order. Booking is what rate-limit libraries
+such as pyrate-limiter do not do: they answer "not now, try in N ms", waiting
+callers then race for each freed slot, and one can starve past its deadline.
+Around the booking, this module adds what measuring the gap between "never
+over" and "all of the budget" asked for:
 
 * a ``margin`` added to every window, because a request is stamped when it is
   admitted but counted by the server when it arrives; it widens to the slowest
   round trip of the last two windows (``observe``), which bounds that delay,
   and through Redis the whole fleet widens with it;
 * spreading (``burst``): at most ``burst`` requests at once, then one every
-  ``period / limit``, so a queue of callers never sends a window's budget in
-  one clump whose queueing would widen the margin;
+  ``period / limit``, and queued callers evenly apart while round trips
+  outgrow the margin, so a queue never keeps sending a window's budget in a
+  clump whose queueing widens the margin;
 * one clock for a fleet: Redis-backed stamps use the Redis server's clock
   (an offset to ``TIME`` measured at start and every minute), not each host's;
 * feedback: a 429 or ``OverQuota`` means the server counted a request the
@@ -37,12 +39,12 @@ in clear, in Redis or anywhere else.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import cache
 from math import ceil
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -50,15 +52,12 @@ from socketlabs_api.operations import RATE_LIMITS, RateLimit
 
 from ._retries import _asyncio_sleep
 
-# pyrate-limiter is imported where it is used, not here: its package imports
-# multiprocessing and sqlite3, which a program that only imports the client
-# should not pay for.
 if TYPE_CHECKING:
     import asyncio
 
-    from pyrate_limiter import Rate, RateItem
     from redis import Redis
     from redis.asyncio import Redis as AsyncRedis
+    from redis.commands.core import AsyncScript, Script
 
 __all__ = ["DEFAULT_BURST", "DEFAULT_MARGIN", "LimitWaitExceeded", "RateLimiter", "key_id"]
 
@@ -74,30 +73,75 @@ budget lost (and, before it widens, 429s). Spread, each request meets an idle
 connection and the margin stays near its floor. A quarter of the budget, not
 less: a program that sends a dozen mails at once still sends them at once.
 """
-
-_COUNT_OWN_AND_EARLIER = "redis.call('ZCOUNT', bucket, window_start, now)"
-_COUNT_ALL_LATER = "redis.call('ZCOUNT', bucket, window_start, '+inf')"
-
-
-@cache
-def _put_item() -> str:
-    """pyrate-limiter's check-and-insert script, counting every stamp from the window's start on.
-
-    pyrate's own counts stamps up to the caller's: across processes, a stamp
-    read a moment before another process's but inserted after it does not see
-    that one, and both take the last slot. Counting later stamps too closes
-    that race; everything else (the window, the insert, the wait) is pyrate's.
-    """
-    from pyrate_limiter.buckets.redis_bucket import LuaScript  # noqa: PLC0415 - see the imports
-
-    if _COUNT_OWN_AND_EARLIER not in LuaScript.PUT_ITEM:  # pragma: no cover - a pyrate-limiter upgrade
-        raise ImportError("pyrate-limiter's Redis script changed; review _ratelimit._put_item")
-    return LuaScript.PUT_ITEM.replace(_COUNT_OWN_AND_EARLIER, _COUNT_ALL_LATER)
-
-
-_LEAK_EVERY = 64
 _CLOCK_RESYNC = 60.0
 _CLOCK_SAMPLES = 5
+
+_BOOK = """
+-- Book the earliest slot every family allows (the same rule as _Line.earliest), atomically.
+-- KEYS: the key's pause, the fleet's margin, then per family its stamps (a sorted set) and its even pace.
+-- ARGV: now (ms), the longest wait allowed ('' = any), the keys' ttl (ms), this booking's member,
+--       then per family: limit, span, queue gap, spacing, tolerance (ms).
+-- Returns {slot, index of the family that set it, 1 if booked else 0, the fleet's margin}.
+local now = tonumber(ARGV[1])
+local latest = nil
+if ARGV[2] ~= '' then latest = now + tonumber(ARGV[2]) end
+local ttl, member = tonumber(ARGV[3]), ARGV[4]
+local slot, binding = now, 1
+local pause = redis.call('GET', KEYS[1])
+if pause then slot = math.max(slot, tonumber(pause)) end
+local families = (#KEYS - 2) / 2
+local evens = {}
+for i = 1, families do
+  local stamps, even_key, a = KEYS[2 * i + 1], KEYS[2 * i + 2], 4 + 5 * (i - 1)
+  local limit, span = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local gap, tolerance = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 5])
+  local count = redis.call('ZCARD', stamps)
+  local window_free, last, spread_free = now, now, now
+  if count >= limit then
+    window_free = tonumber(redis.call('ZRANGE', stamps, -limit, -limit, 'WITHSCORES')[2]) + span + 1
+  end
+  if count > 0 then last = tonumber(redis.call('ZRANGE', stamps, -1, -1, 'WITHSCORES')[2]) end
+  local even = redis.call('GET', even_key)
+  if even then
+    even = tonumber(even)
+    spread_free = even - tolerance
+  end
+  evens[i] = even
+  if last > now or window_free > now or spread_free > now then
+    local earliest = math.ceil(math.max(now, window_free, spread_free, last + gap))
+    if earliest > slot then slot, binding = earliest, i end
+  end
+end
+local margin = redis.call('GET', KEYS[2]) or '0'
+if latest and slot > latest then return {tostring(slot), binding, 0, margin} end
+for i = 1, families do
+  local stamps, even_key, a = KEYS[2 * i + 1], KEYS[2 * i + 2], 4 + 5 * (i - 1)
+  local limit, spacing = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 4])
+  redis.call('ZADD', stamps, slot, member)
+  redis.call('ZREMRANGEBYRANK', stamps, 0, -(limit + 1))
+  redis.call('PEXPIRE', stamps, ttl)
+  local even = evens[i]
+  if not even or even < slot then even = slot end
+  redis.call('SET', even_key, tostring(even + spacing), 'PX', ttl)
+end
+return {tostring(slot), binding, 1, margin}
+"""
+"""The Redis twin of ``_MemoryStore.book``: one script, so bookings from every process are serialized."""
+
+_RESTAMP = """
+-- Move a booking (ARGV[1] = its new slot, '' = cancel it), or add one (a 429's stamp), in each family.
+-- KEYS: the families' stamps. ARGV: slot, member, ttl, then each family's limit.
+for i = 1, #KEYS do
+  if ARGV[1] == '' then
+    redis.call('ZREM', KEYS[i], ARGV[2])
+  else
+    redis.call('ZADD', KEYS[i], tonumber(ARGV[1]), ARGV[2])
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[3 + i]) + 1))
+    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[3]))
+  end
+end
+return 1
+"""
 
 
 class LimitWaitExceeded(Exception):
@@ -107,6 +151,17 @@ class LimitWaitExceeded(Exception):
         super().__init__(f"the {family} rate limit would need a wait of {wait:.3f} s")
         self.family = family
         self.wait = wait
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    import asyncio  # noqa: PLC0415 - only async paths load asyncio
+
+    return asyncio.get_running_loop()
+
+
+def _member() -> str:
+    """A name for one booking's stamp, unique across the fleet (Redis sorted-set members must be)."""
+    return os.urandom(8).hex()
 
 
 def key_id(api_key: str) -> str:
@@ -129,29 +184,26 @@ class _Window(NamedTuple):
 
 
 class _Booking(NamedTuple):
-    """A slot booked in the in-process store: when (ms), the family that set it, the margin it assumed."""
+    """A booked slot: when (ms, on the store's clock), the family that set it, and how it was made."""
 
     slot: float
     family: str
-    margin_ms: int
     booked_at: float
+    """The store's clock when it was booked (ms)."""
+    member: str
+    """Which stamp is this booking's (Redis: the sorted set's member)."""
+    margin_ms: int
+    """The margin the limiter used when booking; a margin widened since moves the booking on."""
 
 
-def _leak_before(rates: list[Rate], now_ms: int) -> int:
-    """A leak timestamp a whole window further back than pyrate's own bound.
+class _Booked(NamedTuple):
+    """What a store answers to a booking: the slot, and whether it was taken."""
 
-    Callers may use different margins (it adapts per process), so a stamp is
-    dropped only when no caller's window can still count it.
-    """
-    return now_ms - 2 * max(rate.interval for rate in rates)
-
-
-def _wait_ms(bucket: Any, item: RateItem, decision: Any) -> int:
-    """0 when admitted, else how long until this item would fit."""
-    if decision.allowed:
-        return 0
-    wait = decision.retry_after_ms
-    return max(1, int(wait)) if wait is not None else max(1, int(bucket.waiting(item)))
+    slot: float
+    family: str
+    now: float
+    booked: bool
+    fleet_margin_ms: int
 
 
 class _Line:
@@ -211,56 +263,73 @@ class _MemoryStore:
         self._pauses: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def clock_ms(self) -> float:
+        return self._clock() * 1000
+
     def now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return int(self.clock_ms())
+
+    def _line(self, key: str, family: str) -> _Line:
+        line = self._lines.get((key, family))
+        if line is None:
+            line = self._lines[(key, family)] = _Line()
+        return line
 
     def book(
-        self, key: str, windows: Sequence[tuple[str, _Window]], latest: float | None
-    ) -> tuple[float, str, float]:
-        """Book the earliest slot every family allows, in arrival order: (slot, binding family, now), in ms.
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    ) -> _Booked:
+        """Book the earliest slot every family allows, in arrival order, unless further than ``allowed_ms``.
 
-        Nothing is booked when that slot is later than ``latest``; the caller
-        then refuses the wait. All families take the same slot, so a request
-        held by one family is not stamped early in another.
+        All families take the same slot, so a request held by one family is not
+        stamped early in another.
         """
         with self._lock:
-            now = self._clock() * 1000
+            now = self.clock_ms()
             slot, binding = max(now, float(self._pauses.get(key, 0))), windows[0][0]
-            lines = []
             for family, window in windows:
-                line = self._lines.get((key, family))
-                if line is None:
-                    line = self._lines[(key, family)] = _Line()
-                lines.append((line, window))
-                earliest = line.earliest(now, window)
+                earliest = self._line(key, family).earliest(now, window)
                 if earliest > slot:
                     slot, binding = earliest, family
-            if latest is None or slot <= latest:
-                for line, window in lines:
-                    line.book(slot, window)
-            return slot, binding, now
+            booked = allowed_ms is None or slot - now <= allowed_ms
+            if booked:
+                for family, window in windows:
+                    self._line(key, family).book(slot, window)
+            return _Booked(slot, binding, now, booked, 0)
 
-    def move(self, key: str, windows: Sequence[tuple[str, _Window]], slot: float, to: float | None) -> None:
-        """Move a booking later (the margin widened while it waited), or cancel it (``to`` None)."""
+    async def book_async(
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    ) -> _Booked:
+        return self.book(key, windows, allowed_ms, member)
+
+    def restamp(
+        self, key: str, windows: Sequence[tuple[str, _Window]], old: float | None, new: float | None
+    ) -> None:
+        """Move a stamp from ``old`` to ``new``: a booking moved on, cancelled (no ``new``), or added."""
         with self._lock:
             for family, window in windows:
-                line = self._lines.get((key, family))
-                if line is not None:
-                    line.unbook(slot)
-                    if to is not None:
-                        insort(line.stamps, to)
-                        del line.stamps[: -window.limit]
+                line = self._line(key, family)
+                if old is not None:
+                    line.unbook(old)
+                if new is not None:
+                    insort(line.stamps, new)
+                    del line.stamps[: -window.limit]
 
-    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
+    def move(
+        self, key: str, windows: Sequence[tuple[str, _Window]], booking: _Booking, to: float | None
+    ) -> None:
+        self.restamp(key, windows, booking.slot, to)
+
+    async def move_async(
+        self, key: str, windows: Sequence[tuple[str, _Window]], booking: _Booking, to: float | None
+    ) -> None:
+        self.move(key, windows, booking, to)
+
+    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
         """One more stamp, now, in each family: the server counted a request this limiter did not."""
-        with self._lock:
-            now = self._clock() * 1000
-            for family, window in windows:
-                line = self._lines.get((key, family))
-                if line is None:
-                    line = self._lines[(key, family)] = _Line()
-                insort(line.stamps, now)
-                del line.stamps[: -window.limit]
+        self.restamp(key, windows, None, self.clock_ms())
+
+    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
+        self.count_extra(key, windows, member)
 
     def pause(self, key: str, until_ms: int) -> None:
         with self._lock:
@@ -269,12 +338,12 @@ class _MemoryStore:
     async def pause_async(self, key: str, until_ms: int) -> None:
         self.pause(key, until_ms)
 
-    def shared(self, key: str) -> tuple[int, int]:
-        """(paused until, ms; the fleet's margin, ms): one process is its own fleet, so no margin."""
-        return self._pauses.get(key, 0), 0
+    def fleet_margin(self) -> int:
+        """One process is its own fleet: no margin but its own."""
+        return 0
 
-    async def shared_async(self, key: str) -> tuple[int, int]:
-        return self.shared(key)
+    async def fleet_margin_async(self) -> int:
+        return 0
 
     def share_margin(self, margin_ms: int, ttl_ms: int) -> None:
         """Nothing to share in one process: its limiter already uses its own margin."""
@@ -284,7 +353,7 @@ class _MemoryStore:
 
 
 class _RedisStore:
-    """pyrate-limiter Redis buckets, stamped with the Redis server's clock.
+    """The windows in Redis, booked by one Lua script, stamped with the Redis server's clock.
 
     A sync client serves sync callers; an async client (one per event loop)
     serves async ones. The pause marker is a plain key with a millisecond expiry.
@@ -296,13 +365,13 @@ class _RedisStore:
         self._url = url
         self._prefix = prefix
         self._sync: Redis = redis.Redis.from_url(url)
-        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis] | None = None
-        self._script: str | None = None
-        self._async_script: str | None = None
-        self._lock = threading.Lock()
+        self._book: Script = self._sync.register_script(_BOOK)
+        self._restamp: Script = self._sync.register_script(_RESTAMP)
+        self._sync.script_load(_BOOK)  # loaded before the first stamp, so loading it never delays one
+        self._sync.script_load(_RESTAMP)
+        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedis, AsyncScript, AsyncScript] | None = None
         self._offset_ms = 0.0
         self._synced_at = float("-inf")
-        self._puts = 0
         self._sync_clock()
 
     def _sync_clock(self) -> None:
@@ -316,86 +385,128 @@ class _RedisStore:
         self._offset_ms = min(samples)[1] * 1000
         self._synced_at = time.time()
 
-    def now_ms(self) -> int:
+    def clock_ms(self) -> float:
         if time.time() - self._synced_at > _CLOCK_RESYNC:
             self._sync_clock()
-        return int(time.time() * 1000 + self._offset_ms)
+        return time.time() * 1000 + self._offset_ms
+
+    def now_ms(self) -> int:
+        return int(self.clock_ms())
 
     def _name(self, key: str, family: str) -> str:
         return f"{self._prefix}:{key}:{family}"
 
-    def _leak_now(self) -> bool:
-        with self._lock:
-            self._puts += 1
-            return self._puts % _LEAK_EVERY == 0
+    def _pause_key(self, key: str) -> str:
+        return f"{self._prefix}:{key}:pause"
 
-    # pyrate's buckets record each verdict on the bucket object and read it back, so
-    # concurrent callers get a bucket object each (cheap: no I/O) over the same Redis key.
+    def _margin_key(self) -> str:
+        return f"{self._prefix}:margin"
 
-    # No lock around read-stamp-then-insert: _put_item() counts stamps later than the
-    # caller's own, so callers in this process race no differently from other processes.
+    @staticmethod
+    def _ttl(windows: Sequence[tuple[str, _Window]]) -> int:
+        """Two windows: a stamp no caller's window (margins differ per process) can still count is gone."""
+        return 2 * max(window.span_ms for _, window in windows)
 
-    def put(self, key: str, family: str, rates: list[Rate]) -> int:
-        from pyrate_limiter import RateItem, RedisBucket  # noqa: PLC0415 - see the imports
+    def _book_call(
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    ) -> tuple[list[str], list[str | float | int], float]:
+        keys = [self._pause_key(key), self._margin_key()]
+        now = float(self.now_ms())
+        args: list[str | float | int] = [
+            now,
+            "" if allowed_ms is None else allowed_ms,
+            self._ttl(windows),
+            member,
+        ]
+        for family, window in windows:
+            keys += [self._name(key, family), f"{self._name(key, family)}:even"]
+            args += [
+                window.limit,
+                window.span_ms,
+                window.queue_gap_ms,
+                window.spacing_ms,
+                window.tolerance_ms,
+            ]
+        return keys, args, now
 
-        if self._script is None:
-            self._script = str(self._sync.script_load(_put_item()))
-        bucket = RedisBucket(rates, self._sync, self._name(key, family), self._script)
-        now_ms = self.now_ms()
-        if self._leak_now():
-            bucket.leak(_leak_before(rates, now_ms))
-        item = RateItem(family, now_ms)
-        return _wait_ms(bucket, item, bucket.put_decision(item))
+    @staticmethod
+    def _booked(answer: list[Any], windows: Sequence[tuple[str, _Window]], now: float) -> _Booked:
+        slot, binding, booked, margin = answer
+        return _Booked(float(slot), windows[int(binding) - 1][0], now, bool(booked), int(margin))
 
-    def _async_client(self) -> AsyncRedis:
+    def book(
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    ) -> _Booked:
+        keys, args, now = self._book_call(key, windows, allowed_ms, member)
+        return self._booked(self._book(keys=keys, args=args), windows, now)
+
+    def _async_client(self) -> tuple[AsyncRedis, AsyncScript, AsyncScript]:
         import asyncio  # noqa: PLC0415 - only async paths load asyncio
 
         import redis.asyncio  # noqa: PLC0415 - the optional `redis` extra
 
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
-            self._async = (loop, redis.asyncio.Redis.from_url(self._url))
-        return self._async[1]
+            client = redis.asyncio.Redis.from_url(self._url)
+            self._async = (loop, client, client.register_script(_BOOK), client.register_script(_RESTAMP))
+        return self._async[1:]
 
-    async def put_async(self, key: str, family: str, rates: list[Rate]) -> int:
-        from pyrate_limiter import RateItem, RedisBucket  # noqa: PLC0415 - see the imports
+    async def book_async(
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    ) -> _Booked:
+        fresh = self._async is None or self._async[0] is not _running_loop()
+        client, book, _ = self._async_client()
+        if fresh:  # connect before the first stamp, so connecting never delays one
+            await client.ping()
+        keys, args, now = self._book_call(key, windows, allowed_ms, member)
+        return self._booked(await book(keys=keys, args=args), windows, now)
 
-        client = self._async_client()
-        if self._async_script is None:
-            self._async_script = str(await client.script_load(_put_item()))
-        bucket = RedisBucket(rates, client, self._name(key, family), self._async_script)
-        now_ms = self.now_ms()
-        if self._leak_now():
-            await bucket.leak(_leak_before(rates, now_ms))  # type: ignore[misc]
-        item = RateItem(family, now_ms)
-        decision = await bucket.put_decision(item)  # type: ignore[misc]
-        return _wait_ms(bucket, item, decision)
+    def _restamp_call(
+        self, key: str, windows: Sequence[tuple[str, _Window]], to: float | None, member: str
+    ) -> tuple[list[str], list[str | float | int]]:
+        keys = [self._name(key, family) for family, _ in windows]
+        args: list[str | float | int] = ["" if to is None else to, member, self._ttl(windows)]
+        args += [window.limit for _, window in windows]
+        return keys, args
 
-    def _pause_key(self, key: str) -> str:
-        return f"{self._prefix}:{key}:pause"
+    def move(
+        self, key: str, windows: Sequence[tuple[str, _Window]], booking: _Booking, to: float | None
+    ) -> None:
+        keys, args = self._restamp_call(key, windows, to, booking.member)
+        self._restamp(keys=keys, args=args)
+
+    async def move_async(
+        self, key: str, windows: Sequence[tuple[str, _Window]], booking: _Booking, to: float | None
+    ) -> None:
+        _, _, restamp = self._async_client()
+        keys, args = self._restamp_call(key, windows, to, booking.member)
+        await restamp(keys=keys, args=args)
+
+    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
+        keys, args = self._restamp_call(key, windows, float(self.now_ms()), member)
+        self._restamp(keys=keys, args=args)
+
+    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
+        _, _, restamp = self._async_client()
+        keys, args = self._restamp_call(key, windows, float(self.now_ms()), member)
+        await restamp(keys=keys, args=args)
 
     def pause(self, key: str, until_ms: int) -> None:
         ttl = max(1, until_ms - self.now_ms())
         self._sync.set(self._pause_key(key), until_ms, px=ttl)
 
     async def pause_async(self, key: str, until_ms: int) -> None:
+        client, _, _ = self._async_client()
         ttl = max(1, until_ms - self.now_ms())
-        await self._async_client().set(self._pause_key(key), until_ms, px=ttl)
+        await client.set(self._pause_key(key), until_ms, px=ttl)
 
-    def _margin_key(self) -> str:
-        return f"{self._prefix}:margin"
+    def fleet_margin(self) -> int:
+        """The widest margin any limiter of the fleet asked for (ms), read after each wait."""
+        return int(self._sync.get(self._margin_key()) or 0)
 
-    @staticmethod
-    def _ints(values: list[Any]) -> tuple[int, int]:
-        pause, margin = values
-        return (int(pause) if pause is not None else 0, int(margin) if margin is not None else 0)
-
-    def shared(self, key: str) -> tuple[int, int]:
-        """(paused until, ms; the widest margin any limiter of the fleet asked for, ms): one round trip."""
-        return self._ints(self._sync.mget(self._pause_key(key), self._margin_key()))
-
-    async def shared_async(self, key: str) -> tuple[int, int]:
-        return self._ints(await self._async_client().mget(self._pause_key(key), self._margin_key()))
+    async def fleet_margin_async(self) -> int:
+        client, _, _ = self._async_client()
+        return int(await client.get(self._margin_key()) or 0)
 
     # Raise-only and not atomic: two limiters raising at once may leave the smaller
     # value; the other one's own margin still covers its slow round trips.
@@ -406,7 +517,7 @@ class _RedisStore:
             self._sync.set(self._margin_key(), margin_ms, px=max(1, ttl_ms))
 
     async def share_margin_async(self, margin_ms: int, ttl_ms: int) -> None:
-        client = self._async_client()
+        client, _, _ = self._async_client()
         current = await client.get(self._margin_key())
         if current is None or int(current) < margin_ms:
             await client.set(self._margin_key(), margin_ms, px=max(1, ttl_ms))
@@ -488,15 +599,6 @@ class RateLimiter:
             span = round((limit.period + margin) * 1000)
             windows[family] = _Window(limit.limit, span, spacing, tolerance, spacing if widened else 0.0)
         return windows
-
-    def _rates(self, window: _Window) -> list[Rate]:
-        """The pyrate-limiter rates of a window (the Redis store): it, and a spreading window of ``burst``."""
-        from pyrate_limiter import Rate  # noqa: PLC0415 - see the imports
-
-        rates = [Rate(window.limit, window.span_ms)]
-        if window.spacing_ms and self.burst is not None:
-            rates.insert(0, Rate(self.burst, round(window.spacing_ms * self.burst)))
-        return rates
 
     @classmethod
     def redis(
@@ -590,129 +692,91 @@ class RateLimiter:
         """Take one slot in each family (waiting as needed); returns the seconds waited."""
         start = self._clock()
         give_up = None if max_wait is None else start + max_wait
-        store = self._store
-        if isinstance(store, _MemoryStore):
-            windows = self._families(families)
-            if windows:
-                booking: _Booking | None = self._book(store, key, windows, give_up)
-                while booking is not None:
-                    wait = (booking.slot - self._clock() * 1000) / 1000  # in ms, as the store booked it
-                    if wait > 0:
-                        self._sleep(wait)
-                    booking = self._after_wait(store, key, windows, booking, give_up)
-            return self._clock() - start
-        slept = False
-        for family, _ in self._families(families):
+        windows = self._families(families)
+        if windows:
+            store = self._store
+            member = _member()
+            booking = self._booking(store.book(key, windows, self._allowed_ms(give_up), member), member)
             while True:
-                now = store.now_ms()
-                paused_until, fleet_margin = store.shared(key)
-                self._adopt(fleet_margin)
-                wait_ms = paused_until - now
-                if wait_ms <= 0:
-                    if slept:  # after a wait (or a sleep that overran): still in time?
-                        self._check_time(family, give_up, 0)
-                    # The rates are read now, not before a wait: the margin may have widened meanwhile.
-                    wait_ms = store.put(key, family, self._rates(self._windows[family]))
-                    if wait_ms == 0:
-                        break
-                self._check_time(family, give_up, wait_ms)
-                self._sleep(wait_ms / 1000)
-                slept = True
+                wait = (booking.slot - store.clock_ms()) / 1000
+                if wait > 0:
+                    self._sleep(wait)
+                    self._adopt(store.fleet_margin())  # another process may have widened it meanwhile
+                to, refusal = self._after_wait(booking, give_up)
+                if refusal is not None:
+                    store.move(key, windows, booking, None)
+                    raise refusal
+                if to is None:
+                    break
+                store.move(key, windows, booking, to)
+                booking = booking._replace(slot=to, margin_ms=self._margin_ms)
         return self._clock() - start
 
     async def acquire_async(self, key: str, families: Sequence[str], max_wait: float | None = None) -> float:
         """The async twin of ``acquire``: waits with ``asyncio.sleep``, never blocking the loop."""
         start = self._clock()
         give_up = None if max_wait is None else start + max_wait
-        store = self._store
-        if isinstance(store, _MemoryStore):
-            windows = self._families(families)
-            if windows:
-                booking: _Booking | None = self._book(store, key, windows, give_up)
-                while booking is not None:
-                    wait = (booking.slot - self._clock() * 1000) / 1000  # in ms, as the store booked it
-                    if wait > 0:
-                        await self._async_sleep(wait)
-                    booking = self._after_wait(store, key, windows, booking, give_up)
-            return self._clock() - start
-        slept = False
-        for family, _ in self._families(families):
+        windows = self._families(families)
+        if windows:
+            store = self._store
+            member = _member()
+            booked = await store.book_async(key, windows, self._allowed_ms(give_up), member)
+            booking = self._booking(booked, member)
             while True:
-                now = store.now_ms()
-                paused_until, fleet_margin = await store.shared_async(key)
-                self._adopt(fleet_margin)
-                wait_ms = paused_until - now
-                if wait_ms <= 0:
-                    if slept:
-                        self._check_time(family, give_up, 0)
-                    # The rates are read now, not before a wait: the margin may have widened meanwhile.
-                    wait_ms = await store.put_async(key, family, self._rates(self._windows[family]))
-                    if wait_ms == 0:
-                        break
-                self._check_time(family, give_up, wait_ms)
-                await self._async_sleep(wait_ms / 1000)
-                slept = True
+                wait = (booking.slot - store.clock_ms()) / 1000
+                if wait > 0:
+                    await self._async_sleep(wait)
+                    self._adopt(await store.fleet_margin_async())  # another process may have widened it
+                to, refusal = self._after_wait(booking, give_up)
+                if refusal is not None:
+                    await store.move_async(key, windows, booking, None)
+                    raise refusal
+                if to is None:
+                    break
+                await store.move_async(key, windows, booking, to)
+                booking = booking._replace(slot=to, margin_ms=self._margin_ms)
         return self._clock() - start
 
-    def _latest_slot(self, give_up: float | None) -> float | None:
-        """The last slot (ms) ending ``effective_margin`` before the deadline (as ``_check_time``)."""
-        return None if give_up is None else (give_up - self.effective_margin) * 1000 - 0.001
+    def _allowed_ms(self, give_up: float | None) -> float | None:
+        """How long from now a wait may last and still end ``effective_margin`` before the deadline.
 
-    def _book(
-        self, store: _MemoryStore, key: str, windows: Sequence[tuple[str, _Window]], give_up: float | None
-    ) -> _Booking:
-        """Book the request's slot, or refuse (nothing booked) when it would not end in time."""
-        latest = self._latest_slot(give_up)
-        slot, family, now = store.book(key, windows, latest)
-        if latest is not None and slot > latest:
-            raise LimitWaitExceeded(family, (slot - now) / 1000)
-        return _Booking(slot, family, self._margin_ms, now)
+        A wait that leaves the request less than a recent round trip would only
+        send it to time out, so it is refused (``RateLimitWaitError``, nothing
+        sent) instead. Measured on the clock, so sleeps that overran count too.
+        """
+        return None if give_up is None else (give_up - self.effective_margin - self._clock()) * 1000 - 0.001
+
+    def _booking(self, booked: _Booked, member: str) -> _Booking:
+        """The booking a store made, or the refusal when the wait was longer than allowed."""
+        margin_ms = self._margin_ms
+        self._adopt(booked.fleet_margin_ms)  # a fleet's wider margin moves the booking on after its wait
+        if not booked.booked:
+            raise LimitWaitExceeded(booked.family, (booked.slot - booked.now) / 1000)
+        return _Booking(booked.slot, booked.family, booked.now, member, margin_ms)
 
     def _after_wait(
-        self,
-        store: _MemoryStore,
-        key: str,
-        windows: Sequence[tuple[str, _Window]],
-        booking: _Booking,
-        give_up: float | None,
-    ) -> _Booking | None:
-        """After the wait: done (None), or the booking moved on by a margin that widened meanwhile.
+        self, booking: _Booking, give_up: float | None
+    ) -> tuple[float | None, LimitWaitExceeded | None]:
+        """After the wait: (None, None) when done; else where to move the booking, or the refusal to raise.
 
-        A sleep that overran past the deadline gives the slot back and refuses,
-        like a wait that was too long from the start. Oversleeping delays the
-        request after its stamp just as a slow round trip does, so the margin
-        learns it the same way.
+        The booking moves on by a margin that widened meanwhile. A sleep that
+        overran past the deadline gives the slot back and refuses, like a wait
+        that was too long from the start (the error says the wait it took).
+        Oversleeping delays the request after its stamp just as a slow round
+        trip does, so the margin learns it the same way.
         """
-        now = self._clock()
-        latest = self._latest_slot(give_up)
-        if latest is not None and now * 1000 > latest:  # the wait it took, not the one planned, ran out
-            store.move(key, windows, booking.slot, None)
-            raise LimitWaitExceeded(booking.family, (now * 1000 - booking.booked_at) / 1000)
+        now = self._store.clock_ms()
+        allowed = self._allowed_ms(give_up)
+        if allowed is not None and allowed < 0:
+            return None, LimitWaitExceeded(booking.family, (now - booking.booked_at) / 1000)
         widened = self._margin_ms - booking.margin_ms
         if widened > 0:
             moved = booking.slot + widened
-            if latest is not None and moved > latest:
-                store.move(key, windows, booking.slot, None)
-                raise LimitWaitExceeded(booking.family, (moved - now * 1000) / 1000)
-            store.move(key, windows, booking.slot, moved)
-            return _Booking(moved, booking.family, self._margin_ms, booking.booked_at)
-        self._observe((now * 1000 - booking.slot) / 1000)
-        return None
-
-    def _check_time(self, family: str, give_up: float | None, wait_ms: int) -> None:
-        """Refuse a wait that would not end in time for the request (the clock, not a sum of sleeps).
-
-        Measured on the clock, so time spent asking the store and sleeps that
-        overran count too. A wait must end at least ``effective_margin`` (the
-        slowest recent round trip, or ``margin``) before ``give_up``: one that
-        leaves the request less would only send it to time out, so it is refused
-        (``RateLimitWaitError``, nothing sent) instead.
-        """
-        if give_up is None:
-            return
-        ends = self._clock() + wait_ms / 1000
-        if ends + self.effective_margin >= give_up:
-            raise LimitWaitExceeded(family, wait_ms / 1000)
+            if allowed is not None and moved - now > allowed:
+                return None, LimitWaitExceeded(booking.family, (moved - now) / 1000)
+            return moved, None
+        self._observe((now - booking.slot) / 1000)
+        return None, None
 
     def _pause(self, families: Sequence[str], seconds: float | None) -> int:
         """Milliseconds every caller must wait after a refusal (0: the windows cover it)."""
@@ -724,19 +788,16 @@ class RateLimiter:
     def penalize(self, key: str, families: Sequence[str], seconds: float | None) -> None:
         """Feedback from a 429 or ``OverQuota``: the server counted a request we did not.
 
-        One more stamp goes into each family's window (taken if there is room),
-        so the next requests wait for it. With no wait given (``OverQuota``), the
+        One more stamp goes into each family's window, now, so the next
+        requests wait for it. With no wait given (``OverQuota``), the
         server's window may free a slot only a whole window from now; a
         ``Retry-After`` longer than a window is a penalty no window explains:
         in both cases every caller of the key waits it out.
         """
         now = self._store.now_ms()
-        store = self._store
-        if isinstance(store, _MemoryStore):
-            store.count_extra(key, self._families(families))
-        else:
-            for family, window in self._families(families):
-                store.put(key, family, self._rates(window))
+        windows = self._families(families)
+        if windows:
+            self._store.count_extra(key, windows, _member())
         pause = self._pause(families, seconds)
         if pause:
             self._store.pause(key, now + pause)
@@ -744,12 +805,9 @@ class RateLimiter:
     async def penalize_async(self, key: str, families: Sequence[str], seconds: float | None) -> None:
         """The async twin of ``penalize``."""
         now = self._store.now_ms()
-        store = self._store
-        if isinstance(store, _MemoryStore):
-            store.count_extra(key, self._families(families))
-        else:
-            for family, window in self._families(families):
-                await store.put_async(key, family, self._rates(window))
+        windows = self._families(families)
+        if windows:
+            await self._store.count_extra_async(key, windows, _member())
         pause = self._pause(families, seconds)
         if pause:
             await self._store.pause_async(key, now + pause)

@@ -13,11 +13,9 @@ import threading
 import time
 
 import pytest
-from pyrate_limiter import Rate
-from pyrate_limiter.buckets.redis_bucket import LuaScript
 from socketlabs_api.operations import RateLimit
 from socketlabs_client import RateLimiter, SocketLabs
-from socketlabs_client._ratelimit import _RedisStore, key_id
+from socketlabs_client._ratelimit import _RedisStore, _Window, key_id
 from socketlabs_sandbox import Sandbox, SandboxConfig
 
 redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
@@ -52,14 +50,14 @@ def test_limiters_sharing_redis_keep_one_budget(redis_url: str, prefix: str) -> 
         limiter.close()
     # 30 slots at 10 per 0.5 s: the last ten cannot start before 1.0 s
     assert max(stamps) - start >= 1.0 - 0.05
-    # the stamps the three limiters wrote to Redis: never more than 10 in any 0.5 s
+    # when the calls went: never more than 10 in any 0.5 s (the margin covers a late wake-up)
+    stamps.sort()
+    for i, first in enumerate(stamps):
+        assert sum(1 for s in stamps[i:] if s < first + 0.5) <= 10
+    # Redis keeps only what a window can still count: the last 10 stamps
     client = redis.Redis.from_url(redis_url)
-    scores = sorted(score for _, score in client.zrange(f"{prefix}:k:default", 0, -1, withscores=True))
+    assert client.zcard(f"{prefix}:k:default") == 10
     client.close()
-    assert len(scores) == 30
-    for i, first in enumerate(scores):
-        # Exact: each insert counted every stamp already in Redis from its window's start on.
-        assert sum(1 for s in scores[i:] if s < first + 500) <= 10
 
 
 def _stamped_at(store: _RedisStore, now_ms: int) -> _RedisStore:
@@ -67,34 +65,41 @@ def _stamped_at(store: _RedisStore, now_ms: int) -> _RedisStore:
     return store
 
 
-@pytest.mark.parametrize("script", ["ours", "pyrate"])
-def test_a_stamp_read_first_but_inserted_last_sees_the_later_one(
-    redis_url: str, prefix: str, script: str
-) -> None:
-    """The cross-process race: A reads its clock, B reads and inserts, then A inserts.
+def test_a_stamp_read_first_but_booked_last_sees_the_later_one(redis_url: str, prefix: str) -> None:
+    """The cross-process race: A reads its clock, B reads and books, then A books.
 
-    Two slots per second. A's stamp (1001) is earlier than B's (1002), which is
-    already in Redis when A's check runs: the last slot is B's, so A must wait.
-    pyrate-limiter's own script counts only stamps up to the caller's and lets A
-    in too (the "pyrate" case shows it, so this test keeps telling whether our
-    replacement script is still needed).
+    Two slots per second. A's clock (1001) is earlier than B's (1002), whose
+    stamp is already in Redis when A's script runs: the last slot is B's, so A
+    is booked a window after the first stamp, not beside B. The whole check and
+    the booking are one script, so no process can slip in between.
     """
-    rates = [Rate(2, 1000)]
+    windows = [("default", _Window(2, 1000, 0.0, 0.0, 0.0))]
     first, a, b = (_RedisStore(redis_url, prefix) for _ in range(3))
-    if script == "pyrate":
-        for store in (first, a, b):
-            store._script = str(store._sync.script_load(LuaScript.PUT_ITEM))
     try:
-        assert _stamped_at(first, 1000).put("k", "default", rates) == 0
-        assert _stamped_at(b, 1002).put("k", "default", rates) == 0
-        wait = _stamped_at(a, 1001).put("k", "default", rates)
+        assert _stamped_at(first, 1000).book("k", windows, None, "first").slot == 1000
+        assert _stamped_at(b, 1002).book("k", windows, None, "b").slot == 1002
+        late = _stamped_at(a, 1001).book("k", windows, None, "a")
     finally:
         for store in (first, a, b):
             store.close()
-    if script == "ours":
-        assert wait > 0  # refused: B took the last slot
-    else:
-        assert wait == 0  # pyrate's script admits a third request into a window of two
+    assert late.booked and late.slot == 1000 + 1000 + 1  # the first stamp's window, and the guard ms
+
+
+def test_callers_of_several_processes_are_served_in_the_order_they_asked(redis_url: str, prefix: str) -> None:
+    """Bookings from separate stores (as separate processes) take slots in the order they reach Redis."""
+    windows = [("default", _Window(3, 1000, 0.0, 0.0, 0.0))]
+    stores = [_RedisStore(redis_url, prefix) for _ in range(4)]
+    try:
+        slots = [_stamped_at(stores[i % 4], 5000).book("k", windows, None, f"m{i}").slot for i in range(9)]
+        refused = _stamped_at(stores[0], 5000).book("k", windows, 500.0, "late")
+    finally:
+        for store in stores:
+            store.close()
+    assert slots == [5000, 5000, 5000, 6001, 6001, 6001, 7002, 7002, 7002]
+    assert not refused.booked and refused.slot == 8003  # longer than allowed: nothing booked
+    client = redis.Redis.from_url(redis_url)
+    assert client.zcard(f"{prefix}:k:default") == 3  # only the last `limit` stamps are kept
+    client.close()
 
 
 async def test_async_tasks_share_the_redis_window(redis_url: str, prefix: str) -> None:
