@@ -45,6 +45,7 @@ import time
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from math import ceil
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -151,6 +152,10 @@ class LimitWaitExceeded(Exception):
         super().__init__(f"the {family} rate limit would need a wait of {wait:.3f} s")
         self.family = family
         self.wait = wait
+
+
+_LATENESS: ContextVar[tuple[object, float]] = ContextVar("socketlabs_ratelimit_lateness", default=(None, 0.0))
+"""The limiter this thread's or task's last slot was taken from, and how late it left (seconds)."""
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
@@ -672,16 +677,28 @@ class RateLimiter:
         Redis-backed limiter also publishes a wider margin to the fleet for two
         windows, because another process's stamps are just as late when this
         machine is slow, and its limiter has not seen these round trips.
+
+        When the same thread or task took its slot late (it woke after its
+        slot, or booking took time), that lateness is added: the server's count
+        starts at the slot, not when the round trip did.
         """
-        widened = self._observe(seconds)
+        widened = self._observe(seconds + self._lateness())
         if widened is not None and widened > round(self.margin * 1000):
             self._store.share_margin(widened, 2 * self._window_ms)
 
     async def observe_async(self, seconds: float) -> None:
         """The async twin of ``observe``."""
-        widened = self._observe(seconds)
+        widened = self._observe(seconds + self._lateness())
         if widened is not None and widened > round(self.margin * 1000):
             await self._store.share_margin_async(widened, 2 * self._window_ms)
+
+    def _lateness(self) -> float:
+        """How late this thread's or task's last slot with this limiter was taken (once)."""
+        owner, late = _LATENESS.get()
+        if owner is not self:
+            return 0.0
+        _LATENESS.set((None, 0.0))
+        return late
 
     @property
     def effective_margin(self) -> float:
@@ -775,7 +792,9 @@ class RateLimiter:
             if allowed is not None and moved - now > allowed:
                 return None, LimitWaitExceeded(booking.family, (moved - now) / 1000)
             return moved, None
-        self._observe((now - booking.slot) / 1000)
+        late = (now - booking.slot) / 1000
+        self._observe(late)
+        _LATENESS.set((self, max(0.0, late)))  # the round trip observed next, in this thread or task, adds it
         return None, None
 
     def _pause(self, families: Sequence[str], seconds: float | None) -> int:

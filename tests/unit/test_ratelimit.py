@@ -252,3 +252,23 @@ def test_the_defaults_use_98_percent_of_the_budget_and_the_server_never_refuses(
     assert max(counted) <= limit
     admitted = sum(1 for a in arrivals if a <= start + 10 * window)
     assert admitted >= 0.98 * 10 * limit
+
+
+def test_a_slot_taken_late_counts_in_the_round_trip_that_follows() -> None:
+    """The server counts from the slot: a wake-up 0.3 s late plus a 0.1 s round trip is 0.4 s of delay."""
+    fake = FakeTime()
+    limiter = _limiter(fake, {"default": RateLimit(1, 10)}, margin=0.05)
+    other = _limiter(fake, {"default": RateLimit(1, 10)}, margin=0.05)
+    limiter.acquire("k", ("default",))
+
+    def oversleep(seconds: float) -> None:
+        fake.sleep(seconds + 0.3)
+
+    limiter._sleep = oversleep
+    limiter.acquire("k", ("default",))  # waits for the window, and wakes 0.3 s late
+    other.observe(0.1)  # another limiter's round trip owes nothing to that lateness
+    assert other.effective_margin == pytest.approx(0.1)
+    limiter.observe(0.1)
+    assert limiter.effective_margin == pytest.approx(0.4)
+    limiter.observe(0.1)  # the lateness counts once
+    assert limiter.effective_margin == pytest.approx(0.4)  # (the widest of two windows is kept)
