@@ -555,12 +555,11 @@ class RateLimiter:
       callers need it: a burst of a whole window's budget queues up, and a
       request admitted early but delivered late is what makes a server count
       more than the client did (and what widens the margin, which costs
-      budget). Through Redis: at most ``burst`` requests in any
-      ``burst / limit`` of a window.
+      budget).
     * `clock`, `sleep`, `async_sleep` - injectable for tests (seconds).
 
-    In one process callers are served in the order they ask (each books its
-    slot); through Redis, waiting callers race for each freed slot.
+    Callers are served in the order they ask: each books its slot, in this
+    process's memory or, through Redis, in one order for the whole fleet.
     """
 
     def __init__(
