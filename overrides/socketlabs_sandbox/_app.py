@@ -263,12 +263,11 @@ class SandboxApp:
             return _error(
                 400, "InvalidRequest", ['The body must be {"webhook_url": "http://...", "address": "..."}']
             )
-        if url is not None:
-            self.events.webhook_url = url
-        if not self.events.webhook_url:  # a fresh sandbox delivers to its own receiver
-            self.events.webhook_url = str(request.base_url).rstrip("/") + CONTROL_INBOX
+        # The given URL is for this delivery only; without one, the sandbox's own (a fresh
+        # sandbox has its own receiver). A trigger never changes where later ones go.
+        target = url or self.events.webhook_url or str(request.base_url).rstrip("/") + CONTROL_INBOX
         try:
-            done = await self.events.adeliver(address=address)
+            done = await self.events.adeliver(address=address, url=target)
         except ValueError as exc:
             return _error(400, "InvalidRequest", [str(exc)])
         answer = [

@@ -241,15 +241,18 @@ class EventOutbox:
             self._cursor = len(sent)
             return list(self._queue)
 
-    def deliver(self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None) -> list[Delivery]:
-        """Post every owed event to ``webhook_url``, in order; return these deliveries.
+    def deliver(
+        self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None, url: str | None = None
+    ) -> list[Delivery]:
+        """Post every owed event to ``url`` (else ``webhook_url``), in order; return these deliveries.
 
         With ``address``, only that recipient's events go; the others stay owed.
         An event the receiver did not answer with 200 is recorded, not retried.
+        ``url`` is for this delivery only: ``webhook_url`` stays as it was.
         """
-        if not self.webhook_url:
+        url = url or self.webhook_url
+        if not url:
             raise RuntimeError("no webhook_url: set SandboxConfig.webhook_url or sandbox.events.webhook_url")
-        url = self.webhook_url
         with self.state.lock:
             owed = self.pending()
             events = [
@@ -262,10 +265,10 @@ class EventOutbox:
         return done
 
     async def adeliver(
-        self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None
+        self, *, timeout: float = _DEFAULT_TIMEOUT, address: str | None = None, url: str | None = None
     ) -> list[Delivery]:
         """``deliver`` without blocking the event loop (it runs in a worker thread)."""
-        return await asyncio.to_thread(self.deliver, timeout=timeout, address=address)
+        return await asyncio.to_thread(self.deliver, timeout=timeout, address=address, url=url)
 
     def inbound_payload(
         self,

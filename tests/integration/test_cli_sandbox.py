@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -396,6 +397,18 @@ def test_trigger_posts_only_its_own_events(
     assert {p["address"] for p in posted["posted"]} == {posted["address"]}
     assert {json.loads(b)["Address"] for b in received} == {posted["address"]}
     assert "earlier@example.com" in {e["Address"] for e in socketlabs_sandbox.events.pending()}
+
+
+def test_a_trigger_s_webhook_url_is_for_that_trigger_only(run: Any, socketlabs_sandbox: Sandbox) -> None:
+    """A later trigger without ``--webhook-url`` goes where the sandbox sends, not to the last URL given."""
+    with socket.socket() as gone:
+        gone.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{gone.getsockname()[1]}/"
+    run("events", "trigger", "delivered", "--webhook-url", dead, code=EXIT_PARTIAL)
+    posted = _json(run("events", "trigger", "open", "--json"))
+    assert posted["posted"] and {p["status"] for p in posted["posted"]} == {200}
+    assert {e["Address"] for e in socketlabs_sandbox.app.inbox} == {posted["address"]}
+    assert socketlabs_sandbox.events.webhook_url is None  # nothing was remembered
 
 
 def test_trigger_exits_5_when_the_receiver_refuses(run: Any, socketlabs_sandbox: Sandbox) -> None:
