@@ -209,6 +209,8 @@ class _Booked(NamedTuple):
     now: float
     booked: bool
     fleet_margin_ms: int
+    member: str
+    """The stamp's name in Redis; empty in memory, where a stamp is named by its time."""
 
 
 class _Line:
@@ -280,9 +282,7 @@ class _MemoryStore:
             line = self._lines[(key, family)] = _Line()
         return line
 
-    def book(
-        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
-    ) -> _Booked:
+    def book(self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None) -> _Booked:
         """Book the earliest slot every family allows, in arrival order, unless further than ``allowed_ms``.
 
         All families take the same slot, so a request held by one family is not
@@ -299,12 +299,12 @@ class _MemoryStore:
             if booked:
                 for family, window in windows:
                     self._line(key, family).book(slot, window)
-            return _Booked(slot, binding, now, booked, 0)
+            return _Booked(slot, binding, now, booked, 0, "")  # a stamp here is named by its time
 
     async def book_async(
-        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None
     ) -> _Booked:
-        return self.book(key, windows, allowed_ms, member)
+        return self.book(key, windows, allowed_ms)
 
     def restamp(
         self, key: str, windows: Sequence[tuple[str, _Window]], old: float | None, new: float | None
@@ -329,12 +329,12 @@ class _MemoryStore:
     ) -> None:
         self.move(key, windows, booking, to)
 
-    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
+    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
         """One more stamp, now, in each family: the server counted a request this limiter did not."""
         self.restamp(key, windows, None, self.clock_ms())
 
-    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
-        self.count_extra(key, windows, member)
+    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
+        self.count_extra(key, windows)
 
     def pause(self, key: str, until_ms: int) -> None:
         with self._lock:
@@ -413,10 +413,11 @@ class _RedisStore:
         return 2 * max(window.span_ms for _, window in windows)
 
     def _book_call(
-        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
-    ) -> tuple[list[str], list[str | float | int], float]:
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None
+    ) -> tuple[list[str], list[str | float | int], float, str]:
         keys = [self._pause_key(key), self._margin_key()]
         now = float(self.now_ms())
+        member = _member()
         args: list[str | float | int] = [
             now,
             "" if allowed_ms is None else allowed_ms,
@@ -432,18 +433,18 @@ class _RedisStore:
                 window.spacing_ms,
                 window.tolerance_ms,
             ]
-        return keys, args, now
+        return keys, args, now, member
 
     @staticmethod
-    def _booked(answer: list[Any], windows: Sequence[tuple[str, _Window]], now: float) -> _Booked:
-        slot, binding, booked, margin = answer
-        return _Booked(float(slot), windows[int(binding) - 1][0], now, bool(booked), int(margin))
-
-    def book(
-        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+    def _booked(
+        answer: list[Any], windows: Sequence[tuple[str, _Window]], now: float, member: str
     ) -> _Booked:
-        keys, args, now = self._book_call(key, windows, allowed_ms, member)
-        return self._booked(self._book(keys=keys, args=args), windows, now)
+        slot, binding, booked, margin = answer
+        return _Booked(float(slot), windows[int(binding) - 1][0], now, bool(booked), int(margin), member)
+
+    def book(self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None) -> _Booked:
+        keys, args, now, member = self._book_call(key, windows, allowed_ms)
+        return self._booked(self._book(keys=keys, args=args), windows, now, member)
 
     def _async_client(self) -> tuple[AsyncRedis, AsyncScript, AsyncScript]:
         import asyncio  # noqa: PLC0415 - only async paths load asyncio
@@ -457,14 +458,14 @@ class _RedisStore:
         return self._async[1:]
 
     async def book_async(
-        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None, member: str
+        self, key: str, windows: Sequence[tuple[str, _Window]], allowed_ms: float | None
     ) -> _Booked:
         fresh = self._async is None or self._async[0] is not _running_loop()
         client, book, _ = self._async_client()
         if fresh:  # connect before the first stamp, so connecting never delays one
             await client.ping()
-        keys, args, now = self._book_call(key, windows, allowed_ms, member)
-        return self._booked(await book(keys=keys, args=args), windows, now)
+        keys, args, now, member = self._book_call(key, windows, allowed_ms)
+        return self._booked(await book(keys=keys, args=args), windows, now, member)
 
     def _restamp_call(
         self, key: str, windows: Sequence[tuple[str, _Window]], to: float | None, member: str
@@ -487,13 +488,13 @@ class _RedisStore:
         keys, args = self._restamp_call(key, windows, to, booking.member)
         await restamp(keys=keys, args=args)
 
-    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
-        keys, args = self._restamp_call(key, windows, float(self.now_ms()), member)
+    def count_extra(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
+        keys, args = self._restamp_call(key, windows, float(self.now_ms()), _member())
         self._restamp(keys=keys, args=args)
 
-    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]], member: str) -> None:
+    async def count_extra_async(self, key: str, windows: Sequence[tuple[str, _Window]]) -> None:
         _, _, restamp = self._async_client()
-        keys, args = self._restamp_call(key, windows, float(self.now_ms()), member)
+        keys, args = self._restamp_call(key, windows, float(self.now_ms()), _member())
         await restamp(keys=keys, args=args)
 
     def pause(self, key: str, until_ms: int) -> None:
@@ -711,8 +712,7 @@ class RateLimiter:
         windows = self._families(families)
         if windows:
             store = self._store
-            member = _member()
-            booking = self._booking(store.book(key, windows, self._allowed_ms(give_up), member), member)
+            booking = self._booking(store.book(key, windows, self._allowed_ms(give_up)))
             while True:
                 wait = (booking.slot - store.clock_ms()) / 1000
                 if wait > 0:
@@ -735,9 +735,7 @@ class RateLimiter:
         windows = self._families(families)
         if windows:
             store = self._store
-            member = _member()
-            booked = await store.book_async(key, windows, self._allowed_ms(give_up), member)
-            booking = self._booking(booked, member)
+            booking = self._booking(await store.book_async(key, windows, self._allowed_ms(give_up)))
             while True:
                 wait = (booking.slot - store.clock_ms()) / 1000
                 if wait > 0:
@@ -762,13 +760,13 @@ class RateLimiter:
         """
         return None if give_up is None else (give_up - self.effective_margin - self._clock()) * 1000 - 0.001
 
-    def _booking(self, booked: _Booked, member: str) -> _Booking:
+    def _booking(self, booked: _Booked) -> _Booking:
         """The booking a store made, or the refusal when the wait was longer than allowed."""
         margin_ms = self._margin_ms
         self._adopt(booked.fleet_margin_ms)  # a fleet's wider margin moves the booking on after its wait
         if not booked.booked:
             raise LimitWaitExceeded(booked.family, (booked.slot - booked.now) / 1000)
-        return _Booking(booked.slot, booked.family, booked.now, member, margin_ms)
+        return _Booking(booked.slot, booked.family, booked.now, booked.member, margin_ms)
 
     def _after_wait(
         self, booking: _Booking, give_up: float | None
@@ -815,7 +813,7 @@ class RateLimiter:
         now = self._store.now_ms()
         windows = self._families(families)
         if windows:
-            self._store.count_extra(key, windows, _member())
+            self._store.count_extra(key, windows)
         pause = self._pause(families, seconds)
         if pause:
             self._store.pause(key, now + pause)
@@ -825,7 +823,7 @@ class RateLimiter:
         now = self._store.now_ms()
         windows = self._families(families)
         if windows:
-            await self._store.count_extra_async(key, windows, _member())
+            await self._store.count_extra_async(key, windows)
         pause = self._pause(families, seconds)
         if pause:
             await self._store.pause_async(key, now + pause)

@@ -15,7 +15,7 @@ import time
 import pytest
 from socketlabs_api.operations import RateLimit
 from socketlabs_client import RateLimiter, SocketLabs
-from socketlabs_client._ratelimit import _RedisStore, _Window, key_id
+from socketlabs_client._ratelimit import LimitWaitExceeded, _RedisStore, _Window, key_id
 from socketlabs_sandbox import Sandbox, SandboxConfig
 
 redis = pytest.importorskip("redis", reason="the `redis` extra is not installed")
@@ -76,9 +76,9 @@ def test_a_stamp_read_first_but_booked_last_sees_the_later_one(redis_url: str, p
     windows = [("default", _Window(2, 1000, 0.0, 0.0, 0.0))]
     first, a, b = (_RedisStore(redis_url, prefix) for _ in range(3))
     try:
-        assert _stamped_at(first, 1000).book("k", windows, None, "first").slot == 1000
-        assert _stamped_at(b, 1002).book("k", windows, None, "b").slot == 1002
-        late = _stamped_at(a, 1001).book("k", windows, None, "a")
+        assert _stamped_at(first, 1000).book("k", windows, None).slot == 1000
+        assert _stamped_at(b, 1002).book("k", windows, None).slot == 1002
+        late = _stamped_at(a, 1001).book("k", windows, None)
     finally:
         for store in (first, a, b):
             store.close()
@@ -90,8 +90,8 @@ def test_callers_of_several_processes_are_served_in_the_order_they_asked(redis_u
     windows = [("default", _Window(3, 1000, 0.0, 0.0, 0.0))]
     stores = [_RedisStore(redis_url, prefix) for _ in range(4)]
     try:
-        slots = [_stamped_at(stores[i % 4], 5000).book("k", windows, None, f"m{i}").slot for i in range(9)]
-        refused = _stamped_at(stores[0], 5000).book("k", windows, 500.0, "late")
+        slots = [_stamped_at(stores[i % 4], 5000).book("k", windows, None).slot for i in range(9)]
+        refused = _stamped_at(stores[0], 5000).book("k", windows, 500.0)
     finally:
         for store in stores:
             store.close()
@@ -208,3 +208,18 @@ async def test_a_slow_round_trip_widens_the_margin_of_the_whole_fleet(redis_url:
         for limiter in (slow, other):
             limiter.close()
         await async_other.aclose()
+
+
+def test_a_wait_longer_than_allowed_books_nothing_in_redis(redis_url: str, prefix: str) -> None:
+    """Refused before anything is sent, and before anything is stamped: the next caller is not held."""
+    limiter = RateLimiter.redis(redis_url, limits={"default": RateLimit(1, 5.0)}, margin=0.0, prefix=prefix)
+    try:
+        limiter.acquire("k", ("default",))
+        with pytest.raises(LimitWaitExceeded) as refused:
+            limiter.acquire("k", ("default",), max_wait=0.5)
+        assert refused.value.wait > 4.5
+        client = redis.Redis.from_url(redis_url)
+        assert client.zcard(f"{prefix}:k:default") == 1
+        client.close()
+    finally:
+        limiter.close()
